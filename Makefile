@@ -1,0 +1,45 @@
+# Two commands for a new user: `make demo` and `make test`. Both set up what is missing first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PARE   := $(VENV)/bin/pare
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup system venv demo test unit integration lint bench clean
+
+setup: system venv
+
+system:
+	@bash scripts/install-system.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: setup
+	$(PY) scripts/demo.py
+
+lint: venv
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: setup
+	$(PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+
+# Fast checks first, then the real registry / engine tests.
+test: setup lint
+	$(PY) -m pytest tests/unit tests/integration -q $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) bench/transfer.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from pare.cli.main import main
+
+main()

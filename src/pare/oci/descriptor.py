@@ -1,0 +1,124 @@
+"""Descriptors and platforms: how manifests and indexes point at content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pare.errors import ManifestError
+from pare.oci.digest import Digest
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str = "linux"
+    architecture: str = "amd64"
+    variant: str | None = None
+    os_version: str | None = None
+    os_features: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Platform:
+        """'linux/amd64', 'linux/arm64/v8' or 'amd64' (linux implied)."""
+        parts = text.split("/")
+        if len(parts) == 1:
+            parts = ["linux", *parts]
+        if len(parts) not in (2, 3) or not all(parts):
+            raise ManifestError(f"invalid platform {text!r}: want os/arch[/variant]")
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Platform:
+        if not isinstance(data, dict):
+            raise ManifestError("platform must be an object")
+        return cls(
+            os=_str(data, "os", required=True) or "",
+            architecture=_str(data, "architecture", required=True) or "",
+            variant=_str(data, "variant"),
+            os_version=_str(data, "os.version"),
+            os_features=tuple(data.get("os.features") or ()),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"architecture": self.architecture, "os": self.os}
+        if self.variant:
+            out["variant"] = self.variant
+        if self.os_version:
+            out["os.version"] = self.os_version
+        if self.os_features:
+            out["os.features"] = list(self.os_features)
+        return out
+
+    def matches(self, wanted: Platform) -> bool:
+        """True when this platform satisfies `wanted`; a wanted variant of None accepts any."""
+        if (self.os, self.architecture) != (wanted.os, wanted.architecture):
+            return False
+        return wanted.variant is None or _norm_variant(self) == _norm_variant(wanted)
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+
+def _norm_variant(p: Platform) -> str | None:
+    # arm64 images usually omit v8; treat them as equal, as containerd does.
+    if p.architecture == "arm64" and p.variant in (None, "v8"):
+        return "v8"
+    return p.variant
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: Digest
+    size: int
+    annotations: dict[str, str] = field(default_factory=dict, hash=False, compare=True)
+    platform: Platform | None = None
+    urls: tuple[str, ...] = ()
+    artifact_type: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Descriptor:
+        if not isinstance(data, dict):
+            raise ManifestError("descriptor must be an object")
+        media_type = _str(data, "mediaType", required=True) or ""
+        digest_text = _str(data, "digest", required=True) or ""
+        try:
+            digest = Digest.parse(digest_text)
+        except Exception as exc:
+            raise ManifestError(f"descriptor has an invalid digest: {exc}") from None
+        size = data.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ManifestError(f"descriptor {digest_text} has an invalid size {size!r}")
+        annotations = data.get("annotations") or {}
+        if not isinstance(annotations, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in annotations.items()):
+            raise ManifestError(f"descriptor {digest_text} has invalid annotations")
+        platform = Platform.from_dict(data["platform"]) if data.get("platform") is not None else None
+        urls = data.get("urls") or ()
+        if not isinstance(urls, list | tuple) or not all(isinstance(u, str) for u in urls):
+            raise ManifestError(f"descriptor {digest_text} has invalid urls")
+        return cls(media_type, digest, size, dict(annotations), platform, tuple(urls),
+                   _str(data, "artifactType"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"mediaType": self.media_type, "digest": str(self.digest), "size": self.size}
+        if self.annotations:
+            out["annotations"] = dict(self.annotations)
+        if self.platform is not None:
+            out["platform"] = self.platform.to_dict()
+        if self.urls:
+            out["urls"] = list(self.urls)
+        if self.artifact_type:
+            out["artifactType"] = self.artifact_type
+        return out
+
+
+def _str(data: dict[str, Any], key: str, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise ManifestError(f"missing field {key!r}")
+        return None
+    if not isinstance(value, str):
+        raise ManifestError(f"field {key!r} must be a string")
+    return value

@@ -1,0 +1,62 @@
+"""What every store is: a source of Images and a sink for them.
+
+A store is a place (a layout directory, an archive file, a registry host); a name picks one image in
+it (a tag in a layout, a reference in an archive, a repository:tag in a registry). `copy` in
+pare.stores.copy is read from one store, write to another, so every pair of stores works.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from pare.oci.descriptor import Platform
+from pare.oci.digest import Digest
+from pare.oci.image import Image
+
+
+@dataclass
+class TransferStats:
+    """What a read or write moved and how long each phase took; JSON-ready via to_dict()."""
+
+    bytes_moved: int = 0
+    blobs_moved: int = 0
+    blobs_skipped: int = 0
+    blobs_mounted: int = 0
+    retries: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # phase name -> seconds (summed over blobs)
+    wall_seconds: float = 0.0
+
+    def add_phase(self, name: str, seconds: float) -> None:
+        self.phases[name] = self.phases.get(name, 0.0) + seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bytes": self.bytes_moved, "blobs_moved": self.blobs_moved,
+                "blobs_skipped": self.blobs_skipped, "blobs_mounted": self.blobs_mounted,
+                "retries": self.retries, "phases": {k: round(v, 6) for k, v in self.phases.items()},
+                "wall_seconds": round(self.wall_seconds, 6)}
+
+
+class Store(ABC):
+    """A source and a sink of images. `name` is store-specific (see each implementation)."""
+
+    transport: str = ""
+
+    def __init__(self) -> None:
+        # Everything this store instance moved, accumulated across reads and writes (thread-safe
+        # updates are the implementation's job).
+        self.stats = TransferStats()
+
+    @abstractmethod
+    def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
+        """The image stored under `name`; for an index, the manifest for `platform`
+        (default linux/amd64). Layers are lazy: nothing big is read until a layer is opened."""
+
+    @abstractmethod
+    def write(self, image: Image, name: str | None = None) -> Digest:
+        """Store the image (blobs first, verified, then the manifest) and return its digest.
+        A failed write leaves no partial blob or manifest visible."""
+
+    def describe(self, name: str | None = None) -> str:
+        return f"{self.transport}:{name or ''}"

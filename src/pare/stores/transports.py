@@ -1,0 +1,94 @@
+"""Store locations as skopeo users write them.
+
+    oci:PATH[:TAG]              an OCI image layout directory
+    docker-archive:PATH[:REF]   a `docker save` tarball (legacy or OCI-in-tar)
+    docker://REF  or  REF       a registry (plain HTTP for localhost/127.x, else TLS)
+    local:[NAME]                pare's embedded layout store under the user cache dir
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from pare.errors import UsageError
+from pare.oci.reference import Reference
+from pare.stores.base import Store
+
+TRANSPORTS = ("oci", "docker-archive", "docker", "local")
+
+
+@dataclass(frozen=True)
+class Location:
+    transport: str
+    path: str | None  # layout dir or archive file
+    name: str | None  # tag, archive ref, or full registry reference
+
+    def __str__(self) -> str:
+        if self.transport == "docker":
+            return f"docker://{self.name}"
+        if self.transport == "local":
+            return f"local:{self.name or ''}"
+        return f"{self.transport}:{self.path}" + (f":{self.name}" if self.name else "")
+
+
+def default_store_dir() -> Path:
+    """The embedded default OCI layout (PARE_STORE overrides)."""
+    import os
+    env = os.environ.get("PARE_STORE")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("pare")) / "layout"
+
+
+def parse_location(text: str) -> Location:
+    if not text:
+        raise UsageError("empty image location")
+    if text.startswith("docker://"):
+        ref = text.removeprefix("docker://")
+        Reference.parse(ref)
+        return Location("docker", None, ref)
+    transport, sep, rest = text.partition(":")
+    if sep and transport in ("oci", "docker-archive"):
+        if not rest:
+            raise UsageError(f"{text!r}: {transport}: needs a path")
+        path, name = _split_path_name(rest)
+        return Location(transport, path, name or None)
+    if sep and transport == "local":
+        return Location("local", str(default_store_dir()), rest or None)
+    if sep and transport in ("docker-daemon", "containers-storage", "dir", "oci-archive"):
+        raise UsageError(f"transport {transport!r} is not supported (use oci:, docker-archive: or docker://)")
+    Reference.parse(text)  # a plain reference is a registry, as with crane
+    return Location("docker", None, text)
+
+
+def _split_path_name(rest: str) -> tuple[str, str | None]:
+    """'dir:tag' -> ('dir', 'tag'); a colon inside an existing path is kept as part of the path."""
+    if ":" not in rest or Path(rest).exists():
+        return rest, None
+    path, _, name = rest.rpartition(":")
+    if not path:
+        return rest, None
+    # docker-archive refs may themselves hold a registry port: 'a.tar:localhost:5000/x:1'
+    if not Path(path).exists() and ":" in path:
+        head, _, tail = rest.partition(":")
+        if Path(head).exists() or head.endswith((".tar", ".tar.gz")):
+            return head, tail
+    return path, name
+
+
+def open_location(text: str, *, insecure: bool = False) -> tuple[Store, str | None]:
+    """The store a location names, and the name within it."""
+    loc = parse_location(text)
+    if loc.transport in ("oci", "local"):
+        from pare.stores.layout import LayoutStore
+        assert loc.path is not None
+        return LayoutStore(Path(loc.path)), loc.name
+    if loc.transport == "docker-archive":
+        from pare.stores.archive import ArchiveStore
+        assert loc.path is not None
+        return ArchiveStore(Path(loc.path)), loc.name
+    from pare.stores.registry.store import RegistryStore
+    assert loc.name is not None
+    ref = Reference.parse(loc.name)
+    return RegistryStore(ref.registry, insecure=insecure), loc.name
