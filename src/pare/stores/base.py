@@ -14,6 +14,7 @@ from typing import Any
 from pare.oci.descriptor import Platform
 from pare.oci.digest import Digest
 from pare.oci.image import Image
+from pare.progress import NullProgress, Progress
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Store(ABC):
         # Everything this store instance moved, accumulated across reads and writes (thread-safe
         # updates are the implementation's job).
         self.stats = TransferStats()
+        # Where per-blob progress goes; the CLI swaps in bars on a terminal.
+        self.progress: Progress = NullProgress()
 
     @abstractmethod
     def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
