@@ -76,8 +76,9 @@ def test_recompress_keeps_diff_id(tmp_path: Path) -> None:
 
 
 def test_corrupt_gzip_is_a_clear_error() -> None:
-    with pytest.raises(UnsafeTarError), open_decompressed(io.BytesIO(b"\x1f\x8b\x08\x00garbage"), "gzip") as s:
-        s.read()
+    corrupt = io.BytesIO(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(UnsafeTarError), open_decompressed(corrupt, "gzip") as stream:
+        stream.read()
 
 
 def test_image_assemble_and_mutate(tmp_path: Path) -> None:
