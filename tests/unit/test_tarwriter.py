@@ -146,8 +146,8 @@ def _source_tar() -> bytes:
     """A tar shaped like mmdebstrap's: './' names, owners by name, a device node, atime records."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, kind in (("./", tarfile.DIRTYPE), ("./dev/", tarfile.DIRTYPE), ("./dev/null", tarfile.CHRTYPE),
-                           ("./etc/", tarfile.DIRTYPE)):
+        for name, kind in (("./", tarfile.DIRTYPE), ("./dev/", tarfile.DIRTYPE),
+                           ("./dev/null", tarfile.CHRTYPE), ("./etc/", tarfile.DIRTYPE)):
             info = tarfile.TarInfo(name)
             info.type = kind
             info.mode = 0o755
