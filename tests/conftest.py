@@ -40,3 +40,40 @@ def _isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """Keep tests away from the user's embedded store and registry state."""
     monkeypatch.setenv("PARE_STORE", str(tmp_path_factory.mktemp("store")))
     monkeypatch.setenv("PARE_REGISTRY_DIR", str(tmp_path_factory.mktemp("regstate")))
+
+
+def _tar_of(files: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o755 if name.startswith("bin/") else 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+@pytest.fixture
+def make_image(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build a small Image from layers given as {path: bytes} dicts (compression: gzip|zstd|none)."""
+    import io
+
+    from pare.oci.config import HistoryEntry, ImageConfig
+    from pare.oci.image import Image
+    from pare.oci.layer import layer_from_tar
+    from pare.oci.mutate import append_layers, with_runtime
+
+    def build(*layers: dict[str, bytes], compression: str = "gzip", docker: bool = False,
+              entrypoint: list[str] | None = None):  # type: ignore[no-untyped-def]
+        from pare.oci import mediatypes as mt
+        workdir = tmp_path / "layers"
+        built = [layer_from_tar(io.BytesIO(_tar_of(files)), compression, workdir=workdir,  # type: ignore[arg-type]
+                                docker=docker) for files in layers]
+        base = Image.assemble(ImageConfig.new(created="2024-01-01T00:00:00Z"), [],
+                              mt.DOCKER_MANIFEST if docker else mt.OCI_MANIFEST)
+        image = append_layers(base, built, [HistoryEntry(created_by=f"COPY layer{i} /")
+                                            for i in range(len(built))])
+        return with_runtime(image, entrypoint=entrypoint or ["/bin/app"], env={"PATH": "/bin"})
+    return build

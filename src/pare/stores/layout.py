@@ -1,0 +1,351 @@
+"""The OCI image layout directory as a store (image-layout v1), and pare's embedded default store.
+
+    PATH/oci-layout          {"imageLayoutVersion": "1.0.0"}
+    PATH/index.json          one descriptor per tagged image (annotation org.opencontainers.image.ref.name)
+    PATH/blobs/<alg>/<hex>   content-addressed blobs
+
+Blobs become visible only once verified: each is streamed into a temp file beside its final name
+through a VerifyingReader, then renamed. index.json is rewritten atomically (temp + rename) under a
+lock file, so concurrent writers never lose each other's tags and readers never see a torn file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+from pare.errors import ManifestError, NotFound, UsageError
+from pare.oci import mediatypes as mt
+from pare.oci.config import ImageConfig
+from pare.oci.descriptor import Descriptor, Platform
+from pare.oci.digest import Digest, VerifyingReader
+from pare.oci.image import Image
+from pare.oci.layer import BlobLayer, Layer
+from pare.oci.manifest import Index, Manifest, sniff_media_type
+from pare.stores.base import Store
+
+REF_NAME = "org.opencontainers.image.ref.name"
+LAYOUT_VERSION = "1.0.0"
+READ_SIZE = 4 << 20  # big reads: fewer syscalls and hash updates per blob
+DEFAULT_PLATFORM = Platform("linux", "amd64")
+MAX_NESTING = 4
+
+
+class LayoutStore(Store):
+    """An OCI image layout directory. Names are the ref.name annotation (a tag, or a full reference
+    for pare's embedded store), a digest (`sha256:...`), or None for the only image."""
+
+    transport = "oci"
+
+    def __init__(self, path: Path | str, *, parallel: int = 4) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.parallel = max(1, parallel)
+        self._stats_lock = threading.Lock()
+
+    # --- paths ---------------------------------------------------------------------------------
+    def blob_path(self, digest: Digest) -> Path:
+        return self.path / "blobs" / digest.algorithm / digest.hex
+
+    def has_blob(self, descriptor: Descriptor) -> bool:
+        try:
+            return self.blob_path(descriptor.digest).stat().st_size == descriptor.size
+        except OSError:
+            return False
+
+    def describe(self, name: str | None = None) -> str:
+        return f"oci:{self.path}" + (f":{name}" if name else "")
+
+    # --- reading -------------------------------------------------------------------------------
+    def index(self) -> Index:
+        """index.json, parsed; a directory that is not a layout is one clear error."""
+        marker = self.path / "oci-layout"
+        index_file = self.path / "index.json"
+        if not self.path.is_dir():
+            raise NotFound(f"{self.path}: no such OCI layout directory")
+        if not index_file.is_file():
+            if not marker.exists() and not any(self.path.iterdir()):
+                raise NotFound(f"{self.path}: the layout is empty (no images)")
+            raise ManifestError(f"{self.path}: not an OCI layout (index.json missing)")
+        if marker.exists():
+            self._check_marker(marker)
+        try:
+            return Index.parse(index_file.read_bytes(), mt.OCI_INDEX)
+        except ManifestError as exc:
+            raise ManifestError(f"{index_file}: {exc}") from None
+
+    def _check_marker(self, marker: Path) -> None:
+        try:
+            version = json.loads(marker.read_bytes()).get("imageLayoutVersion")
+        except (ValueError, AttributeError):
+            raise ManifestError(f"{marker}: not valid JSON") from None
+        if not isinstance(version, str) or not version.startswith("1."):
+            raise ManifestError(f"{marker}: unsupported imageLayoutVersion {version!r}")
+
+    def entries(self) -> list[tuple[str | None, Descriptor]]:
+        """(name, descriptor) for every top-level entry of index.json."""
+        return [(d.annotations.get(REF_NAME), d) for d in self.index().manifests]
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.entries() if name]
+
+    def resolve(self, name: str | None = None) -> Descriptor:
+        """The index.json entry (or blob, for a digest) that `name` picks."""
+        entries = self.entries()
+        if name is None:
+            if len(entries) == 1:
+                return entries[0][1]
+            if not entries:
+                raise NotFound(f"{self.describe()}: the layout holds no images")
+            listed = ", ".join(n or str(d.digest) for n, d in entries)
+            raise UsageError(f"{self.describe()} holds {len(entries)} images; name one of: {listed}")
+        if name.startswith(("sha256:", "sha512:")):
+            digest = Digest.parse(name)
+            for _, desc in entries:
+                if desc.digest == digest:
+                    return desc
+            return self._descriptor_of_blob(digest)
+        for entry_name, desc in reversed(entries):
+            if entry_name == name:
+                return desc
+        listed = ", ".join(n for n, _ in entries if n) or "none"
+        raise NotFound(f"{self.describe(name)}: no image named {name!r} (names: {listed})")
+
+    def _descriptor_of_blob(self, digest: Digest) -> Descriptor:
+        data = self._read_small_blob(digest, None)
+        return Descriptor(sniff_media_type(data), digest, len(data))
+
+    def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
+        started = time.perf_counter()
+        desc = self.resolve(name)
+        for _ in range(MAX_NESTING):
+            if not mt.is_index(desc.media_type):
+                break
+            index = Index.parse(self._read_small_blob(desc.digest, desc.size), desc.media_type)
+            desc = index.select(platform or DEFAULT_PLATFORM)
+        else:
+            raise ManifestError(f"{self.describe(name)}: indexes nested too deep")
+        if not mt.is_manifest(desc.media_type):
+            raise ManifestError(f"{self.describe(name)}: {desc.digest} is {desc.media_type!r}, "
+                                "not an image manifest")
+        manifest = Manifest.parse(self._read_small_blob(desc.digest, desc.size), desc.media_type)
+        config = ImageConfig.parse(self._read_small_blob(manifest.config.digest, manifest.config.size))
+        if len(config.diff_ids) != len(manifest.layers):
+            raise ManifestError(f"{self.describe(name)}: config has {len(config.diff_ids)} diff_ids for "
+                                f"{len(manifest.layers)} layers")
+        layers: list[Layer] = []
+        for layer_desc, diff_id in zip(manifest.layers, config.diff_ids, strict=True):
+            if not self.has_blob(layer_desc):
+                raise NotFound(f"{self.describe(name)}: layer blob {layer_desc.digest} is missing "
+                               "or has the wrong size")
+            layers.append(BlobLayer(layer_desc, diff_id, self._opener(layer_desc.digest)))
+        image = Image(manifest, config, tuple(layers))
+        self.stats.add_phase("read", time.perf_counter() - started)
+        return image
+
+    def _opener(self, digest: Digest) -> Any:
+        path = self.blob_path(digest)
+
+        def open_blob() -> IO[bytes]:
+            try:
+                return open(path, "rb", buffering=READ_SIZE)
+            except FileNotFoundError:
+                raise NotFound(f"{self.path}: blob {digest} is missing") from None
+        return open_blob
+
+    def _read_small_blob(self, digest: Digest, size: int | None) -> bytes:
+        """A manifest, index or config blob, verified against its digest."""
+        path = self.blob_path(digest)
+        try:
+            with open(path, "rb") as fh:
+                reader = VerifyingReader(fh, digest, size, what=f"{self.path}: blob")
+                data = reader.read(-1)
+                reader.read(1)
+        except FileNotFoundError:
+            raise NotFound(f"{self.path}: blob {digest} is missing") from None
+        return data
+
+    # --- writing -------------------------------------------------------------------------------
+    def write(self, image: Image, name: str | None = None) -> Digest:
+        started = time.perf_counter()
+        self._init_layout()
+        blobs_started = time.perf_counter()
+        config_desc = image.manifest.config
+        self._put_bytes(config_desc, image.config.raw)
+        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="layout-blob") as pool:
+            futures = [pool.submit(self._put_layer, layer) for layer in image.layers]
+            errors = [f.exception() for f in futures]
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+        self.stats.add_phase("blobs", time.perf_counter() - blobs_started)
+        manifest_started = time.perf_counter()
+        manifest_desc = image.manifest.descriptor()
+        self._put_bytes(manifest_desc, image.manifest.raw)
+        annotations = {REF_NAME: name} if name else {}
+        entry = Descriptor(manifest_desc.media_type, manifest_desc.digest, manifest_desc.size,
+                           annotations, image.platform if image.config.architecture else None)
+        self._update_index(lambda entries: _replace_entry(entries, entry, name))
+        self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
+        self.stats.wall_seconds += time.perf_counter() - started
+        return image.digest
+
+    def _init_layout(self) -> None:
+        (self.path / "blobs").mkdir(parents=True, exist_ok=True)
+        marker = self.path / "oci-layout"
+        if not marker.exists():
+            _atomic_write(marker, json.dumps({"imageLayoutVersion": LAYOUT_VERSION}).encode())
+        elif marker.is_file():
+            self._check_marker(marker)
+
+    def _count(self, moved: int | None) -> None:
+        with self._stats_lock:
+            if moved is None:
+                self.stats.blobs_skipped += 1
+            else:
+                self.stats.blobs_moved += 1
+                self.stats.bytes_moved += moved
+
+    def _put_bytes(self, desc: Descriptor, data: bytes) -> None:
+        if self.has_blob(desc):
+            self._count(None)
+            return
+        import io
+        self._put_stream(desc, io.BytesIO(data), label=None)
+
+    def _put_layer(self, layer: Layer) -> None:
+        desc = layer.descriptor
+        if self.has_blob(desc):
+            self._count(None)
+            return
+        with layer.open() as stream:
+            self._put_stream(desc, stream, label=f"{desc.digest.short}")
+
+    def _put_stream(self, desc: Descriptor, stream: IO[bytes], label: str | None) -> None:
+        """Copy a blob into place: temp file in the same directory, verified, then renamed."""
+        directory = self.path / "blobs" / desc.digest.algorithm
+        directory.mkdir(parents=True, exist_ok=True)
+        final = directory / desc.digest.hex
+        reader = stream if _already_verifying(stream, desc.digest) else VerifyingReader(
+            stream, desc.digest, desc.size, what=f"blob {desc.digest}")
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{desc.digest.hex[:12]}-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if label is None:
+                    _pump(reader, out, lambda n: None)
+                else:
+                    with self.progress.blob(label, desc.size) as advance:
+                        _pump(reader, out, advance)
+                if isinstance(reader, VerifyingReader):
+                    reader.check()
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._count(desc.size)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".pare.lock", "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _update_index(self, change: Any) -> None:
+        with self._locked():
+            index_file = self.path / "index.json"
+            current = list(self.index().manifests) if index_file.exists() else []
+            new = change(current)
+            body: dict[str, Any] = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX,
+                                    "manifests": [d.to_dict() for d in new]}
+            _atomic_write(index_file, json.dumps(body, indent=2).encode() + b"\n")
+
+    # --- housekeeping ----------------------------------------------------------------------------
+    def delete(self, name: str) -> Descriptor:
+        """Forget the image `name` (its blobs stay until gc())."""
+        desc = self.resolve(name)
+        by_digest = name.startswith(("sha256:", "sha512:"))
+
+        def drop(entries: list[Descriptor]) -> list[Descriptor]:
+            if by_digest:
+                return [d for d in entries if d.digest != desc.digest]
+            return [d for d in entries if d.annotations.get(REF_NAME) != name]
+        self._update_index(drop)
+        return desc
+
+    def gc(self) -> tuple[int, int]:
+        """Remove blobs no index.json entry reaches; returns (blobs removed, bytes freed)."""
+        with self._locked():
+            keep: set[Digest] = set()
+            pending = list(self.index().manifests)
+            while pending:
+                desc = pending.pop()
+                if desc.digest in keep:
+                    continue
+                keep.add(desc.digest)
+                if not self.blob_path(desc.digest).exists():
+                    continue
+                if mt.is_index(desc.media_type):
+                    pending.extend(Index.parse(self._read_small_blob(desc.digest, None)).manifests)
+                elif mt.is_manifest(desc.media_type):
+                    manifest = Manifest.parse(self._read_small_blob(desc.digest, None))
+                    pending.append(manifest.config)
+                    keep.update(d.digest for d in manifest.layers)
+            removed = freed = 0
+            blobs = self.path / "blobs"
+            for algorithm_dir in blobs.iterdir() if blobs.is_dir() else ():
+                for blob in algorithm_dir.iterdir():
+                    if blob.name.startswith(".tmp-") or Digest(algorithm_dir.name, blob.name) not in keep:
+                        freed += blob.stat().st_size
+                        blob.unlink()
+                        removed += 1
+            return removed, freed
+
+
+def _replace_entry(entries: list[Descriptor], entry: Descriptor, name: str | None) -> list[Descriptor]:
+    if name:
+        kept = [d for d in entries if d.annotations.get(REF_NAME) != name]
+    else:
+        kept = [d for d in entries if d.digest != entry.digest or d.annotations.get(REF_NAME)]
+    return [*kept, entry]
+
+
+def _already_verifying(stream: IO[bytes], digest: Digest) -> bool:
+    """A stream a registry store already checks against this digest need not be hashed twice."""
+    return isinstance(stream, VerifyingReader) and stream.expected == digest
+
+
+def _pump(reader: Any, out: IO[bytes], advance: Any) -> None:
+    while chunk := reader.read(READ_SIZE):
+        out.write(chunk)
+        advance(len(chunk))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def open_default() -> LayoutStore:
+    """The embedded default store (PARE_STORE overrides its directory)."""
+    from pare.stores.transports import default_store_dir
+    return LayoutStore(default_store_dir())

@@ -1,0 +1,160 @@
+"""The OCI layout store: round trips, names, platforms, atomic and verified writes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
+from pare.oci import mediatypes as mt
+from pare.oci.descriptor import Descriptor, Platform
+from pare.oci.digest import sha256
+from pare.oci.image import Image
+from pare.oci.layer import BlobLayer
+from pare.oci.manifest import Index
+from pare.stores.layout import REF_NAME, LayoutStore
+
+
+def test_round_trip_by_tag_digest_and_only(tmp_path: Path, make_image: Any) -> None:
+    image = make_image({"bin/app": b"app" * 1000}, {"etc/conf": b"x"})
+    store = LayoutStore(tmp_path / "oci")
+    digest = store.write(image, "v1")
+    assert digest == image.digest
+    assert json.loads((tmp_path / "oci" / "oci-layout").read_text()) == {"imageLayoutVersion": "1.0.0"}
+    index = json.loads((tmp_path / "oci" / "index.json").read_text())
+    assert index["manifests"][0]["annotations"] == {REF_NAME: "v1"}
+    for read in (store.read("v1"), store.read(str(digest)), store.read()):
+        assert read.digest == image.digest
+        assert read.config.raw == image.config.raw
+        assert [layer.diff_id for layer in read.layers] == [layer.diff_id for layer in image.layers]
+        with read.layers[0].open() as blob, image.layers[0].open() as original:
+            assert blob.read() == original.read()
+    assert store.stats.blobs_moved == 4  # config, two layers, manifest
+    assert not list((tmp_path / "oci" / "blobs" / "sha256").glob(".tmp-*"))
+
+
+def test_second_write_skips_existing_blobs_and_retags(tmp_path: Path, make_image: Any) -> None:
+    store = LayoutStore(tmp_path)
+    first = make_image({"a": b"1"})
+    store.write(first, "latest")
+    second = make_image({"a": b"1"}, {"b": b"2"})
+    store.write(second, "latest")
+    store.write(first, "old")
+    assert store.stats.blobs_skipped >= 2
+    assert store.read("latest").digest == second.digest
+    assert store.read("old").digest == first.digest
+    assert sorted(store.names()) == ["latest", "old"]
+    with pytest.raises(UsageError, match="holds 2 images"):
+        store.read()
+    with pytest.raises(NotFound, match="no image named 'nope'"):
+        store.read("nope")
+
+
+def test_corrupt_layer_is_refused_and_leaves_nothing(tmp_path: Path, make_image: Any) -> None:
+    good = make_image({"a": b"1"})
+    layer = good.layers[0]
+    bad = BlobLayer(layer.descriptor, layer.diff_id, lambda: _corrupt_copy(tmp_path, layer).open("rb"))
+    image = Image(good.manifest, good.config, (bad,))
+    store = LayoutStore(tmp_path / "oci")
+    with pytest.raises(DigestMismatch):
+        store.write(image, "x")
+    blobs = tmp_path / "oci" / "blobs" / "sha256"
+    assert not (blobs / layer.digest.hex).exists()
+    assert not list(blobs.glob(".tmp-*"))
+    assert not (tmp_path / "oci" / "index.json").exists()
+
+
+def _corrupt_copy(tmp_path: Path, layer: Any) -> Path:
+    with layer.open() as fh:
+        data = bytearray(fh.read())
+    data[-1] ^= 0xFF
+    path = tmp_path / "corrupt.blob"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_index_entry_resolved_by_platform(tmp_path: Path, make_image: Any) -> None:
+    store = LayoutStore(tmp_path)
+    amd = make_image({"amd": b"1"})
+    arm_body = amd.config.to_dict()
+    arm_body["architecture"] = "arm64"
+    arm = Image.assemble(arm_body, amd.layers)
+    store.write(amd)
+    store.write(arm)
+    index = Index.build([amd.manifest.descriptor(Platform("linux", "amd64")),
+                         arm.manifest.descriptor(Platform("linux", "arm64"))])
+    (tmp_path / "blobs" / "sha256" / index.digest.hex).write_bytes(index.raw)
+    entry = Descriptor(mt.OCI_INDEX, index.digest, len(index.raw), {REF_NAME: "multi"})
+    body = {"schemaVersion": 2, "manifests": [entry.to_dict()]}
+    (tmp_path / "index.json").write_text(json.dumps(body))
+    assert store.read("multi").digest == amd.digest
+    assert store.read("multi", Platform("linux", "arm64")).digest == arm.digest
+    with pytest.raises(NotFound, match="no image for platform linux/s390x"):
+        store.read("multi", Platform("linux", "s390x"))
+
+
+def test_concurrent_writers_keep_every_tag(tmp_path: Path, make_image: Any) -> None:
+    images = [make_image({f"f{i}": bytes([i]) * 100}) for i in range(8)]
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            LayoutStore(tmp_path).write(images[i], f"t{i}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(LayoutStore(tmp_path).names()) == sorted(f"t{i}" for i in range(8))
+
+
+def test_delete_and_gc(tmp_path: Path, make_image: Any) -> None:
+    store = LayoutStore(tmp_path)
+    keep = make_image({"keep": b"k"})
+    drop = make_image({"drop": b"d" * 5000})
+    store.write(keep, "keep")
+    store.write(drop, "drop")
+    store.delete("drop")
+    assert store.names() == ["keep"]
+    removed, freed = store.gc()
+    assert removed == 3 and freed > 0  # drop's manifest, config and layer
+    assert store.read("keep").digest == keep.digest
+    assert not store.blob_path(drop.layers[0].digest).exists()
+
+
+@pytest.mark.parametrize("setup, error", [
+    (lambda p: None, NotFound),
+    (lambda p: p.mkdir() or (p / "junk").write_text("x"), ManifestError),
+    (lambda p: p.mkdir() or (p / "index.json").write_text("{not json"), ManifestError),
+    (lambda p: p.mkdir() or (p / "index.json").write_text('{"schemaVersion": 2, "manifests": [{}]}'),
+     ManifestError),
+    (lambda p: p.mkdir() or (p / "oci-layout").write_text('{"imageLayoutVersion": "9"}')
+     or (p / "index.json").write_text('{"schemaVersion": 2, "manifests": []}'), ManifestError),
+])
+def test_malformed_layouts_are_one_clear_error(tmp_path: Path, setup: Any, error: type) -> None:
+    path = tmp_path / "layout"
+    setup(path)
+    with pytest.raises(error):
+        LayoutStore(path).read()
+
+
+def test_missing_or_tampered_blobs(tmp_path: Path, make_image: Any) -> None:
+    store = LayoutStore(tmp_path)
+    image = make_image({"a": b"1"})
+    store.write(image, "t")
+    config_path = store.blob_path(image.config.digest)
+    config_path.write_bytes(config_path.read_bytes().replace(b"amd64", b"arm64"))
+    with pytest.raises(DigestMismatch):
+        store.read("t")
+    config_path.unlink()
+    with pytest.raises(NotFound, match="missing"):
+        store.read("t")
+    with pytest.raises(NotFound):
+        store.read(str(sha256(b"nothing")))
