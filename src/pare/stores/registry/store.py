@@ -9,15 +9,30 @@ then puts the manifest with its exact bytes.
 
 from __future__ import annotations
 
-from typing import IO
+import contextlib
+import functools
+import io
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import IO, Any, TypeVar, cast
 
+from pare.errors import ManifestError, UsageError
+from pare.oci import mediatypes as mt
+from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest
 from pare.oci.image import Image
-from pare.oci.layer import BlobLayer, Opener
-from pare.oci.manifest import Index
-from pare.stores.base import Store
+from pare.oci.layer import BlobLayer, Layer, Opener
+from pare.oci.manifest import Index, Manifest
+from pare.oci.reference import Reference
+from pare.stores.base import Store, TransferStats
+from pare.stores.registry import blobs, manifests
 from pare.stores.registry.auth import CredentialSource
+from pare.stores.registry.client import RegistryClient, StatsRecorder
+
+T = TypeVar("T")
 
 
 class RegistryLayer(BlobLayer):
@@ -40,35 +55,185 @@ class RegistryStore(Store):
         """`registry` is host[:port]; loopback hosts speak plain HTTP, others TLS unless `insecure`.
         `chunk_size` None means monolithic uploads, else chunked PATCHes of that many bytes.
         `credentials` defaults to env PARE_REGISTRY_USERNAME/PASSWORD, then ~/.docker/config.json."""
+        self._recorder = StatsRecorder(TransferStats())
         super().__init__()
-        raise NotImplementedError
+        if parallel < 1:
+            raise UsageError(f"parallel must be at least 1, not {parallel}")
+        if chunk_size is not None and chunk_size < 1:
+            raise UsageError(f"chunk size must be positive, not {chunk_size}")
+        self.registry = registry
+        self.insecure = insecure
+        self.parallel = parallel
+        self.chunk_size = chunk_size
+        self.client = RegistryClient(registry, insecure, credentials=credentials, recorder=self._recorder,
+                                     pool=max(8, 2 * parallel))
 
-    def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
-        raise NotImplementedError
+    # stats is the base class's attribute; the recorder must follow it when a caller swaps it
+    @property
+    def stats(self) -> TransferStats:
+        return self._recorder.stats
 
-    def write(self, image: Image, name: str | None = None) -> Digest:
-        raise NotImplementedError
+    @stats.setter
+    def stats(self, value: TransferStats) -> None:
+        self._recorder.stats = value
 
-    def read_index(self, name: str) -> Index | None:
-        """The index `name` points at, or None when it points at a single image manifest."""
-        raise NotImplementedError
+    def __enter__(self) -> RegistryStore:
+        return self
 
-    def write_index(self, index: Index, images: list[Image], name: str) -> Digest:
-        """Push every image (by digest) then the index under `name`; returns the index digest."""
-        raise NotImplementedError
-
-    def resolve(self, name: str) -> Descriptor:
-        """HEAD the manifest: media type, digest and size, without downloading it."""
-        raise NotImplementedError
-
-    def tags(self, repository: str) -> list[str]:
-        """Tags of a repository (following pagination)."""
-        raise NotImplementedError
-
-    def open_blob(self, repository: str, descriptor: Descriptor) -> IO[bytes]:
-        """A fresh, verifying, resuming stream of one blob."""
-        raise NotImplementedError
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Release pooled connections."""
-        raise NotImplementedError
+        self.client.close()
+
+    def describe(self, name: str | None = None) -> str:
+        return f"docker://{name or self.registry}"
+
+    def _ref(self, name: str | None) -> Reference:
+        """The reference `name` means on this registry; a bare repo[:tag] is taken to live here."""
+        if not name:
+            raise UsageError(f"a registry needs an image name, e.g. {self.registry}/app:1")
+        ref = Reference.parse(name)
+        if ref.registry != self.registry:
+            try:
+                ref = Reference.parse(f"{self.registry}/{name}")
+            except UsageError:
+                raise UsageError(f"{name} does not name an image on {self.registry}") from None
+        return ref
+
+    # --- read ------------------------------------------------------------------------------------
+    def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
+        ref = self._ref(name)
+        started = time.perf_counter()
+        media_type, raw = manifests.get_manifest(self.client, ref.repository, ref.identifier,
+                                                 f"manifest {ref}")
+        if mt.is_index(media_type):
+            index = _parse(ref, lambda: Index.parse(raw, media_type))
+            desc = index.select(platform or Platform())
+            media_type, raw = manifests.get_manifest(self.client, ref.repository, str(desc.digest),
+                                                     f"manifest {ref.repository}@{desc.digest}")
+            if not mt.is_manifest(media_type):
+                raise ManifestError(f"{ref}: index entry {desc.digest} is not an image manifest")
+        image = self._image(ref, media_type, raw)
+        self._recorder.add_wall(time.perf_counter() - started)
+        return image
+
+    def _image(self, ref: Reference, media_type: str, raw: bytes) -> Image:
+        manifest = _parse(ref, lambda: Manifest.parse(raw, media_type))
+        if manifest.config.media_type not in mt.CONFIGS:
+            raise ManifestError(f"{ref}: not a container image (config media type "
+                                f"{manifest.config.media_type!r})")
+        with self._recorder.phase("config"):
+            config_raw = blobs.read_small_blob(self.client, ref.repository, manifest.config)
+        config = _parse(ref, lambda: ImageConfig.parse(config_raw))
+        diff_ids = config.diff_ids
+        if len(diff_ids) != len(manifest.layers):
+            raise ManifestError(f"{ref}: config lists {len(diff_ids)} diff_ids for "
+                                f"{len(manifest.layers)} layers")
+        layers: list[Layer] = [
+            RegistryLayer(desc, diff_id, functools.partial(self.open_blob, ref.repository, desc),
+                          registry=self.registry, repository=ref.repository)
+            for desc, diff_id in zip(manifest.layers, diff_ids, strict=True)]
+        return _parse(ref, lambda: Image(manifest, config, tuple(layers)))
+
+    def open_blob(self, repository: str, descriptor: Descriptor) -> IO[bytes]:
+        """A fresh, verifying, resuming stream of one blob."""
+        bar = self.progress.blob(descriptor.digest.short, descriptor.size)
+        advance = bar.__enter__()
+        try:
+            reader = blobs.BlobReader(self.client, repository, descriptor, advance,
+                                      on_close=lambda: _exit(bar))
+            return cast(IO[bytes], reader)
+        except BaseException:
+            bar.__exit__(*sys.exc_info())
+            raise
+
+    def read_index(self, name: str) -> Index | None:
+        """The index `name` points at, or None when it points at a single image manifest."""
+        ref = self._ref(name)
+        media_type, raw = manifests.get_manifest(self.client, ref.repository, ref.identifier,
+                                                 f"manifest {ref}")
+        return _parse(ref, lambda: Index.parse(raw, media_type)) if mt.is_index(media_type) else None
+
+    def resolve(self, name: str) -> Descriptor:
+        """HEAD the manifest: media type, digest and size, without downloading it."""
+        ref = self._ref(name)
+        return manifests.head_manifest(self.client, ref.repository, ref.identifier, f"manifest {ref}")
+
+    def tags(self, repository: str) -> list[str]:
+        """Tags of a repository (following pagination)."""
+        return manifests.list_tags(self.client, self._ref(repository).repository)
+
+    # --- write -----------------------------------------------------------------------------------
+    def write(self, image: Image, name: str | None = None) -> Digest:
+        ref = self._ref(name)
+        if ref.digest is not None and ref.digest != image.digest:
+            raise UsageError(f"{name} pins {ref.digest}, but the image's digest is {image.digest}")
+        started = time.perf_counter()
+        self._push_blobs(ref.repository, image)
+        identifier = ref.tag or (str(image.digest) if ref.digest else "latest")
+        digest = manifests.put_manifest(self.client, ref.repository, identifier, image.manifest.raw,
+                                        image.media_type, f"manifest {ref}")
+        self._recorder.add_wall(time.perf_counter() - started)
+        return digest
+
+    def write_index(self, index: Index, images: list[Image], name: str) -> Digest:
+        """Push every image (by digest) then the index under `name`; returns the index digest."""
+        ref = self._ref(name)
+        listed = {d.digest for d in index.manifests}
+        for image in images:
+            if image.digest not in listed:
+                raise UsageError(f"image {image.digest} is not in the index being written")
+            self.write(image, f"{self.registry}/{ref.repository}@{image.digest}")
+        identifier = ref.tag or (str(index.digest) if ref.digest else "latest")
+        return manifests.put_manifest(self.client, ref.repository, identifier, index.raw, index.media_type,
+                                      f"index {ref}")
+
+    def _push_blobs(self, repository: str, image: Image) -> None:
+        """Every blob the manifest needs, in parallel: HEAD, else mount, else upload."""
+        config_raw = image.config.raw
+        jobs: dict[Digest, tuple[Descriptor, Opener, str | None]] = {
+            image.manifest.config.digest: (image.manifest.config, lambda: io.BytesIO(config_raw), None)}
+        for layer in image.layers:
+            source = layer.repository if isinstance(layer, RegistryLayer) and \
+                layer.registry == self.registry and layer.repository != repository else None
+            jobs.setdefault(layer.digest, (layer.descriptor, layer.open, source))
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(jobs)),
+                                thread_name_prefix="pare-push") as pool:
+            futures: list[Future[None]] = [pool.submit(self._push_blob, repository, *job)
+                                           for job in jobs.values()]
+            _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            for future in futures:
+                if future.done() and not future.cancelled() and future.exception() is not None:
+                    raise future.exception()  # type: ignore[misc]
+
+    def _push_blob(self, repository: str, descriptor: Descriptor, opener: Opener, source: str | None) -> None:
+        scopes = blobs.push_scopes(repository, source)
+        if blobs.blob_exists(self.client, repository, descriptor.digest, scopes):
+            self._recorder.count(skipped=1)
+            return
+        location = None
+        if source is not None:
+            result = blobs.mount_blob(self.client, repository, descriptor.digest, source)
+            if result.mounted:
+                self._recorder.count(mounted=1)
+                return
+            location = result.location
+        with self.progress.blob(descriptor.digest.short, descriptor.size) as advance:
+            blobs.upload_blob(self.client, repository, descriptor, opener, chunk_size=self.chunk_size,
+                              location=location, advance=advance)
+
+
+def _parse(ref: Reference, parse: Callable[[], T]) -> T:
+    """Run a parser; a ManifestError names the reference it came from."""
+    try:
+        return parse()
+    except ManifestError as exc:
+        raise ManifestError(f"{ref}: {exc}") from None
+
+
+def _exit(bar: contextlib.AbstractContextManager[Any]) -> None:
+    bar.__exit__(None, None, None)

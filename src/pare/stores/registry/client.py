@@ -1,0 +1,254 @@
+"""HTTP for one registry: scheme choice, pooled connections, auth, retries, and clear errors.
+
+Loopback registries (localhost, 127.x, ::1) speak plain HTTP, as docker assumes; any other host
+speaks TLS, or plain HTTP when `insecure`. Requests that fail with 408, 429 or 5xx, or lose their
+connection, are retried with exponential backoff and full jitter, honouring Retry-After. A request
+whose body is a one-shot stream is not retried here: the upload code restarts the whole upload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from pare.errors import AuthError, DigestMismatch, NotFound, RegistryError
+from pare.oci.reference import Reference
+from pare.stores.base import TransferStats
+from pare.stores.registry.auth import Authenticator, CredentialSource, default_credentials
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+Content = bytes | Callable[[], Any] | None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """attempts counts every try (first included); delays grow base*2^n up to cap, fully jittered."""
+
+    attempts: int = 5
+    base: float = 0.2
+    cap: float = 10.0
+    max_retry_after: float = 60.0
+
+    def delay(self, retry: int, retry_after: str | None = None, rng: Callable[[], float] = random.random
+              ) -> float:
+        """Seconds to wait before retry number `retry` (0-based)."""
+        hinted = parse_retry_after(retry_after) if retry_after else None
+        if hinted is not None:
+            return min(hinted, self.max_retry_after)
+        return rng() * min(self.cap, self.base * (2 ** retry))
+
+    def should_retry(self, status: int) -> bool:
+        return status in RETRY_STATUSES
+
+
+def parse_retry_after(value: str, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date; None when unparseable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class TransientError(RegistryError):
+    """A failure worth trying again (lost connection, 408/429/5xx) that a caller chose to handle."""
+
+    def __init__(self, message: str, retry_after: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StatsRecorder:
+    """Lock-guarded updates of a store's TransferStats from many threads."""
+
+    def __init__(self, stats: TransferStats) -> None:
+        self.stats = stats
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add_phase(name, time.perf_counter() - start)
+
+    def add_phase(self, name: str, seconds: float) -> None:
+        with self.lock:
+            self.stats.add_phase(name, seconds)
+
+    def add_wall(self, seconds: float) -> None:
+        with self.lock:
+            self.stats.wall_seconds += seconds
+
+    def retry(self) -> None:
+        with self.lock:
+            self.stats.retries += 1
+
+    def moved(self, nbytes: int, blobs: int = 0) -> None:
+        with self.lock:
+            self.stats.bytes_moved += nbytes
+            self.stats.blobs_moved += blobs
+
+    def count(self, skipped: int = 0, mounted: int = 0) -> None:
+        with self.lock:
+            self.stats.blobs_skipped += skipped
+            self.stats.blobs_mounted += mounted
+
+
+def is_loopback(registry: str) -> bool:
+    return Reference(registry, "x").is_local
+
+
+def error_detail(response: httpx.Response) -> str:
+    """The registry's own error code/message (distribution's {"errors": [...]}) or the status text."""
+    try:
+        body = json.loads(response.read()[:65536])
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            return f"{first.get('code', '?')}: {first.get('message', '')}".strip()
+    except (ValueError, httpx.HTTPError, UnicodeDecodeError):
+        pass
+    return f"{response.status_code} {response.reason_phrase}".strip()
+
+
+def error_code(response: httpx.Response) -> str | None:
+    try:
+        body = json.loads(response.read()[:65536])
+        return str(body["errors"][0]["code"])
+    except (ValueError, KeyError, IndexError, TypeError, httpx.HTTPError):
+        return None
+
+
+class RegistryClient:
+    """Pooled, authenticated, retrying HTTP to one registry host. Thread-safe."""
+
+    def __init__(self, registry: str, insecure: bool = False, *, credentials: CredentialSource | None = None,
+                 retry: RetryPolicy | None = None, timeout: float = 60.0, pool: int = 8,
+                 recorder: StatsRecorder | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.registry = registry
+        api_host = Reference(registry, "x").api_host
+        self.scheme = "http" if insecure or is_loopback(registry) else "https"
+        self.base_url = f"{self.scheme}://{api_host}"
+        self.retry_policy = retry or RetryPolicy()
+        self.recorder = recorder or StatsRecorder(TransferStats())
+        self._sleep = sleep
+        self.auth = Authenticator(registry, credentials or default_credentials)
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)), limits=limits,
+                                 follow_redirects=True, headers={"User-Agent": "pare/0.1"})
+
+    def close(self) -> None:
+        self.http.close()
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return self.base_url + path_or_url
+
+    # --- requests ------------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, scopes: tuple[str, ...], what: str,
+                headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
+                content: Content = None, stream: bool = False, retry: bool = True,
+                ok: tuple[int, ...] = (200,)) -> httpx.Response:
+        """Send with auth and retries; return a response whose status is in `ok` (404 too, when the
+        caller lists it). `content` is bytes or a zero-argument callable making a fresh body.
+        `what` names the object for error messages ("manifest app:1", "blob sha256:...")."""
+        attempt = 0
+        answered_challenge = False
+        while True:
+            body = content() if callable(content) else content
+            request_headers = dict(headers or {})
+            with self.recorder.phase("auth"):
+                authz = self.auth.header(scopes, self.http)
+            if authz:
+                request_headers["Authorization"] = authz
+            request = self.http.build_request(method, self.url(path), headers=request_headers,
+                                              params=params, content=body)
+            try:
+                response = self.http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                if retry and attempt + 1 < self.retry_policy.attempts:
+                    self._pause(attempt, None)
+                    attempt += 1
+                    continue
+                lost = self._transport_error(exc, what)
+                if not retry:
+                    raise TransientError(str(lost)) from None
+                raise lost from None
+            status = response.status_code
+            if status in ok:
+                return response
+            if status == 401 and not answered_challenge:
+                challenge = response.headers.get("WWW-Authenticate", "")
+                response.close()
+                with self.recorder.phase("auth"):
+                    self.auth.answer(challenge, scopes, self.http)
+                answered_challenge = True
+                continue
+            if retry and self.retry_policy.should_retry(status) and attempt + 1 < self.retry_policy.attempts:
+                retry_after = response.headers.get("Retry-After")
+                response.close()
+                self._pause(attempt, retry_after)
+                attempt += 1
+                continue
+            try:
+                error = self.status_error(response, what)
+                if not retry and self.retry_policy.should_retry(status):
+                    raise TransientError(str(error), response.headers.get("Retry-After"))
+                raise error
+            finally:
+                response.close()
+
+    def _pause(self, attempt: int, retry_after: str | None) -> None:
+        self.recorder.retry()
+        self._sleep(self.retry_policy.delay(attempt, retry_after))
+
+    def status_error(self, response: httpx.Response, what: str) -> Exception:
+        """The PareError a failed response means, one line."""
+        status = response.status_code
+        detail = error_detail(response)
+        if status == 401:
+            creds = self.auth.credentials()
+            hint = "the credentials were rejected" if creds else \
+                "set PARE_REGISTRY_USERNAME/PARE_REGISTRY_PASSWORD or log in with docker/skopeo login"
+            return AuthError(f"{self.registry}: unauthorized for {what} ({detail}): {hint}")
+        if status == 403:
+            return AuthError(f"{self.registry}: access to {what} denied ({detail})")
+        if status == 400 and error_code(response) == "DIGEST_INVALID":
+            return DigestMismatch(f"{self.registry} refused {what}: its content does not match its digest")
+        if status == 404:
+            return NotFound(f"{what} not found on {self.registry} ({detail})")
+        return RegistryError(f"{self.registry}: {what}: registry answered {detail}")
+
+    def _transport_error(self, exc: httpx.TransportError, what: str) -> RegistryError:
+        text = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectError):
+            if "refused" in text.lower():
+                return RegistryError(f"cannot reach registry {self.registry}: connection refused "
+                                     "(is it running? try `pare registry up`)")
+            if "ssl" in text.lower() or "certificate" in text.lower() or "wrong version" in text.lower():
+                return RegistryError(f"TLS handshake with {self.registry} failed ({text}); if it speaks "
+                                     "plain HTTP, pass --insecure")
+            return RegistryError(f"cannot reach registry {self.registry}: {text}")
+        if isinstance(exc, httpx.TimeoutException):
+            return RegistryError(f"registry {self.registry} timed out on {what}")
+        return RegistryError(f"registry {self.registry}: connection failed on {what}: {text}")
+
+    def transport_error(self, exc: httpx.TransportError, what: str) -> RegistryError:
+        return self._transport_error(exc, what)
