@@ -1,0 +1,536 @@
+"""`docker save` tarballs as a store: the legacy format and the OCI-in-tar format of Docker 25+.
+
+    legacy:     manifest.json, <config-hex>.json, <id>/layer.tar (uncompressed), repositories
+    Docker 25+: oci-layout, index.json, blobs/sha256/<hex>, and manifest.json for older readers
+
+Reading never extracts: the tar's member table is indexed once, then each layer is a bounded stream
+over the archive file at the member's data offset. Writing produces the Docker 25+ format (which
+`docker load` and skopeo both read) in a temp file beside the target, renamed when complete; images
+already in the archive under other names are carried over, so one archive holds several images.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import posixpath
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from pare.errors import DigestMismatch, InvalidReference, ManifestError, NotFound, UsageError
+from pare.oci import mediatypes as mt
+from pare.oci.compression import detect
+from pare.oci.config import ImageConfig
+from pare.oci.descriptor import Descriptor, Platform
+from pare.oci.digest import Digest, Hasher, VerifyingReader
+from pare.oci.image import Image
+from pare.oci.layer import BlobLayer, Layer
+from pare.oci.manifest import Index, Manifest
+from pare.oci.reference import Reference
+from pare.stores.base import Store
+
+REF_NAME = "org.opencontainers.image.ref.name"
+CONTAINERD_NAME = "io.containerd.image.name"
+DEFAULT_PLATFORM = Platform("linux", "amd64")
+READ_SIZE = 4 << 20
+MAX_JSON = 8 << 20
+
+
+@dataclass(frozen=True)
+class _Member:
+    """Where one regular file's bytes sit inside the archive."""
+
+    name: str
+    offset: int
+    size: int
+
+
+@dataclass
+class _Catalog:
+    members: dict[str, _Member]
+    manifest_json: list[dict[str, Any]] = field(default_factory=list)
+    index: Index | None = None
+
+
+class _MemberReader(io.RawIOBase):
+    """A bounded, seek-free stream over one member of an uncompressed tar file."""
+
+    def __init__(self, path: Path, member: _Member) -> None:
+        super().__init__()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 (closed in close())
+        self._file.seek(member.offset)
+        self._left = member.size
+        self._name = member.name
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        want = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._file.read(want)
+        if not data:
+            raise ManifestError(f"archive member {self._name} is truncated")
+        self._left -= len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class ArchiveStore(Store):
+    """A docker-save tarball. Names are references as in RepoTags ('app:1', 'host:5000/app:1'),
+    '@N' for the N-th image, or None for the only image."""
+
+    transport = "docker-archive"
+
+    def __init__(self, path: Path | str, *, parallel: int = 4) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.parallel = max(1, parallel)
+        self._catalog: _Catalog | None = None
+        self._catalog_key: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def describe(self, name: str | None = None) -> str:
+        return f"docker-archive:{self.path}" + (f":{name}" if name else "")
+
+    # --- the member table ------------------------------------------------------------------------
+    def catalog(self) -> _Catalog:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            raise NotFound(f"{self.path}: no such archive") from None
+        key = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            if self._catalog is None or self._catalog_key != key:
+                self._catalog = self._index_members()
+                self._catalog_key = key
+            return self._catalog
+
+    def _index_members(self) -> _Catalog:
+        if self.path.is_dir():
+            raise UsageError(f"{self.path} is a directory; docker-archive: wants a tar file (oci: reads "
+                             "a layout directory)")
+        with open(self.path, "rb") as fh:
+            head = fh.read(4)
+        if detect(head) != "none":
+            raise UsageError(f"{self.path} is compressed; decompress it first (docker load accepts it, "
+                             "but pare reads layers in place)")
+        members: dict[str, _Member] = {}
+        links: dict[str, str] = {}
+        try:
+            with tarfile.open(self.path, "r:") as tar:
+                for info in tar:
+                    name = _clean(info.name)
+                    if info.isreg():
+                        members[name] = _Member(name, info.offset_data, info.size)
+                    elif info.issym():
+                        links[name] = _clean(posixpath.join(posixpath.dirname(name), info.linkname))
+                    elif info.islnk():
+                        links[name] = _clean(info.linkname)
+        except (tarfile.TarError, EOFError) as exc:
+            raise ManifestError(f"{self.path}: not a valid tar archive: {exc}") from None
+        for name, target in links.items():
+            for _ in range(16):
+                if target in members or target not in links:
+                    break
+                target = links[target]
+            if target in members:
+                members[name] = _Member(name, members[target].offset, members[target].size)
+        catalog = _Catalog(members)
+        if "manifest.json" in members:
+            try:
+                value = json.loads(self._small(catalog, "manifest.json"))
+            except (ValueError, RecursionError) as exc:
+                raise ManifestError(f"{self.path}: manifest.json is not valid JSON: {exc}") from None
+            if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+                raise ManifestError(f"{self.path}: manifest.json must be a list of objects")
+            for entry in value:
+                tags = entry.get("RepoTags") or []
+                if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                    raise ManifestError(f"{self.path}: manifest.json RepoTags must be a list of strings")
+            catalog.manifest_json = value
+        if "index.json" in members:
+            catalog.index = Index.parse(self._small(catalog, "index.json"), mt.OCI_INDEX)
+        if not catalog.manifest_json and catalog.index is None:
+            raise ManifestError(f"{self.path}: not a docker-save archive (no manifest.json or index.json)")
+        return catalog
+
+    def _small(self, catalog: _Catalog, name: str) -> bytes:
+        member = catalog.members.get(_clean(name))
+        if member is None:
+            raise ManifestError(f"{self.path}: member {name!r} is missing")
+        if member.size > MAX_JSON:
+            raise ManifestError(f"{self.path}: member {name!r} is too big for a JSON document")
+        with _MemberReader(self.path, member) as reader:
+            return reader.read(member.size)
+
+    def _blob_member(self, catalog: _Catalog, digest: Digest) -> _Member:
+        member = catalog.members.get(f"blobs/{digest.algorithm}/{digest.hex}")
+        if member is None:
+            raise NotFound(f"{self.path}: blob {digest} is missing from the archive")
+        return member
+
+    def _blob(self, catalog: _Catalog, desc: Descriptor) -> bytes:
+        member = self._blob_member(catalog, desc.digest)
+        if member.size != desc.size:
+            raise DigestMismatch(f"{self.path}: blob {desc.digest} has {member.size} bytes, "
+                                 f"expected {desc.size}")
+        data = self._small(catalog, member.name)
+        reader = VerifyingReader(io.BytesIO(data), desc.digest, desc.size, what=f"{self.path}: blob")
+        reader.read(-1)
+        reader.read(1)
+        return data
+
+    # --- names ---------------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        catalog = self.catalog()
+        out: list[str] = []
+        for entry in catalog.manifest_json:
+            out.extend(str(t) for t in entry.get("RepoTags") or ())
+        if catalog.index is not None:
+            for desc in catalog.index.manifests:
+                name = desc.annotations.get(CONTAINERD_NAME)
+                if name and not any(_same_name(name, n) for n in out):
+                    out.append(name)
+        return out
+
+    # --- reading -------------------------------------------------------------------------------
+    def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
+        started = time.perf_counter()
+        catalog = self.catalog()
+        image = self._read(catalog, name, platform or DEFAULT_PLATFORM)
+        self.stats.add_phase("read", time.perf_counter() - started)
+        return image
+
+    def _read(self, catalog: _Catalog, name: str | None, platform: Platform) -> Image:
+        index_entries = list(catalog.index.manifests) if catalog.index is not None else []
+        legacy = catalog.manifest_json
+        if name is not None and name.startswith("@"):
+            return self._by_position(catalog, name, platform)
+        if name is None:
+            if len(legacy) == 1:
+                return self._from_manifest_json(catalog, legacy[0], platform)
+            if not legacy and len(index_entries) == 1:
+                return self._from_index_entry(catalog, index_entries[0], platform)
+            count = max(len(legacy), len(index_entries))
+            if count == 0:
+                raise NotFound(f"{self.path}: the archive holds no images")
+            raise UsageError(f"{self.path} holds {count} images; name one of: "
+                             f"{', '.join(self.names()) or '@0, @1, ...'}")
+        for entry in legacy:
+            if any(_same_name(name, str(tag)) for tag in entry.get("RepoTags") or ()):
+                return self._from_manifest_json(catalog, entry, platform)
+        for desc in index_entries:
+            names = [desc.annotations.get(CONTAINERD_NAME), desc.annotations.get(REF_NAME)]
+            if any(n and (_same_name(name, n) or name == n) for n in names):
+                return self._from_index_entry(catalog, desc, platform)
+        raise NotFound(f"{self.describe(name)}: no image named {name!r} "
+                       f"(names: {', '.join(self.names()) or 'none'})")
+
+    def _by_position(self, catalog: _Catalog, name: str, platform: Platform) -> Image:
+        try:
+            position = int(name[1:])
+        except ValueError:
+            raise UsageError(f"{name!r}: want @N, a position in the archive") from None
+        if catalog.manifest_json:
+            if 0 <= position < len(catalog.manifest_json):
+                return self._from_manifest_json(catalog, catalog.manifest_json[position], platform)
+        elif catalog.index is not None and 0 <= position < len(catalog.index.manifests):
+            return self._from_index_entry(catalog, catalog.index.manifests[position], platform)
+        raise NotFound(f"{self.path}: no image at position {position}")
+
+    def _from_manifest_json(self, catalog: _Catalog, entry: dict[str, Any], platform: Platform) -> Image:
+        """An image from a manifest.json entry; the exact OCI manifest when the archive has one."""
+        config_path = entry.get("Config")
+        layer_paths = entry.get("Layers")
+        if not isinstance(config_path, str) or not isinstance(layer_paths, list) or not all(
+                isinstance(p, str) for p in layer_paths):
+            raise ManifestError(f"{self.path}: manifest.json entry needs Config and Layers paths")
+        config_raw = self._small(catalog, config_path)
+        config = ImageConfig.parse(config_raw)
+        if catalog.index is not None:
+            found = self._index_image_with_config(catalog, config.digest, platform)
+            if found is not None:
+                return found
+        if len(config.diff_ids) != len(layer_paths):
+            raise ManifestError(f"{self.path}: config lists {len(config.diff_ids)} diff_ids for "
+                                f"{len(layer_paths)} layers")
+        layers: list[Layer] = []
+        for path, diff_id in zip(layer_paths, config.diff_ids, strict=True):
+            member = catalog.members.get(_clean(path))
+            if member is None:
+                raise ManifestError(f"{self.path}: layer {path!r} is missing from the archive")
+            layers.append(self._legacy_layer(member, diff_id))
+        config_desc = Descriptor(mt.DOCKER_CONFIG, config.digest, config.size)
+        manifest = Manifest.build(config_desc, [layer.descriptor for layer in layers], mt.DOCKER_MANIFEST)
+        return Image(manifest, config, tuple(layers))
+
+    def _legacy_layer(self, member: _Member, diff_id: Digest) -> Layer:
+        with _MemberReader(self.path, member) as reader:
+            compression = detect(reader.read(4))
+        if compression == "none":
+            desc = Descriptor(mt.DOCKER_LAYER, diff_id, member.size)
+            return BlobLayer(desc, diff_id, self._verified_opener(member, diff_id), member.size)
+        # A compressed layer.tar (rare; some tools write them): its blob digest costs one pass.
+        with _MemberReader(self.path, member) as reader:
+            hasher = Hasher()
+            while chunk := reader.read(READ_SIZE):
+                hasher.update(chunk)
+        digest = hasher.digest()
+        desc = Descriptor(mt.layer_media_type(compression, docker=True), digest, member.size)
+        return BlobLayer(desc, diff_id, self._verified_opener(member, digest))
+
+    def _verified_opener(self, member: _Member, digest: Digest) -> Callable[[], IO[bytes]]:
+        def open_member() -> IO[bytes]:
+            stream: Any = _MemberReader(self.path, member)
+            return VerifyingReader(stream, digest, member.size, what=f"{self.path}: {member.name}")  # type: ignore[return-value]
+        return open_member
+
+    def _index_image_with_config(self, catalog: _Catalog, config_digest: Digest,
+                                 platform: Platform) -> Image | None:
+        assert catalog.index is not None
+        for desc in catalog.index.manifests:
+            try:
+                image = self._from_index_entry(catalog, desc, platform)
+            except (NotFound, ManifestError):
+                continue
+            if image.config.digest == config_digest:
+                return image
+        return None
+
+    def _from_index_entry(self, catalog: _Catalog, desc: Descriptor, platform: Platform) -> Image:
+        for _ in range(4):
+            if not mt.is_index(desc.media_type):
+                break
+            desc = Index.parse(self._blob(catalog, desc), desc.media_type).select(platform)
+        if not mt.is_manifest(desc.media_type):
+            raise ManifestError(f"{self.path}: {desc.digest} is {desc.media_type!r}, not an image manifest")
+        manifest = Manifest.parse(self._blob(catalog, desc), desc.media_type)
+        config = ImageConfig.parse(self._blob(catalog, manifest.config))
+        if len(config.diff_ids) != len(manifest.layers):
+            raise ManifestError(f"{self.path}: config lists {len(config.diff_ids)} diff_ids for "
+                                f"{len(manifest.layers)} layers")
+        layers: list[Layer] = []
+        for layer_desc, diff_id in zip(manifest.layers, config.diff_ids, strict=True):
+            member = self._blob_member(catalog, layer_desc.digest)
+            if member.size != layer_desc.size:
+                raise DigestMismatch(f"{self.path}: layer {layer_desc.digest} has {member.size} bytes, "
+                                     f"expected {layer_desc.size}")
+            layers.append(BlobLayer(layer_desc, diff_id, self._verified_opener(member, layer_desc.digest)))
+        return Image(manifest, config, tuple(layers))
+
+    # --- writing -------------------------------------------------------------------------------
+    def write(self, image: Image, name: str | None = None) -> Digest:
+        """Write (or rewrite) the archive with `image` under `name`; other images are kept."""
+        started = time.perf_counter()
+        tag = _repo_tag(name) if name else None
+        keep: list[tuple[Image, list[str]]] = []
+        if self.path.exists():
+            keep = self._carry_over(tag)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
+        workdir = Path(tempfile.mkdtemp(prefix=".pare-archive-", dir=self.path.parent))
+        try:
+            with os.fdopen(fd, "wb") as out:
+                writer = _ArchiveWriter(out, workdir, self)
+                for kept, tags in keep:
+                    writer.add(kept, tags)
+                digest = writer.add(image, [tag] if tag else [])
+                writer.finish()
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        finally:
+            for leftover in workdir.iterdir():
+                leftover.unlink()
+            workdir.rmdir()
+        self.stats.wall_seconds += time.perf_counter() - started
+        return digest
+
+    def _carry_over(self, tag: str | None) -> list[tuple[Image, list[str]]]:
+        """Tagged images already in the archive, minus the name being replaced."""
+        catalog = self.catalog()
+        kept: list[tuple[Image, list[str]]] = []
+        for position, entry in enumerate(catalog.manifest_json):
+            tags = [str(t) for t in entry.get("RepoTags") or () if not (tag and _same_name(tag, str(t)))]
+            if tags:
+                kept.append((self._read(catalog, f"@{position}", DEFAULT_PLATFORM), tags))
+        return kept
+
+
+class _ArchiveWriter:
+    """Streams images into a Docker 25+ style tar: blobs, then index.json, manifest.json, oci-layout."""
+
+    def __init__(self, out: IO[bytes], workdir: Path, store: ArchiveStore) -> None:
+        self.tar = tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        self.workdir = workdir
+        self.store = store
+        self.written: set[str] = set()
+        self.sizes: dict[str, int] = {}
+        self.index: list[dict[str, Any]] = []
+        self.manifests: list[dict[str, Any]] = []
+        self._add_dir("blobs/")
+        self._add_dir("blobs/sha256/")
+
+    def add(self, image: Image, tags: list[str]) -> Digest:
+        blobs_started = time.perf_counter()
+        tars = self._uncompressed(image.layers)
+        layer_descs: list[Descriptor] = []
+        for layer, source in zip(image.layers, tars, strict=True):
+            path, size = source
+            if size < 0:
+                size = self.sizes[f"blobs/sha256/{layer.diff_id.hex}"]
+            desc = Descriptor(mt.OCI_LAYER, layer.diff_id, size)
+            layer_descs.append(desc)
+            if size != self.sizes.get(f"blobs/sha256/{layer.diff_id.hex}", size):
+                raise DigestMismatch(f"layer {layer.diff_id}: two different sizes for one diff_id")
+            if path is None:
+                with layer.open() as stream:
+                    reader = VerifyingReader(stream, layer.diff_id, size, what=f"layer {layer.diff_id}")
+                    self._add_blob(layer.diff_id, size, reader, f"{layer.digest.short}")
+            else:
+                with open(path, "rb") as stream:
+                    self._add_blob(layer.diff_id, size, stream, f"{layer.digest.short}")
+                path.unlink()
+        config = image.config
+        self._add_blob(config.digest, config.size, io.BytesIO(config.raw), None)
+        manifest = Manifest.build(Descriptor(mt.OCI_CONFIG, config.digest, config.size), layer_descs,
+                                  mt.OCI_MANIFEST)
+        self._add_blob(manifest.digest, manifest.size, io.BytesIO(manifest.raw), None)
+        self.store.stats.add_phase("blobs", time.perf_counter() - blobs_started)
+        entry = manifest.descriptor().to_dict()
+        if tags:
+            for tag in tags:
+                ref = Reference.parse(tag)
+                self.index.append({**entry, "annotations": {CONTAINERD_NAME: str(ref),
+                                                            REF_NAME: ref.tag or "latest"}})
+        else:
+            self.index.append(entry)
+        self.manifests.append({"Config": f"blobs/sha256/{config.digest.hex}", "RepoTags": tags,
+                               "Layers": [f"blobs/sha256/{d.digest.hex}" for d in layer_descs]})
+        return manifest.digest
+
+    def _uncompressed(self, layers: tuple[Layer, ...]) -> list[tuple[Path | None, int]]:
+        """For each layer: (None, size) when its blob already is a tar, else a temp file holding the
+        tar, decompressed in parallel and checked against the diff_id."""
+        def prepare(layer: Layer) -> tuple[Path | None, int]:
+            if layer.compression == "none":
+                return None, layer.size
+            if f"blobs/sha256/{layer.diff_id.hex}" in self.written:
+                return None, -1  # carried over from an earlier image in this archive
+            fd, name = tempfile.mkstemp(prefix="layer-", dir=self.workdir)
+            with os.fdopen(fd, "wb") as out, layer.open_uncompressed() as tar:
+                hasher = Hasher(layer.diff_id.algorithm)
+                while chunk := tar.read(READ_SIZE):
+                    hasher.update(chunk)
+                    out.write(chunk)
+            if hasher.digest() != layer.diff_id:
+                raise DigestMismatch(f"layer {layer.digest}: tar digest {hasher.digest()} does not match "
+                                     f"its diff_id {layer.diff_id}")
+            return Path(name), hasher.size
+
+        with ThreadPoolExecutor(max_workers=self.store.parallel) as pool:
+            return list(pool.map(prepare, layers))
+
+    def _add_dir(self, name: str) -> None:
+        info = tarfile.TarInfo(name)
+        info.type = tarfile.DIRTYPE
+        info.mode = 0o755
+        self.tar.addfile(info)
+
+    def _add_blob(self, digest: Digest, size: int, stream: Any, label: str | None) -> None:
+        name = f"blobs/{digest.algorithm}/{digest.hex}"
+        if name in self.written:
+            self.store.stats.blobs_skipped += 1
+            return
+        info = tarfile.TarInfo(name)
+        info.size = size
+        info.mode = 0o644
+        if label is None:
+            self.tar.addfile(info, stream)
+        else:
+            with self.store.progress.blob(label, size) as advance:
+                self.tar.addfile(info, _Counting(stream, advance))
+        if isinstance(stream, VerifyingReader):
+            stream.check()
+        self.written.add(name)
+        self.sizes[name] = size
+        self.store.stats.blobs_moved += 1
+        self.store.stats.bytes_moved += size
+
+    def _add_file(self, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mode = 0o644
+        self.tar.addfile(info, io.BytesIO(data))
+
+    def finish(self) -> None:
+        index = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": self.index}
+        self._add_file("index.json", json.dumps(index).encode())
+        self._add_file("manifest.json", json.dumps(self.manifests).encode())
+        self._add_file("oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode())
+        repositories: dict[str, dict[str, str]] = {}
+        for entry in self.manifests:
+            for tag in entry["RepoTags"]:
+                repo, _, version = tag.rpartition(":")
+                top = entry["Layers"][-1].rsplit("/", 1)[-1] if entry["Layers"] else ""
+                repositories.setdefault(repo, {})[version] = top
+        if repositories:
+            self._add_file("repositories", json.dumps(repositories).encode())
+        self.tar.close()
+
+
+class _Counting:
+    """Feeds progress while tarfile copies a stream."""
+
+    def __init__(self, stream: Any, advance: Callable[[int], None]) -> None:
+        self._stream = stream
+        self._advance = advance
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._stream.read(size)
+        self._advance(len(data))
+        return data
+
+
+def _clean(name: str) -> str:
+    cleaned = posixpath.normpath(name.lstrip("/"))
+    return cleaned.removeprefix("./")
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Do two references name the same image ('app' == 'docker.io/library/app:latest')?"""
+    if a == b:
+        return True
+    try:
+        ra, rb = Reference.parse(a), Reference.parse(b)
+    except InvalidReference:
+        return False
+    return (ra.name, ra.tag or "latest", ra.digest) == (rb.name, rb.tag or "latest", rb.digest)
+
+
+def _repo_tag(name: str) -> str:
+    """The RepoTags form docker uses: familiar name and a tag (default latest)."""
+    ref = Reference.parse(name)
+    if ref.digest is not None and ref.tag is None:
+        raise UsageError(f"{name!r}: an archive names images by tag, not by digest")
+    return Reference(ref.registry, ref.repository, ref.tag or "latest").familiar()

@@ -1,0 +1,159 @@
+"""docker-save archives: legacy and Docker 25+ layouts read in place, written in the Docker 25+ form."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pare.errors import DigestMismatch, ManifestError, NotFound, PareError, UsageError
+from pare.oci import mediatypes as mt
+from pare.oci.digest import digest_stream, sha256
+from pare.stores.archive import ArchiveStore
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def legacy_archive(path: Path, image: Any, tags: list[str]) -> None:
+    """What `docker save` wrote before Docker 25: <id>/layer.tar, <config>.json, manifest.json."""
+    with tarfile.open(path, "w") as tar:
+        layer_paths = []
+        for i, layer in enumerate(image.layers):
+            with layer.open_uncompressed() as fh:
+                data = fh.read()
+            layer_id = sha256(f"{i}".encode() + data).hex
+            info = tarfile.TarInfo(layer_id)
+            info.type = tarfile.DIRTYPE
+            tar.addfile(info)
+            _add(tar, f"{layer_id}/VERSION", b"1.0")
+            _add(tar, f"{layer_id}/layer.tar", data)
+            layer_paths.append(f"{layer_id}/layer.tar")
+        _add(tar, f"{image.config.digest.hex}.json", image.config.raw)
+        manifest = [{"Config": f"{image.config.digest.hex}.json", "RepoTags": tags, "Layers": layer_paths}]
+        _add(tar, "manifest.json", json.dumps(manifest).encode())
+        _add(tar, "repositories", b"{}")
+
+
+def test_legacy_archive_is_read_in_place(tmp_path: Path, make_image: Any) -> None:
+    image = make_image({"bin/app": b"A" * 3000}, {"etc/x": b"y"})
+    archive = tmp_path / "legacy.tar"
+    legacy_archive(archive, image, ["app:1", "localhost:5000/app:2"])
+    store = ArchiveStore(archive)
+    assert store.names() == ["app:1", "localhost:5000/app:2"]
+    for name in (None, "app:1", "docker.io/library/app:1", "localhost:5000/app:2", "@0"):
+        read = store.read(name)
+        assert read.config.raw == image.config.raw, "the config keeps its exact bytes (image ID)"
+        assert read.media_type == mt.DOCKER_MANIFEST
+        assert [layer.digest for layer in read.layers] == [layer.diff_id for layer in image.layers]
+        assert all(layer.media_type == mt.DOCKER_LAYER for layer in read.layers)
+    with read.layers[0].open() as blob:
+        assert digest_stream(blob)[0] == image.layers[0].diff_id
+    with pytest.raises(NotFound, match="app:1, localhost:5000/app:2"):
+        store.read("other:1")
+
+
+def test_write_then_read_back_docker25_format(tmp_path: Path, make_image: Any) -> None:
+    image = make_image({"bin/app": b"B" * 5000}, {"c": b"c"}, compression="zstd")
+    archive = tmp_path / "out.tar"
+    store = ArchiveStore(archive)
+    digest = store.write(image, "127.0.0.1:5000/demo/app:v1")
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        manifest_json = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
+    assert {"oci-layout", "index.json", "manifest.json", "repositories"} <= names
+    assert manifest_json[0]["RepoTags"] == ["127.0.0.1:5000/demo/app:v1"]
+    assert manifest_json[0]["Layers"] == [f"blobs/sha256/{layer.diff_id.hex}" for layer in image.layers]
+    annotations = index["manifests"][0]["annotations"]
+    assert annotations["io.containerd.image.name"] == "127.0.0.1:5000/demo/app:v1"
+    assert annotations["org.opencontainers.image.ref.name"] == "v1"
+    read = ArchiveStore(archive).read("127.0.0.1:5000/demo/app:v1")
+    assert read.digest == digest
+    assert read.config.raw == image.config.raw
+    assert all(layer.media_type == mt.OCI_LAYER for layer in read.layers)
+    assert [layer.digest for layer in read.layers] == [layer.diff_id for layer in image.layers]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temp files left"
+
+
+def test_several_images_per_archive(tmp_path: Path, make_image: Any) -> None:
+    archive = tmp_path / "multi.tar"
+    one, two = make_image({"one": b"1"}), make_image({"two": b"2"})
+    legacy_archive(archive, one, ["one:1"])
+    store = ArchiveStore(archive)
+    store.write(two, "two:1")
+    assert sorted(store.names()) == ["one:1", "two:1"]
+    assert store.read("one:1").config.raw == one.config.raw
+    assert store.read("docker.io/library/two:1").config.raw == two.config.raw
+    with pytest.raises(NotFound):
+        store.read("two")  # two:latest
+    store.write(one, "two:1")  # retag: two:1 now names image one
+    assert store.read("two:1").config.raw == one.config.raw
+    with pytest.raises(UsageError, match="holds 2 images"):
+        store.read()
+
+
+def test_corrupt_layer_in_archive_is_refused(tmp_path: Path, make_image: Any) -> None:
+    image = make_image({"a": b"a" * 100})
+    archive = tmp_path / "legacy.tar"
+    legacy_archive(archive, image, ["a:1"])
+    data = bytearray(archive.read_bytes())
+    spot = data.find(b"a" * 100)
+    data[spot] = ord("b")
+    archive.write_bytes(bytes(data))
+    read = ArchiveStore(archive).read("a:1")
+    with pytest.raises(DigestMismatch), read.layers[0].open() as blob:
+        while blob.read(1 << 20):
+            pass
+    out = tmp_path / "copy.tar"
+    with pytest.raises(DigestMismatch):
+        ArchiveStore(out).write(read, "a:1")
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("content, error", [
+    (b"not a tar at all" * 100, ManifestError),
+    (gzip.compress(b"x" * 1000), UsageError),
+    (None, ManifestError),  # a tar without manifest.json or index.json
+])
+def test_malformed_archives(tmp_path: Path, content: bytes | None, error: type) -> None:
+    path = tmp_path / "bad.tar"
+    if content is None:
+        with tarfile.open(path, "w") as tar:
+            _add(tar, "hello.txt", b"hi")
+    else:
+        path.write_bytes(content)
+    with pytest.raises(error):
+        ArchiveStore(path).read()
+
+
+def test_missing_archive(tmp_path: Path) -> None:
+    with pytest.raises(NotFound):
+        ArchiveStore(tmp_path / "nope.tar").read()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(manifest=st.one_of(st.binary(max_size=200), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(
+        st.sampled_from(["Config", "Layers", "RepoTags", "x"]), kids, max_size=4),
+    max_leaves=12).map(lambda v: json.dumps(v).encode())))
+def test_manifest_json_junk_never_crashes(tmp_path: Path, manifest: bytes) -> None:
+    path = tmp_path / "fuzz.tar"
+    with tarfile.open(path, "w") as tar:
+        _add(tar, "manifest.json", manifest)
+    store = ArchiveStore(path)
+    try:
+        store.read()
+    except PareError:
+        pass
