@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from pare.errors import DigestMismatch, InvalidReference, ManifestError, NotFound, UsageError
+from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
 from pare.oci import mediatypes as mt
 from pare.oci.compression import detect
 from pare.oci.config import ImageConfig
@@ -36,6 +36,7 @@ from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest
 from pare.oci.reference import Reference
 from pare.stores.base import Store
+from pare.stores.layout import same_reference as _same_name
 
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
@@ -515,17 +516,6 @@ class _Counting:
 def _clean(name: str) -> str:
     cleaned = posixpath.normpath(name.lstrip("/"))
     return cleaned.removeprefix("./")
-
-
-def _same_name(a: str, b: str) -> bool:
-    """Do two references name the same image ('app' == 'docker.io/library/app:latest')?"""
-    if a == b:
-        return True
-    try:
-        ra, rb = Reference.parse(a), Reference.parse(b)
-    except InvalidReference:
-        return False
-    return (ra.name, ra.tag or "latest", ra.digest) == (rb.name, rb.tag or "latest", rb.digest)
 
 
 def _repo_tag(name: str) -> str:

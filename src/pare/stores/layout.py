@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
-from pare.errors import ManifestError, NotFound, UsageError
+from pare.errors import InvalidReference, ManifestError, NotFound, UsageError
 from pare.oci import mediatypes as mt
 from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
@@ -31,6 +31,7 @@ from pare.oci.digest import Digest, VerifyingReader
 from pare.oci.image import Image
 from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest, sniff_media_type
+from pare.oci.reference import Reference
 from pare.stores.base import Store
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -116,6 +117,9 @@ class LayoutStore(Store):
             return self._descriptor_of_blob(digest)
         for entry_name, desc in reversed(entries):
             if entry_name == name:
+                return desc
+        for entry_name, desc in reversed(entries):
+            if entry_name and same_reference(entry_name, name):
                 return desc
         listed = ", ".join(n for n, _ in entries if n) or "none"
         raise NotFound(f"{self.describe(name)}: no image named {name!r} (names: {listed})")
@@ -322,9 +326,27 @@ def _replace_entry(entries: list[Descriptor], entry: Descriptor, name: str | Non
     return [*kept, entry]
 
 
+def same_reference(a: str, b: str) -> bool:
+    """Do two names mean the same image ('app' and 'docker.io/library/app:latest' do)?"""
+    if a == b:
+        return True
+    try:
+        ra, rb = Reference.parse(a), Reference.parse(b)
+    except InvalidReference:
+        return False
+    return (ra.name, ra.tag or "latest", ra.digest) == (rb.name, rb.tag or "latest", rb.digest)
+
+
 def _already_verifying(stream: IO[bytes], digest: Digest) -> bool:
-    """A stream a registry store already checks against this digest need not be hashed twice."""
-    return isinstance(stream, VerifyingReader) and stream.expected == digest
+    """A stream that already checks this digest at EOF (a VerifyingReader, or a registry BlobReader)
+    need not be hashed twice."""
+    if isinstance(stream, VerifyingReader):
+        return stream.expected == digest
+    try:
+        from pare.stores.registry.blobs import BlobReader
+    except ImportError:  # pragma: no cover - the registry package is part of pare
+        return False
+    return isinstance(stream, BlobReader) and stream.descriptor.digest == digest
 
 
 def _pump(reader: Any, out: IO[bytes], advance: Any) -> None:

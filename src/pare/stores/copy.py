@@ -1,0 +1,168 @@
+"""copy: read an image from one store and write it to another, so every pair of stores works.
+
+Registries want compressed layers; archives hold uncompressed ones. When the destination is a
+registry and the source has uncompressed layers, they are compressed on the way (gzip by default,
+zstd on request), in parallel, into a temp dir that goes away with the copy. The config keeps its
+exact bytes, so the image ID does not change.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pare.errors import UsageError
+from pare.oci import mediatypes as mt
+from pare.oci.descriptor import Platform
+from pare.oci.digest import Digest
+from pare.oci.image import Image
+from pare.oci.layer import Layer, recompress
+from pare.oci.manifest import Manifest
+from pare.oci.mutate import with_media_family
+from pare.oci.reference import Reference
+from pare.progress import Progress
+from pare.stores.base import Store
+from pare.stores.transports import Location, parse_location
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """What a copy moved and how long each step took (seconds); `to_dict()` is the --json output."""
+
+    source: str
+    destination: str
+    digest: Digest
+    media_type: str
+    layers: int
+    image_bytes: int  # config + layer blobs as stored at the destination
+    bytes_moved: int  # bytes the destination actually received (existing blobs are skipped)
+    blobs_moved: int
+    blobs_skipped: int
+    blobs_mounted: int
+    compressed: str | None  # the compression applied on the way, if any
+    phases: dict[str, float]  # read (manifest + config), compress, write (blobs + manifest)
+    source_stats: dict[str, Any] = field(default_factory=dict)
+    destination_stats: dict[str, Any] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "destination": self.destination, "digest": str(self.digest),
+                "media_type": self.media_type, "layers": self.layers, "image_bytes": self.image_bytes,
+                "bytes_moved": self.bytes_moved, "blobs_moved": self.blobs_moved,
+                "blobs_skipped": self.blobs_skipped, "blobs_mounted": self.blobs_mounted,
+                "compressed": self.compressed,
+                "phases": {k: round(v, 6) for k, v in self.phases.items()},
+                "source_stats": self.source_stats, "destination_stats": self.destination_stats,
+                "wall_seconds": round(self.wall_seconds, 6)}
+
+
+def open_store(text: str, *, insecure: bool = False, parallel: int = 4) -> tuple[Store, Location]:
+    """The store a location names (with `parallel` blob workers) and the parsed location."""
+    loc = parse_location(text)
+    if parallel < 1:
+        raise UsageError(f"--parallel must be at least 1, not {parallel}")
+    store: Store
+    if loc.transport in ("oci", "local"):
+        from pare.stores.layout import LayoutStore
+        assert loc.path is not None
+        store = LayoutStore(Path(loc.path), parallel=parallel)
+    elif loc.transport == "docker-archive":
+        from pare.stores.archive import ArchiveStore
+        assert loc.path is not None
+        store = ArchiveStore(Path(loc.path), parallel=parallel)
+    else:
+        from pare.stores.registry.store import RegistryStore
+        assert loc.name is not None
+        store = RegistryStore(Reference.parse(loc.name).registry, insecure, parallel=parallel)
+    return store, loc
+
+
+def close_store(store: Store) -> None:
+    close = getattr(store, "close", None)
+    if callable(close):
+        close()
+
+
+def copy(src: str, dst: str, *, platform: Platform | None = None, insecure: bool = False,
+         progress: Progress | None = None, parallel: int = 4, compress: mt.Compression = "gzip",
+         dest_name: str | None = None) -> CopyResult:
+    """Copy the image at `src` to `dst` (locations as in pare.stores.transports).
+
+    `dest_name` overrides the name inside the destination (pull uses it to tag the embedded store)."""
+    if compress == "none":
+        raise UsageError("registries take compressed layers: --compress must be gzip or zstd")
+    started = time.perf_counter()
+    source, src_loc = open_store(src, insecure=insecure, parallel=parallel)
+    try:
+        dest, dst_loc = open_store(dst, insecure=insecure, parallel=parallel)
+    except BaseException:
+        close_store(source)
+        raise
+    if progress is not None:
+        dest.progress = progress
+    phases: dict[str, float] = {}
+    try:
+        t0 = time.perf_counter()
+        image = source.read(src_loc.name, platform)
+        phases["read"] = time.perf_counter() - t0
+        name = dest_name or dst_loc.name or _inherit_name(src_loc, dst_loc)
+        compressed: str | None = None
+        with tempfile.TemporaryDirectory(prefix="pare-copy-") as workdir:
+            if dst_loc.transport == "docker" and any(layer.compression == "none" for layer in image.layers):
+                t0 = time.perf_counter()
+                image = compress_layers(image, compress, Path(workdir), parallel)
+                phases["compress"] = time.perf_counter() - t0
+                compressed = compress
+            t0 = time.perf_counter()
+            digest = dest.write(image, name)
+            phases["write"] = time.perf_counter() - t0
+        stats = dest.stats
+        return CopyResult(
+            source=src, destination=str(Location(dst_loc.transport, dst_loc.path, name)),
+            digest=digest, media_type=image.media_type, layers=len(image.layers),
+            image_bytes=image.compressed_size, bytes_moved=stats.bytes_moved,
+            blobs_moved=stats.blobs_moved, blobs_skipped=stats.blobs_skipped,
+            blobs_mounted=stats.blobs_mounted, compressed=compressed, phases=phases,
+            source_stats=source.stats.to_dict(), destination_stats=stats.to_dict(),
+            wall_seconds=time.perf_counter() - started)
+    finally:
+        if progress is not None:
+            progress.close()
+        close_store(source)
+        close_store(dest)
+
+
+def _inherit_name(src: Location, dst: Location) -> str | None:
+    """A tagless layout or archive destination takes the source's reference, as skopeo users expect
+    `pare copy REF docker-archive:x.tar` to keep the name."""
+    if dst.transport in ("docker-archive", "local") and src.transport == "docker" and src.name:
+        ref = Reference.parse(src.name)
+        return str(ref) if ref.tag or not ref.digest else None
+    if dst.transport == "docker-archive" and src.transport == "docker-archive" and src.name:
+        return src.name if not src.name.startswith("@") else None
+    return None
+
+
+def compress_layers(image: Image, compression: mt.Compression, workdir: Path, parallel: int = 4) -> Image:
+    """The image with every uncompressed layer compressed (in parallel); other layers are kept.
+
+    Like pare.oci.mutate.with_compression, but it leaves already-compressed layers alone and keeps
+    the config's exact bytes. zstd has no Docker media type, so a Docker image becomes OCI first."""
+    if compression == "zstd" and mt.is_docker(image.media_type):
+        image = with_media_family(image, docker=False)
+    docker = mt.is_docker(image.media_type)
+
+    def one(layer: Layer) -> Layer:
+        if layer.compression != "none":
+            return layer
+        return recompress(layer, compression, workdir=workdir, docker=docker)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="pare-compress") as pool:
+        layers = list(pool.map(one, image.layers))
+    manifest = Manifest.build(image.manifest.config, [layer.descriptor for layer in layers],
+                              image.media_type, image.manifest.annotations or None)
+    return Image(manifest, image.config, tuple(layers))
