@@ -1,0 +1,146 @@
+"""Auth pieces that need no network: WWW-Authenticate parsing, docker config and env credentials."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pare.errors import AuthError
+from pare.stores.registry.auth import (
+    Challenge,
+    Credentials,
+    credentials_from_config,
+    credentials_from_env,
+    default_credentials,
+    parse_challenges,
+    repository_scope,
+)
+
+
+def test_bearer_challenge_from_docker_hub() -> None:
+    header = ('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+              'scope="repository:library/nginx:pull"')
+    assert parse_challenges(header) == [Challenge("bearer", {
+        "realm": "https://auth.docker.io/token", "service": "registry.docker.io",
+        "scope": "repository:library/nginx:pull"})]
+
+
+def test_basic_challenge_and_several_in_one_header() -> None:
+    basic = Challenge("basic", {"realm": "Registry Realm"})
+    assert parse_challenges('Basic realm="Registry Realm"') == [basic]
+    both = parse_challenges('Basic realm="r", Bearer realm="https://t/x", service=svc')
+    assert [c.scheme for c in both] == ["basic", "bearer"]
+    assert both[1].params == {"realm": "https://t/x", "service": "svc"}
+
+
+def test_quoted_escapes_and_commas_inside_quotes() -> None:
+    [challenge] = parse_challenges(r'Bearer realm="a\"b, c",scope="repository:x:pull,push"')
+    assert challenge.params == {"realm": 'a"b, c', "scope": "repository:x:pull,push"}
+
+
+def test_garbage_does_not_crash() -> None:
+    assert parse_challenges("") == []
+    assert [c.scheme for c in parse_challenges("Negotiate abc==")] == ["negotiate"]
+
+
+_token = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+", min_size=1,
+                 max_size=12)
+_value = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+
+
+@given(st.sampled_from(["Bearer", "Basic", "bearer"]),
+       st.dictionaries(_token.map(str.lower), _value, max_size=5))
+def test_quoted_params_round_trip(scheme: str, params: dict[str, str]) -> None:
+    quoted = ",".join('{}="{}"'.format(k, v.replace("\\", "\\\\").replace('"', '\\"'))
+                      for k, v in params.items())
+    header = f"{scheme} {quoted}" if quoted else scheme
+    assert parse_challenges(header) == [Challenge(scheme.lower(), params)]
+
+
+@given(st.text(max_size=200))
+def test_any_header_parses_or_returns_nothing(header: str) -> None:
+    for challenge in parse_challenges(header):
+        assert challenge.scheme == challenge.scheme.lower()
+
+
+def test_scope() -> None:
+    assert repository_scope("a/b", "pull,push") == "repository:a/b:pull,push"
+
+
+# --- docker config --------------------------------------------------------------------------------------
+def _auth(user: str, password: str) -> str:
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_auths_entry_matches_with_or_without_scheme() -> None:
+    config = {"auths": {"https://reg.example:5000/v1/": {"auth": _auth("u", "p:w")},
+                        "https://index.docker.io/v1/": {"auth": _auth("hub", "x")}}}
+    assert credentials_from_config(config, "reg.example:5000") == Credentials("u", "p:w")
+    assert credentials_from_config(config, "docker.io") == Credentials("hub", "x")
+    assert credentials_from_config(config, "other.example") is None
+
+
+def test_identity_token_entry() -> None:
+    config = {"auths": {"reg.example": {"auth": _auth("u", "p"), "identitytoken": "refresh"}}}
+    creds = credentials_from_config(config, "reg.example")
+    assert creds is not None and creds.identity_token == "refresh"
+
+
+def test_bad_auth_entry_is_one_clear_error() -> None:
+    with pytest.raises(AuthError, match="not base64"):
+        credentials_from_config({"auths": {"r.example": {"auth": "%%%"}}}, "r.example")
+    with pytest.raises(AuthError, match="no ':'"):
+        credentials_from_config({"auths": {"r.example": {"auth": base64.b64encode(b"nocolon").decode()}}},
+                                "r.example")
+
+
+def test_helpers_take_precedence_and_run_the_real_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    # a real credential helper executable on PATH, speaking the docker-credential protocol
+    helper = tmp_path / "docker-credential-pare-test"
+    helper.write_text("#!/bin/sh\nread server\n"
+                      'if [ "$server" = "reg.example" ]; then\n'
+                      '  printf \'{"ServerURL":"%s","Username":"helper-user","Secret":"s3cret"}\' "$server"\n'
+                      "else echo 'credentials not found in native keychain'; exit 1; fi\n")
+    helper.chmod(helper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    config = {"credHelpers": {"reg.example": "pare-test"},
+              "auths": {"reg.example": {"auth": _auth("file-user", "x")}}}
+    assert credentials_from_config(config, "reg.example") == Credentials("helper-user", "s3cret")
+    # a helper that knows nothing falls back to auths; credsStore applies to every registry
+    store_config = {"credsStore": "pare-test", "auths": {"other.example": {"auth": _auth("o", "p")}}}
+    assert credentials_from_config(store_config, "other.example") == Credentials("o", "p")
+    with pytest.raises(AuthError, match="not installed"):
+        credentials_from_config({"credsStore": "absent-helper"}, "x.example")
+
+
+def test_env_wins_over_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {"r.example": {"auth": _auth("file", "f")}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.delenv("PARE_REGISTRY_USERNAME", raising=False)
+    assert default_credentials("r.example") == Credentials("file", "f")
+    monkeypatch.setenv("PARE_REGISTRY_USERNAME", "env")
+    monkeypatch.setenv("PARE_REGISTRY_PASSWORD", "e")
+    assert default_credentials("r.example") == Credentials("env", "e")
+    monkeypatch.setenv("PARE_REGISTRY_HOSTS", "elsewhere.example")
+    assert credentials_from_env("r.example") is None
+    assert default_credentials("r.example") == Credentials("file", "f")
+
+
+def test_corrupt_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "config.json").write_text("{not json")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.delenv("PARE_REGISTRY_USERNAME", raising=False)
+    with pytest.raises(AuthError, match="not valid JSON"):
+        default_credentials("r.example")
+
+
+def test_basic_header() -> None:
+    assert Credentials("a", "b").basic() == "Basic " + base64.b64encode(b"a:b").decode()

@@ -1,0 +1,58 @@
+"""The retry policy: backoff bounds, Retry-After, and which statuses are worth another try."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pare.stores.registry.client import RetryPolicy, is_loopback, parse_retry_after
+
+
+def test_retry_after_seconds_and_http_date() -> None:
+    assert parse_retry_after("3") == 3.0
+    now = time.time()
+    date = email.utils.formatdate(now + 30, usegmt=True)
+    assert 28 <= (parse_retry_after(date, now=now) or 0) <= 31
+    assert parse_retry_after(email.utils.formatdate(now - 100, usegmt=True), now=now) == 0.0
+    assert parse_retry_after("soon") is None
+
+
+def test_retry_after_is_honoured_but_capped() -> None:
+    policy = RetryPolicy(max_retry_after=5)
+    assert policy.delay(0, "2") == 2.0
+    assert policy.delay(3, "3600") == 5.0
+    assert policy.delay(0, "garbage", rng=lambda: 1.0) == policy.base  # falls back to backoff
+
+
+@given(st.integers(min_value=0, max_value=40), st.floats(min_value=0, max_value=1))
+def test_backoff_is_jittered_exponential_and_capped(retry: int, jitter: float) -> None:
+    policy = RetryPolicy(base=0.1, cap=4.0)
+    delay = policy.delay(retry, None, rng=lambda: jitter)
+    assert 0 <= delay <= min(4.0, 0.1 * 2 ** retry)
+    assert delay == jitter * min(4.0, 0.1 * 2 ** retry)
+
+
+def test_retryable_statuses() -> None:
+    policy = RetryPolicy()
+    assert all(policy.should_retry(s) for s in (408, 429, 500, 502, 503, 504))
+    assert not any(policy.should_retry(s) for s in (200, 400, 401, 403, 404, 501))
+
+
+def test_plain_http_only_for_loopback() -> None:
+    assert is_loopback("127.0.0.1:5000") and is_loopback("localhost") and is_loopback("[::1]:5000")
+    assert not is_loopback("registry.example:5000") and not is_loopback("10.0.0.1:5000")
+
+
+def test_scheme_choice() -> None:
+    from pare.stores.registry.client import RegistryClient
+    cases = {("127.0.0.1:5000", False): "http://127.0.0.1:5000",
+             ("reg.example:5000", False): "https://reg.example:5000",
+             ("reg.example:5000", True): "http://reg.example:5000",
+             ("docker.io", False): "https://registry-1.docker.io"}
+    for (registry, insecure), url in cases.items():
+        client = RegistryClient(registry, insecure, credentials=lambda r: None)
+        assert client.base_url == url
+        client.close()
