@@ -1,0 +1,133 @@
+"""`pare inspect LOCATION`: manifest, config summary and a layer table, from any store.
+
+Uncompressed sizes are what the layer knows, else measured by streaming the layer once (in
+parallel); `--no-sizes` skips that for a quick look at a big remote image.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pare.cli.transfer import human_bytes
+from pare.oci import mediatypes as mt
+from pare.oci.descriptor import Platform
+from pare.oci.digest import CHUNK
+from pare.oci.image import Image
+from pare.oci.layer import Layer
+from pare.stores.copy import close_store, open_store
+
+
+def measure_uncompressed(layer: Layer) -> int:
+    """Tar bytes of a layer: known, or counted by streaming it (verified on the way)."""
+    if layer.uncompressed_size is not None:
+        return layer.uncompressed_size
+    total = 0
+    with layer.open_uncompressed() as tar:
+        while chunk := tar.read(CHUNK):
+            total += len(chunk)
+    return total
+
+
+def short_media_type(media_type: str) -> str:
+    """'oci tar+gzip', 'docker tar' ...: enough to tell layers apart in a narrow table."""
+    family = "docker" if mt.is_docker(media_type) else "oci"
+    if not mt.is_layer(media_type):
+        return media_type.rsplit("/", 1)[-1]
+    compression = mt.layer_compression(media_type)
+    return f"{family} tar" + ("" if compression == "none" else f"+{compression}")
+
+
+def summary(image: Image, sizes: list[int | None]) -> dict[str, Any]:
+    """The JSON document `inspect --json` prints."""
+    runtime = image.config.runtime
+    history = image.config.layer_history()
+    layers = []
+    for i, layer in enumerate(image.layers):
+        entry = history[i] if i < len(history) else None
+        layers.append({"digest": str(layer.digest), "diff_id": str(layer.diff_id),
+                       "media_type": layer.media_type, "size": layer.size,
+                       "uncompressed_size": sizes[i], "created_by": entry.created_by if entry else None})
+    return {
+        "digest": str(image.digest), "media_type": image.media_type, "platform": str(image.platform),
+        "config_digest": str(image.config.digest), "created": image.config.created,
+        "entrypoint": runtime.get("Entrypoint"), "cmd": runtime.get("Cmd"), "env": runtime.get("Env") or [],
+        "user": runtime.get("User") or "", "workdir": runtime.get("WorkingDir") or "",
+        "exposed_ports": sorted(runtime.get("ExposedPorts") or {}), "labels": runtime.get("Labels") or {},
+        "compressed_size": sum(layer.size for layer in image.layers),
+        "uncompressed_size": None if any(s is None for s in sizes) else sum(s or 0 for s in sizes),
+        "layers": layers, "annotations": image.manifest.annotations,
+    }
+
+
+def render(doc: dict[str, Any], console: Console) -> None:
+    head = Table(show_header=False, box=None)
+    head.add_column(style="bold")
+    head.add_column(overflow="fold")
+    for key in ("digest", "media_type", "platform", "config_digest", "created"):
+        head.add_row(key.replace("_", " "), str(doc[key] or "-"))
+    for key in ("entrypoint", "cmd"):
+        head.add_row(key, json.dumps(doc[key]) if doc[key] is not None else "-")
+    head.add_row("env", "\n".join(doc["env"]) or "-")
+    head.add_row("user", doc["user"] or "-")
+    if doc["workdir"]:
+        head.add_row("workdir", doc["workdir"])
+    if doc["exposed_ports"]:
+        head.add_row("ports", ", ".join(doc["exposed_ports"]))
+    head.add_row("size", f"{human_bytes(doc['compressed_size'])} compressed, "
+                         f"{human_bytes(doc['uncompressed_size'])} uncompressed")
+    console.print(head)
+    table = Table(title="layers", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("digest")
+    table.add_column("compressed", justify="right")
+    table.add_column("uncompressed", justify="right")
+    table.add_column("media type")
+    table.add_column("created by", overflow="fold")
+    for i, layer in enumerate(doc["layers"]):
+        created_by = layer["created_by"] or "-"
+        table.add_row(str(i), layer["digest"][7:19], human_bytes(layer["size"]),
+                      human_bytes(layer["uncompressed_size"]), short_media_type(layer["media_type"]),
+                      created_by if len(created_by) <= 80 else created_by[:77] + "...")
+    console.print(table)
+
+
+@click.command()
+@click.argument("location")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@click.option("--raw", is_flag=True, help="Print the manifest's exact bytes.")
+@click.option("--config", "show_config", is_flag=True, help="Print the config's exact bytes.")
+@click.option("--no-sizes", is_flag=True, help="Do not stream layers to measure uncompressed sizes.")
+@click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]", help="Image of an index to show.")
+@click.option("--insecure", is_flag=True, help="Allow plain HTTP / unverified TLS off loopback.")
+@click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Layers measured at once.")
+def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes: bool,
+            platform: str | None, insecure: bool, parallel: int) -> None:
+    """Show the manifest, config and layers of the image at LOCATION (any store)."""
+    store, loc = open_store(location, insecure=insecure, parallel=parallel)
+    try:
+        image = store.read(loc.name, Platform.parse(platform) if platform else None)
+        if raw or show_config:
+            data = image.manifest.raw if raw else image.config.raw
+            sys.stdout.buffer.write(data + (b"" if data.endswith(b"\n") else b"\n"))
+            return
+        sizes: list[int | None]
+        if no_sizes:
+            sizes = [layer.uncompressed_size for layer in image.layers]
+        else:
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                sizes = list(pool.map(measure_uncompressed, image.layers))
+        doc = summary(image, sizes)
+        if as_json:
+            click.echo(json.dumps(doc, indent=2))
+        else:
+            render(doc, Console())
+    finally:
+        close_store(store)

@@ -1,0 +1,148 @@
+"""`pare pull`, `pare push`, `pare copy`: thin commands over pare.stores.copy.
+
+    pare pull 127.0.0.1:5000/app:1                 into the embedded store (local:), tagged with the ref
+    pare pull 127.0.0.1:5000/app:1 oci:out:1       into any other store
+    pare push local:127.0.0.1:5000/app:1 127.0.0.1:5000/app:1
+    pare copy docker-archive:app.tar 127.0.0.1:5000/app:1
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from pare.errors import UsageError
+from pare.oci.descriptor import Platform
+from pare.oci.reference import Reference
+from pare.progress import for_terminal
+from pare.stores import copy as copying
+from pare.stores.copy import CopyResult
+from pare.stores.transports import parse_location
+
+PHASE_ORDER = ("read", "compress", "write", "auth", "manifest", "config", "head", "mount", "upload",
+               "commit", "download", "blobs")
+
+
+def human_bytes(n: float | None) -> str:
+    if n is None:
+        return "?"
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def render_result(result: CopyResult, console: Console | None = None, title: str = "copy") -> None:
+    """The table a user reads after a transfer: what moved, and how long each phase took."""
+    console = console or Console()
+    summary = Table(title=f"pare {title}", show_header=False, title_justify="left")
+    summary.add_column(style="bold")
+    summary.add_column(overflow="fold")
+    summary.add_row("from", result.source)
+    summary.add_row("to", result.destination)
+    summary.add_row("digest", str(result.digest))
+    summary.add_row("layers", f"{result.layers} ({human_bytes(result.image_bytes)} with config)")
+    summary.add_row("moved", f"{human_bytes(result.bytes_moved)} in {result.blobs_moved} blobs; "
+                             f"{result.blobs_skipped} already there, {result.blobs_mounted} mounted")
+    if result.compressed:
+        summary.add_row("compressed", f"{result.compressed} on the way")
+    summary.add_row("wall time", f"{result.wall_seconds:.3f} s")
+    console.print(summary)
+
+    phases = Table(title="phases (seconds; blob phases are summed over parallel blobs)",
+                   title_justify="left")
+    phases.add_column("side")
+    phases.add_column("phase")
+    phases.add_column("seconds", justify="right")
+    for phase, seconds in _ordered(result.phases):
+        phases.add_row("copy", phase, f"{seconds:.3f}")
+    for side, stats in (("source", result.source_stats), ("destination", result.destination_stats)):
+        for phase, seconds in _ordered(stats.get("phases", {})):
+            phases.add_row(side, phase, f"{seconds:.3f}")
+        if stats.get("retries"):
+            phases.add_row(side, "retries", str(stats["retries"]))
+    console.print(phases)
+
+
+def _ordered(phases: dict[str, float]) -> list[tuple[str, float]]:
+    rank = {name: i for i, name in enumerate(PHASE_ORDER)}
+    return sorted(phases.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
+def _options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
+                     help="Which image of a multi-platform index (default linux/amd64)."),
+        click.option("--insecure", is_flag=True, help="Allow plain HTTP / unverified TLS off loopback."),
+        click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True,
+                     help="Blobs moved at once."),
+        click.option("--compress", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True,
+                     help="Compression for uncompressed layers going to a registry."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress; print only the digest."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run(src: str, dst: str, title: str, *, as_json: bool, platform: str | None, insecure: bool,
+         parallel: int, compress: str, quiet: bool, dest_name: str | None = None) -> None:
+    wanted = Platform.parse(platform) if platform else None
+    progress = for_terminal(quiet=quiet or as_json)
+    result = copying.copy(src, dst, platform=wanted, insecure=insecure, progress=progress, parallel=parallel,
+                  compress=compress,  # type: ignore[arg-type]
+                  dest_name=dest_name)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif quiet:
+        click.echo(str(result.digest))
+    else:
+        render_result(result, title=title)
+
+
+def _registry_location(text: str, what: str) -> str:
+    loc = parse_location(text)
+    if loc.transport != "docker":
+        raise UsageError(f"{what} must be a registry reference (e.g. 127.0.0.1:5000/app:1), not {text!r}")
+    assert loc.name is not None
+    return loc.name
+
+
+@click.command()
+@click.argument("ref")
+@click.argument("dest", required=False)
+@_options
+def pull(ref: str, dest: str | None, **opts: Any) -> None:
+    """Pull REF from a registry into DEST (default: the embedded store, tagged REF)."""
+    name = _registry_location(ref, "REF")
+    dest_name = None
+    if dest is None:
+        dest = "local:"
+        dest_name = str(Reference.parse(name))
+    _run(ref, dest, "pull", dest_name=dest_name, **opts)
+
+
+@click.command()
+@click.argument("src")
+@click.argument("ref")
+@_options
+def push(src: str, ref: str, **opts: Any) -> None:
+    """Push the image at SRC (local:NAME, oci:DIR[:TAG], docker-archive:FILE[:REF]) to registry REF."""
+    _registry_location(ref, "REF")
+    _run(src, ref, "push", **opts)
+
+
+@click.command(name="copy")
+@click.argument("src")
+@click.argument("dst")
+@_options
+def copy(src: str, dst: str, **opts: Any) -> None:
+    """Copy an image between any two locations (oci:, docker-archive:, local:, registry)."""
+    _run(src, dst, "copy", **opts)
