@@ -55,7 +55,7 @@ def render_result(result: CopyResult, console: Console | None = None, title: str
     summary.add_row("wall time", f"{result.wall_seconds:.3f} s")
     console.print(summary)
 
-    phases = Table(title="phases (seconds; blob phases are summed over parallel blobs)",
+    phases = Table(title="seconds per phase (blob phases: summed over blobs)",
                    title_justify="left")
     phases.add_column("side")
     phases.add_column("phase")
