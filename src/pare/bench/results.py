@@ -122,6 +122,7 @@ class Comparison:
 
     a: Summary
     b: Summary
+    exact: bool = False  # sizes and layer counts: deterministic, no noise to judge
 
     @property
     def ratio(self) -> float:
@@ -130,6 +131,8 @@ class Comparison:
     @property
     def clear(self) -> bool:
         """True when the repeats do not overlap: a's whole range is above or below b's."""
+        if self.exact:
+            return True
         if self.a.n < 2 or self.b.n < 2:
             # One run has no spread to judge against; demand a margin instead of calling noise a win.
             return self.ratio >= 1.5 or self.ratio <= 1 / 1.5
@@ -195,7 +198,8 @@ class Results:
     recovery: list[RecoverySample] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    variants: dict[str, dict[str, str]] = field(default_factory=dict)  # app -> variant -> description
+    # app -> variant -> {"role": "fat" | "small", "description": ...}
+    variants: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     # --- persistence -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -267,6 +271,9 @@ class Results:
                   if (r.variant, r.profile, r.deployments, r.parallel) == key
                   and (app is None or r.app == app)]
         return Summary.of(values) if values else None
+
+    def role(self, app: str, variant: str) -> str:
+        return str(self.variants.get(app, {}).get(variant, {}).get("role", "small"))
 
     def repeats(self, profile: str) -> int:
         return int(self.profiles.get(profile, {}).get("repeats", 0))

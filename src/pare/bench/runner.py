@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pare.bench.limits import CommandFailed, Machine
 from pare.bench.profiles import Profile
-from pare.bench.results import RecoverySample, Results, Sample
+from pare.bench.results import RecoverySample, Results, Sample, now
 from pare.bench.synthetic import file_layer
 from pare.errors import PareError, ToolMissing
 from pare.localregistry import LocalRegistry
@@ -148,11 +148,12 @@ class Experiment:
             entry = self.results.profiles.setdefault(profile.name, {"profile": profile.to_dict(),
                                                                     "repeats": n, "applied": {}})
             for subject in self.subjects:
-                self.results.variants.setdefault(subject.app, {})[subject.variant] = \
-                    f"{subject.role}: {subject.description}"
+                self.results.variants.setdefault(subject.app, {})[subject.variant] = {
+                    "role": subject.role, "description": subject.description}
                 self._subject(profile, subject, n, entry)
             if self.plan.deployments and self.plan.max_parallel_pulls:
                 self._recovery(profile, n, entry)
+        self.results.finished = now()
         self.save()
         return self.results
 
