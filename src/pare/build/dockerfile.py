@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pare.build.recipes.base import DEFAULT_PORT, DockerFacts
 from pare.build.recipes.go import GO_BUILD_FLAGS
+from pare.build.recipes.python import PY_DYNLOAD_DROP, PY_STDLIB_DROP
 from pare.errors import UsageError
 
 STRATEGIES = ("onbuild", "slim", "multistage")
@@ -36,11 +37,6 @@ PROFILES: dict[str, dict[str, tuple[str, ...]]] = {
 # Libraries distroless-cc already holds: the closure copy leaves them out.
 CC_LIBS = ("libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libgcc_s.so.1",
            "libstdc++.so.6", "ld-linux-x86-64.so.2")
-# Interpreter modules (lib-dynload) never needed by a server: tests, curses, tk, readline.
-PY_DYNLOAD_DROP = ("_test*", "xxlimited*", "_xxtestfuzz*", "_ctypes_test*", "_curses*", "readline*",
-                   "nis*", "ossaudiodev*", "_dbm*", "_tkinter*", "_xxsubinterpreters*")
-PY_STDLIB_DROP = ("test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data",
-                  "config-3*", "__pycache__", "site-packages", "dist-packages", "sitecustomize.py")
 
 
 @dataclass(frozen=True)
