@@ -49,6 +49,10 @@ def _tar_of(files: dict[str, bytes]) -> bytes:
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in sorted(files.items()):
             info = tarfile.TarInfo(name)
+            if name.endswith("/"):
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+                continue
             info.size = len(data)
             info.mode = 0o755 if name.startswith("bin/") else 0o644
             tar.addfile(info, io.BytesIO(data))
@@ -57,7 +61,8 @@ def _tar_of(files: dict[str, bytes]) -> bytes:
 
 @pytest.fixture
 def make_image(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Build a small Image from layers given as {path: bytes} dicts (compression: gzip|zstd|none)."""
+    """Build a small Image from layers given as {path: bytes} dicts (compression: gzip|zstd|none);
+    a path ending in '/' is a directory."""
     import io
 
     from pare.oci.config import HistoryEntry, ImageConfig
