@@ -45,7 +45,7 @@ def file_layer(name: str, size: int, seed: int, workdir: Path, text: bytes | Non
                 tar.addfile(info, io.BytesIO(text))
             else:
                 info.size = size
-                tar.addfile(info, _RandomReader(size, seed))  # type: ignore[arg-type]
+                tar.addfile(info, _RandomReader(size, seed))
         tmp.seek(0)
         return layer_from_tar(tmp, "gzip", workdir=workdir)
 

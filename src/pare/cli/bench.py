@@ -1,0 +1,165 @@
+"""`pare bench` runs the small-images experiment; `pare report` reloads its results.
+
+    pare bench --synthetic --profile laptop --profile micro -o results.json
+    pare bench examples/go-hello examples/node-express --quick --html report.html
+    pare bench --examples --quick
+    pare report results.json -o report.html
+    pare bench --emit-k8s k8s/ --k8s-registry registry.example.com --examples
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+
+import click
+from rich.console import Console
+
+from pare import __version__
+from pare.errors import UsageError
+
+
+def _parse_ints(text: str, what: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise UsageError(f"{what}: want comma-separated whole numbers, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise UsageError(f"{what}: want numbers of at least 1, got {text!r}")
+    return values
+
+
+def _parse_sizes(text: str) -> tuple[float, float]:
+    try:
+        fat, small = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--synthetic-mb: want FAT,SMALL in MB (e.g. 40,2), got {text!r}") from None
+    return fat, small
+
+
+def _sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # so every limit's context manager tears down
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("app_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--examples", is_flag=True, help="Bench the apps in examples/.")
+@click.option("--synthetic", is_flag=True, help="Bench two synthetic images (fat, small).")
+@click.option("--synthetic-mb", default="40,2", show_default=True, help="FAT,SMALL sizes for --synthetic.")
+@click.option("--profile", "profiles", multiple=True, help="Machine profile(s) (default: laptop and micro).")
+@click.option("--machines", type=click.Path(path_type=Path), help="Extra TOML file of machine profiles.")
+@click.option("--variant", "variants", multiple=True,
+              help="Variants to build (default: onbuild slim multistage native).")
+@click.option("--engine", default="buildah", show_default=True, help="Build engine for the engine variants.")
+@click.option("-n", "--repeats", type=int, default=3, show_default=True, help="Runs per figure.")
+@click.option("--repeats-on", multiple=True, metavar="PROFILE=N", help="Runs per figure on one profile.")
+@click.option("--quick", is_flag=True, help="Fewer runs: 2 per figure, 1 on limited profiles; D=1,3.")
+@click.option("--deployments", default="1,3,5", show_default=True, help="Node recovery: deployment counts.")
+@click.option("--max-parallel-pulls", type=int, default=3, show_default=True,
+              help="Node recovery: kubelet maxParallelImagePulls (0 skips node recovery).")
+@click.option("--client", type=click.Choice(["skopeo", "pare"]), default="skopeo", show_default=True,
+              help="Tool that pushes and pulls in the measured runs.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("bench-results.json"),
+              show_default=True, help="Results file (every raw run; `pare report` reloads it).")
+@click.option("--html", type=click.Path(path_type=Path), help="Also write the HTML report here.")
+@click.option("--workdir", type=click.Path(path_type=Path), help="Scratch directory (default: a temp dir).")
+@click.option("--emit-k8s", type=click.Path(path_type=Path),
+              help="Write Kubernetes manifests for the same experiment on a real fleet, then exit.")
+@click.option("--k8s-registry", default="registry.example.com/pare-bench", show_default=True,
+              help="Registry prefix of the images in --emit-k8s manifests.")
+def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic_mb: str,
+          profiles: tuple[str, ...], machines: Path | None, variants: tuple[str, ...], engine: str,
+          repeats: int, repeats_on: tuple[str, ...], quick: bool, deployments: str, max_parallel_pulls: int,
+          client: str, output: Path, html: Path | None, workdir: Path | None, emit_k8s: Path | None,
+          k8s_registry: str) -> None:
+    """Measure what small images buy: size, build, push and pull per variant and machine profile,
+    and how fast a fresh Kubernetes node gets its pods running."""
+    from pare.bench import subjects as subj
+    from pare.bench.subjects import VARIANTS
+
+    apps = list(app_dirs) + (subj.example_apps() if examples else [])
+    chosen_variants = list(variants) or list(VARIANTS)
+    if emit_k8s is not None:
+        from pare.bench.k8s import emit
+        names = [p.name for p in apps] or ["synthetic"]
+        written = emit(emit_k8s, names, chosen_variants, k8s_registry,
+                       _parse_ints(deployments, "--deployments"), max(1, max_parallel_pulls))
+        click.echo(f"wrote {len(written)} manifests to {emit_k8s} (see docs/scale-out.md)")
+        return
+    if not apps and not synthetic:
+        raise UsageError("nothing to bench: give app directories, --examples or --synthetic")
+    if repeats < 1:
+        raise UsageError("--repeats must be at least 1")
+    from pare.bench.profiles import load_profiles, select
+    available = load_profiles(machines)
+    chosen = select(list(profiles) or ["laptop", "micro"], available)
+    counts = {p.name: (repeats if not quick else (1 if not p.unlimited else 2)) for p in chosen}
+    for item in repeats_on:
+        name, _, value = item.partition("=")
+        if name not in counts or not value.isdigit() or int(value) < 1:
+            raise UsageError(f"--repeats-on {item!r}: want PROFILE=N for a chosen profile")
+        counts[name] = int(value)
+    dep_counts = _parse_ints("1,3" if quick and deployments == "1,3,5" else deployments, "--deployments")
+
+    from pare.bench.results import Results, machine_info
+    from pare.bench.runner import Client, Experiment, Plan
+    from pare.localregistry import LocalRegistry, free_port
+
+    own_workdir = workdir is None
+    work = Path(tempfile.mkdtemp(prefix="pare-bench-")) if workdir is None else workdir
+    work.mkdir(parents=True, exist_ok=True)
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    console = Console(stderr=True)
+    try:
+        subjects = []
+        if synthetic:
+            fat_mb, small_mb = _parse_sizes(synthetic_mb)
+            subjects += subj.synthetic_subjects(work, fat_mb, small_mb)
+        if apps:
+            subjects += subj.app_subjects(apps, chosen_variants, work, engine)
+        plan = Plan(chosen, counts, deployments=dep_counts, max_parallel_pulls=max_parallel_pulls,
+                    client=Client(client), workdir=work)
+        results = Results(["pare", *sys.argv[1:]], machine_info(), __version__)
+        if quick:
+            results.notes.append("--quick: fewer runs per figure (see each profile's count)")
+        registry = LocalRegistry(work / "registry", port=free_port())
+        with registry.running():
+            Experiment(plan, subjects, registry, results, output,
+                       progress=lambda line: console.print(line, highlight=False)).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if own_workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    from pare.report.terminal import render
+    render(results)
+    click.echo(f"results: {output}")
+    if html is not None:
+        from pare.report.html import write
+        write(results, html)
+        click.echo(f"report: {html}")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("results_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the HTML report here.")
+@click.option("--allow-mixed", is_flag=True,
+              help="Show results from different machines or profile definitions together (labelled).")
+@click.option("--quiet", is_flag=True, help="No terminal summary.")
+def report(results_files: tuple[Path, ...], output: Path | None, allow_mixed: bool, quiet: bool) -> None:
+    """Summarise `pare bench` results in the terminal, and as a self-contained HTML page."""
+    from pare.bench.results import Results, merge
+    loaded = [Results.load(p) for p in results_files]
+    results, warnings = merge(loaded, allow_mixed=allow_mixed)
+    if not quiet:
+        from pare.report.terminal import render
+        render(results)
+    for w in warnings:
+        click.echo(f"pare: warning: {w}", err=True)
+    if output is not None:
+        from pare.report.html import write
+        write(results, output)
+        click.echo(f"report: {output}")
