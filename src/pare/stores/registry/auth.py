@@ -234,6 +234,7 @@ class Authenticator:
         self._challenge: Challenge | None = None
         self._tokens: dict[tuple[str, ...], _Token] = {}
         self._lock = threading.Lock()
+        self._fetching = threading.Lock()
 
     def credentials(self) -> Credentials | None:
         with self._lock:
@@ -251,22 +252,38 @@ class Authenticator:
             creds = self.credentials()
             return creds.basic() if creds else None
         if challenge.scheme == "bearer":
-            with self._lock:
-                token = self._tokens.get(scopes)
-            if token is not None and token.expires > time.monotonic():
-                return f"Bearer {token.value}"
-            return f"Bearer {self._fetch_token(challenge, scopes, http)}"
+            return self._bearer(challenge, scopes, http, refused=None)
         return None
 
-    def answer(self, www_authenticate: str, scopes: tuple[str, ...], http: httpx.Client) -> str:
-        """The Authorization header that answers a 401's challenge; AuthError if none can."""
+    def _cached(self, scopes: tuple[str, ...]) -> str | None:
+        with self._lock:
+            token = self._tokens.get(scopes)
+        if token is not None and token.expires > time.monotonic():
+            return f"Bearer {token.value}"
+        return None
+
+    def _bearer(self, challenge: Challenge, scopes: tuple[str, ...], http: httpx.Client,
+                refused: str | None) -> str:
+        """A cached token unless it is the one just refused; one fetch at a time, so parallel
+        blob requests that all met the same 401 share a single new token."""
+        cached = self._cached(scopes)
+        if cached is not None and cached != refused:
+            return cached
+        with self._fetching:
+            cached = self._cached(scopes)
+            if cached is not None and cached != refused:
+                return cached
+            return f"Bearer {self._fetch_token(challenge, scopes, http)}"
+
+    def answer(self, www_authenticate: str, scopes: tuple[str, ...], http: httpx.Client,
+               sent: str | None = None) -> str:
+        """The Authorization header that answers a 401's challenge (`sent` is what the refused
+        request carried); AuthError if none can."""
         challenges = parse_challenges(www_authenticate)
         by_scheme = {c.scheme: c for c in challenges}
         if "bearer" in by_scheme and by_scheme["bearer"].params.get("realm"):
             self._challenge = by_scheme["bearer"]
-            with self._lock:
-                self._tokens.pop(scopes, None)
-            return f"Bearer {self._fetch_token(self._challenge, scopes, http)}"
+            return self._bearer(self._challenge, scopes, http, refused=sent or "")
         if "basic" in by_scheme:
             self._challenge = by_scheme["basic"]
             creds = self.credentials()

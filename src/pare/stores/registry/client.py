@@ -207,7 +207,7 @@ class RegistryClient:
                 challenge = response.headers.get("WWW-Authenticate", "")
                 response.close()
                 with self.recorder.phase("auth"):
-                    self.auth.answer(challenge, scopes, self.http)
+                    self.auth.answer(challenge, scopes, self.http, authz)
                 answered_challenge = True
                 continue
             if retry and self.retry_policy.should_retry(status) and attempt + 1 < self.retry_policy.attempts:
