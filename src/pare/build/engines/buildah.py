@@ -1,0 +1,61 @@
+"""buildah (the default engine here): daemonless, rootless-capable, vfs storage, chroot isolation.
+
+State (images, layer cache) lives in a private --root/--runroot under pare's cache, never in the
+machine's shared containers storage, so builds do not disturb (or depend on) anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from pare.build.engines.base import BuildRequest, Engine, EngineResult, run
+from pare.stores.layout import LayoutStore
+
+
+class BuildahEngine(Engine):
+    name = "buildah"
+    binary = "buildah"
+
+    def global_args(self) -> list[str]:
+        return [self.require(), "--root", str(self.state_dir / "root"), "--runroot",
+                str(self.state_dir / "runroot"), "--storage-driver", "vfs"]
+
+    def env(self) -> dict[str, str]:
+        tmp = self.state_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        return {"TMPDIR": str(tmp), "BUILDAH_ISOLATION": "chroot"}
+
+    def build_args(self, request: BuildRequest) -> list[str]:
+        args = ["bud", "--isolation", "chroot", "-f", str(request.context / request.dockerfile),
+                "-t", request.tag, f"--layers={'true' if request.cache else 'false'}"]
+        if request.insecure_registries:
+            args.append("--tls-verify=false")
+        if request.timestamp is not None:
+            args += ["--timestamp", str(request.timestamp)]
+        for key, value in sorted(request.build_args.items()):
+            args += ["--build-arg", f"{key}={value}"]
+        for host, container in request.volumes:
+            args += ["-v", f"{host}:{container}:ro"]
+        return [*args, str(request.context)]
+
+    def export(self, tag: str, export_dir: Path, env: Mapping[str, str]) -> str:
+        location = f"oci:{export_dir}:{tag.rsplit(':', 1)[-1] if ':' in tag else 'latest'}"
+        run([*self.global_args(), "push", "--tls-verify=false", "--quiet", tag, location], env=env,
+            what=f"{self.name} push")
+        return location
+
+    def build(self, request: BuildRequest, export_dir: Path) -> EngineResult:
+        env = self.env()
+        seconds, log = self.timed_build([*self.global_args(), *self.build_args(request)], env)
+        location = self.export(request.tag, export_dir, env)
+        tag = location.rsplit(":", 1)[-1]
+        image = LayoutStore(export_dir).read(tag)
+        return EngineResult(image, location, seconds, log)
+
+    def remove(self, tag: str) -> None:
+        """Drop a built image (its cached layers stay until `prune`)."""
+        run([*self.global_args(), "rmi", "-f", tag], env=self.env(), what=f"{self.name} rmi")
+
+    def prune(self) -> None:
+        run([*self.global_args(), "rmi", "--prune", "--force"], env=self.env(), what=f"{self.name} prune")
