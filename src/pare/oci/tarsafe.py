@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, cast
 
+from isal.igzip_lib import IsalError
+
 from pare.errors import UnsafeTarError
 from pare.oci.digest import CHUNK, Digest, Hasher
 
@@ -132,8 +134,9 @@ class _CountingReader:
             data = self.stream.read(size)
         except UnsafeTarError:
             raise
-        except (OSError, EOFError, ValueError) as exc:
-            raise UnsafeTarError(f"cannot read layer stream: {exc}") from None
+        except (OSError, EOFError, ValueError, IsalError) as exc:
+            # IsalError: ISA-L gzip reports a corrupt deflate stream outside the OSError family
+            raise UnsafeTarError(f"corrupt or unreadable layer stream: {exc}") from None
         if data:
             self.recent.append((self.offset, data))
             self.offset += len(data)
@@ -424,6 +427,8 @@ def _apply_whiteout(root: str, member: Member, written: set[str]) -> None:
             if f"{prefix}{entry.name}" not in written:
                 _remove(entry.path)
         return
+    if member.whiteout_target in written:
+        return  # a whiteout never hides what its own layer wrote
     target = os.path.join(directory, member.whiteout_target.rsplit("/", 1)[-1])
     if os.path.lexists(target):
         _remove(target)
