@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from pare.cli.transfer import human_bytes
 from pare.oci import mediatypes as mt
@@ -22,6 +20,9 @@ from pare.oci.digest import CHUNK
 from pare.oci.image import Image
 from pare.oci.layer import Layer
 from pare.stores.copy import close_store, open_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def measure_uncompressed(layer: Layer) -> int:
@@ -67,6 +68,7 @@ def summary(image: Image, sizes: list[int | None]) -> dict[str, Any]:
 
 
 def render(doc: dict[str, Any], console: Console) -> None:
+    from rich.table import Table
     head = Table(show_header=False, box=None)
     head.add_column(style="bold")
     head.add_column(overflow="fold")
@@ -128,6 +130,7 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
         if as_json:
             click.echo(json.dumps(doc, indent=2))
         else:
+            from rich.console import Console
             render(doc, Console())
     finally:
         close_store(store)

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from pare.errors import UsageError
 from pare.oci.descriptor import Platform
@@ -23,6 +21,9 @@ from pare.progress import for_terminal
 from pare.stores import copy as copying
 from pare.stores.copy import CopyResult
 from pare.stores.transports import parse_location
+
+if TYPE_CHECKING:  # rich is imported only when a table is drawn: start-up time counts for small pulls
+    from rich.console import Console
 
 PHASE_ORDER = ("read", "compress", "write", "auth", "manifest", "config", "head", "mount", "upload",
                "commit", "download", "blobs")
@@ -40,6 +41,8 @@ def human_bytes(n: float | None) -> str:
 
 def render_result(result: CopyResult, console: Console | None = None, title: str = "copy") -> None:
     """The table a user reads after a transfer: what moved, and how long each phase took."""
+    from rich.console import Console
+    from rich.table import Table
     console = console or Console()
     summary = Table(title=f"pare {title}", show_header=False, title_justify="left")
     summary.add_column(style="bold")
