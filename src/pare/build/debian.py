@@ -72,7 +72,7 @@ def mmdebstrap_command(profile: Profile, deb_cache: Path, incoming: Path, packag
     cache, inbox, listing = (shlex.quote(str(p)) for p in (deb_cache, incoming, packages_out))
     archives = '"$1"/var/cache/apt/archives'
     cmd = [
-        mmdebstrap_path(), f"--variant={profile.variant}", "--mode=root", "--format=tar",
+        "mmdebstrap", f"--variant={profile.variant}", "--mode=root", "--format=tar",
         f"--architectures={profile.architecture}", f"--hook-dir={MERGED_USR_HOOKS}",
         "--skip=essential/unlink",  # keep the downloaded .debs until the customize hook saves them
         "--aptopt=Acquire::Check-Valid-Until \"false\"",
@@ -121,6 +121,7 @@ def build_rootfs(profile: Profile, *, workdir: Path, deb_cache: Path, epoch: int
         listing = scratch / "packages.txt"
         stderr_path = scratch / "stderr.log"
         cmd = mmdebstrap_command(profile, deb_cache, incoming, listing)
+        cmd[0] = mmdebstrap_path()
         env = {**os.environ, "SOURCE_DATE_EPOCH": str(build_epoch(epoch)), "TMPDIR": str(scratch),
                "LC_ALL": "C.UTF-8"}
         with open(stderr_path, "w+") as stderr:

@@ -41,7 +41,7 @@ LISTS_MAX_AGE = 24 * 3600  # refresh the private package index once a day
 MERGED_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 DEFAULT_EXCLUDED_PACKAGES = ("debconf", "debconf-2.0", "cdebconf", "perl-base", "dpkg", "install-info",
                              "bash", "dash", "coreutils", "apt", "sensible-utils", "readline-common",
-                             "libc-bin")
+                             "libc-bin", "awk", "mawk", "gawk", "original-awk")
 
 PASSWD = ("root:x:0:0:root:/root:/sbin/nologin\n"
           "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
@@ -127,7 +127,7 @@ class PrivateApt:
     def download(self, packages: list[Package], deb_cache: Path) -> list[Path]:
         """The .deb of each package, from the shared cache or downloaded (hash-checked by apt)."""
         deb_cache.mkdir(parents=True, exist_ok=True)
-        wanted = {pkg: deb_cache / PurePosixPath(pkg.filename).name for pkg in packages}
+        wanted = {pkg: deb_cache / deb_file_name(pkg) for pkg in packages}
         missing = [pkg for pkg, path in wanted.items() if not path.exists()]
         if missing:
             with tempfile.TemporaryDirectory(prefix="debs-", dir=deb_cache.parent) as tmp:
@@ -137,6 +137,12 @@ class PrivateApt:
         if absent:
             raise BaseBuildError(f"apt-get download did not produce {', '.join(absent[:3])}")
         return list(wanted.values())
+
+
+def deb_file_name(pkg: Package) -> str:
+    """The name apt gives a downloaded .deb: name_version_arch.deb, the epoch's ':' as '%3a'."""
+    arch = PurePosixPath(pkg.filename).stem.rsplit("_", 1)[-1]
+    return f"{pkg.name}_{pkg.version.replace(':', '%3a')}_{arch}.deb"
 
 
 # --- index and resolution ----------------------------------------------------------------------
