@@ -1,0 +1,111 @@
+"""`pare build APP_DIR [-t DEST]` and `pare dockerfile APP_DIR`: thin layers over pare.build.api."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pare.build.dockerfile import STRATEGIES, generate
+from pare.build.engines import ENGINES
+from pare.errors import PareError, UsageError
+
+_app = click.argument("app_dir", type=click.Path(path_type=Path, file_okay=False))
+
+
+def _mb(n: int | None) -> str:
+    return "?" if n is None else f"{n / 1e6:.2f} MB"
+
+
+def _result_dict(result: Any) -> dict[str, Any]:
+    body = asdict(result)
+    body.pop("image", None)
+    body.pop("dockerfile", None)
+    body["digest"] = str(result.digest)
+    return body
+
+
+class NotReproducible(PareError):
+    """Two builds of the same inputs gave different images."""
+
+
+@click.command()
+@_app
+@click.option("-t", "--tag", "dest", default=None, metavar="DEST",
+              help="Where to write the image: oci:DIR[:TAG], docker-archive:FILE[:REF], REF (a registry) "
+                   "or local:NAME. Default: local:APP:latest (the embedded store).")
+@click.option("--native/--no-native", "native", default=None,
+              help="Assemble the image directly (daemonless; the default) or build with an engine.")
+@click.option("--engine", type=click.Choice(ENGINES), default=None,
+              help="Engine for the Dockerfile path (implies --no-native; default buildah).")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default=None,
+              help="Builder-pattern variant for the engine path (implies --no-native; default multistage).")
+@click.option("--language", default=None, help="Skip detection: go, node, python or static.")
+@click.option("--base-registry", default=None, metavar="HOST:PORT",
+              help="Registry to publish base images to for the engine path (default: a private one).")
+@click.option("--insecure", is_flag=True,
+              help="Plain HTTP to a destination registry that is not on localhost.")
+@click.option("--no-cache", is_flag=True, help="Build every layer again (no layer cache, no engine cache).")
+@click.option("--verify", is_flag=True,
+              help="Build twice and report where the two images differ, if they do.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | None, strategy: str | None,
+          language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
+          as_json: bool) -> None:
+    """Detect APP_DIR's language and build the smallest image that runs it."""
+    from pare.build import api
+    if native is True and (engine or strategy):
+        raise UsageError("--native builds without an engine: drop --engine/--strategy, or use --no-native")
+    use_native = native if native is not None else not (engine or strategy)
+    options: dict[str, Any] = {"language": language, "registry": base_registry, "insecure": insecure}
+    chosen_strategy = strategy or "multistage"
+    chosen_engine = engine or "buildah"
+    if verify:
+        check = api.verify(app_dir, chosen_strategy, chosen_engine, use_native, **options)
+        if as_json:
+            click.echo(json.dumps({"reproducible": check.reproducible, "first": _result_dict(check.first),
+                                   "second": _result_dict(check.second),
+                                   "differences": list(check.differences)}, indent=2, default=str))
+        elif check.reproducible:
+            click.echo(f"reproducible: both builds gave {check.first.digest}")
+        else:
+            click.echo(f"NOT reproducible: {check.first.digest} != {check.second.digest}")
+            for line in check.differences:
+                click.echo(f"  {line}")
+        if not check.reproducible:
+            raise NotReproducible("the two builds differ (see above)")
+        return
+    result = api.build(app_dir, dest, chosen_strategy, chosen_engine, use_native, cache=not no_cache,
+                       **options)
+    if as_json:
+        click.echo(json.dumps(_result_dict(result), indent=2, default=str))
+        return
+    how = "native" if result.path == "native" else f"{result.engine}, {result.strategy}"
+    click.echo(f"built {result.recipe} app ({how}) in {result.seconds:.1f} s -> {result.location}")
+    click.echo(f"  digest {result.digest}")
+    click.echo(f"  size   {_mb(result.compressed_size)} compressed, "
+               f"{_mb(result.uncompressed_size)} uncompressed")
+    for layer in result.layers:
+        click.echo(f"  layer  {layer.digest[7:19]}  {_mb(layer.compressed):>10}  {layer.name}")
+
+
+@click.command()
+@_app
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="multistage", show_default=True)
+@click.option("--language", default=None, help="Skip detection: go, node or python.")
+@click.option("--base", "bases", multiple=True, metavar="PROFILE=REF",
+              help="Image reference for a base profile (repeatable), e.g. slim-go=registry/slim-go:1.")
+def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[str, ...]) -> None:
+    """Print the builder-pattern Dockerfile pare would build APP_DIR with."""
+    from pare.build.recipes import detect
+    mapping: dict[str, str] = {}
+    for item in bases:
+        profile, sep, ref = item.partition("=")
+        if not sep or not profile or not ref:
+            raise UsageError(f"--base {item!r}: expected PROFILE=REF")
+        mapping[profile] = ref
+    recipe = detect(app_dir, language)
+    click.echo(generate(recipe.docker_facts(), strategy, mapping).text, nl=False)
