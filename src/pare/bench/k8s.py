@@ -71,8 +71,8 @@ def build_job(app: str, variant: str, registry: str) -> dict[str, Any]:
                              "persistentVolumeClaim": {"claimName": "pare-bench-apps"}}]}}}}
 
 
-def deployment(app: str, variant: str, index: int, registry: str) -> dict[str, Any]:
-    name = _name(f"{app}-{variant}-{index}")
+def deployment(app: str, variant: str, count: int, index: int, registry: str) -> dict[str, Any]:
+    name = _name(f"{app}-{variant}-d{count}-{index}")
     labels = _labels(**{"app.kubernetes.io/name": name, "pare.dev/variant": _name(variant)})
     return {
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -132,7 +132,7 @@ def emit(directory: Path, apps: list[str], variants: list[str], registry: str, d
     }
     for d in deployments:
         for v in variants:
-            files[f"20-recovery-{_name(v)}-d{d}.yaml"] = [deployment(a, v, i, registry) for a in apps
+            files[f"20-recovery-{_name(v)}-d{d}.yaml"] = [deployment(a, v, d, i, registry) for a in apps
                                                           for i in range(d)]
     written = []
     for name, docs in files.items():
