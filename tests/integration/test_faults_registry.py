@@ -209,3 +209,18 @@ def test_malformed_config_is_one_clear_error(registry: LocalRegistry, tmp_path: 
     with pytest.raises(ManifestError, match=message) as info:
         RegistryStore(registry.address).read(f"{registry.address}/{repo}:1")
     assert "\n" not in str(info.value) and f"{repo}:1" in str(info.value)
+
+
+def test_corrupt_source_never_lands_in_a_destination_registry(registry: LocalRegistry, proxy: FaultProxy,
+                                                              fresh_registry: LocalRegistry,
+                                                              tmp_path: Path) -> None:
+    image, repo = _pushed(registry, tmp_path)
+    layer = image.layers[0]
+    proxy.add(Fault(f"/blobs/{layer.digest}", "corrupt", method="GET", times=None))
+    source = _store(proxy).read(f"{proxy.address}/{repo}")
+    target = f"{fresh_registry.address}/{repo}"
+    with pytest.raises(DigestMismatch):
+        RegistryStore(fresh_registry.address).write(source, target)
+    base = f"http://{fresh_registry.address}/v2/{repo.split(':')[0]}"
+    assert httpx.head(f"{base}/blobs/{layer.digest}").status_code == 404
+    assert httpx.head(f"{base}/manifests/1").status_code == 404

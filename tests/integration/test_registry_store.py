@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,7 @@ from pare.localregistry import LocalRegistry, free_port
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
 from pare.oci.manifest import Index
+from pare.stores.registry.client import RetryPolicy
 from pare.stores.registry.store import RegistryLayer, RegistryStore
 from registry_helpers import blob_bytes, make_image, noise
 
@@ -140,8 +143,11 @@ def test_unknown_tag_and_repository_are_not_found(registry: LocalRegistry) -> No
 
 def test_unreachable_registry_is_one_clear_error() -> None:
     address = f"127.0.0.1:{free_port()}"
+    store = RegistryStore(address)
+    store.client.retry_policy = RetryPolicy(attempts=3, base=0.01)
     with pytest.raises(RegistryError, match="connection refused") as info:
-        RegistryStore(address).read(f"{address}/app:1")
+        store.read(f"{address}/app:1")
+    assert store.stats.retries == 2
     assert "\n" not in str(info.value)
 
 
@@ -161,3 +167,38 @@ def test_name_must_match_digest(registry: LocalRegistry, tmp_path: Path) -> None
     other = make_image(tmp_path, {"a": b"2"})
     with pytest.raises(UsageError, match="pins"):
         RegistryStore(registry.address).write(image, f"{registry.address}/x@{other.digest}")
+
+
+class _Recording:
+    """A Progress that remembers every bar and how far it got."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, list[int]] = {}
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def blob(self, label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        with self.lock:
+            seen = self.bars.setdefault(label, [total or 0, 0])
+
+        def advance(n: int) -> None:
+            with self.lock:
+                seen[1] += n
+        yield advance
+
+    def close(self) -> None:
+        return None
+
+
+def test_progress_per_blob(registry: LocalRegistry, tmp_path: Path) -> None:
+    image = make_image(tmp_path, {"a": noise(100_000, 11)})
+    name = f"{registry.address}/{_repo()}:1"
+    pusher = RegistryStore(registry.address)
+    pusher.progress = _Recording()
+    pusher.write(image, name)
+    layer = image.layers[0]
+    assert pusher.progress.bars[layer.digest.short] == [layer.size, layer.size]
+    puller = RegistryStore(registry.address)
+    puller.progress = _Recording()
+    blob_bytes(puller.read(name).layers[0])
+    assert puller.progress.bars[layer.digest.short] == [layer.size, layer.size]

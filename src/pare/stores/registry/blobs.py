@@ -79,14 +79,13 @@ class BlobReader(io.RawIOBase):
         response = self.client.request("GET", blob_path(self.repository, self.descriptor.digest),
                                        scopes=pull_scopes(self.repository), what=self._what,
                                        headers=headers, stream=True, ok=(200, 206))
+        self._response = response
+        self._chunks = response.iter_raw()
         if offset and response.status_code == 200:
-            # the server ignored Range: skip what we already have
-            self._response = response
-            self._chunks = response.iter_raw()
-            self._skip(offset)
-        else:
-            self._response = response
-            self._chunks = response.iter_raw()
+            self._skip(offset)  # the server ignored Range: skip what we already have
+        elif offset and not response.headers.get("Content-Range", "").startswith(f"bytes {offset}-"):
+            self._fail(RegistryError(f"{self._what}: registry resumed at the wrong offset "
+                                     f"({response.headers.get('Content-Range')!r}, wanted {offset})"))
 
     def _skip(self, count: int) -> None:
         assert self._chunks is not None

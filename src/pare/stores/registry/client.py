@@ -119,6 +119,13 @@ class StatsRecorder:
             self.stats.blobs_mounted += mounted
 
 
+def _is_tls_failure(exc: httpx.TransportError) -> bool:
+    """A handshake that failed: retrying will not help."""
+    text = str(exc).lower()
+    return isinstance(exc, httpx.ConnectError) and any(
+        word in text for word in ("ssl", "certificate", "wrong version"))
+
+
 def is_loopback(registry: str) -> bool:
     return Reference(registry, "x").is_local
 
@@ -192,7 +199,7 @@ class RegistryClient:
             try:
                 response = self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                if retry and attempt + 1 < self.retry_policy.attempts:
+                if retry and attempt + 1 < self.retry_policy.attempts and not _is_tls_failure(exc):
                     self._pause(attempt, None)
                     attempt += 1
                     continue
@@ -251,7 +258,7 @@ class RegistryClient:
             if "refused" in text.lower():
                 return RegistryError(f"cannot reach registry {self.registry}: connection refused "
                                      "(is it running? try `pare registry up`)")
-            if "ssl" in text.lower() or "certificate" in text.lower() or "wrong version" in text.lower():
+            if _is_tls_failure(exc):
                 return RegistryError(f"TLS handshake with {self.registry} failed ({text}); if it speaks "
                                      "plain HTTP, pass --insecure")
             return RegistryError(f"cannot reach registry {self.registry}: {text}")
