@@ -144,8 +144,9 @@ class BlobReader(io.RawIOBase):
                 self._close_response()
                 if self._resumes >= MAX_RESUMES or self._hasher.size >= self.descriptor.size:
                     self._fail(self.client.transport_error(exc, self._what))
-                self._resumes += 1
                 self.client.recorder.retry()
+                time.sleep(self.client.retry_policy.delay(self._resumes))
+                self._resumes += 1
                 try:
                     self._connect()
                 except PareError as err:
