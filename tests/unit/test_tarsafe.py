@@ -46,8 +46,15 @@ def read_all(data: bytes) -> list[tuple[str, str, bytes]]:
     return out
 
 
-SAMPLE = build([("./etc/", "d", None), ("./etc/hostname", "f", b"box\n"), ("usr//bin/./tool", "f", b"x" * 3000),
-                ("bin", "s", "usr/bin"), ("etc/alias", "h", "./etc/hostname")])
+SAMPLE = build(
+    [
+        ("./etc/", "d", None),
+        ("./etc/hostname", "f", b"box\n"),
+        ("usr//bin/./tool", "f", b"x" * 3000),
+        ("bin", "s", "usr/bin"),
+        ("etc/alias", "h", "./etc/hostname"),
+    ]
+)
 
 
 def test_normalize_accepts_and_cleans() -> None:
@@ -66,9 +73,13 @@ def test_normalize_refuses(name: str) -> None:
 def test_reads_members_sizes_and_digest() -> None:
     tar = SafeTar(io.BytesIO(SAMPLE))
     seen = [(m.path, m.kind, m.size, m.linkname, r.read() if r else b"") for m, r in tar]
-    assert seen == [("etc", "dir", 0, "", b""), ("etc/hostname", "file", 4, "", b"box\n"),
-                    ("usr/bin/tool", "file", 3000, "", b"x" * 3000), ("bin", "symlink", 0, "usr/bin", b""),
-                    ("etc/alias", "hardlink", 0, "etc/hostname", b"")]
+    assert seen == [
+        ("etc", "dir", 0, "", b""),
+        ("etc/hostname", "file", 4, "", b"box\n"),
+        ("usr/bin/tool", "file", 3000, "", b"x" * 3000),
+        ("bin", "symlink", 0, "usr/bin", b""),
+        ("etc/alias", "hardlink", 0, "etc/hostname", b""),
+    ]
     assert tar.tar_bytes == len(SAMPLE)
     assert tar.diff_id == sha256(SAMPLE)
 
@@ -84,12 +95,16 @@ def test_empty_stream_is_an_empty_layer() -> None:
     assert read_all(b"\0" * 1024) == []
 
 
-@pytest.mark.parametrize("entries", [
-    [("../../escape", "f", b"x")],
-    [("ok", "f", b"x"), ("/etc/shadow", "f", b"x")],
-    [("ok", "f", b"x"), ("link", "h", "../../etc/shadow")],
-    [("a/../../b", "d", None)],
-], ids=["dotdot", "absolute", "hardlink-escape", "dir-dotdot"])
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [("../../escape", "f", b"x")],
+        [("ok", "f", b"x"), ("/etc/shadow", "f", b"x")],
+        [("ok", "f", b"x"), ("link", "h", "../../etc/shadow")],
+        [("a/../../b", "d", None)],
+    ],
+    ids=["dotdot", "absolute", "hardlink-escape", "dir-dotdot"],
+)
 def test_path_traversal_is_refused(entries: list[tuple[str, str, object]]) -> None:
     with pytest.raises(UnsafeTarError, match="'..'|absolute"):
         read_all(build(entries))
@@ -123,8 +138,8 @@ def test_truncation_inside_content_is_an_error_even_when_read() -> None:
 def test_invalid_header_is_an_error_not_a_short_archive() -> None:
     data = bytearray(build([("a", "f", b"A" * 10), ("b", "f", b"B" * 10)], tarfile.GNU_FORMAT))
     second = 1024  # header of b: after a's header and one data block
-    assert data[second: second + 1] == b"b"
-    data[second + 148: second + 156] = b"9999999\0"  # wrong checksum
+    assert data[second : second + 1] == b"b"
+    data[second + 148 : second + 156] = b"9999999\0"  # wrong checksum
     with pytest.raises(UnsafeTarError, match="invalid tar header"):
         read_all(bytes(data))
     first = bytearray(data)
@@ -171,8 +186,10 @@ def test_random_bytes_never_crash(data: bytes) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(SAMPLE) - 1), st.integers(0, 255)), min_size=1, max_size=8),
-       st.integers(0, len(SAMPLE)))
+@given(
+    st.lists(st.tuples(st.integers(0, len(SAMPLE) - 1), st.integers(0, 255)), min_size=1, max_size=8),
+    st.integers(0, len(SAMPLE)),
+)
 def test_mutated_tars_never_crash(flips: list[tuple[int, int]], cut: int) -> None:
     data = bytearray(SAMPLE)
     for pos, value in flips:
@@ -192,25 +209,63 @@ def test_symlink_escape_judgement() -> None:
 
 # --- extraction --------------------------------------------------------------------------------------
 
+
 def test_extract_writes_files_links_and_applies_whiteouts(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    extract(io.BytesIO(build([("d/", "d", None), ("d/old", "f", b"old"), ("d/keep", "f", b"keep"),
-                              ("gone", "f", b"gone"), ("opq/", "d", None), ("opq/lower", "f", b"l")])), root)
-    result = extract(io.BytesIO(build([
-        (".wh.gone", "f", b""), ("d/.wh.old", "f", b""), ("opq/new", "f", b"n"), ("opq/.wh..wh..opq", "f", b""),
-        ("ln", "s", "d/keep"), ("hard", "h", "d/keep")])), root)
-    assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == ["d", "d/keep", "hard", "ln", "opq",
-                                                                         "opq/new"]
-    assert (root / "hard").read_bytes() == b"keep" and (root / "hard").stat().st_ino == (root / "d/keep").stat().st_ino
+    extract(
+        io.BytesIO(
+            build(
+                [
+                    ("d/", "d", None),
+                    ("d/old", "f", b"old"),
+                    ("d/keep", "f", b"keep"),
+                    ("gone", "f", b"gone"),
+                    ("opq/", "d", None),
+                    ("opq/lower", "f", b"l"),
+                ]
+            )
+        ),
+        root,
+    )
+    result = extract(
+        io.BytesIO(
+            build(
+                [
+                    (".wh.gone", "f", b""),
+                    ("d/.wh.old", "f", b""),
+                    ("opq/new", "f", b"n"),
+                    ("opq/.wh..wh..opq", "f", b""),
+                    ("ln", "s", "d/keep"),
+                    ("hard", "h", "d/keep"),
+                ]
+            )
+        ),
+        root,
+    )
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == [
+        "d",
+        "d/keep",
+        "hard",
+        "ln",
+        "opq",
+        "opq/new",
+    ]
+    assert (root / "hard").read_bytes() == b"keep" and (root / "hard").stat().st_ino == (
+        root / "d/keep"
+    ).stat().st_ino
     assert (root / "ln").is_symlink() and result.files == 2
 
 
-@pytest.mark.parametrize("entries", [
-    [("evil", "s", "../../outside"), ("evil/pwned", "f", b"x")],
-    [("evil", "s", "/tmp"), ("evil/pwned", "f", b"x")],
-    [("inside", "s", "."), ("inside/pwned", "f", b"x")],
-    [("x", "h", "../outside/pwned")],
-], ids=["relative-escape", "absolute-link", "write-through-link", "hardlink-out"])
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [("evil", "s", "../../outside"), ("evil/pwned", "f", b"x")],
+        [("evil", "s", "/tmp"), ("evil/pwned", "f", b"x")],
+        [("inside", "s", "."), ("inside/pwned", "f", b"x")],
+        [("x", "h", "../outside/pwned")],
+    ],
+    ids=["relative-escape", "absolute-link", "write-through-link", "hardlink-out"],
+)
 def test_extract_never_writes_outside_root(tmp_path: Path, entries: list[tuple[str, str, object]]) -> None:
     root = tmp_path / "root"
     (tmp_path / "outside").mkdir()

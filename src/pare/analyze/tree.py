@@ -128,14 +128,14 @@ class FileTree:
             return
         if member.kind == "file":
             counts.content_bytes += member.size
+        parent = self._ensure_dir(member.parent, layer)
         link_target: Node | None = None
-        if member.kind == "hardlink":
+        if member.kind == "hardlink":  # looked up once the parents exist, as link(2) would
             link_target = self._lookup(member.linkname)
             if link_target is None or link_target.kind == "dir":
                 raise UnsafeTarError(
                     f"hard link {member.path!r} -> {member.linkname!r}: no such file in this layer or below"
                 )
-        parent = self._ensure_dir(member.parent, layer)
         assert parent.children is not None
         existing = parent.children.get(member.name)
         if member.kind == "dir":
