@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,7 @@ class Run:
 
     seconds: float
     returncode: int
+    cpu_seconds: float = 0.0  # user + system time of the command and the children it waited for
     peak_memory: int | None = None
     oom_killed: bool = False
     output_tail: str = ""
@@ -89,15 +91,18 @@ class Machine:
             self.cgroup.reset_peak()
         ooms_before = self.cgroup.oom_kills() if self.cgroup is not None else 0
         full_env = dict(os.environ if env is None else env)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(list(argv), env=full_env, cwd=cwd, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
                               preexec_fn=preexec, check=False)
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
         tail = proc.stdout.decode(errors="replace")[-2000:]
         peak = self.cgroup.peak_memory_bytes() if self.cgroup is not None else None
         oom = self.cgroup is not None and self.cgroup.oom_kills() > ooms_before
-        result = Run(seconds, proc.returncode, peak, oom, tail)
+        result = Run(seconds, proc.returncode, cpu, peak, oom, tail)
         if check and proc.returncode != 0:
             why = "killed by the memory limit" if oom else f"exit status {proc.returncode}"
             last = tail.strip().splitlines()[-1:] or [""]
