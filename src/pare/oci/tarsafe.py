@@ -35,6 +35,14 @@ BLOCK = 512
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 
+# ISA-L gzip reports a corrupt deflate stream with its own exception, outside the OSError family
+_STREAM_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    ValueError,
+    cast(type[BaseException], IsalError),
+)
+
 _KINDS: dict[bytes, Kind] = {
     tarfile.REGTYPE: "file",
     tarfile.AREGTYPE: "file",
@@ -134,8 +142,7 @@ class _CountingReader:
             data = self.stream.read(size)
         except UnsafeTarError:
             raise
-        except (OSError, EOFError, ValueError, IsalError) as exc:
-            # IsalError: ISA-L gzip reports a corrupt deflate stream outside the OSError family
+        except _STREAM_ERRORS as exc:
             raise UnsafeTarError(f"corrupt or unreadable layer stream: {exc}") from None
         if data:
             self.recent.append((self.offset, data))
