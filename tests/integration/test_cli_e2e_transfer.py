@@ -73,3 +73,17 @@ def test_bad_input_one_line_each(registry: LocalRegistry, tmp_path: Path, make_i
     one_line_error(pare("pull", f"{ref}@sha256:{'0' * 64}", ok=False))
     debug = pare("--debug", "pull", f"{ref}:nope", ok=False)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_archive_to_registry_with_zstd(registry: LocalRegistry, tmp_path: Path, make_image: Any) -> None:
+    image = make_image({"bin/": b"", "bin/app": b"Z" * 30_000}, compression="none", docker=True)
+    LayoutStore(tmp_path / "src").write(image, "t")
+    archive = tmp_path / "app.tar"
+    pare("copy", f"oci:{tmp_path / 'src'}:t", f"docker-archive:{archive}:app:1")
+    ref = f"{registry.address}/cli/zstd-{uuid.uuid4().hex[:8]}:1"
+    result = json.loads(pare("copy", "--json", "--compress", "zstd", f"docker-archive:{archive}", ref).stdout)
+    assert result["compressed"] == "zstd"
+    doc = json.loads(pare("inspect", "--json", ref).stdout)
+    assert [layer["media_type"] for layer in doc["layers"]] == ["application/vnd.oci.image.layer.v1.tar+zstd"]
+    assert doc["layers"][0]["diff_id"] == str(image.layers[0].diff_id)
+    assert doc["layers"][0]["uncompressed_size"] == image.layers[0].size
