@@ -18,7 +18,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
@@ -156,7 +156,7 @@ class LayoutStore(Store):
         self.stats.add_phase("read", time.perf_counter() - started)
         return image
 
-    def _opener(self, digest: Digest) -> Any:
+    def _opener(self, digest: Digest) -> Callable[[], IO[bytes]]:
         path = self.blob_path(digest)
 
         def open_blob() -> IO[bytes]:
@@ -267,7 +267,7 @@ class LayoutStore(Store):
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
-    def _update_index(self, change: Any) -> None:
+    def _update_index(self, change: Callable[[list[Descriptor]], list[Descriptor]]) -> None:
         with self._locked():
             index_file = self.path / "index.json"
             current = list(self.index().manifests) if index_file.exists() else []
@@ -349,7 +349,7 @@ def _already_verifying(stream: IO[bytes], digest: Digest) -> bool:
     return isinstance(stream, BlobReader) and stream.descriptor.digest == digest
 
 
-def _pump(reader: Any, out: IO[bytes], advance: Any) -> None:
+def _pump(reader: Any, out: IO[bytes], advance: Callable[[int], None]) -> None:
     while chunk := reader.read(READ_SIZE):
         out.write(chunk)
         advance(len(chunk))
