@@ -18,9 +18,10 @@ from pare.build.distroless import (
     parse_depends,
     read_index,
     resolve,
+    resolve_in_root,
 )
 from pare.build.profiles import load_profile, parse_profile, profile_names
-from pare.errors import NotFound, UsageError
+from pare.errors import NotFound, UnsafeTarError, UsageError
 
 REQUIRED = {"fat-node", "fat-go", "slim-node", "slim-go", "distroless-cc", "distroless-static"}
 
@@ -184,3 +185,18 @@ def test_merged_usr_mapping() -> None:
     assert _merged("lib") == "usr/lib"
     assert _merged("library/x") == "library/x"
     assert _merged("etc/passwd") == "etc/passwd"
+
+
+def test_resolve_in_root_never_leaves_the_tree(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "usr/lib").mkdir(parents=True)
+    (root / "abs").symlink_to("/usr/lib")
+    (root / "rel").symlink_to("usr/lib")
+    (root / "up").symlink_to("../../../../..")
+    (root / "loop").symlink_to("loop")
+    assert resolve_in_root(root, "abs/x") == root / "usr/lib/x"
+    assert resolve_in_root(root, "rel/x") == root / "usr/lib/x"
+    assert resolve_in_root(root, "up/etc/passwd") == root / "etc/passwd"
+    assert resolve_in_root(root, "../../x") == root / "x"
+    with pytest.raises(UnsafeTarError):
+        resolve_in_root(root, "loop/x")

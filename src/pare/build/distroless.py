@@ -253,11 +253,39 @@ def _excluded(path: str, excludes: tuple[str, ...], keeps: tuple[str, ...]) -> b
     return any(fnmatch.fnmatchcase(absolute, e) for e in excludes)
 
 
+def resolve_in_root(root: Path, name: str) -> Path:
+    """Where `name` lands inside `root`, following symlinks as a chroot would (absolute ones from
+    root, `..` never above it), so no package can write outside the tree."""
+    parts = list(PurePosixPath(name).parts)
+    current = root
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part in ("/", ".", ""):
+            continue
+        if part == "..":
+            current = current if current == root else current.parent
+            continue
+        candidate = current / part
+        if candidate.is_symlink():
+            hops += 1
+            if hops > 40:
+                raise UnsafeTarError(f"too many symlinks resolving {name!r}")
+            link = PurePosixPath(os.readlink(candidate))
+            if link.is_absolute():
+                current = root
+            parts = [*link.parts, *parts]
+            continue
+        current = candidate
+    return current
+
+
 def _safe(root: Path, name: str) -> Path:
-    parts = PurePosixPath(name).parts
-    if not parts or ".." in parts or PurePosixPath(name).is_absolute():
+    """The path to write `name` at: its parent resolved inside root, its last part never followed."""
+    path = PurePosixPath(name)
+    if not path.parts or ".." in path.parts or path.is_absolute():
         raise UnsafeTarError(f"unsafe path {name!r} in a .deb")
-    return root.joinpath(*parts)
+    return resolve_in_root(root, str(path.parent)) / path.name
 
 
 def unpack_deb(deb: Path, root: Path, excludes: tuple[str, ...], keeps: tuple[str, ...]) -> list[str]:
