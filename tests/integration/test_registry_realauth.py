@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from pare.errors import AuthError
+from pare.errors import AuthError, RegistryError
 from pare.localregistry import LocalRegistry, free_port
 from pare.stores.registry.auth import static_credentials
 from pare.stores.registry.store import RegistryStore
@@ -240,3 +240,64 @@ def test_bearer_wrong_password_and_anonymous(bearer: tuple[AuthRegistry, TokenSe
     with pytest.raises(AuthError, match="unauthorized") as info:
         RegistryStore(reg.address).read(name)
     assert "\n" not in str(info.value)
+
+
+# --- TLS -----------------------------------------------------------------------------------------------
+@dataclass
+class TLSRegistry(LocalRegistry):
+    """The real registry serving HTTPS with a certificate from a CA made here."""
+
+    cert: Path = Path()
+    key: Path = Path()
+
+    def _write_config(self) -> Path:
+        config = super()._write_config()
+        text = config.read_text()
+        plain = f"http: {{addr: '{self.address}'}}"
+        assert plain in text
+        config.write_text(text.replace(plain, f"http: {{addr: '{self.address}', "
+                                              f"tls: {{certificate: {self.cert}, key: {self.key}}}}}"))
+        return config
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"https://{self.address}/v2/", timeout=1.0, verify=False).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+def test_tls_registry_verified_with_the_configured_ca(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipaddress
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.TraditionalOpenSSL,
+                                                         serialization.NoEncryption()))
+    reg = TLSRegistry(tmp_path / "reg", port=free_port(), cert=tmp_path / "cert.pem",
+                      key=tmp_path / "key.pem")
+    # 127.0.0.1 would get plain HTTP; treat it as remote so pare must use (and verify) TLS
+    monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
+    image = make_image(tmp_path / "img", {"tls": b"over https"})
+    with reg.running():
+        untrusted = RegistryStore(reg.address)
+        assert untrusted.client.base_url.startswith("https://")
+        with pytest.raises(RegistryError, match=r"certificate .* is not trusted .*certificate verify failed"):
+            untrusted.write(image, f"{reg.address}/tls:1")
+        # --insecure: TLS without verification (no fallback to plain HTTP needed)
+        insecure = RegistryStore(reg.address, insecure=True)
+        assert insecure.write(image, f"{reg.address}/tls:0") == image.digest
+        assert insecure.client.base_url.startswith("https://")
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+        assert RegistryStore(reg.address).write(image, f"{reg.address}/tls:1") == image.digest
+        pulled = RegistryStore(reg.address).read(f"{reg.address}/tls:1")
+        assert blob_bytes(pulled.layers[0]) == blob_bytes(image.layers[0])

@@ -151,7 +151,7 @@ def test_unreachable_registry_is_one_clear_error() -> None:
     assert "\n" not in str(info.value)
 
 
-def test_tls_to_plain_http_registry_suggests_insecure(registry: LocalRegistry,
+def test_tls_to_plain_http_registry_suggests_insecure(registry: LocalRegistry, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # pretend the loopback registry is remote, so TLS is tried against its plain HTTP
     monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
@@ -159,7 +159,11 @@ def test_tls_to_plain_http_registry_suggests_insecure(registry: LocalRegistry,
     assert store.client.base_url.startswith("https://")
     with pytest.raises(RegistryError, match="--insecure"):
         store.read(f"{registry.address}/app:1")
-    assert RegistryStore(registry.address, insecure=True).client.base_url.startswith("http://")
+    # --insecure: TLS first, then plain HTTP when the registry does not speak TLS, as docker does
+    insecure = RegistryStore(registry.address, insecure=True)
+    image = make_image(tmp_path, {"a": b"insecure"})
+    assert insecure.write(image, f"{registry.address}/insecure:1") == image.digest
+    assert insecure.client.base_url.startswith("http://")
 
 
 def test_name_must_match_digest(registry: LocalRegistry, tmp_path: Path) -> None:

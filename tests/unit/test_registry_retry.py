@@ -50,7 +50,7 @@ def test_scheme_choice() -> None:
     from pare.stores.registry.client import RegistryClient
     cases = {("127.0.0.1:5000", False): "http://127.0.0.1:5000",
              ("reg.example:5000", False): "https://reg.example:5000",
-             ("reg.example:5000", True): "http://reg.example:5000",
+             ("reg.example:5000", True): "https://reg.example:5000",  # unverified, http fallback
              ("docker.io", False): "https://registry-1.docker.io"}
     for (registry, insecure), url in cases.items():
         client = RegistryClient(registry, insecure, credentials=lambda r: None)

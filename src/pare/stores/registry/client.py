@@ -1,9 +1,11 @@
 """HTTP for one registry: scheme choice, pooled connections, auth, retries, and clear errors.
 
 Loopback registries (localhost, 127.x, ::1) speak plain HTTP, as docker assumes; any other host
-speaks TLS, or plain HTTP when `insecure`. Requests that fail with 408, 429 or 5xx, or lose their
-connection, are retried with exponential backoff and full jitter, honouring Retry-After. A request
-whose body is a one-shot stream is not retried here: the upload code restarts the whole upload.
+speaks verified TLS; with `insecure`, as docker's insecure registries, TLS without verification,
+falling back to plain HTTP when the host does not speak TLS. Requests that fail with 408, 429 or
+5xx, or lose their connection, are retried with exponential backoff and full jitter, honouring
+Retry-After. A request whose body is a one-shot stream is not retried here: the upload code
+restarts the whole upload.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import os
 import random
+import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -151,6 +157,55 @@ def error_code(response: httpx.Response) -> str | None:
         return None
 
 
+class _LazyTransport(httpx.BaseTransport):
+    """Builds its transport on first use: loading the CA bundle costs ~0.1 s per process, wasted
+    when every request goes to a plain-HTTP loopback registry."""
+
+    def __init__(self, make: Callable[[], httpx.BaseTransport]) -> None:
+        self._make = make
+        self._inner: httpx.BaseTransport | None = None
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._make()
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+
+
+def tls_context(registry: str) -> ssl.SSLContext:
+    """The system's trusted CAs (SSL_CERT_FILE / SSL_CERT_DIR honoured), plus docker's per-registry
+    CAs in /etc/docker/certs.d/HOST[:PORT]/*.crt, as docker and skopeo read them."""
+    context = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE"),
+                                         capath=os.environ.get("SSL_CERT_DIR"))
+    certs = Path("/etc/docker/certs.d") / registry
+    if certs.is_dir():
+        for ca in sorted(certs.glob("*.crt")):
+            context.load_verify_locations(cafile=str(ca))
+    return context
+
+
+def _http_client(registry: str, insecure: bool, timeout: httpx.Timeout, limits: httpx.Limits
+                 ) -> httpx.Client:
+    """Pooled HTTP; TLS (verified against system CAs unless `insecure`) is set up only if an https
+    URL is ever requested. With proxy variables in the environment, httpx's own set-up is kept so
+    they apply."""
+    verify: ssl.SSLContext | bool = False
+    common: dict[str, Any] = {"timeout": timeout, "follow_redirects": True,
+                              "headers": {"User-Agent": "pare/0.1"}}
+    if urllib.request.getproxies():
+        return httpx.Client(limits=limits, verify=verify if insecure else tls_context(registry), **common)
+    # plain http:// never touches the TLS context, so the default transport needs no CA bundle
+    plain = httpx.HTTPTransport(verify=False, limits=limits)
+    tls = _LazyTransport(lambda: httpx.HTTPTransport(verify=verify if insecure else tls_context(registry),
+                                                     limits=limits))
+    return httpx.Client(transport=plain, mounts={"https://": tls}, **common)
+
+
 class RegistryClient:
     """Pooled, authenticated, retrying HTTP to one registry host. Thread-safe."""
 
@@ -159,18 +214,22 @@ class RegistryClient:
                  recorder: StatsRecorder | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self.registry = registry
         api_host = Reference(registry, "x").api_host
-        self.scheme = "http" if insecure or is_loopback(registry) else "https"
-        self.base_url = f"{self.scheme}://{api_host}"
+        self.insecure = insecure
+        self.scheme = "http" if is_loopback(registry) else "https"
+        self._api_host = api_host
         self.retry_policy = retry or RetryPolicy()
         self.recorder = recorder or StatsRecorder(TransferStats())
         self._sleep = sleep
         self.auth = Authenticator(registry, credentials or default_credentials)
-        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)), limits=limits,
-                                 follow_redirects=True, headers={"User-Agent": "pare/0.1"})
+        self.http = _http_client(registry, insecure, httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+                                 httpx.Limits(max_connections=pool, max_keepalive_connections=pool))
 
     def close(self) -> None:
         self.http.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self._api_host}"
 
     def url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
@@ -199,6 +258,10 @@ class RegistryClient:
             try:
                 response = self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
+                if self.insecure and _is_tls_failure(exc) and \
+                        str(request.url).startswith(f"https://{self._api_host}/"):
+                    self.scheme = "http"  # an insecure registry that does not speak TLS at all
+                    continue
                 if retry and attempt + 1 < self.retry_policy.attempts and not _is_tls_failure(exc):
                     self._pause(attempt, None)
                     attempt += 1
@@ -258,6 +321,10 @@ class RegistryClient:
             if "refused" in text.lower():
                 return RegistryError(f"cannot reach registry {self.registry}: connection refused "
                                      "(is it running? try `pare registry up`)")
+            if "certificate" in text.lower():
+                return RegistryError(f"the TLS certificate of {self.registry} is not trusted ({text}): add "
+                                     f"its CA to the system store, SSL_CERT_FILE or /etc/docker/certs.d/"
+                                     f"{self.registry}/ca.crt, or pass --insecure")
             if _is_tls_failure(exc):
                 return RegistryError(f"TLS handshake with {self.registry} failed ({text}); if it speaks "
                                      "plain HTTP, pass --insecure")
