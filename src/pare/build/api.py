@@ -27,8 +27,9 @@ from pare.build.recipes import Recipe, detect
 from pare.build.recipes.base import APP_EXCLUDES, cache_root, read_ignore
 from pare.build.tarwriter import source_date_epoch
 from pare.errors import UsageError
-from pare.oci.digest import Digest
+from pare.oci.digest import CHUNK, Digest
 from pare.oci.image import Image
+from pare.oci.layer import Layer
 from pare.stores.transports import open_location
 
 
@@ -37,7 +38,7 @@ class LayerSize:
     name: str
     digest: str
     compressed: int
-    uncompressed: int | None
+    uncompressed: int
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,19 @@ def _sizes(image: Image, names: list[str] | None = None) -> tuple[LayerSize, ...
     for i, layer in enumerate(image.layers):
         entry = history[i] if i < len(history) else None
         label = names[i] if names and i < len(names) else (entry.created_by if entry else "")
-        out.append(LayerSize(label[:80], str(layer.digest), layer.size, layer.uncompressed_size))
+        out.append(LayerSize(label[:80], str(layer.digest), layer.size, _tar_bytes(layer)))
     return tuple(out)
+
+
+def _tar_bytes(layer: Layer) -> int:
+    """The layer's tar size; engines' exports do not record it, so count it by streaming."""
+    if layer.uncompressed_size is not None:
+        return layer.uncompressed_size
+    total = 0
+    with layer.open_uncompressed() as stream:
+        while chunk := stream.read(CHUNK):
+            total += len(chunk)
+    return total
 
 
 def _write(image: Image, dest: str, insecure: bool) -> str:
@@ -172,8 +184,8 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
                                                       export_dir=work / "export")
             names = None
         _write(image, target, insecure)
-    layers = _sizes(image, names)
-    uncompressed = sum(layer.uncompressed or 0 for layer in layers)
+        layers = _sizes(image, names)
+    uncompressed = sum(layer.uncompressed for layer in layers)
     return BuildResult(image.digest, target, image.compressed_size, uncompressed,
                        time.perf_counter() - started, build_seconds, "native" if native else "engine",
                        recipe.name, None if native else strategy, None if native else engine, layers, text,
