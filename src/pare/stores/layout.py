@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import IO, Any
 
@@ -187,10 +188,12 @@ class LayoutStore(Store):
         self._put_bytes(config_desc, image.config.raw)
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="layout-blob") as pool:
             futures = [pool.submit(self._put_layer, layer) for layer in image.layers]
-            errors = [f.exception() for f in futures]
-        first = next((e for e in errors if e is not None), None)
-        if first is not None:
-            raise first
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                future.cancel()  # a failed blob fails the write: do not start the others
+        for future in futures:
+            if not future.cancelled() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
         self.stats.add_phase("blobs", time.perf_counter() - blobs_started)
         manifest_started = time.perf_counter()
         manifest_desc = image.manifest.descriptor()
@@ -223,7 +226,6 @@ class LayoutStore(Store):
         if self.has_blob(desc):
             self._count(None)
             return
-        import io
         self._put_stream(desc, io.BytesIO(data), label=None)
 
     def _put_layer(self, layer: Layer) -> None:
