@@ -90,7 +90,7 @@ CATEGORIES: tuple[Category, ...] = (
             "usr/lib/jvm/*/lib/ct.sym",
         ),
         binaries=re.compile(
-            r"(?:[\w.]+-)?(?:gcc|g\+\+|c\+\+|cc|cc1|cc1plus|cpp|clang|clang\+\+|rustc|cargo"
+            r"(?:[a-z0-9_]+-linux-gnu[a-z]*-)?(?:gcc|g\+\+|c\+\+|cc|cc1|cc1plus|cpp|clang|clang\+\+|rustc|cargo"
             r"|javac|go|gofmt|ld|ld\.bfd|ld\.gold|as|make|cmake|tcc)(?:-[\d.]+)?"
         ),
     ),

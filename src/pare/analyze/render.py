@@ -38,31 +38,22 @@ def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
             f"  duplicates: {len(a.duplicates)} groups, a dedupe would save {human(a.duplicate_savings)}"
         )
 
-    layers = Table(title="Layers, biggest first (content = regular file bytes)", title_justify="left")
-    for col in (
-        "#",
-        "content",
-        "tar",
-        "compressed",
-        "+files",
-        "~files",
-        "-files",
-        "wasted later",
-        "created by",
-    ):
-        layers.add_column(col, justify="right" if col not in ("created by",) else "left")
+    layers = Table(
+        title="Layers, biggest first (content = regular file bytes; files added/changed/deleted)",
+        title_justify="left",
+    )
+    for col in ("#", "content", "compressed", "files +/~/-", "wasted later"):
+        layers.add_column(col, justify="right", no_wrap=True)
+    layers.add_column("created by", max_width=60)
     for layer in sorted(a.layers, key=lambda la: (-la.content_bytes, la.index))[:limit]:
         tag = " [dim](base)[/dim]" if layer.base else ""
         layers.add_row(
             str(layer.index),
             human(layer.content_bytes),
-            human(layer.tar_bytes),
             human(layer.compressed_bytes),
-            str(layer.files_added),
-            str(layer.files_changed),
-            str(layer.files_deleted),
+            f"{layer.files_added}/{layer.files_changed}/{layer.files_deleted}",
             human(layer.waste_paid) if layer.waste_paid else "",
-            _short(layer.created_by) + tag,
+            _short(layer.created_by, 200) + tag,
         )
     console.print(layers)
 
