@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from typing import IO, Any
 
 import platformdirs
 
-from pare.build.debian import RootfsLayer, build_rootfs, mmdebstrap_version
+from pare.build.debian import RootfsLayer, build_rootfs, mmdebstrap_version, remove_tree
 from pare.build.profiles import Profile, load_profile
 from pare.build.tarwriter import source_date_epoch
 from pare.errors import NotFound
@@ -205,7 +204,7 @@ def ensure_base(profile: str | Path | Profile, *, rebuild: bool = False, log: IO
             tmp.write_text(json.dumps(record, indent=1) + "\n")
             os.replace(tmp, path)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_tree(work)
         cached = _cached_image(tag)
         if cached is None:
             raise NotFound(f"base {tag} vanished from {bases_dir()} right after it was written")

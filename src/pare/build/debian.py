@@ -9,6 +9,7 @@ hard-linked back out afterwards, so the second build of any profile downloads no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -93,6 +94,29 @@ def mmdebstrap_command(profile: Profile, deb_cache: Path, incoming: Path, packag
     return cmd
 
 
+def mounts_under(path: Path) -> list[str]:
+    """Mount points at or below `path` (deepest first), from /proc/self/mounts."""
+    prefix = str(path.resolve())
+    found = []
+    with contextlib.suppress(OSError), open("/proc/self/mounts") as fh:
+        for line in fh:
+            fields = line.split()
+            if len(fields) > 1:
+                point = fields[1].replace("\\040", " ")
+                if point == prefix or point.startswith(prefix + "/"):
+                    found.append(point)
+    return sorted(found, key=len, reverse=True)
+
+
+def remove_tree(path: Path) -> None:
+    """rm -rf that never descends into a mount a killed mmdebstrap left behind (/proc, /sys, /dev/*)."""
+    for point in mounts_under(path):
+        subprocess.run(["umount", "--lazy", point], capture_output=True, check=False)
+    if mounts_under(path):
+        return  # leave it rather than delete through a live mount
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def collect_debs(incoming: Path, deb_cache: Path) -> int:
     """Move newly downloaded .debs into the shared cache (atomic renames); returns how many were new."""
     added = 0
@@ -114,8 +138,8 @@ def build_rootfs(profile: Profile, *, workdir: Path, deb_cache: Path, epoch: int
     deb_cache.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mmdebstrap-", dir=workdir) as scratch_name:
-        scratch = Path(scratch_name)
+    scratch = Path(tempfile.mkdtemp(prefix="mmdebstrap-", dir=workdir))
+    try:
         incoming = scratch / "incoming"
         incoming.mkdir()
         listing = scratch / "packages.txt"
@@ -137,7 +161,7 @@ def build_rootfs(profile: Profile, *, workdir: Path, deb_cache: Path, epoch: int
                 layer = layer_from_writer(write, compression, workdir=workdir)
             except BaseException as exc:  # judged below, after mmdebstrap's exit status
                 failure = exc
-                proc.kill()
+                proc.terminate()  # mmdebstrap unmounts and cleans up on SIGTERM
             finally:
                 source.close()
                 code = proc.wait()
@@ -145,6 +169,8 @@ def build_rootfs(profile: Profile, *, workdir: Path, deb_cache: Path, epoch: int
             tail = stderr.read()[-4000:]
         if log is not None:
             log.write(tail)
+        if failure is not None and not isinstance(failure, Exception):
+            raise failure  # Ctrl-C and friends win over mmdebstrap's reaction to them
         if code != 0:
             lines = [ln for ln in tail.splitlines() if ln.startswith("E:")] or tail.splitlines()[-3:]
             raise BaseBuildError(f"mmdebstrap failed for profile {profile.name} (exit {code}): "
@@ -154,4 +180,6 @@ def build_rootfs(profile: Profile, *, workdir: Path, deb_cache: Path, epoch: int
         collect_debs(incoming, deb_cache)
         packages = tuple(sorted(ln.strip() for ln in listing.read_text().splitlines() if ln.strip())) \
             if listing.exists() else ()
+    finally:
+        remove_tree(scratch)
     return RootfsLayer(layer, packages, time.monotonic() - started)
