@@ -97,9 +97,14 @@ def layout_for(name: str, tar: Path) -> Path:
     return layout
 
 
+# An installed CLI runs from cached bytecode; a PYTHONDONTWRITEBYTECODE shell would make every pare run
+# recompile pare's modules and measure that instead.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(cmd: list[str]) -> float:
     started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed:\n{done.stderr}")
@@ -131,7 +136,7 @@ def bench_image(name: str, layout: Path, registry: LocalRegistry, runs: int, scr
         "pull": lambda: copy(ref, f"oci:{scratch / 'dst'}:t", parallel=parallel),
     }
     figures: dict[str, dict[str, list[float]]] = {op: {t: [] for t in TOOLS} for op in tools}
-    for run in range(runs):
+    for run in range(-1, runs):  # run -1 warms caches (bytecode, page cache) and is not counted
         order = TOOLS if run % 2 == 0 else TOOLS[::-1]
         for op in ("push", "pull"):
             for tool in order:
@@ -142,11 +147,13 @@ def bench_image(name: str, layout: Path, registry: LocalRegistry, runs: int, scr
                 if tool == "pare-lib":
                     started = time.perf_counter()
                     in_process[op]()
-                    figures[op][tool].append(time.perf_counter() - started)
-                    continue
-                cmd = tools[op][tool]()
-                cmd[0] = PARE if cmd[0] == "pare" else cmd[0]
-                figures[op][tool].append(timed(cmd))
+                    elapsed = time.perf_counter() - started
+                else:
+                    cmd = tools[op][tool]()
+                    cmd[0] = PARE if cmd[0] == "pare" else cmd[0]
+                    elapsed = timed(cmd)
+                if run >= 0:
+                    figures[op][tool].append(elapsed)
         shutil.rmtree(scratch / "dst", ignore_errors=True)
     return figures
 
