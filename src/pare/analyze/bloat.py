@@ -24,6 +24,7 @@ class Category:
     components: tuple[str, ...] = ()  # any path component equal to one of these
     suffixes: tuple[str, ...] = ()
     binaries: re.Pattern[str] | None = None  # names of executables in a bin/ or sbin/ directory
+    names: tuple[str, ...] = ()  # file names that count wherever they are
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -98,6 +99,7 @@ CATEGORIES: tuple[Category, ...] = (
         "shells",
         "shells in the final image",
         binaries=re.compile(r"sh|bash|dash|ash|zsh|ksh|mksh|fish|csh|tcsh|busybox|rbash"),
+        names=("busybox",),
     ),
     Category(
         "package-managers",
@@ -156,6 +158,7 @@ def categorize(path: str) -> tuple[str, ...]:
             or (cat.components and any(c in cat.components for c in parts[:-1]))
             or (cat.suffixes and name.endswith(cat.suffixes))
             or (cat.binaries is not None and in_bin and cat.binaries.fullmatch(name))
+            or name in cat.names
         ):
             out.append(cat.name)
     return tuple(out)
