@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import need
 
+from conftest import need
 from pare.analyze.analysis import Analysis, analyze_image
 from pare.analyze.tree import DELETED, METADATA_ONLY
 from pare.localregistry import LocalRegistry
@@ -53,7 +53,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         'RUN ["/busybox", "rm", "/data/big.bin"]\n'
     )
     (ctx / "chown.Dockerfile").write_text(
-        'FROM scratch\nCOPY busybox /busybox\nCOPY app/ /app/\nRUN ["/busybox", "chown", "-R", "1000:1000", "/app"]\n'
+        "FROM scratch\nCOPY busybox /busybox\nCOPY app/ /app/\n"
+        'RUN ["/busybox", "chown", "-R", "1000:1000", "/app"]\n'
     )
     out: dict[str, str] = {"ctx": str(ctx)}
     try:
