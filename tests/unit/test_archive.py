@@ -157,3 +157,16 @@ def test_manifest_json_junk_never_crashes(tmp_path: Path, manifest: bytes) -> No
         store.read()
     except PareError:
         pass
+
+
+def test_write_over_empty_file_and_refuse_junk(tmp_path: Path, make_image: Any) -> None:
+    image = make_image({"a": b"1"})
+    empty = tmp_path / "empty.tar"
+    empty.write_bytes(b"")
+    ArchiveStore(empty).write(image, "a:1")
+    assert ArchiveStore(empty).names() == ["a:1"]
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"precious user data" * 100)
+    with pytest.raises(ManifestError):
+        ArchiveStore(junk).write(image, "a:1")
+    assert junk.read_bytes() == b"precious user data" * 100, "a file that is not an archive is left alone"

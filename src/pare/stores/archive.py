@@ -343,7 +343,7 @@ class ArchiveStore(Store):
         started = time.perf_counter()
         tag = _repo_tag(name) if name else None
         keep: list[tuple[Image, list[str]]] = []
-        if self.path.exists():
+        if self.path.exists() and self.path.stat().st_size > 0:  # an empty file (mktemp) is no archive yet
             keep = self._carry_over(tag)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
