@@ -198,6 +198,11 @@ def main() -> int:
             cli, lib = med["pare-cli"] / med["skopeo"], med["pare-lib"] / med["skopeo"]
             worst = max(worst, cli)
             print(f"{name:<6} {size:>7} {op:<5}{cells} {cli:>10.2f} {lib:>10.2f}")
+    imports = "import pare.cli.main, pare.cli.transfer, pare.stores.registry.store"
+    floor = {tool: statistics.median([timed(cmd) for _ in range(5)]) for tool, cmd in (
+        ("pare", [sys.executable, "-c", imports]), ("skopeo", ["skopeo", "--help"]))}
+    print(f"start-up alone (median of 5): pare's interpreter + imports for a registry transfer "
+          f"{floor['pare']:.3f} s, skopeo --help {floor['skopeo']:.3f} s")
     if args.json:
         args.json.write_text(json.dumps({"runs": args.runs, "results": results}, indent=2))
     print(f"worst pare-cli/skopeo ratio {worst:.2f} "
