@@ -144,3 +144,21 @@ def test_corrupt_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_basic_header() -> None:
     assert Credentials("a", "b").basic() == "Basic " + base64.b64encode(b"a:b").decode()
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                 max_size=3), max_leaves=10)
+
+
+@given(st.dictionaries(st.sampled_from(["auths", "credHelpers", "credsStore", "other"]), _json, max_size=3),
+       st.sampled_from(["r.example", "docker.io", "127.0.0.1:5000"]))
+def test_any_config_shape_gives_credentials_none_or_auth_error(config: dict[str, object],
+                                                               registry: str) -> None:
+    def no_helper(name: str, server: str) -> Credentials | None:
+        return None
+    try:
+        result = credentials_from_config(config, registry, run_helper=no_helper)
+    except AuthError:
+        return
+    assert result is None or isinstance(result, Credentials)

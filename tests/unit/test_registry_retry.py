@@ -56,3 +56,9 @@ def test_scheme_choice() -> None:
         client = RegistryClient(registry, insecure, credentials=lambda r: None)
         assert client.base_url == url
         client.close()
+
+
+@given(st.text(max_size=60))
+def test_retry_after_never_crashes_nor_goes_negative(value: str) -> None:
+    parsed = parse_retry_after(value)
+    assert parsed is None or parsed >= 0
