@@ -68,7 +68,7 @@ class RetryPolicy:
 def parse_retry_after(value: str, now: float | None = None) -> float | None:
     """Retry-After as seconds: either delta-seconds or an HTTP date; None when unparseable."""
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
