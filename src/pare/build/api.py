@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pare.build.dockerfile import STRATEGIES, dockerignore, generate
-from pare.build.engines import ENGINES, BuildRequest, get_engine
+from pare.build.engines import ENGINES, BuildRequest, Engine, get_engine
 from pare.build.native import LayerCache, assemble
 from pare.build.plan import CA_BUNDLE
 from pare.build.recipes import Recipe, detect
@@ -120,6 +120,29 @@ def prepare_context(recipe: Recipe, dockerfile_text: str, into: Path) -> Path:
 
 
 @contextlib.contextmanager
+def resolve_bases(profiles: tuple[str, ...], engine: Engine,
+                  registry: str | None) -> Iterator[dict[str, str]]:
+    """Profile -> reference the engine can use in FROM: loaded straight into the engine's storage
+    (stable local names, so warm builds reuse everything), else published to a registry."""
+    from pare.build.bases import base_reference, ensure_base, publish_base
+    refs: dict[str, str] | None = None
+    if registry is None:
+        try:
+            refs = {}
+            for profile in profiles:
+                ref = base_reference(profile, "localhost")
+                engine.load_image(ref, ensure_base(profile))
+                refs[profile] = ref
+        except NotImplementedError:
+            refs = None
+    if refs is not None:
+        yield refs
+        return
+    with base_registry(registry) as address:
+        yield {p: publish_base(p, address) for p in profiles}
+
+
+@contextlib.contextmanager
 def base_registry(address: str | None) -> Iterator[str]:
     """The registry bases are published to: `address`, or a private one for this build."""
     if address:
@@ -140,12 +163,9 @@ def build_engine(recipe: Recipe, strategy: str, engine: str, *, registry: str | 
                  export_dir: Path) -> tuple[Image, float, str]:
     """Generate the Dockerfile, publish its bases, run the engine; returns image, build seconds,
     Dockerfile text."""
-    from pare.build.bases import publish_base
     facts = recipe.docker_facts()
     engine_impl = get_engine(engine, state_dir or engine_state_dir(engine))
-    with base_registry(registry) as address:
-        profiles = generate(facts, strategy).profiles
-        bases = {p: publish_base(p, address) for p in profiles}
+    with resolve_bases(generate(facts, strategy).profiles, engine_impl, registry) as bases:
         text = generate(facts, strategy, bases).text
         with tempfile.TemporaryDirectory(prefix="pare-ctx-") as tmp:
             context = prepare_context(recipe, text, Path(tmp))

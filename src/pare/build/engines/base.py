@@ -82,6 +82,10 @@ class Engine(ABC):
     def build(self, request: BuildRequest, export_dir: Path) -> EngineResult:
         """Build, then export the image under `export_dir` and read it back."""
 
+    def load_image(self, name: str, image: Image) -> None:
+        """Make `image` available to FROM as `name` without a registry; engines that cannot raise."""
+        raise NotImplementedError(f"{self.name} cannot load images directly: use a base registry")
+
     def timed_build(self, args: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[float, str]:
         start = time.perf_counter()
         done = run(args, env=env, what=f"{self.name} build")

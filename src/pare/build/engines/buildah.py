@@ -6,10 +6,15 @@ machine's shared containers storage, so builds do not disturb (or depend on) any
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from pare.build.engines.base import BuildRequest, Engine, EngineResult, run
+from pare.oci.image import Image
 from pare.stores.layout import LayoutStore
 
 
@@ -52,6 +57,31 @@ class BuildahEngine(Engine):
         tag = location.rsplit(":", 1)[-1]
         image = LayoutStore(export_dir).read(tag)
         return EngineResult(image, location, seconds, log)
+
+    def has_image(self, name: str) -> bool:
+        args = [*self.global_args(), "inspect", "--type", "image", name]
+        return subprocess.run(args, env={**os.environ, **self.env()}, capture_output=True,
+                              check=False).returncode == 0
+
+    def load_image(self, name: str, image: Image) -> None:
+        """Put `image` into the engine's storage as `name` (once), so FROM name needs no registry."""
+        if self.has_image(name):
+            return
+        env = self.env()
+        # the oci: path becomes the pulled image's name, so it must be a valid repository name
+        # (no dots or capitals in any component): a plain directory under /tmp
+        tmp = Path("/tmp") / f"pare-load-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            LayoutStore(tmp).write(image, "load")
+            done = run([*self.global_args(), "pull", "--quiet", f"oci:{tmp}:load"], env=env,
+                       what=f"{self.name} pull")
+            image_id = done.stdout.strip().splitlines()[-1]
+            run([*self.global_args(), "tag", image_id, name], env=env, what=f"{self.name} tag")
+            # drop the temporary name the pull gave it (best effort: the image stays under `name`)
+            subprocess.run([*self.global_args(), "rmi", f"localhost{tmp}"], env={**os.environ, **env},
+                           capture_output=True, check=False)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def remove(self, tag: str) -> None:
         """Drop a built image (its cached layers stay until `prune`)."""
