@@ -166,6 +166,17 @@ def test_tls_to_plain_http_registry_suggests_insecure(registry: LocalRegistry, t
     assert insecure.client.base_url.startswith("http://")
 
 
+def test_names_without_a_registry_live_here_others_are_refused(registry: LocalRegistry, tmp_path: Path
+                                                               ) -> None:
+    image = make_image(tmp_path, {"a": b"short name"})
+    repo = _repo()
+    store = RegistryStore(registry.address)
+    store.write(image, f"{repo}:1")
+    assert store.read(f"{registry.address}/{repo}:1").digest == image.digest
+    with pytest.raises(UsageError, match=f"docker.io/library/{repo}:1 is not on {registry.address}"):
+        store.read(f"docker.io/library/{repo}:1")
+
+
 def test_name_must_match_digest(registry: LocalRegistry, tmp_path: Path) -> None:
     image = make_image(tmp_path, {"a": b"1"})
     other = make_image(tmp_path, {"a": b"2"})

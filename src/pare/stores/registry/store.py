@@ -95,12 +95,13 @@ class RegistryStore(Store):
         if not name:
             raise UsageError(f"a registry needs an image name, e.g. {self.registry}/app:1")
         ref = Reference.parse(name)
-        if ref.registry != self.registry:
-            try:
-                ref = Reference.parse(f"{self.registry}/{name}")
-            except UsageError:
-                raise UsageError(f"{name} does not name an image on {self.registry}") from None
-        return ref
+        if ref.registry == self.registry:
+            return ref
+        first = name.split("/", 1)[0]
+        names_a_registry = "/" in name and ("." in first or ":" in first or first == "localhost")
+        if names_a_registry:
+            raise UsageError(f"{name} is not on {self.registry}")
+        return Reference.parse(f"{self.registry}/{name}")
 
     # --- read ------------------------------------------------------------------------------------
     def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
