@@ -224,3 +224,18 @@ def test_corrupt_source_never_lands_in_a_destination_registry(registry: LocalReg
     base = f"http://{fresh_registry.address}/v2/{repo.split(':')[0]}"
     assert httpx.head(f"{base}/blobs/{layer.digest}").status_code == 404
     assert httpx.head(f"{base}/manifests/1").status_code == 404
+
+
+def test_registry_to_registry_copy_resumes_a_dropped_blob(registry: LocalRegistry, proxy: FaultProxy,
+                                                          fresh_registry: LocalRegistry,
+                                                          tmp_path: Path) -> None:
+    image, repo = _pushed(registry, tmp_path)
+    layer = image.layers[0]
+    proxy.add(Fault(f"/blobs/{layer.digest}", "drop", method="GET", after=layer.size // 2))
+    source = _store(proxy)
+    dest = RegistryStore(fresh_registry.address)
+    target = f"{fresh_registry.address}/{repo}"
+    assert dest.write(source.read(f"{proxy.address}/{repo}"), target) == image.digest
+    assert source.stats.retries == 1 and dest.stats.blobs_moved == 3
+    pulled = RegistryStore(fresh_registry.address).read(target)
+    assert blob_bytes(pulled.layers[0]) == blob_bytes(layer)
