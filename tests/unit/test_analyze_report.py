@@ -331,3 +331,29 @@ def test_diff_command(stored: dict[str, str], capsys: pytest.CaptureFixture[str]
     assert body["categories"]["compilers"]["bytes_a"] == 400 and body["delta"]["final_bytes"] == -400
     code, out, _ = run(["diff", stored["oci"], stored["archive"]], capsys)
     assert code == 0 and "0 added, 0 removed, 0 changed" in out
+
+
+def test_prefetch_hashes_propagates_errors_and_closes_early() -> None:
+    import io
+
+    from pare.analyze.prefetch import Prefetch
+    from pare.errors import UnsafeTarError
+    from pare.oci.digest import sha256
+
+    data = bytes(range(256)) * 20_000
+    with Prefetch(io.BytesIO(data)) as stream:
+        got = b"".join(iter(lambda: stream.read(7_777), b""))
+        assert got == data and stream.digest() == sha256(data)
+
+    class Broken(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            raise UnsafeTarError("corrupt compressed layer")
+
+    with pytest.raises(UnsafeTarError, match="corrupt"), Prefetch(Broken()) as stream:
+        stream.read(10)
+    early = Prefetch(io.BytesIO(data * 10), depth=1)
+    assert early.read(5) == data[:5] and early.digest() is None
+    early.close()  # the producer is blocked on a full queue: close must not hang

@@ -8,14 +8,14 @@ bytes (the blob as stored, `layer.size`).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, cast
 
 from pare.analyze.bloat import CategoryReport, bloat
 from pare.analyze.dive import DiveScore, DiveScorer
+from pare.analyze.prefetch import Prefetch
 from pare.analyze.tree import REASONS, FileTree, Waste
 from pare.errors import DigestMismatch
 from pare.oci.digest import CHUNK
@@ -241,8 +241,8 @@ def analyze_image(
         if progress:
             progress(index, total, f"layer {index + 1}/{total} {layer.digest.short}")
         tree.begin_layer()
-        with contextlib.closing(layer.open_uncompressed()) as stream:
-            tar = SafeTar(stream, hash_stream=verify)
+        with Prefetch(layer.open_uncompressed()) as stream:
+            tar = SafeTar(cast(IO[bytes], stream), hash_stream=False)  # the prefetch thread hashes it
             for member, reader in tar:
                 digest = b""
                 if reader is not None:
@@ -253,9 +253,10 @@ def analyze_image(
                 tree.apply(member, digest)
                 scorer.add(member)
             scorer.end_layer()
-        if verify and tar.diff_id != layer.diff_id:
+            diff_id = stream.digest()
+        if verify and diff_id != layer.diff_id:
             raise DigestMismatch(
-                f"layer {index} ({layer.digest.short}): its tar hashes to {tar.diff_id}, "
+                f"layer {index} ({layer.digest.short}): its tar hashes to {diff_id}, "
                 f"the config says {layer.diff_id}"
             )
         entry = history[index] if index < len(history) else None

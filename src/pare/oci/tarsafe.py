@@ -166,6 +166,56 @@ class _CountingReader:
             pass
 
 
+class _ForwardReader:
+    """A file object that tarfile's seekable mode accepts over a one-way stream: `seek` may only go
+    forward (skipped bytes are read and dropped). Small reads (headers) come out of a buffer by
+    index, where tarfile's own stream mode re-copies its whole buffer on every read."""
+
+    def __init__(self, raw: _CountingReader) -> None:
+        self.raw = raw
+        self.buf = b""
+        self.index = 0
+        self.offset = 0
+
+    def tell(self) -> int:
+        return self.offset
+
+    def seek(self, position: int, whence: int = 0) -> int:
+        if whence != 0 or position < self.offset:
+            raise UnsafeTarError(f"tar reader asked to seek back to byte {position} in a stream")
+        while position > self.offset:
+            if not self.read(min(position - self.offset, CHUNK)):
+                break
+        return self.offset
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = 1 << 62
+        available = len(self.buf) - self.index
+        if size <= available:
+            out = self.buf[self.index : self.index + size]
+            self.index += size
+            self.offset += size
+            return out
+        parts = [self.buf[self.index :]] if available else []
+        wanted = size - available
+        self.buf, self.index = b"", 0
+        while wanted > 0:
+            chunk = self.raw.read(max(wanted, CHUNK) if wanted >= CHUNK else CHUNK)
+            if not chunk:
+                break
+            if len(chunk) > wanted:
+                parts.append(chunk[:wanted])
+                self.buf, self.index = chunk, wanted
+                wanted = 0
+            else:
+                parts.append(chunk)
+                wanted -= len(chunk)
+        out = b"".join(parts)
+        self.offset += len(out)
+        return out
+
+
 class SafeTar:
     """Iterate a tar stream once, yielding (Member, reader-or-None) pairs.
 
@@ -193,7 +243,7 @@ class SafeTar:
 
     def __iter__(self) -> Iterator[tuple[Member, IO[bytes] | None]]:
         try:
-            tar = tarfile.open(fileobj=self._reader, mode="r|", bufsize=CHUNK)  # type: ignore[call-overload]  # noqa: SIM115
+            tar = tarfile.open(fileobj=_ForwardReader(self._reader), mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
         except tarfile.ReadError as exc:
             if self._reader.offset == 0:  # a zero-byte stream: an empty layer
                 self.finished = True
