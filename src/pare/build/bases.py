@@ -217,10 +217,11 @@ def base_reference(profile: str | Path | Profile, registry_address: str) -> str:
     return f"{registry_address}/pare/base/{prof.name}:{base_key(prof)[:12]}"
 
 
-def publish_base(profile: str | Path | Profile, registry_address: str, *, insecure: bool = True) -> str:
+def publish_base(profile: str | Path | Profile, registry_address: str, *, insecure: bool = False) -> str:
     """Push the (cached or freshly built) base to a registry and return its reference.
 
     A Dockerfile can then say `FROM <that reference>` (buildah: --tls-verify=false for plain HTTP).
+    Loopback registries speak plain HTTP; `insecure` allows it for other hosts too.
     """
     from pare.stores.transports import open_location
     image = ensure_base(profile)
