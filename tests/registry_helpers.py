@@ -41,7 +41,7 @@ def blob_bytes(layer: Layer) -> bytes:
         return stream.read()
 
 
-def digest_files_ok(directory: Path) -> list[str]:
+def corrupt_blobs(directory: Path) -> list[str]:
     """Names of files under a blobs/sha256 dir whose content does not hash to their name."""
     bad = []
     for path in directory.iterdir():

@@ -25,7 +25,7 @@ from pare.stores.layout import LayoutStore
 from pare.stores.registry.blobs import download_to
 from pare.stores.registry.client import RetryPolicy
 from pare.stores.registry.store import RegistryStore
-from registry_helpers import blob_bytes, digest_files_ok, make_image, noise
+from registry_helpers import blob_bytes, corrupt_blobs, make_image, noise
 
 pytestmark = pytest.mark.integration
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
@@ -56,7 +56,7 @@ def _clean(layout: Path) -> None:
     blobs = layout / "blobs" / "sha256"
     if not blobs.exists():
         return
-    assert digest_files_ok(blobs) == []
+    assert corrupt_blobs(blobs) == []
     assert [p.name for p in blobs.iterdir() if p.name.startswith(".")] == []
 
 
