@@ -3,8 +3,8 @@
     onbuild     one stage on the fat base (toolchain, git, build tools): the node:onbuild baseline
     slim        the slim base (the Alpine stand-in); Node installs dependencies on the fat base
                 first, since the slim base has no npm
-    multistage  build on a builder base, then copy only what runs into scratch (Go) or distroless-cc
-                (Node, Python: the runtime's ELF closure, found with ldd in the build stage)
+    multistage  build on a builder base, then copy only what runs into scratch (Go), distroless-cc
+                (Node: node's ELF closure, found with ldd in the build stage) or distroless-python
 
 Base images are named by profile (fat-go, slim-node, distroless-cc...); the caller maps profile
 names to references (`bases`), e.g. to what pare.build.bases.publish_base pushed to a registry.
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from pare.build.recipes.base import DEFAULT_PORT, DockerFacts
 from pare.build.recipes.go import GO_BUILD_FLAGS
-from pare.build.recipes.python import PY_DYNLOAD_DROP, PY_STDLIB_DROP
 from pare.errors import UsageError
 
 STRATEGIES = ("onbuild", "slim", "multistage")
@@ -30,8 +29,9 @@ PROFILES: dict[str, dict[str, tuple[str, ...]]] = {
     "go": {"onbuild": ("fat-go",), "slim": ("slim-go",), "multistage": ("slim-go",)},
     "node": {"onbuild": ("fat-node",), "slim": ("fat-node", "slim-node"),
              "multistage": ("fat-node", "distroless-cc")},
-    "python": {"onbuild": ("fat-python",), "slim": ("slim-python",),
-               "multistage": ("fat-python", "distroless-cc")},
+    # no fat Python profile: slim-python (python3 + pip) is the builder, distroless-python the runtime
+    "python": {"onbuild": ("slim-python",), "slim": ("slim-python",),
+               "multistage": ("slim-python", "distroless-python")},
 }
 
 # Libraries distroless-cc already holds: the closure copy leaves them out.
@@ -131,6 +131,7 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
         return "\n".join(lines) + "\n"
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *install]
     if strategy == "multistage":
+        lines.append('SHELL ["/bin/bash", "-o", "pipefail", "-c"]')
         lines.append(_ldd_closure("/usr/bin/node", CC_LIBS))
         lines.append("RUN if [ -d /usr/share/nodejs ]; then mkdir -p /rootfs/usr/share && "
                      "cp -a /usr/share/nodejs /rootfs/usr/share/; fi")
@@ -156,23 +157,8 @@ def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str
     if strategy in ("onbuild", "slim"):
         lines += [f"FROM {_from(bases, profiles[0])}", *install, "COPY . .", *run]
         return "\n".join(lines) + "\n"
-    drop_dyn = " -o ".join(f"-name '{p}'" for p in PY_DYNLOAD_DROP)
-    drop_std = " -o ".join(f"-name '{p}'" for p in PY_STDLIB_DROP)
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *install,
-              "RUN set -eu; \\",
-              "    stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()[\"stdlib\"])'); \\",
-              "    mkdir -p \"/rootfs$stdlib\"; cp -a \"$stdlib/.\" \"/rootfs$stdlib/\"; \\",
-              f"    find \"/rootfs$stdlib/lib-dynload\" \\( {drop_dyn} \\) -delete; \\",
-              f"    find \"/rootfs$stdlib\" -depth \\( {drop_std} \\) -exec rm -rf {{}} +",
-              "RUN set -eu; for so in $(find /rootfs/usr/lib/python3*/lib-dynload -name '*.so'); do \\",
-              "      ldd \"$so\" | awk '$2 == \"=>\" && $3 ~ /^\\// {print $3}'; \\",
-              "    done | sort -u > /tmp/libs; \\",
-              "    for lib in $(cat /tmp/libs); do name=$(basename \"$lib\"); \\",
-              f"      case \"$name\" in {'|'.join(CC_LIBS)}) continue;; esac; \\",
-              "      dir=$(readlink -f \"$(dirname \"$lib\")\"); mkdir -p \"/rootfs$dir\"; "
-              "cp -L \"$lib\" \"/rootfs$dir/$name\"; done",
-              _ldd_closure("/usr/bin/python3", CC_LIBS),
-              "", f"FROM {_from(bases, profiles[1])}", "COPY --from=build /rootfs/ /",
+              "", f"FROM {_from(bases, profiles[1])}",
               "WORKDIR /app", f"COPY --from=build {target} {target}", "COPY . .",
               f"USER {NONROOT}", *run]
     return "\n".join(lines) + "\n"

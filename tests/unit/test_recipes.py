@@ -1,0 +1,176 @@
+"""Recipes: language detection, entry points, app layers, and the plan -> image assembly."""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from pare.build.native import LayerCache, assemble
+from pare.build.plan import NONROOT_UID, BuildPlan, FileSet, RuntimeConfig
+from pare.build.recipes import detect
+from pare.build.recipes.base import app_layer, cached_dir, content_key
+from pare.build.recipes.go import binary_name
+from pare.build.recipes.node import main_script
+from pare.build.recipes.python import main_module
+from pare.errors import UsageError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def make(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("files", "language"), [
+    ({"go.mod": "module x\n"}, "go"),
+    ({"main.go": "package main\n"}, "go"),
+    ({"package.json": "{}"}, "node"),
+    ({"requirements.txt": "flask\n"}, "python"),
+    ({"app.py": ""}, "python"),
+    ({"index.html": "<p>hi</p>"}, "static"),
+    ({"package.json": "{}", "index.html": ""}, "node"),  # a node app with a page is still node
+])
+def test_detect(tmp_path: Path, files: dict[str, str], language: str) -> None:
+    assert detect(make(tmp_path, files)).name == language
+
+
+def test_detect_examples() -> None:
+    assert [detect(EXAMPLES / n).name for n in ("go-hello", "node-express", "python-flask")] == \
+        ["go", "node", "python"]
+
+
+def test_detect_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot tell"):
+        detect(tmp_path)
+    with pytest.raises(UsageError, match="not a directory"):
+        detect(tmp_path / "missing")
+    with pytest.raises(UsageError, match="unknown language"):
+        detect(tmp_path, "cobol")
+    assert detect(tmp_path, "go").name == "go"  # an explicit language skips detection
+
+
+def test_go_binary_name_comes_from_the_module_path(tmp_path: Path) -> None:
+    assert binary_name(make(tmp_path, {"go.mod": "module example.com/team/svc\n\ngo 1.19\n"})) == "svc"
+    assert binary_name(EXAMPLES / "go-hello") == "go-hello"
+
+
+def test_node_main_script(tmp_path: Path) -> None:
+    app = make(tmp_path / "a", {"package.json": json.dumps({"scripts": {"start": "node ./srv.js"}})})
+    assert main_script(app) == "srv.js"
+    app = make(tmp_path / "b", {"package.json": json.dumps({"main": "lib/main.js"}), "lib/main.js": ""})
+    assert main_script(app) == "lib/main.js"
+    app = make(tmp_path / "c", {"package.json": "{}", "index.js": ""})
+    assert main_script(app) == "index.js"
+    with pytest.raises(UsageError, match="no start script"):
+        main_script(make(tmp_path / "d", {"package.json": "{}"}))
+    with pytest.raises(UsageError):
+        main_script(make(tmp_path / "e", {"package.json": "[1, 2"}))
+    assert main_script(EXAMPLES / "node-express") == "server.js"
+
+
+def test_python_main_module(tmp_path: Path) -> None:
+    assert main_module(make(tmp_path / "a", {"main.py": ""})) == "main.py"
+    with pytest.raises(UsageError):
+        main_module(make(tmp_path / "b", {"requirements.txt": ""}))
+
+
+def test_app_layer_leaves_out_vcs_caches_dependencies_and_ignored_files(tmp_path: Path) -> None:
+    app = make(tmp_path, {"server.js": "x", "lib/a.js": "y", ".git/HEAD": "ref", "node_modules/m/i.js": "",
+                          "__pycache__/a.pyc": "", "secret.env": "k", ".dockerignore": "*.env\n# c\n"})
+    paths = [e.path for e in app_layer(app).entries]
+    assert "app/server.js" in paths and "app/lib/a.js" in paths
+    assert not any(p.startswith(("app/.git", "app/node_modules", "app/__pycache__")) for p in paths)
+    assert "app/secret.env" not in paths
+
+
+def test_fileset_follows_symlinks_like_the_loader(tmp_path: Path) -> None:
+    root = tmp_path / "sysroot"
+    (root / "usr/lib/x86_64-linux-gnu").mkdir(parents=True)
+    (root / "usr/lib/x86_64-linux-gnu/libfoo.so.1.2").write_bytes(b"lib")
+    os.symlink("libfoo.so.1.2", root / "usr/lib/x86_64-linux-gnu/libfoo.so.1")
+    os.symlink("usr/lib", root / "lib")
+    fs = FileSet("runtime", root)
+    real = fs.add_host_path("/lib/x86_64-linux-gnu/libfoo.so.1")
+    assert real == "/usr/lib/x86_64-linux-gnu/libfoo.so.1.2"
+    entries = {e.path: e for e in fs.freeze().entries}
+    assert entries["lib"].kind == "symlink" and entries["lib"].target == "usr/lib"
+    assert entries["usr/lib/x86_64-linux-gnu/libfoo.so.1"].target == "libfoo.so.1.2"
+    assert entries["usr/lib/x86_64-linux-gnu/libfoo.so.1.2"].kind == "file"
+    fs.add_dir("lib")  # an implied directory never replaces the merged-/usr symlink
+    assert {e.path: e for e in fs.freeze().entries}["lib"].kind == "symlink"
+
+
+def plan_for(app: Path) -> BuildPlan:
+    runtime = FileSet("runtime")
+    runtime.add_bytes("etc/passwd", b"root:x:0:0::/:/x\n")
+    runtime.add_dir("home/nonroot", 0o700, NONROOT_UID, NONROOT_UID)
+    runtime.add_dir("tmp", 0o1777)
+    return BuildPlan("demo", "static", (runtime.freeze(), app_layer(app)),
+                     RuntimeConfig(entrypoint=("/app/run",), env=(("PORT", "8080"),), workdir="/app"))
+
+
+def test_assemble_is_deterministic_and_depends_on_the_epoch(tmp_path: Path) -> None:
+    app = make(tmp_path / "app", {"run": "#!/bin/sh\n", "data/b.txt": "b", "data/a.txt": "a"})
+    os.chmod(app / "run", 0o750)
+    first = assemble(plan_for(app), tmp_path / "w1", epoch=0)
+    os.utime(app / "data/a.txt", (12345, 12345))  # mtimes on disk never reach the image
+    second = assemble(plan_for(app), tmp_path / "w2", epoch=0)
+    assert first.digest == second.digest
+    assert assemble(plan_for(app), tmp_path / "w3", epoch=1700000000).digest != first.digest
+    runtime = first.config.runtime
+    assert runtime["Entrypoint"] == ["/app/run"] and runtime["User"] == "65532:65532"
+    assert runtime["Env"] == ["PORT=8080"]
+    assert first.config.created == "1970-01-01T00:00:00Z"
+    with first.layers[1].open_uncompressed() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+        members = {m.name.rstrip("/"): m for m in tar}
+    assert list(members) == sorted(members, key=lambda n: n.split("/"))
+    assert members["app/run"].mode == 0o755 and members["app/data/a.txt"].mode == 0o644
+    assert all(m.mtime == 0 and m.uid == 0 and m.uname == "" for m in members.values())
+    with first.layers[0].open_uncompressed() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+        owners = {m.name.rstrip("/"): (m.uid, m.mode) for m in tar}
+    assert owners["home/nonroot"] == (NONROOT_UID, 0o700) and owners["tmp"] == (0, 0o1777)
+
+
+def test_layer_cache_reuses_unchanged_layers_and_redoes_changed_ones(tmp_path: Path) -> None:
+    app = make(tmp_path / "app", {"run": "v1"})
+    cache = LayerCache(tmp_path / "cache")
+    first = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
+    again = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
+    assert again.digest == first.digest
+    assert [layer.path for layer in again.layers] == [layer.path for layer in first.layers]  # type: ignore[attr-defined]
+    (app / "run").write_text("v2 with more bytes")
+    changed = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
+    assert changed.layers[0].digest == first.layers[0].digest
+    assert changed.layers[1].digest != first.layers[1].digest
+    uncached = assemble(plan_for(app), tmp_path / "w4", epoch=0)
+    assert uncached.digest == changed.digest  # the cache never changes the result
+
+
+def test_cached_dir_is_made_once_and_never_half_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARE_BUILD_CACHE", str(tmp_path))
+    calls: list[Path] = []
+
+    def populate(path: Path) -> None:
+        calls.append(path)
+        (path / "f").write_text("x")
+
+    key = content_key("a", b"b")
+    assert cached_dir("k", key, populate) == cached_dir("k", key, populate)
+    assert len(calls) == 1
+
+    def broken(path: Path) -> None:
+        (path / "partial").write_text("x")
+        raise RuntimeError("toolchain died")
+
+    with pytest.raises(RuntimeError):
+        cached_dir("k", content_key("other"), broken)
+    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == [key]
+    assert content_key("ab", "c") != content_key("a", "bc")
