@@ -74,3 +74,27 @@ def test_bad_input_is_one_line(args: list[str], capsys: pytest.CaptureFixture[st
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pare: error:"), err
     assert "Traceback" not in err
+
+
+def test_inspect_shows_the_index(tmp_path: Path, make_image: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from pare.oci import mediatypes as mt
+    from pare.oci.descriptor import Descriptor, Platform
+    from pare.oci.image import Image
+    from pare.oci.manifest import Index
+    store = LayoutStore(tmp_path)
+    amd = make_image({"amd": b"1"})
+    body = amd.config.to_dict()
+    body["architecture"] = "arm64"
+    arm = Image.assemble(body, amd.layers)
+    store.write(amd)
+    store.write(arm)
+    index = Index.build([amd.manifest.descriptor(Platform("linux", "amd64")),
+                         arm.manifest.descriptor(Platform("linux", "arm64"))])
+    (tmp_path / "blobs" / "sha256" / index.digest.hex).write_bytes(index.raw)
+    entry = Descriptor(mt.OCI_INDEX, index.digest, len(index.raw), {"org.opencontainers.image.ref.name": "m"})
+    (tmp_path / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry.to_dict()]}))
+    code, out, _ = run(["inspect", "--json", "--platform", "linux/arm64", f"oci:{tmp_path}:m"], capsys)
+    doc = json.loads(out)
+    assert code == 0 and doc["digest"] == str(arm.digest) and doc["platform"] == "linux/arm64"
+    assert doc["index"] == {"digest": str(index.digest), "media_type": mt.OCI_INDEX,
+                            "platforms": ["linux/amd64", "linux/arm64"]}

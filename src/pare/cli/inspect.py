@@ -19,6 +19,8 @@ from pare.oci.descriptor import Platform
 from pare.oci.digest import CHUNK
 from pare.oci.image import Image
 from pare.oci.layer import Layer
+from pare.oci.manifest import Index
+from pare.stores.base import Store
 from pare.stores.copy import close_store, open_store
 
 if TYPE_CHECKING:
@@ -34,6 +36,21 @@ def measure_uncompressed(layer: Layer) -> int:
         while chunk := tar.read(CHUNK):
             total += len(chunk)
     return total
+
+
+def top_index(store: Store, name: str | None) -> Index | None:
+    """The multi-platform index the name points at, if it points at one (layouts and registries)."""
+    from pare.stores.layout import LayoutStore
+    if isinstance(store, LayoutStore):
+        desc = store.resolve(name)
+        if mt.is_index(desc.media_type):
+            return Index.parse(store.blob_path(desc.digest).read_bytes(), desc.media_type)
+        return None
+    if store.transport == "docker" and name:
+        from pare.stores.registry.store import RegistryStore
+        assert isinstance(store, RegistryStore)
+        return store.read_index(name)
+    return None
 
 
 def short_media_type(media_type: str) -> str:
@@ -72,6 +89,9 @@ def render(doc: dict[str, Any], console: Console) -> None:
     head = Table(show_header=False, box=None)
     head.add_column(style="bold")
     head.add_column(overflow="fold")
+    if "index" in doc:
+        index = doc["index"]
+        head.add_row("index", f"{index['digest']} ({', '.join(index['platforms']) or 'no platforms'})")
     for key in ("digest", "media_type", "platform", "config_digest", "created"):
         head.add_row(key.replace("_", " "), str(doc[key] or "-"))
     for key in ("entrypoint", "cmd"):
@@ -127,6 +147,10 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
             with ThreadPoolExecutor(max_workers=parallel) as pool:
                 sizes = list(pool.map(measure_uncompressed, image.layers))
         doc = summary(image, sizes)
+        index = top_index(store, loc.name)
+        if index is not None:
+            doc["index"] = {"digest": str(index.digest), "media_type": index.media_type,
+                            "platforms": [str(d.platform) for d in index.manifests if d.platform]}
         if as_json:
             click.echo(json.dumps(doc, indent=2))
         else:
