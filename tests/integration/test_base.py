@@ -118,6 +118,19 @@ def test_distroless_cc_glibc_really_runs(cc_base: Image, tmp_path: Path) -> None
     assert "libgcc_s.so.1 =>" in out.stdout and "not found" not in out.stdout
 
 
+def test_distroless_python_runs_as_nonroot(tmp_path: Path) -> None:
+    """What D2's Flask image stands on: python3 with ssl, sqlite3 and http, as uid 65532, no shell."""
+    image = bases.ensure_base("distroless-python")
+    members = layer_members(image)
+    assert "usr/bin/sh" not in members and "usr/bin/pip" not in members
+    root = extract(image, tmp_path / "rootfs")
+    code = "import ssl, sqlite3, http.server, zlib, lzma, ctypes, os; print(os.getuid(), ssl.OPENSSL_VERSION)"
+    out = subprocess.run(["chroot", "--userspec=65532:65532", str(root), "/usr/bin/python3", "-c", code],
+                         capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.startswith("65532 OpenSSL 3.")
+    assert image.config.runtime["Entrypoint"] == ["/usr/bin/python3"]
+
+
 def test_slim_node_runs_node_and_is_slim(slim_node: Image, tmp_path: Path) -> None:
     members = layer_members(slim_node)
     assert "usr/bin/node" in members and "usr/bin/sh" in members

@@ -88,12 +88,13 @@ def list_(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
     table = Table(box=None, pad_edge=False)
-    for column in ("profile", "kind", "cached", "tar", "gzip", "pkgs", "description"):
+    for column in ("profile", "kind", "cached", "tar", "gzip", "pkgs", "built in", "description"):
         table.add_column(column)
     for row in rows:
         table.add_row(row["profile"], row["builder"], "yes" if row["cached"] else "no",
                       _mb(row["tar_bytes"]) if row["cached"] else "", _mb(row["compressed_bytes"])
-                      if row["cached"] else "", str(row["packages"] or ""), row["description"])
+                      if row["cached"] else "", str(row["packages"] or ""),
+                      f"{row['build_seconds']} s" if row["cached"] else "", row["description"])
     Console(width=160).print(table)
 
 
