@@ -20,6 +20,7 @@ from pare.build.tarwriter import (
     tree_layer,
     write_tree,
 )
+from pare.errors import UnsafeTarError
 
 
 def make_tree(root: Path, order: list[str], mtime: int) -> None:
@@ -221,3 +222,40 @@ def test_insertion_order_never_matters(files: dict[str, bytes], rnd: object) -> 
             else:
                 assert m.isdir()
     assert seen == files
+
+
+@settings(max_examples=40, deadline=None)
+@given(file_sets)
+def test_normalize_tar_is_idempotent_and_agrees_with_the_builder(files: dict[str, bytes]) -> None:
+    names = sorted(files)
+    files = {n: files[n] for n in names if not any(o.startswith(n + "/") for o in names)}
+    builder = TarBuilder(epoch=0)
+    for name, data in files.items():
+        builder.add_bytes(name, data)
+    built = io.BytesIO()
+    builder.write(built)
+    once = io.BytesIO()
+    normalize_tar(io.BytesIO(built.getvalue()), once, epoch=0)
+    assert once.getvalue() == built.getvalue()
+    twice = io.BytesIO()
+    normalize_tar(io.BytesIO(once.getvalue()), twice, epoch=0)
+    assert twice.getvalue() == once.getvalue()
+
+
+def test_truncated_tar_is_one_clear_error() -> None:
+    builder = TarBuilder()
+    builder.add_bytes("big", b"x" * 10_000)
+    data = io.BytesIO()
+    builder.write(data)
+    for cut in (300, 600, 5000):
+        with pytest.raises(UnsafeTarError, match="malformed tar"):
+            normalize_tar(io.BytesIO(data.getvalue()[:cut]), io.BytesIO(), epoch=0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=3000))
+def test_normalize_tar_rejects_garbage_cleanly(data: bytes) -> None:
+    try:
+        normalize_tar(io.BytesIO(data), io.BytesIO(), epoch=0)
+    except UnsafeTarError:
+        pass

@@ -10,6 +10,7 @@ hard-linked back out afterwards, so the second build of any profile downloads no
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shlex
 import shutil
@@ -53,6 +54,7 @@ def mmdebstrap_path() -> str:
     return path
 
 
+@functools.cache
 def mmdebstrap_version() -> str:
     """`mmdebstrap 1.3.5` -> '1.3.5'; part of every mmdebstrap base's cache key."""
     out = subprocess.run([mmdebstrap_path(), "--version"], capture_output=True, text=True, check=False)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
+from pare.errors import UnsafeTarError
 from pare.oci import mediatypes as mt
 from pare.oci.digest import CHUNK
 from pare.oci.layer import FileLayer, layer_from_tar
@@ -299,8 +300,16 @@ def normalize_tar(src: IO[bytes], out: IO[bytes], *, epoch: int | None = None, u
     """
     when = source_date_epoch() if epoch is None else epoch
     exc = list(exclude or ())
+    try:
+        return _normalize(src, out, when, exc, uid, gid)
+    except (tarfile.TarError, EOFError) as error:
+        raise UnsafeTarError(f"malformed tar stream: {error}") from None
+
+
+def _normalize(src: IO[bytes], out: IO[bytes], when: int, exc: list[str], uid: int | None,
+               gid: int | None) -> int:
     count = 0
-    with tarfile.open(fileobj=src, mode="r|*") as reader, open_writer(out) as writer:
+    with tarfile.open(fileobj=src, mode="r|") as reader, open_writer(out) as writer:
         for member in reader:
             name = normalize_name(member.name)
             if not name or (exc and _matches(name, exc)):
