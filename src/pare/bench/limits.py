@@ -50,8 +50,10 @@ class Run:
 class Machine:
     profile: Profile
     registry_port: int | None = None
+    extra_ports: tuple[int, ...] = ()  # more registries on the same link (e.g. where bases live)
     cgroup: Cgroup | None = None
     shaper: Shaper | None = None
+    shapers: list[Shaper] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def __enter__(self) -> Machine:
@@ -64,6 +66,8 @@ class Machine:
                     raise LimitNotApplied(f"bandwidth limit {p.bandwidth_mbit:g} Mbit/s not applied: "
                                           "no registry port to shape")
                 self.shaper = self._stack.enter_context(Shaper(self.registry_port, p.bandwidth_mbit))
+                self.shapers = [self.shaper] + [self._stack.enter_context(Shaper(port, p.bandwidth_mbit))
+                                                for port in self.extra_ports]
         except BaseException:
             self._stack.close()
             raise
@@ -81,6 +85,8 @@ class Machine:
                              "cpus": self.cgroup.cpus, "memory_mb": self.cgroup.memory_mb}
         if self.shaper is not None and self.shaper.classes:
             out["tc"] = self.shaper.describe()
+            if len(self.shapers) > 1:
+                out["tc_extra"] = [s.describe() for s in self.shapers[1:]]
         return out
 
     def run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,

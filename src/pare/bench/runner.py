@@ -11,6 +11,7 @@ measurement so an interrupted bench keeps what it measured.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,16 @@ class Builder(ABC):
     def command(self, app_dir: Path, layout: Path, tag: str) -> list[str]:
         """The build command writing the image to `layout` under `tag`."""
 
+    def env(self) -> dict[str, str]:
+        """The build command's environment (where its caches live)."""
+        return dict(os.environ)
+
+    def base_profiles(self, app_dir: Path) -> tuple[str, ...]:
+        """Base images the build pulls from the base registry (published before measuring)."""
+        return ()
+
+    base_registry: str | None = None
+
 
 @dataclass
 class Subject:
@@ -102,6 +113,8 @@ class Plan:
     metrics: tuple[str, ...] = ("build_cold", "build_warm", "push", "push_change", "pull")
     deployments: tuple[int, ...] = (1, 3, 5)
     max_parallel_pulls: int = 3
+    recovery_all: bool = False  # node recovery for every variant, not just fattest vs smallest
+    skip_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)  # profile -> metrics not run
     client: Client = field(default_factory=Client)
     workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
 
@@ -136,6 +149,7 @@ class Experiment:
     results: Results
     output: Path | None = None
     progress: Progress = print
+    base_registry: LocalRegistry | None = None  # where builds pull their bases from (same link)
 
     def save(self) -> None:
         if self.output is not None:
@@ -143,6 +157,7 @@ class Experiment:
 
     def run(self) -> Results:
         self.results.client = self.plan.client.check()
+        self._publish_bases()
         for profile in self.plan.profiles:
             n = self.plan.repeats.get(profile.name, 1)
             entry = self.results.profiles.setdefault(profile.name, {"profile": profile.to_dict(),
@@ -157,13 +172,34 @@ class Experiment:
         self.save()
         return self.results
 
+    def _publish_bases(self) -> None:
+        """Put every base the builds start FROM into the base registry, unmeasured and unlimited:
+        a cold build then pulls it from there, as a CI runner pulls from its registry."""
+        wanted = {p: None for s in self.subjects if s.builder is not None and s.app_dir is not None
+                  for p in s.builder.base_profiles(s.app_dir)}
+        if not wanted:
+            return
+        if self.base_registry is None:
+            raise PareError("engine builds need a base registry")
+        from pare.build.bases import publish_base
+        for profile in wanted:
+            self.progress(f"publishing base {profile} to {self.base_registry.address}")
+            publish_base(profile, self.base_registry.address)
+        for s in self.subjects:
+            if s.builder is not None:
+                s.builder.base_registry = self.base_registry.address
+
+    def _machine(self, profile: Profile) -> Machine:
+        extra = (self.base_registry.port,) if self.base_registry is not None else ()
+        return Machine(profile, self.registry.port, extra)
+
     # --- one measured command ----------------------------------------------------------------
     def _measure(self, profile: Profile, entry: dict[str, object], subject: Subject, metric: str,
-                 repeat: int, argv: list[str]) -> float | None:
-        with Machine(profile, self.registry.port) as machine:
+                 repeat: int, argv: list[str], env: dict[str, str] | None = None) -> float | None:
+        with self._machine(profile) as machine:
             entry["applied"] = machine.applied()
             try:
-                run = machine.run(argv, timeout=TIMEOUT)
+                run = machine.run(argv, timeout=TIMEOUT, env=env)
             except (CommandFailed, subprocess.TimeoutExpired) as exc:
                 self.results.errors.append({"app": subject.app, "variant": subject.variant,
                                             "profile": profile.name, "metric": metric, "message": str(exc)})
@@ -176,23 +212,39 @@ class Experiment:
         self.save()
         return run.seconds
 
+    def _ensure_built(self, s: Subject) -> None:
+        """Build v1 and v2 unmeasured when no measured build produced them (builds skipped here)."""
+        if s.builder is None or s.app_dir is None:
+            return
+        names = LayoutStore(s.layout).names() if (s.layout / "index.json").exists() else []
+        for tag, app in (("v1", s.app_dir), ("v2", None)):
+            if tag in names:
+                continue
+            src = app or change_app(s.app_dir, self.plan.workdir / f"{s.app}-changed", "change 1")
+            self.progress(f"  building {tag} (unmeasured: builds are not measured on this profile)")
+            self._unlimited(s.builder.command(src, s.layout, tag), s.builder.env())
+
     def _subject(self, profile: Profile, s: Subject, n: int, entry: dict[str, object]) -> None:
         self.progress(f"[{profile.name}] {s.app} / {s.variant}")
-        metrics = self.plan.metrics
-        if s.builder is not None and s.app_dir is not None:
+        skipped = self.plan.skip_metrics.get(profile.name, ())
+        metrics = tuple(m for m in self.plan.metrics if m not in skipped)
+        building = {"build_cold", "build_warm"} & set(metrics)
+        if s.builder is not None and s.app_dir is not None and not building:
+            self._ensure_built(s)
+        if s.builder is not None and s.app_dir is not None and building:
             if "build_cold" in metrics:
                 for r in range(n):
                     s.builder.reset_cache()
                     argv = s.builder.command(s.app_dir, s.layout, "v1")
-                    self._measure(profile, entry, s, "build_cold", r, argv)
+                    self._measure(profile, entry, s, "build_cold", r, argv, s.builder.env())
             # warm: the builder cache holds the previous build; the app has a one-line change
             for r in range(n if "build_warm" in metrics else 1):
                 changed = change_app(s.app_dir, self.plan.workdir / f"{s.app}-changed", f"change {r + 1}")
                 argv = s.builder.command(changed, s.layout, "v2")
                 if "build_warm" in metrics:
-                    self._measure(profile, entry, s, "build_warm", r, argv)
+                    self._measure(profile, entry, s, "build_warm", r, argv, s.builder.env())
                 else:
-                    subprocess.run(argv, check=True, capture_output=True)
+                    subprocess.run(argv, check=True, capture_output=True, env=s.builder.env())
         self._sizes(profile, s)
         ref = f"{self.registry.address}/{s.repository}"
         client = self.plan.client
@@ -215,8 +267,8 @@ class Experiment:
                 finally:
                     shutil.rmtree(dest, ignore_errors=True)
 
-    def _unlimited(self, argv: list[str]) -> None:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
+    def _unlimited(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env)
         if proc.returncode != 0:
             raise PareError(f"setup step failed: {' '.join(argv[:3])}...: {proc.stderr.strip()[-300:]}")
 
@@ -238,7 +290,7 @@ class Experiment:
     # --- node recovery -------------------------------------------------------------------------
     def _recovery(self, profile: Profile, n: int, entry: dict[str, object]) -> None:
         k = self.plan.max_parallel_pulls
-        for s in self.subjects:
+        for s in self._recovery_subjects(profile):
             image = LayoutStore(s.layout).read("v1")
             work = self.plan.workdir / f"deploy-{s.app}-{s.variant}"
             work.mkdir(parents=True, exist_ok=True)
@@ -260,6 +312,22 @@ class Experiment:
                         self._node(profile, entry, s, d, parallel, r, refs)
             shutil.rmtree(work, ignore_errors=True)
 
+    def _recovery_subjects(self, profile: Profile) -> list[Subject]:
+        """Per app: the fattest 'fat' variant and the smallest other one (all with recovery_all)."""
+        if self.plan.recovery_all:
+            return list(self.subjects)
+        def size(s: Subject) -> float:
+            found = self.results.summary(s.app, s.variant, profile.name, "size_compressed")
+            return found.median if found else 0.0
+        chosen = []
+        for app in dict.fromkeys(s.app for s in self.subjects):
+            mine = [s for s in self.subjects if s.app == app]
+            fats = [s for s in mine if s.role == "fat"]
+            smalls = [s for s in mine if s.role != "fat"]
+            chosen += [max(fats, key=size)] if fats else []
+            chosen += [min(smalls, key=size)] if smalls else []
+        return chosen
+
     def _node(self, profile: Profile, entry: dict[str, object], s: Subject, d: int, parallel: int, r: int,
               refs: list[str]) -> None:
         node = Path(tempfile.mkdtemp(prefix="node-", dir=self.plan.workdir))
@@ -267,7 +335,7 @@ class Experiment:
                 "--parallel", str(parallel), "--insecure", *refs]
         label = f"node recovery {s.variant} D={d} {'serial' if parallel == 1 else f'parallel {parallel}'}"
         try:
-            with Machine(profile, self.registry.port) as machine:
+            with self._machine(profile) as machine:
                 entry["applied"] = machine.applied()
                 run = machine.run(argv, timeout=TIMEOUT, check=False)
             if run.returncode != 0:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import sys
@@ -57,7 +58,10 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 @click.option("--engine", default="buildah", show_default=True, help="Build engine for the engine variants.")
 @click.option("-n", "--repeats", type=int, default=3, show_default=True, help="Runs per figure.")
 @click.option("--repeats-on", multiple=True, metavar="PROFILE=N", help="Runs per figure on one profile.")
-@click.option("--quick", is_flag=True, help="Fewer runs: 2 per figure, 1 on limited profiles; D=1,3.")
+@click.option("--quick", is_flag=True,
+              help="Fewer runs: 2 per figure, 1 on limited profiles where builds are skipped; D=3.")
+@click.option("--recovery-all", is_flag=True,
+              help="Node recovery for every variant, not fattest vs smallest.")
 @click.option("--deployments", default="1,3,5", show_default=True, help="Node recovery: deployment counts.")
 @click.option("--max-parallel-pulls", type=int, default=3, show_default=True,
               help="Node recovery: kubelet maxParallelImagePulls (0 skips node recovery).")
@@ -73,7 +77,8 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
               help="Registry prefix of the images in --emit-k8s manifests.")
 def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic_mb: str,
           profiles: tuple[str, ...], machines: Path | None, variants: tuple[str, ...], engine: str,
-          repeats: int, repeats_on: tuple[str, ...], quick: bool, deployments: str, max_parallel_pulls: int,
+          repeats: int, repeats_on: tuple[str, ...], quick: bool, recovery_all: bool, deployments: str,
+          max_parallel_pulls: int,
           client: str, output: Path, html: Path | None, workdir: Path | None, emit_k8s: Path | None,
           k8s_registry: str) -> None:
     """Measure what small images buy: size, build, push and pull per variant and machine profile,
@@ -103,7 +108,11 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
         if name not in counts or not value.isdigit() or int(value) < 1:
             raise UsageError(f"--repeats-on {item!r}: want PROFILE=N for a chosen profile")
         counts[name] = int(value)
-    dep_counts = _parse_ints("1,3" if quick and deployments == "1,3,5" else deployments, "--deployments")
+    dep_counts = _parse_ints("3" if quick and deployments == "1,3,5" else deployments, "--deployments")
+    # --quick: builds are measured on unlimited profiles only (a cold fat build at 0.2 CPU takes
+    # minutes); the limited profiles push and pull the images built there
+    skip: dict[str, tuple[str, ...]] = {p.name: ("build_cold", "build_warm") for p in chosen
+                                        if quick and not p.unlimited}
 
     from pare.bench.results import Results, machine_info
     from pare.bench.runner import Client, Experiment, Plan
@@ -122,14 +131,18 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
         if apps:
             subjects += subj.app_subjects(apps, chosen_variants, work, engine)
         plan = Plan(chosen, counts, deployments=dep_counts, max_parallel_pulls=max_parallel_pulls,
-                    client=Client(client), workdir=work)
+                    client=Client(client), workdir=work, recovery_all=recovery_all, skip_metrics=skip)
         results = Results(["pare", *sys.argv[1:]], machine_info(), __version__)
         if quick:
             results.notes.append("--quick: fewer runs per figure (see each profile's count)")
+        for name in skip:
+            results.notes.append(f"--quick: builds not measured on {name} (images built on the unlimited "
+                                 "profile are pushed and pulled)")
         registry = LocalRegistry(work / "registry", port=free_port())
-        with registry.running():
+        bases = LocalRegistry(work / "base-registry", port=free_port()) if apps else None
+        with registry.running(), (bases.running() if bases else contextlib.nullcontext()):
             Experiment(plan, subjects, registry, results, output,
-                       progress=lambda line: console.print(line, highlight=False)).run()
+                       progress=lambda line: console.print(line, highlight=False), base_registry=bases).run()
     finally:
         signal.signal(signal.SIGTERM, previous)
         if own_workdir:
