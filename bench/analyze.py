@@ -37,8 +37,18 @@ def build_rootfs(cache: Path) -> Path:
         sys.exit("mmdebstrap is not installed (make setup)")
     tmp = cache / (ROOTFS + ".partial")
     print(f"building the fat-go rootfs with mmdebstrap into {out} (about a minute)", flush=True)
-    subprocess.run(["mmdebstrap", "--variant=buildd", "--format=tar", "--include=golang-go,git,curl",
-                    "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr", "bookworm", str(tmp)], check=True)
+    subprocess.run(
+        [
+            "mmdebstrap",
+            "--variant=buildd",
+            "--format=tar",
+            "--include=golang-go,git,curl",
+            "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+            "bookworm",
+            str(tmp),
+        ],
+        check=True,
+    )
     tmp.rename(out)
     return out
 
@@ -67,8 +77,10 @@ def build_image(cache: Path) -> str:
     base = layer_from_tar(rootfs, "gzip", workdir=work)
     app = layer_from_tar(io.BytesIO(_whiteout_doc_layer()), "gzip", workdir=work)
     config = ImageConfig.new().to_dict()
-    config["history"] = [{"created_by": "mmdebstrap --variant=buildd --include=golang-go,git,curl bookworm"},
-                         {"created_by": "RUN rm -rf /usr/share/doc"}]
+    config["history"] = [
+        {"created_by": "mmdebstrap --variant=buildd --include=golang-go,git,curl bookworm"},
+        {"created_by": "RUN rm -rf /usr/share/doc"},
+    ]
     image = Image.assemble(config, [base, app])
     LayoutStore(layout).write(image, TAG)
     shutil.rmtree(work, ignore_errors=True)
@@ -99,7 +111,9 @@ def syft_binary() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=CACHE)
     args = parser.parse_args()
@@ -126,20 +140,27 @@ def main() -> None:
     shutil.rmtree(syft_cache, ignore_errors=True)
 
     tar_bytes = (args.cache / ROOTFS).stat().st_size if (args.cache / ROOTFS).exists() else 0
-    print(f"\nimage: {location} (~{tar_bytes / 1e9:.2f} GB of tar), {args.runs} runs each, same machine, "
-          f"alternating, {os.cpu_count()} cores")
+    print(
+        f"\nimage: {location} (~{tar_bytes / 1e9:.2f} GB of tar), {args.runs} runs each, same machine, "
+        f"alternating, {os.cpu_count()} cores"
+    )
     medians = {}
     for name, rows in results.items():
         walls = [w for w, _ in rows]
         rss = [r for _, r in rows]
         medians[name] = statistics.median(walls)
-        print(f"{name:13s} wall median {statistics.median(walls):6.2f} s (min {min(walls):.2f}, max {max(walls):.2f})"
-              f"  peak RSS median {statistics.median(rss):6.1f} MB (max {max(rss):.1f})")
+        print(
+            f"{name:13s} wall median {statistics.median(walls):6.2f} s "
+            f"(min {min(walls):.2f}, max {max(walls):.2f})"
+            f"  peak RSS median {statistics.median(rss):6.1f} MB (max {max(rss):.1f})"
+        )
     ratio = medians["pare analyze"] / medians["syft scan"]
     print(f"pare / syft wall time (medians): {ratio:.2f}")
     worst_rss = max(r for _, r in results["pare analyze"])
-    print(f"goals: pare faster than syft: {'yes' if ratio < 1 else 'NO'}; "
-          f"pare peak RSS < 300 MB: {'yes' if worst_rss < 300 else 'NO'} ({worst_rss:.0f} MB)")
+    print(
+        f"goals: pare faster than syft: {'yes' if ratio < 1 else 'NO'}; "
+        f"pare peak RSS < 300 MB: {'yes' if worst_rss < 300 else 'NO'} ({worst_rss:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -357,3 +357,25 @@ def test_prefetch_hashes_propagates_errors_and_closes_early() -> None:
     early = Prefetch(io.BytesIO(data * 10), depth=1)
     assert early.read(5) == data[:5] and early.digest() is None
     early.close()  # the producer is blocked on a full queue: close must not hang
+
+
+def test_hostile_layer_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import tarfile
+
+    from pare.oci.config import ImageConfig
+    from pare.oci.image import Image
+    from pare.oci.layer import layer_from_tar
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("../../etc/cron.d/evil")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"evil"))
+    image = Image.assemble(
+        ImageConfig.new(), [layer_from_tar(io.BytesIO(buf.getvalue()), "gzip", workdir=tmp_path)]
+    )
+    LayoutStore(tmp_path / "oci").write(image, "evil")
+    code, out, err = run(["analyze", f"oci:{tmp_path / 'oci'}:evil"], capsys)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == ["pare: error: tar member path contains '..': '../../etc/cron.d/evil'"]

@@ -10,6 +10,7 @@ from pare.analyze.analysis import Analysis
 from pare.analyze.diff import ImageDiff
 from pare.analyze.tree import Node
 from pare.analyze.units import human, percent
+from pare.oci import mediatypes as mt
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -17,6 +18,12 @@ def _short(text: str, width: int = 60) -> str:
     for prefix in ("/bin/sh -c #(nop) ", "/bin/sh -c "):
         text = text.removeprefix(prefix)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _kind(media_type: str) -> str:
+    """'application/vnd.oci.image.layer.v1.tar+zstd' -> 'zstd'; an uncompressed tar -> 'tar'."""
+    compression = mt.layer_compression(media_type)
+    return "tar" if compression == "none" else compression
 
 
 def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
@@ -50,7 +57,7 @@ def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
         layers.add_row(
             str(layer.index),
             human(layer.content_bytes),
-            human(layer.compressed_bytes),
+            f"{human(layer.compressed_bytes)} {_kind(layer.media_type)}",
             f"{layer.files_added}/{layer.files_changed}/{layer.files_deleted}",
             human(layer.waste_paid) if layer.waste_paid else "",
             _short(layer.created_by, 200) + tag,
