@@ -187,7 +187,9 @@ def ensure_base(profile: str | Path | Profile, *, rebuild: bool = False, log: IO
         if not rebuild and (image := _cached_image(tag)) is not None:
             return image  # built by someone else while we waited
         bases_dir().mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="build-", dir=bases_dir()))
+        for stale in bases_dir().glob(f"build-{prof.name}+*"):  # left by a killed build (we hold its lock)
+            remove_tree(stale)
+        work = Path(tempfile.mkdtemp(prefix=f"build-{prof.name}+", dir=bases_dir()))
         try:
             started = time.monotonic()
             built, rootfs = build_base(prof, workdir=work, log=log)
