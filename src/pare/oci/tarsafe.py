@@ -16,7 +16,6 @@ import os
 import posixpath
 import stat
 import tarfile
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,14 +127,12 @@ def symlink_escapes(path: str, target: str) -> bool:
 
 
 class _CountingReader:
-    """Counts and hashes every byte tarfile pulls, and keeps the last few chunks so the block where
-    tarfile stopped can be looked at again (tarfile's stream mode cannot seek back)."""
+    """Counts (and optionally hashes) every byte of the layer stream."""
 
     def __init__(self, stream: IO[bytes], hash_stream: bool) -> None:
         self.stream = stream
         self.offset = 0
         self.hasher = Hasher() if hash_stream else None
-        self.recent: deque[tuple[int, bytes]] = deque(maxlen=4)
 
     def read(self, size: int = -1) -> bytes:
         try:
@@ -145,21 +142,10 @@ class _CountingReader:
         except _STREAM_ERRORS as exc:
             raise UnsafeTarError(f"corrupt or unreadable layer stream: {exc}") from None
         if data:
-            self.recent.append((self.offset, data))
             self.offset += len(data)
             if self.hasher is not None:
                 self.hasher.update(data)
         return data
-
-    def block_at(self, offset: int) -> bytes:
-        """Up to BLOCK bytes starting at `offset`, if still remembered."""
-        out = b""
-        for start, data in self.recent:
-            end = start + len(data)
-            want = offset + len(out)
-            if start <= want < end:
-                out += data[want - start : want - start + BLOCK - len(out)]
-        return out
 
     def drain(self) -> None:
         while self.read(CHUNK):
@@ -169,13 +155,15 @@ class _CountingReader:
 class _ForwardReader:
     """A file object that tarfile's seekable mode accepts over a one-way stream: `seek` may only go
     forward (skipped bytes are read and dropped). Small reads (headers) come out of a buffer by
-    index, where tarfile's own stream mode re-copies its whole buffer on every read."""
+    index, where tarfile's own stream mode re-copies its whole buffer on every read. The last read
+    is remembered, so the block where tarfile stopped can be looked at again."""
 
     def __init__(self, raw: _CountingReader) -> None:
         self.raw = raw
         self.buf = b""
         self.index = 0
         self.offset = 0
+        self.last: tuple[int, bytes] = (0, b"")  # (offset, bytes) of the last read
 
     def tell(self) -> int:
         return self.offset
@@ -195,6 +183,7 @@ class _ForwardReader:
         if size <= available:
             out = self.buf[self.index : self.index + size]
             self.index += size
+            self.last = (self.offset, out)
             self.offset += size
             return out
         parts = [self.buf[self.index :]] if available else []
@@ -212,6 +201,7 @@ class _ForwardReader:
                 parts.append(chunk)
                 wanted -= len(chunk)
         out = b"".join(parts)
+        self.last = (self.offset, out)
         self.offset += len(out)
         return out
 
@@ -243,7 +233,8 @@ class SafeTar:
 
     def __iter__(self) -> Iterator[tuple[Member, IO[bytes] | None]]:
         try:
-            tar = tarfile.open(fileobj=_ForwardReader(self._reader), mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
+            self._forward = _ForwardReader(self._reader)
+            tar = tarfile.open(fileobj=self._forward, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
         except tarfile.ReadError as exc:
             if self._reader.offset == 0:  # a zero-byte stream: an empty layer
                 self.finished = True
@@ -308,7 +299,9 @@ class SafeTar:
 
     def _check_end(self, offset: int) -> None:
         """tarfile also stops quietly at garbage or at a cut; only a zero block is a real end."""
-        block = self._reader.block_at(offset)
+        start, block = self._forward.last  # tarfile's last read was the header it gave up on
+        if start != offset:
+            block = b""
         if len(block) < BLOCK:
             raise UnsafeTarError(
                 f"truncated tar stream: it ends at byte {self._reader.offset} without an end-of-archive block"
