@@ -198,6 +198,7 @@ class Results:
     recovery: list[RecoverySample] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    methods: dict[str, str] = field(default_factory=dict)  # metric -> one exact command that measured it
     # app -> variant -> {"role": "fat" | "small", "description": ...}
     variants: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
@@ -208,7 +209,7 @@ class Results:
                 "profiles": self.profiles, "client": self.client, "variants": self.variants,
                 "runs": [s.to_dict() for s in self.samples],
                 "node_recovery": [r.to_dict() for r in self.recovery],
-                "errors": self.errors, "notes": self.notes}
+                "errors": self.errors, "notes": self.notes, "methods": self.methods}
 
     @classmethod
     def from_dict(cls, d: Any, origin: str = "results") -> Results:
@@ -221,7 +222,8 @@ class Results:
                        client=str(d.get("client", "")), variants=dict(d.get("variants", {})),
                        samples=[Sample.from_dict(s) for s in d.get("runs", [])],
                        recovery=[RecoverySample.from_dict(r) for r in d.get("node_recovery", [])],
-                       errors=list(d.get("errors", [])), notes=[str(n) for n in d.get("notes", [])])
+                       errors=list(d.get("errors", [])), notes=[str(n) for n in d.get("notes", [])],
+                       methods={str(k): str(v) for k, v in dict(d.get("methods", {})).items()})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{origin}: malformed results file ({type(exc).__name__}: {exc})") from None
 
@@ -314,5 +316,7 @@ def merge(results: list[Results], *, allow_mixed: bool = False) -> tuple[Results
         merged.notes.extend(r.notes)
         for app, vs in r.variants.items():
             merged.variants.setdefault(app, {}).update(vs)
+        for metric, command in r.methods.items():
+            merged.methods.setdefault(metric, command)
     merged.notes.extend(warnings)
     return merged, warnings

@@ -196,6 +196,7 @@ class Experiment:
     # --- one measured command ----------------------------------------------------------------
     def _measure(self, profile: Profile, entry: dict[str, object], subject: Subject, metric: str,
                  repeat: int, argv: list[str], env: dict[str, str] | None = None) -> float | None:
+        self.results.methods.setdefault(metric, " ".join(argv))
         with self._machine(profile) as machine:
             entry["applied"] = machine.applied()
             try:
@@ -334,6 +335,7 @@ class Experiment:
         argv = [sys.executable, "-m", "pare.bench.nodepull", "--store", str(node),
                 "--parallel", str(parallel), "--insecure", *refs]
         label = f"node recovery {s.variant} D={d} {'serial' if parallel == 1 else f'parallel {parallel}'}"
+        self.results.methods.setdefault("node_recovery", " ".join(argv))
         try:
             with self._machine(profile) as machine:
                 entry["applied"] = machine.applied()

@@ -142,7 +142,8 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
         bases = LocalRegistry(work / "base-registry", port=free_port()) if apps else None
         with registry.running(), (bases.running() if bases else contextlib.nullcontext()):
             Experiment(plan, subjects, registry, results, output,
-                       progress=lambda line: console.print(line, highlight=False), base_registry=bases).run()
+                       progress=lambda line: console.print(line, highlight=False, markup=False),
+                       base_registry=bases).run()
     finally:
         signal.signal(signal.SIGTERM, previous)
         if own_workdir:

@@ -36,6 +36,12 @@ code{background:#f4f4f4;padding:.1em .3em}.notes li{color:#8a5a00}
 """
 
 
+METHODS_NOTE = ("One command per figure as it ran (paths are the run's scratch directory); each ran under "
+                "the profile's cgroup and tc limits, timed wall-clock from fork to exit. Node recovery "
+                "reports its own time from first request to last layer unpacked (the kubelet is already "
+                "running on a node).")
+
+
 def _fmt(metric: str) -> svg.Callable[[float], str]:
     unit = METRICS[metric][0]
     if unit == "B":
@@ -113,6 +119,12 @@ def render(results: Results) -> str:
             parts.append(svg.line_chart(f"node recovery: {app} @ {rt.profile}", series, fmt_seconds,
                                         "deployments on the fresh node"))
 
+    if results.methods:
+        parts.append("<h2>How each figure was measured</h2><p>" + escape(METHODS_NOTE) + "</p><dl>")
+        for metric, command in results.methods.items():
+            name = label(metric) if metric in METRICS else metric.replace("_", " ")
+            parts.append(f"<dt>{escape(name)}</dt><dd><code>{escape(command)}</code></dd>")
+        parts.append("</dl>")
     parts.append("<h2>Tables</h2>")
     for t in tables:
         parts.append(f"<h3>profile {escape(t.profile)}: {t.repeats} run(s) per figure</h3><table><tr>"
