@@ -379,3 +379,12 @@ def test_hostile_layer_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureF
     code, out, err = run(["analyze", f"oci:{tmp_path / 'oci'}:evil"], capsys)
     assert code == 1 and out == ""
     assert err.strip().splitlines() == ["pare: error: tar member path contains '..': '../../etc/cron.d/evil'"]
+
+
+def test_tree_view_counts_hard_links_once(tmp_path: Path) -> None:
+    a = analyze(tmp_path, [[("bin/tool", "f", b"t" * 2000), ("sbin/alias", "h", "bin/tool")]])
+    console = Console(record=True, width=120)
+    render_tree(a, console)
+    text = console.export_text()
+    assert text.splitlines()[0].strip() == "/  2 kB" and a.final_bytes == 2000
+    assert "alias  2 kB (hard link)" in text

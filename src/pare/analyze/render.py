@@ -120,12 +120,19 @@ def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
 
 
 def render_tree(a: Analysis, console: Console, depth: int = 3, limit: int = 20) -> None:
-    """The final filesystem as a tree, biggest entries first, `limit` children per directory."""
+    """The final filesystem as a tree, biggest entries first, `limit` children per directory.
+    Hard links count once (at their first path), so the sizes add up to the final bytes."""
     sizes: dict[int, int] = {}
+    first: set[int] = set()  # ids of the nodes whose inode is counted
+    seen: set[int] = set()
+    for _, node in a.tree.walk():
+        if node.inode is not None and id(node.inode) not in seen:
+            seen.add(id(node.inode))
+            first.add(id(node))
 
     def total(node: Node) -> int:
         if node.children is None:
-            return node.size
+            return node.size if id(node) in first else 0
         key = id(node)
         if key not in sizes:
             sizes[key] = sum(total(child) for child in node.children.values())
@@ -136,7 +143,8 @@ def render_tree(a: Analysis, console: Console, depth: int = 3, limit: int = 20) 
             return f"[bold blue]{name}/[/bold blue]  {human(total(node))}"
         if node.kind == "symlink":
             return f"[cyan]{name}[/cyan] -> {node.linkname}"
-        return f"{name}  {human(node.size)}"
+        link = "" if id(node) in first or node.inode is None else " [dim](hard link)[/dim]"
+        return f"{name}  {human(node.size)}{link}"
 
     def grow(branch: Tree, node: Node, level: int) -> None:
         assert node.children is not None
