@@ -4,13 +4,17 @@ micro profile's limits in force, node recovery, the results file, and `pare repo
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import need
+from pare.bench.cgroup import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +87,33 @@ def test_report_reloads_the_results(bench_run: tuple[Path, subprocess.CompletedP
     assert proc.returncode == 0, proc.stderr
     assert "synthetic: fat / small" in proc.stdout
     assert (out / "again.html").read_text().count("<svg") == page.count("<svg")
+
+
+def test_ctrl_c_tears_everything_down(tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a limited measurement: exit 130, limits and registry gone, and the
+    results file holds what was measured so far (valid JSON, never half a file)."""
+    need("skopeo")
+    out = tmp_path / "results.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pare", "bench", "--synthetic", "--synthetic-mb", "20,0.5",
+         "--profile", "micro", "-n", "3", "--max-parallel-pulls", "0", "-o", str(out),
+         "--workdir", str(tmp_path / "work")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "push #1" in line:  # the first run is saved; the second (8 s at 20 Mbit/s) is under way
+            break
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    data = json.loads(out.read_text())
+    applied = data["profiles"]["micro"]["applied"]
+    pushes = [r for r in data["runs"] if r["metric"] == "push"]
+    assert len(pushes) == 1 and pushes[0]["value"] > 20 * 1024 * 1024 * 8 / 20e6 * 0.9
+    assert not (ROOT / "cpu" / applied["cgroup"]["name"]).exists()
+    assert not (ROOT / "memory" / applied["cgroup"]["name"]).exists()
+    classes = subprocess.run(["tc", "class", "show", "dev", "lo"], capture_output=True, text=True).stdout
+    assert not any(f"htb {c} " in classes for c in applied["tc"]["classes"])
+    pidfile = tmp_path / "work" / "registry" / "registry.pid"
+    assert not pidfile.exists()
