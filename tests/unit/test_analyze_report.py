@@ -288,6 +288,11 @@ def test_analyze_json(stored: dict[str, str], where: str, capsys: pytest.Capture
     assert body["layers"][2]["files_deleted"] == 1
     assert body["efficiency"]["exact"] == pytest.approx(1 / 3)
     assert set(body["categories"]) == {"compilers", "shells"}
+    assert body["biggest_files"] == [
+        {"path": "/usr/bin/gcc", "bytes": 400},
+        {"path": "/bin/sh", "bytes": 100},
+    ]
+    assert body["layers"][1]["biggest_files"] == [{"path": "/app/data", "bytes": 1000}]
 
 
 def test_analyze_terminal_and_tree(stored: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ bytes (the blob as stored, `layer.size`).
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
@@ -21,6 +22,7 @@ from pare.errors import DigestMismatch
 from pare.oci.digest import CHUNK
 from pare.oci.image import Image
 
+LAYER_TOP_FILES = 5
 Progress = Callable[[int, int, str], None]  # (layer index, layer count, message)
 
 
@@ -42,9 +44,12 @@ class LayerReport:
     waste_paid: int  # bytes this layer stored that a later layer (or itself) hid
     waste_caused: int  # bytes of earlier layers this layer hid
     base: bool = False
+    biggest_files: tuple[tuple[str, int], ...] = ()  # what this layer stored, biggest first
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        body = dict(self.__dict__)
+        body["biggest_files"] = [{"path": "/" + p, "bytes": b} for p, b in self.biggest_files]
+        return body
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,10 @@ class Analysis:
             out[item.reason] += item.size
         return {k: v for k, v in out.items() if v}
 
+    def biggest_files(self, count: int = 10) -> list[tuple[str, int]]:
+        """The largest files of the final filesystem (each inode once)."""
+        return heapq.nlargest(count, ((p, i.size) for p, i in self.tree.inodes()), key=lambda t: (t[1], t[0]))
+
     def directories(self, max_depth: int = 3) -> list[tuple[str, int, int]]:
         """(dir, final bytes, files) for directories up to `max_depth` deep, biggest first."""
         sizes: dict[str, list[int]] = {}
@@ -209,6 +218,7 @@ class Analysis:
                 ),
             },
             "layers": [layer.to_dict() for layer in self.layers],
+            "biggest_files": [{"path": "/" + p, "bytes": b} for p, b in self.biggest_files(limit or 100)],
             "directories": cut([{"path": "/" + p, "bytes": s, "files": n} for p, s, n in self.directories()]),
             "duplicates": {
                 "bytes_saved_by_dedupe": self.duplicate_savings,
@@ -236,11 +246,14 @@ def analyze_image(
     scorer = DiveScorer()
     history = image.config.layer_history()
     counted: list[tuple[int, str]] = []  # (tar bytes, created_by) per layer
+    biggest: list[list[tuple[int, str]]] = []  # per layer, a min-heap of its largest files
     total = len(image.layers)
     for index, layer in enumerate(image.layers):
         if progress:
             progress(index, total, f"layer {index + 1}/{total} {layer.digest.short}")
         tree.begin_layer()
+        top: list[tuple[int, str]] = []
+        biggest.append(top)
         with Prefetch(layer.open_uncompressed()) as stream:
             tar = SafeTar(cast(IO[bytes], stream), hash_stream=False)  # the prefetch thread hashes it
             for member, reader in tar:
@@ -250,6 +263,10 @@ def analyze_image(
                     while chunk := reader.read(CHUNK):
                         hasher.update(chunk)
                     digest = hasher.digest()
+                    if len(top) < LAYER_TOP_FILES:
+                        heapq.heappush(top, (member.size, member.path))
+                    elif member.size > top[0][0]:
+                        heapq.heapreplace(top, (member.size, member.path))
                 tree.apply(member, digest)
                 scorer.add(member)
             scorer.end_layer()
@@ -288,6 +305,7 @@ def analyze_image(
             paid[i],
             caused[i],
             i in base_set,
+            tuple((path, size) for size, path in sorted(biggest[i], reverse=True)),
         )
         for i, layer in enumerate(image.layers)
     )

@@ -73,6 +73,17 @@ def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
     if dirs.row_count:
         console.print(dirs)
 
+    big = Table(title="Biggest files (final filesystem)", title_justify="left")
+    big.add_column("bytes", justify="right")
+    big.add_column("layer", justify="right")
+    big.add_column("path")
+    for path, size in a.biggest_files(limit):
+        node = a.tree.get(path)
+        layer = node.inode.layer if node is not None and node.inode is not None else ""
+        big.add_row(human(size), str(layer), "/" + path)
+    if big.row_count:
+        console.print(big)
+
     if a.waste:
         reasons = ", ".join(
             f"{r} {human(b)}" for r, b in sorted(a.waste_by_reason().items(), key=lambda kv: -kv[1])
