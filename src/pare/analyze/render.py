@@ -79,8 +79,8 @@ def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
     big.add_column("path")
     for path, size in a.biggest_files(limit):
         node = a.tree.get(path)
-        layer = node.inode.layer if node is not None and node.inode is not None else ""
-        big.add_row(human(size), str(layer), "/" + path)
+        made_by = node.inode.layer if node is not None and node.inode is not None else ""
+        big.add_row(human(size), str(made_by), "/" + path)
     if big.row_count:
         console.print(big)
 
