@@ -300,6 +300,8 @@ def test_analyze_terminal_and_tree(stored: dict[str, str], capsys: pytest.Captur
     assert code == 0 and "RUN rm /app/data" in out and "/app/data" in out
     code, out, _ = run(["analyze", stored["oci"], "--tree"], capsys)
     assert code == 0 and "gcc" in out and "usr/" in out
+    code, out, _ = run(["analyze", stored["oci"], "--platform", "linux/amd64", "--json"], capsys)
+    assert code == 0 and json.loads(out)["image"]["platform"] == "linux/amd64"
 
 
 def test_analyze_ci_gate(stored: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

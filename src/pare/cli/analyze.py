@@ -18,16 +18,19 @@ from pare.oci.image import Image
 LOCATIONS = "IMAGE is oci:DIR[:TAG], docker-archive:FILE[:REF], docker://REF or a registry REF, local:NAME."
 
 
-def _read(location: str, insecure: bool) -> Image:
+def _read(location: str, insecure: bool, platform: str | None) -> Image:
+    from pare.oci.descriptor import Platform
     from pare.stores.transports import open_location
 
     store, name = open_location(location, insecure=insecure)
-    return store.read(name)
+    return store.read(name, Platform.parse(platform) if platform else None)
 
 
-def _analyze(location: str, insecure: bool, base: str | None, verify: bool, quiet: bool) -> Analysis:
-    image = _read(location, insecure)
-    base_image = _read(base, insecure) if base else None
+def _analyze(
+    location: str, insecure: bool, platform: str | None, base: str | None, verify: bool, quiet: bool
+) -> Analysis:
+    image = _read(location, insecure, platform)
+    base_image = _read(base, insecure, platform) if base else None
     progress = None
     if not quiet and sys.stderr.isatty():
         err = Console(stderr=True)
@@ -54,6 +57,11 @@ def _categories(value: str | None) -> tuple[str, ...]:
 
 _common = [
     click.option("--insecure", is_flag=True, help="Allow plain HTTP to a registry that is not on localhost."),
+    click.option(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        help="Which image of a multi-platform index (default linux/amd64).",
+    ),
     click.option("--no-verify", is_flag=True, help="Do not check each layer's tar against its diff_id."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON for machines."),
     click.option(
@@ -96,6 +104,7 @@ def _with_common(func: click.decorators.FC) -> click.decorators.FC:
 def analyze(
     image: str,
     insecure: bool,
+    platform: str | None,
     no_verify: bool,
     as_json: bool,
     limit: int | None,
@@ -121,7 +130,7 @@ def analyze(
     )
     if not ci and not limits.empty:
         raise UsageError("thresholds (--min-efficiency, --max-waste, ...) need --ci")
-    result = _analyze(image, insecure, base, not no_verify, as_json or ci)
+    result = _analyze(image, insecure, platform, base, not no_verify, as_json or ci)
     failed: list[str] = []
     if ci:
         limits = limits.with_defaults()
@@ -156,13 +165,19 @@ def analyze(
 @click.argument("image_b")
 @_with_common
 def diff(
-    image_a: str, image_b: str, insecure: bool, no_verify: bool, as_json: bool, limit: int | None
+    image_a: str,
+    image_b: str,
+    insecure: bool,
+    platform: str | None,
+    no_verify: bool,
+    as_json: bool,
+    limit: int | None,
 ) -> None:
     """What changed from IMAGE_A to IMAGE_B: files and bytes, per category."""
     from pare.analyze.diff import diff as diff_images
 
-    a = _analyze(image_a, insecure, None, not no_verify, as_json)
-    b = _analyze(image_b, insecure, None, not no_verify, as_json)
+    a = _analyze(image_a, insecure, platform, None, not no_verify, as_json)
+    b = _analyze(image_b, insecure, platform, None, not no_verify, as_json)
     result = diff_images(a, b)
     if as_json:
         click.echo(json.dumps(result.to_dict(100 if limit is None else limit), indent=2))
