@@ -29,6 +29,9 @@ class PareBuilder(Builder):
         shutil.rmtree(self.state, ignore_errors=True)
         self.state.mkdir(parents=True)
 
+    def cleanup(self) -> None:
+        shutil.rmtree(self.state, ignore_errors=True)
+
     def env(self) -> dict[str, str]:
         self.state.mkdir(parents=True, exist_ok=True)
         return {**os.environ, "PARE_ENGINE_STATE": str(self.state / "engines"),

@@ -90,6 +90,11 @@ class Builder(ABC):
 
     base_registry: str | None = None
 
+    def cleanup(self) -> None:
+        """Free the builder's storage once a subject's builds are measured (engines' vfs storage
+        holds gigabytes)."""
+        return None
+
 
 @dataclass
 class Subject:
@@ -246,6 +251,7 @@ class Experiment:
                     self._measure(profile, entry, s, "build_warm", r, argv, s.builder.env())
                 else:
                     subprocess.run(argv, check=True, capture_output=True, env=s.builder.env())
+            s.builder.cleanup()
         self._sizes(profile, s)
         ref = f"{self.registry.address}/{s.repository}"
         client = self.plan.client
