@@ -71,7 +71,7 @@ def engine_state_dir(engine: str) -> Path:
     return (Path(env) if env else cache_root() / "engines") / engine
 
 
-def _sizes(image: Image, names: list[str] | None = None) -> tuple[LayerSize, ...]:
+def layer_sizes(image: Image, names: list[str] | None = None) -> tuple[LayerSize, ...]:
     history = image.config.layer_history()
     out = []
     for i, layer in enumerate(image.layers):
@@ -204,7 +204,7 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
                                                       export_dir=work / "export")
             names = None
         _write(image, target, insecure)
-        layers = _sizes(image, names)
+        layers = layer_sizes(image, names)
     uncompressed = sum(layer.uncompressed for layer in layers)
     return BuildResult(image.digest, target, image.compressed_size, uncompressed,
                        time.perf_counter() - started, build_seconds, "native" if native else "engine",
