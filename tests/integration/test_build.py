@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +120,33 @@ def test_generated_dockerfiles_pass_hadolint(app: str) -> None:
         assert done.returncode == 0, done.stderr
         lint = subprocess.run([hadolint, "-"], input=done.stdout, capture_output=True, text=True)
         assert lint.returncode == 0, f"{app} {strategy}: {lint.stdout}"
+
+
+def test_podman_engine_builds_and_exports(tmp_path: Path, podman: PodmanEngine) -> None:
+    """The podman driver end to end on a base-free Dockerfile (FROM scratch: no base to fetch)."""
+    from pare.build.engines import BuildRequest
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "hello.txt").write_text("hi\n")
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /hello.txt\nUSER 65532\n")
+    request = BuildRequest(context, "localhost/pare-test/podman:one", timestamp=0)
+    first = podman.build(request, tmp_path / "export1")
+    assert first.location.startswith("oci:")
+    assert len(first.image.layers) == 1 and first.image.config.runtime["User"] == "65532"
+    with first.image.layers[0].open_uncompressed() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+        assert [m.name for m in tar] == ["hello.txt"]
+    second = podman.build(request, tmp_path / "export2")
+    assert second.image.digest == first.image.digest  # --timestamp makes it reproducible
+
+
+def test_static_site_builds_natively_and_serves(tmp_path: Path, podman: PodmanEngine) -> None:
+    need("busybox")
+    site = tmp_path / "site"
+    (site / "css").mkdir(parents=True)
+    (site / "index.html").write_text("<h1>static pare</h1>\n")
+    (site / "css" / "a.css").write_text("h1{}\n")
+    result = build(site, f"oci:{tmp_path}/layout:site")
+    assert result.recipe == "static" and result.compressed_size < 2_000_000
+    with podman.running(f"oci:{tmp_path}/layout:site", port=free_port()) as url:
+        assert "static pare" in httpx.get(url + "/", timeout=5).text
+        assert httpx.get(url + "/css/a.css", timeout=5).status_code == 200
