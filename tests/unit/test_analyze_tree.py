@@ -234,6 +234,12 @@ def test_symlink_over_file_and_whiteout_of_nothing(tmp_path: Path) -> None:
     assert node is not None and node.kind == "symlink" and node.linkname == "busybox"
 
 
+def test_bytes_inside_a_whiteout_marker_are_waste(tmp_path: Path) -> None:
+    a = analyze(tmp_path, [[("x", "f", b"x" * 5)], [(".wh.x", "f", b"payload" * 10)]])
+    assert waste(a) == [(".wh.x", 70, 1, 1, "whiteout-data"), ("x", 5, 0, 1, DELETED)]
+    check_invariant(a)
+
+
 def test_hard_link_to_missing_target_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(UnsafeTarError, match="hard link"):
         analyze(tmp_path, [[("a", "h", "missing")]])

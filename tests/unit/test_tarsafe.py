@@ -154,6 +154,11 @@ def test_garbage_after_members_is_an_error() -> None:
         read_all(data[:1024] + b"not a tar header".ljust(512, b"!") + b"\0" * 1024)
 
 
+def test_root_entry_must_be_a_directory() -> None:
+    with pytest.raises(UnsafeTarError, match="names the root"):
+        read_all(build([("./", "f", b"data")]))
+
+
 def test_unsupported_member_type_is_refused() -> None:
     info = tarfile.TarInfo("vol")
     info.type = b"V"

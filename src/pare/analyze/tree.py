@@ -29,7 +29,8 @@ OVERWRITTEN = "overwritten"  # replaced by other content
 METADATA_ONLY = "metadata-only"  # same bytes copied again for a chmod/chown
 IDENTICAL = "identical-rewrite"  # same bytes and metadata copied again (touch, re-COPY)
 REPLACED = "replaced"  # replaced by a different kind of entry (a file by a dir, a dir by a file...)
-REASONS = (DELETED, OPAQUE, OVERWRITTEN, METADATA_ONLY, IDENTICAL, REPLACED)
+WHITEOUT_DATA = "whiteout-data"  # bytes stored inside a whiteout marker, which no one ever sees
+REASONS = (DELETED, OPAQUE, OVERWRITTEN, METADATA_ONLY, IDENTICAL, REPLACED, WHITEOUT_DATA)
 
 
 class Inode:
@@ -119,6 +120,9 @@ class FileTree:
             return  # the root directory's own entry
         if member.is_whiteout:
             counts.whiteouts += 1
+            if member.kind == "file" and member.size:  # markers are empty; a payload is pure waste
+                counts.content_bytes += member.size
+                self.waste.append(Waste(member.path, member.size, layer, layer, WHITEOUT_DATA))
             if member.is_opaque:
                 parent = self._lookup(member.parent)
                 if parent is not None and parent.children is not None:

@@ -274,6 +274,8 @@ class SafeTar:
         if kind is None:
             raise UnsafeTarError(f"tar member {info.name!r} has unsupported type {info.type!r}")
         path = normalize(info.name)
+        if path == "" and kind != "dir":
+            raise UnsafeTarError(f"tar member {info.name!r} names the root but is a {kind}, not a directory")
         if info.size < 0 or info.size > self.max_member_size:
             raise UnsafeTarError(f"tar member {info.name!r} claims an absurd size ({info.size} bytes)")
         linkname = ""
