@@ -2,7 +2,8 @@
 
 The result leaves the daemon as a `docker save` archive that pare's ArchiveStore reads. RUN steps
 use the host network (never docker's default bridge). `docker build` has no bind mounts, so a
-proxy CA bundle reaches npm/pip only through a secret or a base that already trusts it.
+proxy CA bundle reaches npm/pip only through a secret or a base that already trusts it, and
+docker 20.10 has no --timestamp: its builds are not reproducible the way buildah's are.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ class DockerEngine(Engine):
     def __init__(self, state_dir: Path, host: str | None = None) -> None:
         super().__init__(state_dir)
         self.host = host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+    def require(self) -> str:
+        """$PARE_DOCKER, else Debian's client (BuildKit built in), else `docker` on PATH (which may
+        need the buildx plugin for BuildKit)."""
+        for candidate in (os.environ.get("PARE_DOCKER"), "/usr/bin/docker"):
+            if candidate and os.access(candidate, os.X_OK):
+                return candidate
+        return super().require()
 
     def env(self) -> dict[str, str]:
         return {"DOCKER_HOST": self.host, "DOCKER_BUILDKIT": "1"}
