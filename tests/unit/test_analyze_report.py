@@ -18,6 +18,7 @@ from pare.analyze.render import render_analysis, render_diff, render_tree
 from pare.analyze.units import human, parse_size
 from pare.cli.main import main
 from pare.errors import DigestMismatch, UsageError
+from pare.oci.image import Image
 from pare.oci.layer import BlobLayer
 from pare.stores.archive import ArchiveStore
 from pare.stores.layout import LayoutStore
@@ -133,6 +134,14 @@ def test_base_split_by_layer_digest(tmp_path: Path) -> None:
     assert (a.base.base_content_bytes, a.base.base_final_bytes) == (320, 300)
     assert (a.base.app_content_bytes, a.base.app_final_bytes) == (100, 100)
     assert a.layers[0].base and not a.layers[1].base
+    hinted = Image.assemble(
+        app.config, app.layers, annotations={"org.opencontainers.image.base.name": "registry.local/base:1"}
+    )
+    h = analyze_image(hinted)
+    assert h.base_hint == "registry.local/base:1" and h.to_dict()["image"]["base_annotation"] == h.base_hint
+    console = Console(record=True, width=200)
+    render_analysis(h, console)
+    assert "Built from registry.local/base:1 (image annotation)" in console.export_text()
     other = make_image(tmp_path, [[("x", "f", b"x")]])
     assert analyze_image(app, base=other).base.base_layers == ()  # type: ignore[union-attr]
 

@@ -119,6 +119,7 @@ class Analysis:
     categories: dict[str, CategoryReport]
     duplicates: tuple[DuplicateGroup, ...]
     base: BaseSplit | None
+    base_hint: str = ""  # the base the image says it was built from (OCI base.name/base.digest annotations)
 
     # --- totals ------------------------------------------------------------------------------
     @property
@@ -186,6 +187,7 @@ class Analysis:
                 "media_type": self.media_type,
                 "platform": self.platform,
                 "layers": len(self.layers),
+                "base_annotation": self.base_hint or None,
             },
             "sizes": {
                 "content_bytes_all_layers": self.content_bytes,
@@ -326,6 +328,7 @@ def analyze_image(
         categories=bloat(tree),
         duplicates=duplicates(tree),
         base=_split(tree, layers, base_set, base_ref) if base is not None else None,
+        base_hint=_base_hint(image.manifest.annotations),
     )
 
 
@@ -341,6 +344,14 @@ def duplicates(tree: FileTree) -> tuple[DuplicateGroup, ...]:
         if len(items) > 1
     ]
     return tuple(sorted(out, key=lambda g: (-g.savings, g.paths[0])))
+
+
+def _base_hint(annotations: dict[str, str]) -> str:
+    name = annotations.get("org.opencontainers.image.base.name", "")
+    digest = annotations.get("org.opencontainers.image.base.digest", "")
+    if name and digest and "@" not in name:
+        return f"{name}@{digest}"
+    return name or digest
 
 
 def _base_layers(image: Image, base: Image | None) -> set[int]:

@@ -120,6 +120,8 @@ def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
             cats.add_row(rep.name, human(rep.bytes), str(rep.files), "/" + rep.paths[0][0])
         console.print(cats)
 
+    if a.base is None and a.base_hint:
+        console.print(f"Built from {a.base_hint} (image annotation): add --base to split base and app bytes")
     if a.base is not None:
         b = a.base
         console.print(
