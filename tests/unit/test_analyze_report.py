@@ -404,3 +404,24 @@ def test_tree_view_counts_hard_links_once(tmp_path: Path) -> None:
     text = console.export_text()
     assert text.splitlines()[0].strip() == "/  2 kB" and a.final_bytes == 2000
     assert "alias  2 kB (hard link)" in text
+
+
+def test_ci_config_file(stored: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pare.analyze.ci import load_thresholds
+
+    mine = tmp_path / "pare-ci.yaml"
+    mine.write_text("rules:\n  max-waste: 500B\n  forbid: [compilers, shells]\nmin-efficiency: 0.2\n")
+    assert load_thresholds(mine) == Thresholds(
+        min_efficiency=0.2, max_waste=500, forbid=("compilers", "shells")
+    )
+    dive = tmp_path / ".dive-ci"
+    dive.write_text("rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20MB\n")
+    assert load_thresholds(dive) == Thresholds(min_efficiency=0.95, max_waste=20_000_000)
+    code, out, _ = run(
+        ["analyze", stored["oci"], "--ci", "--ci-config", str(mine), "--max-waste", "2kB"], capsys
+    )
+    assert code == 1 and len(out.strip().splitlines()) == 2  # the file's forbids; the option lifted max-waste
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("max-wasted: 1MB\n")
+    code, _, err = run(["analyze", stored["oci"], "--ci", "--ci-config", str(bad)], capsys)
+    assert code == 2 and "unknown CI threshold 'max-wasted'" in err

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
 
 from pare.analyze.analysis import Analysis
 from pare.analyze.bloat import NAMES
-from pare.analyze.units import human, percent
+from pare.analyze.units import human, parse_size, percent
 from pare.errors import UsageError
 
 DEFAULT_MIN_EFFICIENCY = 0.9  # dive's default `lowestEfficiency`
@@ -70,3 +72,50 @@ def breaches(analysis: Analysis, limits: Thresholds) -> list[str]:
                 f"forbidden category {name}: {report.files} files, {human(report.bytes)} (e.g. {example})"
             )
     return out
+
+
+_SIZES = ("max_waste", "max_size", "max_compressed")
+# dive's .dive-ci keys that mean the same thing here (lowestEfficiency is checked against pare's exact
+# efficiency, highestWastedBytes against pare's exact waste)
+_DIVE_KEYS = {"lowestEfficiency": "min_efficiency", "highestWastedBytes": "max_waste"}
+
+
+def load_thresholds(path: Path) -> Thresholds:
+    """Thresholds from a YAML file: the option names (min-efficiency: 0.9, max-waste: 10MB,
+    forbid: [compilers]) at the top level or under `rules:`, or dive's .dive-ci keys."""
+    import yaml
+
+    try:
+        body = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"{path}: cannot read CI thresholds: {exc}") from None
+    if not isinstance(body, dict):
+        raise UsageError(f"{path}: CI thresholds must be a mapping")
+    rules: dict[str, Any] = dict(body.get("rules") or {}) if isinstance(body.get("rules"), dict) else {}
+    rules.update({k: v for k, v in body.items() if k != "rules"})
+    known = {f.name for f in fields(Thresholds)}
+    values: dict[str, Any] = {}
+    for key, value in rules.items():
+        name = _DIVE_KEYS.get(key, str(key).replace("-", "_"))
+        if name not in known:
+            raise UsageError(f"{path}: unknown CI threshold {key!r} (known: {', '.join(sorted(known))})")
+        if value is None or value == "disabled":
+            continue
+        try:
+            if name in _SIZES:
+                values[name] = parse_size(str(value))
+            elif name == "forbid":
+                items = value.split(",") if isinstance(value, str) else list(value)
+                values[name] = tuple(str(v).strip() for v in items if str(v).strip())
+            else:
+                values[name] = float(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"{path}: {key}: not a valid value: {value!r}") from None
+    return Thresholds(**values)
+
+
+def merge(base: Thresholds, override: Thresholds) -> Thresholds:
+    """`override`'s thresholds (the command line) win over `base`'s (a file)."""
+    changes = {f.name: getattr(override, f.name) for f in fields(Thresholds)}
+    changes = {k: v for k, v in changes.items() if v is not None and v != ()}
+    return replace(base, **changes)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
 
 from pare.analyze.analysis import Analysis, analyze_image
 from pare.analyze.bloat import NAMES
-from pare.analyze.ci import Thresholds, breaches
+from pare.analyze.ci import Thresholds, breaches, load_thresholds, merge
 from pare.analyze.units import parse_size
 from pare.errors import UsageError
 from pare.oci.image import Image
@@ -93,6 +94,11 @@ def _with_common(func: click.decorators.FC) -> click.decorators.FC:
     is_flag=True,
     help="Check thresholds; one line per breach and exit 1 (default gate: efficiency >= 0.9).",
 )
+@click.option(
+    "--ci-config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML file of thresholds (option names, or dive's .dive-ci rules); options override it.",
+)
 @click.option("--min-efficiency", type=float, help="Lowest exact efficiency (final / all layer bytes), 0..1.")
 @click.option("--max-waste", metavar="SIZE", help="Most wasted bytes, e.g. 10MB.")
 @click.option("--max-waste-ratio", type=float, help="Most wasted bytes / all layer content bytes, 0..1.")
@@ -112,6 +118,7 @@ def analyze(
     show_tree: bool,
     depth: int,
     ci: bool,
+    ci_config: Path | None,
     min_efficiency: float | None,
     max_waste: str | None,
     max_waste_ratio: float | None,
@@ -128,8 +135,10 @@ def analyze(
         _size(max_compressed),
         _categories(forbid),
     )
+    if ci_config is not None:
+        limits = merge(load_thresholds(ci_config), limits)
     if not ci and not limits.empty:
-        raise UsageError("thresholds (--min-efficiency, --max-waste, ...) need --ci")
+        raise UsageError("thresholds (--min-efficiency, --max-waste, --ci-config, ...) need --ci")
     result = _analyze(image, insecure, platform, base, not no_verify, as_json or ci)
     failed: list[str] = []
     if ci:
