@@ -344,9 +344,10 @@ def test_diff_command(stored: dict[str, str], capsys: pytest.CaptureFixture[str]
     assert code == 0
     body = json.loads(out)
     assert body["removed"]["paths"][0] == {"path": "/usr/bin/gcc", "bytes_a": 400, "bytes_b": 0}
+    assert body["layers"] == {"shared": 0, "new_compressed_bytes": body["b"]["compressed_bytes"]}
     assert body["categories"]["compilers"]["bytes_a"] == 400 and body["delta"]["final_bytes"] == -400
     code, out, _ = run(["diff", stored["oci"], stored["archive"]], capsys)
-    assert code == 0 and "0 added, 0 removed, 0 changed" in out
+    assert code == 0 and "0 added, 0 removed, 0 changed" in out and "3 of B's 3 already in A" in out
 
 
 def test_prefetch_hashes_propagates_errors_and_closes_early() -> None:

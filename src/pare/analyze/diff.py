@@ -33,6 +33,18 @@ class ImageDiff:
     categories: dict[str, dict[str, int]]  # name -> {bytes_a, bytes_b, files_a, files_b}
 
     @property
+    def shared_layers(self) -> int:
+        """Layers of B that A already has (same diff_id): a pull of B after A skips them."""
+        have = {layer.diff_id for layer in self.a.layers}
+        return sum(1 for layer in self.b.layers if layer.diff_id in have)
+
+    @property
+    def new_compressed_bytes(self) -> int:
+        """What pulling B moves when A's layers are already there."""
+        have = {layer.diff_id for layer in self.a.layers}
+        return sum(layer.compressed_bytes for layer in self.b.layers if layer.diff_id not in have)
+
+    @property
     def added(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.kind == "added")
 
@@ -82,6 +94,7 @@ class ImageDiff:
                 "tar_bytes": self.b.tar_bytes - self.a.tar_bytes,
                 "compressed_bytes": self.b.compressed_bytes - self.a.compressed_bytes,
             },
+            "layers": {"shared": self.shared_layers, "new_compressed_bytes": self.new_compressed_bytes},
             "added": listing(self.added),
             "removed": listing(self.removed),
             "changed": listing(self.changed),

@@ -187,6 +187,10 @@ def render_diff(d: ImageDiff, console: Console, limit: int = 10) -> None:
         f"  final bytes {'+' if delta >= 0 else ''}{human(delta)};  files: {len(d.added)} added, "
         f"{len(d.removed)} removed, {len(d.changed)} changed"
     )
+    console.print(
+        f"  layers: {d.shared_layers} of B's {len(d.b.layers)} already in A; pulling B after A moves "
+        f"{human(d.new_compressed_bytes)} compressed"
+    )
     cats = Table(title="By category (final filesystem bytes)", title_justify="left")
     for col in ("category", "A", "B", "delta", "files A", "files B"):
         cats.add_column(col, justify="left" if col == "category" else "right")
