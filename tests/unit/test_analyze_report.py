@@ -426,3 +426,18 @@ def test_ci_config_file(stored: dict[str, str], tmp_path: Path, capsys: pytest.C
     bad.write_text("max-wasted: 1MB\n")
     code, _, err = run(["analyze", stored["oci"], "--ci", "--ci-config", str(bad)], capsys)
     assert code == 2 and "unknown CI threshold 'max-wasted'" in err
+
+
+def test_setuid_and_setgid_files_are_listed(tmp_path: Path) -> None:
+    a = analyze(
+        tmp_path,
+        [
+            [
+                ("usr/bin/su", "f", b"s", {"mode": 0o4755}),
+                ("usr/bin/wall", "f", b"w", {"mode": 0o2755}),
+                ("usr/bin/ls", "f", b"l", {"mode": 0o755}),
+            ]
+        ],
+    )
+    assert a.special_files() == [("usr/bin/su", "setuid", 0o4755), ("usr/bin/wall", "setgid", 0o2755)]
+    assert a.to_dict()["special_files"][0] == {"path": "/usr/bin/su", "flags": "setuid", "mode": "4755"}

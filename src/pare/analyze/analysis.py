@@ -158,6 +158,16 @@ class Analysis:
             out[item.reason] += item.size
         return {k: v for k, v in out.items() if v}
 
+    def special_files(self) -> list[tuple[str, str, int]]:
+        """(path, 'setuid'/'setgid'/'setuid,setgid', mode) of final files that run with raised privileges,
+        as `slim xray` lists them."""
+        out = []
+        for path, node in self.tree.walk():
+            if node.kind == "file" and node.mode & 0o6000:
+                flags = ",".join(f for bit, f in ((0o4000, "setuid"), (0o2000, "setgid")) if node.mode & bit)
+                out.append((path, flags, node.mode))
+        return out
+
     def biggest_files(self, count: int = 10) -> list[tuple[str, int]]:
         """The largest files of the final filesystem (each inode once)."""
         return heapq.nlargest(count, ((p, i.size) for p, i in self.tree.inodes()), key=lambda t: (t[1], t[0]))
@@ -220,6 +230,9 @@ class Analysis:
                 ),
             },
             "layers": [layer.to_dict() for layer in self.layers],
+            "special_files": [
+                {"path": "/" + p, "flags": f, "mode": f"{m:04o}"} for p, f, m in self.special_files()
+            ],
             "biggest_files": [{"path": "/" + p, "bytes": b} for p, b in self.biggest_files(limit or 100)],
             "directories": cut([{"path": "/" + p, "bytes": s, "files": n} for p, s, n in self.directories()]),
             "duplicates": {

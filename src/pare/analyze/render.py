@@ -110,6 +110,11 @@ def render_analysis(a: Analysis, console: Console, limit: int = 10) -> None:
             dup.add_row(human(group.savings), human(group.size), str(len(group.paths)), shown)
         console.print(dup)
 
+    special = a.special_files()
+    if special:
+        shown = ", ".join(f"/{p} ({f})" for p, f, _ in special[:limit])
+        console.print(f"Files with raised privileges: {len(special)}: {shown}")
+
     if a.categories:
         cats = Table(
             title="Bloat by category (final filesystem; categories may overlap)", title_justify="left"
