@@ -46,7 +46,7 @@ def test_go_multistage_ends_in_scratch_with_ca_nonroot_and_a_static_binary() -> 
     assert "COPY --from=build /etc/ssl/certs/ca-certificates.crt" in final
     assert "USER 65532:65532" in final
     assert 'ENTRYPOINT ["/app/go-hello"]' in final
-    assert "CGO_ENABLED=0 go build -trimpath" in text
+    assert "CGO_ENABLED=0 go build -trimpath" in text and "--mount=type=cache" in text
     assert "RUN" not in final  # nothing runs in a stage without a shell
 
 
