@@ -278,3 +278,19 @@ def test_extract_never_writes_outside_root(tmp_path: Path, entries: list[tuple[s
         extract(io.BytesIO(build(entries)), root)
     assert list((tmp_path / "outside").iterdir()) == []
     assert not list(root.rglob("pwned"))
+
+
+def test_extract_skips_devices_and_keeps_modes(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        dev = tarfile.TarInfo("dev/null")
+        dev.type, dev.devmajor, dev.devminor = tarfile.CHRTYPE, 1, 3
+        tar.addfile(dev)
+        exe = tarfile.TarInfo("bin/run")
+        exe.size, exe.mode, exe.mtime = 3, 0o755, 1_000_000
+        tar.addfile(exe, io.BytesIO(b"#!x"))
+    result = extract(io.BytesIO(buf.getvalue()), tmp_path / "root")
+    assert result.skipped == ("dev/null",) and result.files == 1 and result.bytes == 3
+    run = tmp_path / "root" / "bin" / "run"
+    assert run.stat().st_mode & 0o777 == 0o755 and run.stat().st_mtime == 1_000_000
+    assert not (tmp_path / "root" / "dev" / "null").exists()
