@@ -294,3 +294,42 @@ def test_extract_skips_devices_and_keeps_modes(tmp_path: Path) -> None:
     run = tmp_path / "root" / "bin" / "run"
     assert run.stat().st_mode & 0o777 == 0o755 and run.stat().st_mtime == 1_000_000
     assert not (tmp_path / "root" / "dev" / "null").exists()
+
+
+_names = st.sampled_from(["a", "b", "a/b", "a/b/c", "b/a", "..", "a/..", "./a"])
+_targets = st.sampled_from(["a", "b", ".", "..", "../..", "../outside", "/", "/tmp", "a/b", "../../outside"])
+_entries = st.lists(
+    st.one_of(
+        st.tuples(_names, st.just("f"), st.binary(max_size=8)),
+        st.tuples(_names, st.just("d"), st.none()),
+        st.tuples(_names, st.just("s"), _targets),
+        st.tuples(_names, st.just("h"), _targets),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_entries, min_size=1, max_size=3))
+def test_extract_never_escapes_whatever_the_layers(layers: list[list[tuple[str, str, object]]]) -> None:
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        outside = base / "outside"
+        outside.mkdir()
+        (outside / "sentinel").write_bytes(b"keep")
+        root = base / "deep" / "root"
+        for entries in layers:
+            try:
+                extract(io.BytesIO(build(entries)), root)
+            except UnsafeTarError:
+                pass
+        assert sorted(os.listdir(outside)) == ["sentinel"] and (outside / "sentinel").read_bytes() == b"keep"
+        assert sorted(os.listdir(base)) == ["deep", "outside"] and os.listdir(base / "deep") == ["root"]
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in dirnames + filenames:
+                full = Path(dirpath) / name
+                if full.is_symlink():
+                    assert not os.readlink(full).startswith("/")

@@ -370,50 +370,68 @@ def extract(tar_stream: IO[bytes], root: Path, *, apply_whiteouts: bool = True) 
     for member, reader in SafeTar(tar_stream, hash_stream=False):
         if member.path == "":
             continue
-        target = _safe_target(root_fd_path, member.path)
-        if member.is_whiteout:
-            if apply_whiteouts:
-                _apply_whiteout(root_fd_path, member, written)
-            continue
-        if member.kind == "dir":
-            if os.path.lexists(target) and not _is_real_dir(target):
-                _remove(target)
-            os.makedirs(target, exist_ok=True)
-            os.chmod(target, (member.mode & 0o777) | 0o700)
-            dir_times.append((target, member.mtime))
-        else:
+        try:
+            if member.is_whiteout:
+                if apply_whiteouts:
+                    _apply_whiteout(root_fd_path, member, written)
+                continue
+            target = _safe_target(root_fd_path, member.path)
             _make_parents(root_fd_path, member.path)
-            if os.path.lexists(target):
-                _remove(target)
-            if member.kind == "file":
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    while reader is not None and (chunk := reader.read(CHUNK)):
-                        out.write(chunk)
-                        total += len(chunk)
-                os.chmod(target, member.mode & 0o777)
-                os.utime(target, (member.mtime, member.mtime), follow_symlinks=False)
-                files += 1
-            elif member.kind == "symlink":
-                if symlink_escapes(member.path, member.linkname):
-                    raise UnsafeTarError(f"symlink {member.path!r} -> {member.linkname!r} leaves the root")
-                os.symlink(member.linkname, target)
-            elif member.kind == "hardlink":
-                source = _safe_target(root_fd_path, member.linkname)
-                if not os.path.lexists(source) or os.path.islink(source) or os.path.isdir(source):
-                    raise UnsafeTarError(
-                        f"hard link {member.path!r} -> {member.linkname!r}: "
-                        "no such regular file in the archive"
-                    )
-                os.link(source, target, follow_symlinks=False)
-                files += 1
-            else:
+            if member.kind == "dir":
+                if os.path.lexists(target) and not _is_real_dir(target):
+                    _remove(target)
+                if not os.path.lexists(target):
+                    os.mkdir(target, 0o700)
+                os.chmod(target, (member.mode & 0o777) | 0o700)
+                dir_times.append((member.path, member.mtime))
+            elif member.kind in ("char", "block", "fifo"):
                 skipped.append(member.path)
                 continue
+            else:
+                if os.path.lexists(target):
+                    _remove(target)
+                written_bytes = _write_member(root_fd_path, member, target, reader)
+                total += written_bytes
+                files += member.kind != "symlink"
+        except OSError as exc:
+            raise UnsafeTarError(
+                f"cannot extract tar member {member.path!r}: {exc.strerror or exc}"
+            ) from None
         _mark_written(written, member.path)
-    for target, mtime in reversed(dir_times):
-        os.utime(target, (mtime, mtime), follow_symlinks=False)
+    for relpath, mtime in reversed(dir_times):  # last: writing into a directory changes its mtime
+        try:
+            target = _safe_target(root_fd_path, relpath, check_last=True)
+        except UnsafeTarError:
+            continue  # a later member put a symlink on the way: leave it alone
+        if _is_real_dir(target):
+            os.utime(target, (mtime, mtime), follow_symlinks=False)
     return ExtractResult(files, total, tuple(skipped))
+
+
+def _write_member(root: str, member: Member, target: str, reader: IO[bytes] | None) -> int:
+    """Create a file, symlink or hard link at `target` (already free); returns content bytes written."""
+    if member.kind == "file":
+        total = 0
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            while reader is not None and (chunk := reader.read(CHUNK)):
+                out.write(chunk)
+                total += len(chunk)
+        os.chmod(target, member.mode & 0o777)
+        os.utime(target, (member.mtime, member.mtime), follow_symlinks=False)
+        return total
+    if member.kind == "symlink":
+        if symlink_escapes(member.path, member.linkname):
+            raise UnsafeTarError(f"symlink {member.path!r} -> {member.linkname!r} leaves the root")
+        os.symlink(member.linkname, target)
+        return 0
+    source = _safe_target(root, member.linkname, check_last=True)
+    if not os.path.lexists(source) or os.path.islink(source) or _is_real_dir(source):
+        raise UnsafeTarError(
+            f"hard link {member.path!r} -> {member.linkname!r}: no such regular file in the archive"
+        )
+    os.link(source, target, follow_symlinks=False)
+    return 0
 
 
 def _mark_written(written: set[str], path: str) -> None:
@@ -426,7 +444,7 @@ def _mark_written(written: set[str], path: str) -> None:
 def _is_real_dir(path: str) -> bool:
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
 
 
@@ -438,7 +456,7 @@ def _safe_target(root: str, relpath: str, *, check_last: bool = False) -> str:
         current = os.path.join(current, part)
         try:
             st = os.lstat(current)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue  # created later by _make_parents, as a real directory
         if stat.S_ISLNK(st.st_mode):
             raise UnsafeTarError(
