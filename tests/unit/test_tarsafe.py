@@ -118,6 +118,15 @@ def test_absurd_size_is_refused() -> None:
         read_all(data)
 
 
+@pytest.mark.parametrize("kind", [tarfile.XHDTYPE, tarfile.GNUTYPE_LONGNAME])
+def test_absurd_metadata_header_is_refused_without_reading_it(kind: bytes) -> None:
+    info = tarfile.TarInfo("././@PaxHeader")
+    info.type, info.size = kind, 1 << 40  # tarfile would read a terabyte of header into memory
+    data = info.tobuf(tarfile.GNU_FORMAT) + b"\0" * 100_000
+    with pytest.raises(UnsafeTarError, match="metadata header at byte 512 claims an absurd size"):
+        read_all(data)
+
+
 def test_every_truncation_is_an_error() -> None:
     data = build([("a", "f", b"A" * 700), ("dir/", "d", None), ("b", "f", b"B" * 100)], tarfile.GNU_FORMAT)
     end = data.index(b"B" * 100) + 512  # end of b's data block: the end-of-archive marker starts here

@@ -30,6 +30,7 @@ Kind = Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"]
 
 MAX_MEMBER_SIZE = 64 << 30  # a single file above 64 GiB in a layer is an attack or a corruption
 MAX_NAME_BYTES = 4096  # PATH_MAX
+MAX_READ = 16 << 20  # tarfile reads pax and GNU long-name headers whole: cap what one may claim
 BLOCK = 512
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -177,8 +178,8 @@ class _ForwardReader:
         return self.offset
 
     def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = 1 << 62
+        if size is None or size < 0 or size > MAX_READ:
+            raise UnsafeTarError(f"tar metadata header at byte {self.offset} claims an absurd size")
         available = len(self.buf) - self.index
         if size <= available:
             out = self.buf[self.index : self.index + size]
