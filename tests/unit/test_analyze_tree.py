@@ -353,3 +353,11 @@ def test_merge_matches_naive_model(raw: list[list[tuple[Any, ...]]]) -> None:
     for path, node in tree.walk():
         if node.inode is not None:
             assert node.size == sizes[state[path][1]]  # type: ignore[index]
+
+
+def test_deepest_allowed_paths_merge_without_recursion_trouble() -> None:
+    deep = "/".join(["d"] * 255) + "/f"
+    tree = tree_of([[(deep, "f", b"x" * 9)], [("d", "w")]])
+    assert [(w.path, w.size, w.reason) for w in tree.waste] == [(deep, 9, DELETED)]
+    tree = tree_of([[(deep, "f", b"x" * 9)], [("d", "f", b"y")]])
+    assert tree.final_bytes() == 1 and tree.waste[0].reason == REPLACED

@@ -30,6 +30,7 @@ Kind = Literal["file", "dir", "symlink", "hardlink", "char", "block", "fifo"]
 
 MAX_MEMBER_SIZE = 64 << 30  # a single file above 64 GiB in a layer is an attack or a corruption
 MAX_NAME_BYTES = 4096  # PATH_MAX
+MAX_DEPTH = 256  # path components; real images stay under 40, recursion over a tree must stay bounded
 MAX_READ = 16 << 20  # tarfile reads pax and GNU long-name headers whole: cap what one may claim
 BLOCK = 512
 WHITEOUT_PREFIX = ".wh."
@@ -108,6 +109,10 @@ def normalize(name: str) -> str:
         if part == "..":
             raise UnsafeTarError(f"tar member path contains '..': {name!r}")
         parts.append(part)
+    if len(parts) > MAX_DEPTH:
+        raise UnsafeTarError(
+            f"tar member path is {len(parts)} directories deep (at most {MAX_DEPTH}): {name[:80]!r}..."
+        )
     return "/".join(parts)
 
 
