@@ -233,7 +233,7 @@ class Analysis:
             "special_files": [
                 {"path": "/" + p, "flags": f, "mode": f"{m:04o}"} for p, f, m in self.special_files()
             ],
-            "biggest_files": [{"path": "/" + p, "bytes": b} for p, b in self.biggest_files(limit or 100)],
+            "biggest_files": [{"path": "/" + p, "bytes": b} for p, b in self.biggest_files(limit or 1 << 62)],
             "directories": cut([{"path": "/" + p, "bytes": s, "files": n} for p, s, n in self.directories()]),
             "duplicates": {
                 "bytes_saved_by_dedupe": self.duplicate_savings,
