@@ -15,7 +15,7 @@ import pytest
 
 from conftest import need
 from pare.analyze.analysis import Analysis, analyze_image
-from pare.analyze.tree import DELETED, METADATA_ONLY
+from pare.analyze.tree import DELETED, METADATA_ONLY, OPAQUE
 from pare.localregistry import LocalRegistry
 from pare.stores.registry.store import RegistryStore
 from pare.stores.transports import open_location
@@ -56,9 +56,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         "FROM scratch\nCOPY busybox /busybox\nCOPY app/ /app/\n"
         'RUN ["/busybox", "chown", "-R", "1000:1000", "/app"]\n'
     )
+    (ctx / "redo.Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /busybox\nCOPY app/ /app/\n"
+        'RUN ["/busybox", "sh", "-c", '
+        '"/busybox rm -rf /app && /busybox mkdir /app && /busybox echo hi > /app/new"]\n'
+    )
     out: dict[str, str] = {"ctx": str(ctx)}
     try:
-        for name in ("rm", "chown"):
+        for name in ("rm", "chown", "redo"):
             tag = f"localhost/pare-analyze-{name}:test"
             _buildah(
                 cmd,
@@ -118,6 +123,18 @@ def test_chown_copies_every_byte_again(built: dict[str, str]) -> None:
     assert a.waste_bytes == sum(APP_FILES.values())
     node = a.tree.get("app/sub/two.bin")
     assert node is not None and (node.uid, node.gid) == (1000, 1000)
+
+
+def test_directory_deleted_and_recreated(built: dict[str, str]) -> None:
+    a = _analyze(built["redo"])
+    got = sorted((w.path, w.size) for w in a.waste)
+    assert got == sorted(
+        APP_FILES.items()
+    )  # every file of the old /app, whatever whiteout form the engine used
+    assert {w.reason for w in a.waste} <= {DELETED, OPAQUE}
+    assert sorted(p for p, n in a.tree.walk() if p.startswith("app")) == ["app", "app/new"]
+    new = a.tree.get("app/new")
+    assert new is not None and new.size == 3
 
 
 def test_cli_ci_gate_on_engine_image(built: dict[str, str]) -> None:
