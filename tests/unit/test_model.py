@@ -75,9 +75,12 @@ def test_recompress_keeps_diff_id(tmp_path: Path) -> None:
     assert recompress(gz, "gzip") is gz
 
 
-def test_corrupt_gzip_is_a_clear_error() -> None:
-    corrupt = io.BytesIO(b"\x1f\x8b\x08\x00garbage")
-    with pytest.raises(UnsafeTarError), open_decompressed(corrupt, "gzip") as stream:
+@pytest.mark.parametrize("damage", ["header", "body"])
+def test_corrupt_gzip_is_a_clear_error(damage: str) -> None:
+    import gzip
+    good = gzip.compress(make_tar({"f": bytes(range(256)) * 64}))
+    corrupt = b"\x1f\x8b\x08\x00garbage" if damage == "header" else good[:20] + b"\xff" * 40 + good[60:]
+    with pytest.raises(UnsafeTarError), open_decompressed(io.BytesIO(corrupt), "gzip") as stream:
         stream.read()
 
 

@@ -10,7 +10,7 @@ import io
 from typing import IO, Any, cast
 
 import zstandard
-from isal import igzip
+from isal import igzip, igzip_lib
 
 from pare.errors import UnsafeTarError
 from pare.oci.digest import CHUNK
@@ -77,7 +77,7 @@ class _GuardedReader(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         try:
             data: bytes = self._inner.read(size)
-        except (OSError, EOFError, gzip.BadGzipFile, zstandard.ZstdError) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile, igzip_lib.IsalError, zstandard.ZstdError) as exc:
             raise UnsafeTarError(f"corrupt compressed layer: {exc}") from None
         return data
 
