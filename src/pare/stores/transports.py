@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 from pare.errors import UsageError
 from pare.oci.reference import Reference
 from pare.stores.base import Store
@@ -37,6 +35,8 @@ class Location:
 def default_store_dir() -> Path:
     """The embedded default OCI layout (PARE_STORE overrides)."""
     import os
+
+    import platformdirs  # imported here: it costs start-up time on every command otherwise
     env = os.environ.get("PARE_STORE")
     return Path(env) if env else Path(platformdirs.user_cache_dir("pare")) / "layout"
 
