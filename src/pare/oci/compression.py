@@ -18,6 +18,8 @@ from pare.oci.mediatypes import Compression
 
 GZIP_LEVEL = 1  # ISA-L level 1 compresses about as well as zlib level 6, much faster
 ZSTD_LEVEL = 3
+# isal's stub does not declare IsalError as an exception class; it is one (an Exception subclass).
+_ISAL_ERROR: type[Exception] = igzip_lib.IsalError
 
 
 def open_decompressed(stream: IO[bytes], compression: Compression) -> IO[bytes]:
@@ -77,7 +79,7 @@ class _GuardedReader(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         try:
             data: bytes = self._inner.read(size)
-        except (OSError, EOFError, gzip.BadGzipFile, igzip_lib.IsalError, zstandard.ZstdError) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile, _ISAL_ERROR, zstandard.ZstdError) as exc:
             raise UnsafeTarError(f"corrupt compressed layer: {exc}") from None
         return data
 
