@@ -19,7 +19,7 @@ from pare.oci.mediatypes import Compression
 GZIP_LEVEL = 1  # ISA-L level 1 compresses about as well as zlib level 6, much faster
 ZSTD_LEVEL = 3
 # isal's stub does not declare IsalError as an exception class; it is one (an Exception subclass).
-_ISAL_ERROR: type[Exception] = igzip_lib.IsalError
+_ISAL_ERROR = cast(type[Exception], igzip_lib.IsalError)
 
 
 def open_decompressed(stream: IO[bytes], compression: Compression) -> IO[bytes]:
