@@ -195,3 +195,13 @@ def test_docker_engine_builds_and_exports(tmp_path: Path, dockerd: str) -> None:
     assert result.image.config.runtime["User"] == "65532"
     with result.image.layers[0].open_uncompressed() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
         assert "hello.txt" in [m.name for m in tar]
+
+
+def test_native_build_straight_to_a_registry(registry: object) -> None:
+    """DEST may be any store: here the session's real registry (plain HTTP on 127.0.0.1)."""
+    need("go")
+    from pare.stores.transports import open_location
+    ref = f"{registry.address}/pare-test/go-hello:native"  # type: ignore[attr-defined]
+    result = build(GO, ref)
+    store, name = open_location(ref)
+    assert store.read(name).digest == result.digest
