@@ -45,7 +45,8 @@ class NotReproducible(PareError):
               help="Builder-pattern variant for the engine path (implies --no-native; default multistage).")
 @click.option("--language", default=None, help="Skip detection: go, node, python or static.")
 @click.option("--base-registry", default=None, metavar="HOST:PORT",
-              help="Registry to publish base images to for the engine path (default: a private one).")
+              help="Publish base images to this registry for the engine path (default: load them "
+                   "straight into buildah/podman storage; docker gets a private registry).")
 @click.option("--insecure", is_flag=True,
               help="Plain HTTP to a destination registry that is not on localhost.")
 @click.option("--no-cache", is_flag=True, help="Build every layer again (no layer cache, no engine cache).")
