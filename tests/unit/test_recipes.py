@@ -174,3 +174,19 @@ def test_cached_dir_is_made_once_and_never_half_made(tmp_path: Path, monkeypatch
         cached_dir("k", content_key("other"), broken)
     assert sorted(p.name for p in (tmp_path / "k").iterdir()) == [key]
     assert content_key("ab", "c") != content_key("a", "bc")
+
+
+def test_image_diff_names_the_entries_that_differ(tmp_path: Path) -> None:
+    from pare.build.imagediff import diff_images
+    app = make(tmp_path / "app", {"run": "v1", "same.txt": "s"})
+    first = assemble(plan_for(app), tmp_path / "w1", epoch=0)
+    assert diff_images(first, assemble(plan_for(app), tmp_path / "w2", epoch=0)) == []
+    (app / "run").write_text("v2")
+    (app / "new.txt").write_text("n")
+    report = diff_images(first, assemble(plan_for(app), tmp_path / "w3", epoch=0))
+    assert any(line.startswith("layer 1: 2 of ") for line in report)
+    assert any("app/run: content" in line for line in report)
+    assert any("app/new.txt: only in the second build" in line for line in report)
+    assert not any("same.txt" in line for line in report)
+    later = diff_images(first, assemble(plan_for(app), tmp_path / "w4", epoch=5))
+    assert any(line.startswith("config created") for line in later)
