@@ -163,3 +163,12 @@ def test_manifest_parser_never_crashes_on_json(body: dict[str, object]) -> None:
             parse(data)
         except ManifestError:
             pass
+
+
+@pytest.mark.parametrize("media_type", [["x"], {"a": 1}, 3])
+def test_non_string_media_type_is_a_manifest_error(media_type: object) -> None:
+    import json
+    body = {"schemaVersion": 2, "mediaType": media_type, "config": {}, "layers": [], "manifests": []}
+    for parse in (Manifest.parse, Index.parse):
+        with pytest.raises(ManifestError):
+            parse(json.dumps(body).encode())

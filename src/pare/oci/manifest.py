@@ -39,7 +39,7 @@ class Manifest:
     def parse(cls, data: bytes, media_type: str | None = None) -> Manifest:
         body = loads_object(data, "manifest")
         _check_schema(body, "manifest")
-        declared = body.get("mediaType") or media_type or mt.OCI_MANIFEST
+        declared = _media_type(body) or media_type or mt.OCI_MANIFEST
         if declared not in mt.MANIFESTS:
             raise ManifestError(f"not an image manifest: media type {declared!r}")
         if "config" not in body or not isinstance(body.get("layers"), list):
@@ -87,7 +87,7 @@ class Index:
     def parse(cls, data: bytes, media_type: str | None = None) -> Index:
         body = loads_object(data, "index")
         _check_schema(body, "index")
-        declared = body.get("mediaType") or media_type or mt.OCI_INDEX
+        declared = _media_type(body) or media_type or mt.OCI_INDEX
         if declared not in mt.INDEXES:
             raise ManifestError(f"not an image index: media type {declared!r}")
         if not isinstance(body.get("manifests"), list):
@@ -127,6 +127,13 @@ def sniff_media_type(data: bytes, declared: str | None = None) -> str:
     if declared and declared not in ("application/json", "application/octet-stream"):
         return declared
     return mt.OCI_INDEX if "manifests" in body else mt.OCI_MANIFEST
+
+
+def _media_type(body: dict[str, Any]) -> str | None:
+    value = body.get("mediaType")
+    if value is not None and not isinstance(value, str):
+        raise ManifestError("mediaType must be a string")
+    return value or None
 
 
 def _check_schema(body: dict[str, Any], what: str) -> None:
