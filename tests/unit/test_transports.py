@@ -8,9 +8,8 @@ import pytest
 
 from pare.errors import InvalidReference, UsageError
 from pare.stores.archive import ArchiveStore
-from pare.stores.copy import open_store
 from pare.stores.layout import LayoutStore
-from pare.stores.transports import Location, parse_location
+from pare.stores.transports import Location, open_location, parse_location
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -37,15 +36,17 @@ def test_local_uses_the_embedded_store(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("PARE_STORE", str(tmp_path / "store"))
     loc = parse_location("local:app:1")
     assert (loc.transport, loc.path, loc.name) == ("local", str(tmp_path / "store"), "app:1")
-    store, _ = open_store("local:")
+    store, _ = open_location("local:")
     assert isinstance(store, LayoutStore) and store.path == tmp_path / "store"
 
 
 def test_open_store_kinds(tmp_path: Path) -> None:
-    layout, _ = open_store(f"oci:{tmp_path}", parallel=7)
+    layout, _ = open_location(f"oci:{tmp_path}", parallel=7)
     assert isinstance(layout, LayoutStore) and layout.parallel == 7
-    archive, loc = open_store(f"docker-archive:{tmp_path / 'x.tar'}:app:1")
-    assert isinstance(archive, ArchiveStore) and loc.name == "app:1"
+    archive, name = open_location(f"docker-archive:{tmp_path / 'x.tar'}:app:1")
+    assert isinstance(archive, ArchiveStore) and name == "app:1"
+    with pytest.raises(UsageError):
+        open_location(f"oci:{tmp_path}", parallel=0)
 
 
 @pytest.mark.parametrize("text, error", [

@@ -21,7 +21,7 @@ from pare.oci.image import Image
 from pare.oci.layer import Layer
 from pare.oci.manifest import Index
 from pare.stores.base import Store
-from pare.stores.copy import close_store, open_store
+from pare.stores.transports import parse_location, store_for
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -133,7 +133,8 @@ def render(doc: dict[str, Any], console: Console) -> None:
 def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes: bool,
             platform: str | None, insecure: bool, parallel: int) -> None:
     """Show the manifest, config and layers of the image at LOCATION (any store)."""
-    store, loc = open_store(location, insecure=insecure, parallel=parallel)
+    loc = parse_location(location)
+    store = store_for(loc, insecure=insecure, parallel=parallel)
     try:
         image = store.read(loc.name, Platform.parse(platform) if platform else None)
         if raw or show_config:
@@ -157,4 +158,4 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
             from rich.console import Console
             render(doc, Console())
     finally:
-        close_store(store)
+        store.close()

@@ -63,3 +63,13 @@ class Store(ABC):
 
     def describe(self, name: str | None = None) -> str:
         return f"{self.transport}:{name or ''}"
+
+    def close(self) -> None:
+        """Release what the store holds open (connections, file handles); a no-op by default."""
+        return None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

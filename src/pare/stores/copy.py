@@ -25,8 +25,7 @@ from pare.oci.manifest import Manifest
 from pare.oci.mutate import with_media_family
 from pare.oci.reference import Reference
 from pare.progress import Progress
-from pare.stores.base import Store
-from pare.stores.transports import Location, parse_location
+from pare.stores.transports import Location, parse_location, store_for
 
 
 @dataclass(frozen=True)
@@ -60,33 +59,6 @@ class CopyResult:
                 "wall_seconds": round(self.wall_seconds, 6)}
 
 
-def open_store(text: str, *, insecure: bool = False, parallel: int = 4) -> tuple[Store, Location]:
-    """The store a location names (with `parallel` blob workers) and the parsed location."""
-    loc = parse_location(text)
-    if parallel < 1:
-        raise UsageError(f"--parallel must be at least 1, not {parallel}")
-    store: Store
-    if loc.transport in ("oci", "local"):
-        from pare.stores.layout import LayoutStore
-        assert loc.path is not None
-        store = LayoutStore(Path(loc.path), parallel=parallel)
-    elif loc.transport == "docker-archive":
-        from pare.stores.archive import ArchiveStore
-        assert loc.path is not None
-        store = ArchiveStore(Path(loc.path), parallel=parallel)
-    else:
-        from pare.stores.registry.store import RegistryStore
-        assert loc.name is not None
-        store = RegistryStore(Reference.parse(loc.name).registry, insecure, parallel=parallel)
-    return store, loc
-
-
-def close_store(store: Store) -> None:
-    close = getattr(store, "close", None)
-    if callable(close):
-        close()
-
-
 def copy(src: str, dst: str, *, platform: Platform | None = None, insecure: bool = False,
          progress: Progress | None = None, parallel: int = 4, compress: mt.Compression = "gzip",
          dest_name: str | None = None) -> CopyResult:
@@ -96,11 +68,12 @@ def copy(src: str, dst: str, *, platform: Platform | None = None, insecure: bool
     if compress == "none":
         raise UsageError("registries take compressed layers: --compress must be gzip or zstd")
     started = time.perf_counter()
-    source, src_loc = open_store(src, insecure=insecure, parallel=parallel)
+    src_loc, dst_loc = parse_location(src), parse_location(dst)
+    source = store_for(src_loc, insecure=insecure, parallel=parallel)
     try:
-        dest, dst_loc = open_store(dst, insecure=insecure, parallel=parallel)
+        dest = store_for(dst_loc, insecure=insecure, parallel=parallel)
     except BaseException:
-        close_store(source)
+        source.close()
         raise
     if progress is not None:
         dest.progress = progress
@@ -132,8 +105,8 @@ def copy(src: str, dst: str, *, platform: Platform | None = None, insecure: bool
     finally:
         if progress is not None:
             progress.close()
-        close_store(source)
-        close_store(dest)
+        source.close()
+        dest.close()
 
 
 def _inherit_name(src: Location, dst: Location) -> str | None:

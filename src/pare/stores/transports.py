@@ -77,18 +77,24 @@ def _split_path_name(rest: str) -> tuple[str, str | None]:
     return path, name
 
 
-def open_location(text: str, *, insecure: bool = False) -> tuple[Store, str | None]:
-    """The store a location names, and the name within it."""
-    loc = parse_location(text)
+def store_for(loc: Location, *, insecure: bool = False, parallel: int = 4) -> Store:
+    """The store a parsed location names, moving up to `parallel` blobs at once."""
+    if parallel < 1:
+        raise UsageError(f"--parallel must be at least 1, not {parallel}")
     if loc.transport in ("oci", "local"):
         from pare.stores.layout import LayoutStore
         assert loc.path is not None
-        return LayoutStore(Path(loc.path)), loc.name
+        return LayoutStore(Path(loc.path), parallel=parallel)
     if loc.transport == "docker-archive":
         from pare.stores.archive import ArchiveStore
         assert loc.path is not None
-        return ArchiveStore(Path(loc.path)), loc.name
+        return ArchiveStore(Path(loc.path), parallel=parallel)
     from pare.stores.registry.store import RegistryStore
     assert loc.name is not None
-    ref = Reference.parse(loc.name)
-    return RegistryStore(ref.registry, insecure=insecure), loc.name
+    return RegistryStore(Reference.parse(loc.name).registry, insecure, parallel=parallel)
+
+
+def open_location(text: str, *, insecure: bool = False, parallel: int = 4) -> tuple[Store, str | None]:
+    """The store a location names, and the name within it."""
+    loc = parse_location(text)
+    return store_for(loc, insecure=insecure, parallel=parallel), loc.name

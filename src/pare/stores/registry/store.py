@@ -77,12 +77,6 @@ class RegistryStore(Store):
     def stats(self, value: TransferStats) -> None:
         self._recorder.stats = value
 
-    def __enter__(self) -> RegistryStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Release pooled connections."""
         self.client.close()
