@@ -9,7 +9,8 @@ import pytest
 
 from pare.errors import NotFound, UsageError
 from pare.oci import mediatypes as mt
-from pare.stores.copy import compress_layers, copy
+from pare.oci.mutate import with_compression
+from pare.stores.copy import copy
 from pare.stores.layout import LayoutStore
 
 
@@ -38,16 +39,16 @@ def test_second_copy_skips_blobs(tmp_path: Path, make_image: Any) -> None:
     assert sorted(LayoutStore(tmp_path / "dst").names()) == ["t", "t2"]
 
 
-def test_compress_layers_keeps_config_and_compressed_layers(tmp_path: Path, make_image: Any) -> None:
+def test_with_compression_keeps_config_and_compressed_layers(tmp_path: Path, make_image: Any) -> None:
     plain = make_image({"a": b"a" * 5000}, {"b": b"b"}, compression="none", docker=True)
-    gz = compress_layers(plain, "gzip", tmp_path, parallel=2)
+    gz = with_compression(plain, "gzip", tmp_path, only_uncompressed=True, parallel=2)
     assert gz.config.raw == plain.config.raw, "image ID unchanged"
     assert [layer.media_type for layer in gz.layers] == [mt.DOCKER_LAYER_GZIP] * 2
     assert [layer.diff_id for layer in gz.layers] == [layer.diff_id for layer in plain.layers]
-    kept = compress_layers(gz, "zstd", tmp_path)
+    kept = with_compression(gz, "zstd", tmp_path, only_uncompressed=True)
     assert [layer.digest for layer in kept.layers] == [layer.digest for layer in gz.layers], \
         "compressed layers are kept"
-    zst = compress_layers(plain, "zstd", tmp_path)
+    zst = with_compression(plain, "zstd", tmp_path, only_uncompressed=True)
     assert zst.media_type == mt.OCI_MANIFEST, "zstd has no Docker media type"
     assert all(layer.media_type == mt.OCI_LAYER_ZSTD for layer in zst.layers)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from pare.oci.config import HistoryEntry
 from pare.oci.descriptor import Descriptor
 from pare.oci.image import Image
 from pare.oci.layer import BlobLayer, Layer, recompress
+from pare.oci.manifest import Manifest
 
 _UNSET: Any = object()
 
@@ -66,15 +68,42 @@ def with_annotations(image: Image, annotations: dict[str, str]) -> Image:
     return Image.assemble(image.config, image.layers, image.media_type, merged)
 
 
-def with_compression(image: Image, compression: mt.Compression, workdir: Path | None = None) -> Image:
-    """Every layer recompressed (a layer already in that compression is kept as it is)."""
+def with_layers(image: Image, layers: Sequence[Layer], media_type: str | None = None) -> Image:
+    """The same tars as other blobs (recompressed or relabelled): the config keeps its exact bytes,
+    so the image ID does not change; only the manifest is rebuilt."""
+    if [layer.diff_id for layer in layers] != list(image.config.diff_ids):
+        raise ValueError("with_layers keeps the tars: diff_ids must not change (use append_layers)")
+    media_type = media_type or image.media_type
+    docker = mt.is_docker(media_type)
+    old = image.manifest.config
+    config_desc = Descriptor(mt.DOCKER_CONFIG if docker else mt.OCI_CONFIG, old.digest, old.size,
+                             old.annotations)
+    annotations = None if docker else (image.manifest.annotations or None)
+    manifest = Manifest.build(config_desc, [layer.descriptor for layer in layers], media_type, annotations)
+    return Image(manifest, image.config, tuple(layers))
+
+
+def with_compression(image: Image, compression: mt.Compression, workdir: Path | None = None, *,
+                     only_uncompressed: bool = False, parallel: int = 4) -> Image:
+    """Every layer recompressed, in parallel (a layer already in that compression is kept as it is;
+    with only_uncompressed, every compressed layer is). zstd has no Docker media type, so a Docker
+    image becomes OCI first."""
+    if compression == "zstd" and mt.is_docker(image.media_type):
+        image = with_media_family(image, docker=False)
     docker = mt.is_docker(image.media_type)
-    layers = [recompress(layer, compression, workdir=workdir, docker=docker) for layer in image.layers]
-    return Image.assemble(image.config, layers, image.media_type, image.manifest.annotations)
+
+    def one(layer: Layer) -> Layer:
+        if only_uncompressed and layer.compression != "none":
+            return layer
+        return recompress(layer, compression, workdir=workdir, docker=docker)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="pare-compress") as pool:
+        layers = list(pool.map(one, image.layers))
+    return with_layers(image, layers)
 
 
 def with_media_family(image: Image, docker: bool) -> Image:
-    """The same blobs labelled as Docker v2 schema 2 or as OCI; digests of layers do not change."""
+    """The same blobs labelled as Docker v2 schema 2 or as OCI; no digest but the manifest's changes."""
     if mt.is_docker(image.media_type) == docker:
         return image
     layers: list[Layer] = []
@@ -83,5 +112,4 @@ def with_media_family(image: Image, docker: bool) -> Image:
         new_desc = Descriptor(mt.layer_media_type(layer.compression, docker), desc.digest, desc.size,
                               desc.annotations, desc.platform, desc.urls)
         layers.append(BlobLayer(new_desc, layer.diff_id, layer.open, layer.uncompressed_size))
-    media_type = mt.DOCKER_MANIFEST if docker else mt.OCI_MANIFEST
-    return Image.assemble(image.config, layers, media_type, None if docker else image.manifest.annotations)
+    return with_layers(image, layers, mt.DOCKER_MANIFEST if docker else mt.OCI_MANIFEST)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,7 @@ from pare.errors import UsageError
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
 from pare.oci.digest import Digest
-from pare.oci.image import Image
-from pare.oci.layer import Layer, recompress
-from pare.oci.manifest import Manifest
-from pare.oci.mutate import with_media_family
+from pare.oci.mutate import with_compression
 from pare.oci.reference import Reference
 from pare.progress import Progress
 from pare.stores.transports import Location, parse_location, store_for
@@ -87,7 +83,8 @@ def copy(src: str, dst: str, *, platform: Platform | None = None, insecure: bool
         with tempfile.TemporaryDirectory(prefix="pare-copy-") as workdir:
             if dst_loc.transport == "docker" and any(layer.compression == "none" for layer in image.layers):
                 t0 = time.perf_counter()
-                image = compress_layers(image, compress, Path(workdir), parallel)
+                image = with_compression(image, compress, Path(workdir), only_uncompressed=True,
+                                         parallel=parallel)
                 phases["compress"] = time.perf_counter() - t0
                 compressed = compress
             t0 = time.perf_counter()
@@ -118,24 +115,3 @@ def _inherit_name(src: Location, dst: Location) -> str | None:
     if dst.transport == "docker-archive" and src.transport == "docker-archive" and src.name:
         return src.name if not src.name.startswith("@") else None
     return None
-
-
-def compress_layers(image: Image, compression: mt.Compression, workdir: Path, parallel: int = 4) -> Image:
-    """The image with every uncompressed layer compressed (in parallel); other layers are kept.
-
-    Like pare.oci.mutate.with_compression, but it leaves already-compressed layers alone and keeps
-    the config's exact bytes. zstd has no Docker media type, so a Docker image becomes OCI first."""
-    if compression == "zstd" and mt.is_docker(image.media_type):
-        image = with_media_family(image, docker=False)
-    docker = mt.is_docker(image.media_type)
-
-    def one(layer: Layer) -> Layer:
-        if layer.compression != "none":
-            return layer
-        return recompress(layer, compression, workdir=workdir, docker=docker)
-
-    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="pare-compress") as pool:
-        layers = list(pool.map(one, image.layers))
-    manifest = Manifest.build(image.manifest.config, [layer.descriptor for layer in layers],
-                              image.media_type, image.manifest.annotations or None)
-    return Image(manifest, image.config, tuple(layers))
