@@ -30,7 +30,8 @@ def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, Summary | None
     peak = max((s.max for _, bars in groups for _, s in bars if s is not None), default=1.0)
     ymax = _nice_max(peak)
     out = [f'<svg class="chart bar-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-           f'height="{top + height + 90}" role="img" aria-label="{escape(title)}">',
+           f'height="{top + height + 40 + 18 * len(series_colors)}" role="img" '
+           f'aria-label="{escape(title)}">',
            f'<text x="{left}" y="20" class="chart-title">{escape(title)}</text>']
     for i in range(5):
         value = ymax * i / 4
