@@ -172,3 +172,11 @@ def test_non_string_media_type_is_a_manifest_error(media_type: object) -> None:
     for parse in (Manifest.parse, Index.parse):
         with pytest.raises(ManifestError):
             parse(json.dumps(body).encode())
+
+
+def test_tar_size_known_or_counted(tmp_path: Path) -> None:
+    tar = make_tar({"f": b"z" * 3000})
+    known = layer_from_tar(io.BytesIO(tar), workdir=tmp_path)
+    assert known.tar_size() == len(tar)
+    unknown = BlobLayer(known.descriptor, known.diff_id, known.open)
+    assert unknown.uncompressed_size is None and unknown.tar_size() == len(tar)

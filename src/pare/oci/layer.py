@@ -65,6 +65,16 @@ class Layer(ABC):
         """The layer's tar stream, decompressed on the fly."""
         return open_decompressed(self.open(), self.compression)
 
+    def tar_size(self) -> int:
+        """Tar bytes: known, or counted by streaming the layer once (exports often omit it)."""
+        if self.uncompressed_size is not None:
+            return self.uncompressed_size
+        total = 0
+        with self.open_uncompressed() as stream:
+            while chunk := stream.read(CHUNK):
+                total += len(chunk)
+        return total
+
     def __repr__(self) -> str:
         kind = self.media_type.rsplit(".", 1)[-1]
         return f"<{type(self).__name__} {self.digest.short} {kind} {self.size}B>"
