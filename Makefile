@@ -6,7 +6,7 @@ PARE   := $(VENV)/bin/pare
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv demo test unit integration lint bench clean
+.PHONY: setup system venv demo test unit integration lint bench bench-transfer bench-analyze bench-build clean
 
 setup: system venv
 
@@ -38,8 +38,17 @@ integration: setup
 test: setup lint
 	$(PY) -m pytest tests/unit tests/integration -q $(PYTEST_ARGS)
 
-bench: setup
+# Benchmarks print figures and ratios against a peer tool measured in the same run.
+bench: bench-transfer bench-analyze bench-build
+
+bench-transfer: setup
 	$(PY) bench/transfer.py
+
+bench-analyze: setup
+	$(PY) bench/analyze.py
+
+bench-build: setup
+	$(PY) bench/build.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
