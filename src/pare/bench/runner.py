@@ -120,8 +120,20 @@ class Plan:
     max_parallel_pulls: int = 3
     recovery_all: bool = False  # node recovery for every variant, not just fattest vs smallest
     skip_metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)  # profile -> metrics not run
+    # profile -> the (deployments, parallel pulls) runs of node recovery; default: every D, serial
+    # and parallel. A profile mapped to () gets no node recovery.
+    recovery_runs: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     client: Client = field(default_factory=Client)
     workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+
+    def recovery_for(self, profile: str) -> tuple[tuple[int, int], ...]:
+        """The node-recovery runs on `profile`: (D, 1) serial and (D, k) parallel for every D."""
+        if profile in self.recovery_runs:
+            return self.recovery_runs[profile]
+        if not self.max_parallel_pulls:
+            return ()
+        k = self.max_parallel_pulls
+        return tuple((d, p) for d in self.deployments for p in dict.fromkeys((1, min(k, d))))
 
 
 def change_app(src: Path, dest: Path, nonce: str) -> Path:
@@ -155,6 +167,7 @@ class Experiment:
     output: Path | None = None
     progress: Progress = print
     base_registry: LocalRegistry | None = None  # where builds pull their bases from (same link)
+    _size_cache: dict[tuple[str, str], tuple[float, float, float]] = field(default_factory=dict)
 
     def save(self) -> None:
         if self.output is not None:
@@ -171,7 +184,7 @@ class Experiment:
                 self.results.variants.setdefault(subject.app, {})[subject.variant] = {
                     "role": subject.role, "description": subject.description}
                 self._subject(profile, subject, n, entry)
-            if self.plan.deployments and self.plan.max_parallel_pulls:
+            if self.plan.recovery_for(profile.name):
                 self._recovery(profile, n, entry)
         self.results.finished = now()
         self.save()
@@ -253,21 +266,27 @@ class Experiment:
                     subprocess.run(argv, check=True, capture_output=True, env=s.builder.env())
             s.builder.cleanup()
         self._sizes(profile, s)
+        self._transfers(profile, s, n, entry, metrics)
+
+    def _transfers(self, profile: Profile, s: Subject, n: int, entry: dict[str, object],
+                   metrics: tuple[str, ...]) -> None:
+        """Each repeat is one chain on an emptied registry: push v1 (to an empty registry), push v2
+        (a one-line change: v1's layers are there), pull v1 (into an empty store). The image crosses
+        the link once each way per repeat; an unmeasured push stands in for a figure not run."""
         ref = f"{self.registry.address}/{s.repository}"
         client = self.plan.client
-        if "push" in metrics:
-            for r in range(n):
-                self.registry.reset_storage()
-                self._measure(profile, entry, s, "push", r, client.push(s.layout, "v1", f"{ref}:v1"))
-        if "push_change" in metrics:
-            for r in range(n):
-                self.registry.reset_storage()
-                self._unlimited(client.push(s.layout, "v1", f"{ref}:v1"))
-                self._measure(profile, entry, s, "push_change", r, client.push(s.layout, "v2", f"{ref}:v2"))
-        if "pull" in metrics:
+        if not {"push", "push_change", "pull"} & set(metrics):
+            return
+        for r in range(n):
             self.registry.reset_storage()
-            self._unlimited(client.push(s.layout, "v1", f"{ref}:v1"))
-            for r in range(n):
+            pushed = None
+            if "push" in metrics:
+                pushed = self._measure(profile, entry, s, "push", r, client.push(s.layout, "v1", f"{ref}:v1"))
+            if pushed is None:
+                self._unlimited(client.push(s.layout, "v1", f"{ref}:v1"))
+            if "push_change" in metrics:
+                self._measure(profile, entry, s, "push_change", r, client.push(s.layout, "v2", f"{ref}:v2"))
+            if "pull" in metrics:
                 dest = Path(tempfile.mkdtemp(prefix="pull-", dir=self.plan.workdir))
                 try:
                     self._measure(profile, entry, s, "pull", r, client.pull(f"{ref}:v1", dest / "oci", "v1"))
@@ -280,30 +299,36 @@ class Experiment:
             raise PareError(f"setup step failed: {' '.join(argv[:3])}...: {proc.stderr.strip()[-300:]}")
 
     def _sizes(self, profile: Profile, s: Subject) -> None:
+        """Sizes of v1; measured once per image (decompressing a fat image takes a while) and
+        recorded for every profile that moves it."""
         image = LayoutStore(s.layout).read("v1")
-        uncompressed = 0
-        for layer in image.layers:
-            size = layer.uncompressed_size
-            if size is None:
-                size = 0
-                with layer.open_uncompressed() as tar:
-                    while chunk := tar.read(1 << 20):
-                        size += len(chunk)
-            uncompressed += size
-        for metric, value in (("size_compressed", image.compressed_size), ("size_uncompressed", uncompressed),
-                              ("layers", len(image.layers))):
-            self.results.samples.append(Sample(s.app, s.variant, profile.name, metric, float(value)))
+        key = (s.app, s.variant)
+        cached = self._size_cache.get(key)
+        if cached is None or cached[0] != image.compressed_size:
+            uncompressed = 0
+            for layer in image.layers:
+                size = layer.uncompressed_size
+                if size is None:
+                    size = 0
+                    with layer.open_uncompressed() as tar:
+                        while chunk := tar.read(1 << 20):
+                            size += len(chunk)
+                uncompressed += size
+            cached = (float(image.compressed_size), float(uncompressed), float(len(image.layers)))
+            self._size_cache[key] = cached
+        for metric, value in zip(("size_compressed", "size_uncompressed", "layers"), cached, strict=True):
+            self.results.samples.append(Sample(s.app, s.variant, profile.name, metric, value))
 
     # --- node recovery -------------------------------------------------------------------------
     def _recovery(self, profile: Profile, n: int, entry: dict[str, object]) -> None:
-        k = self.plan.max_parallel_pulls
+        runs = self.plan.recovery_for(profile.name)
         for s in self._recovery_subjects(profile):
             image = LayoutStore(s.layout).read("v1")
             work = self.plan.workdir / f"deploy-{s.app}-{s.variant}"
             work.mkdir(parents=True, exist_ok=True)
             store = LayoutStore(s.layout)
             ref = f"{self.registry.address}/{s.repository}"
-            for d in self.plan.deployments:
+            for d in dict.fromkeys(d for d, _ in runs):
                 # D deployments: D images sharing the variant's layers, each with its own small top
                 # layer (its own config), as D services built the same way would.
                 self.registry.reset_storage()
@@ -314,7 +339,7 @@ class Experiment:
                     store.write(append_layers(image, [layer]), tag)
                     self._unlimited(self.plan.client.push(s.layout, tag, f"{ref}:{tag}"))
                     refs.append(f"{ref}:{tag}")
-                for parallel in dict.fromkeys((1, min(k, d))):
+                for parallel in dict.fromkeys(p for dd, p in runs if dd == d):
                     for r in range(n):
                         self._node(profile, entry, s, d, parallel, r, refs)
             shutil.rmtree(work, ignore_errors=True)

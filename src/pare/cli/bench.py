@@ -3,6 +3,7 @@
     pare bench --synthetic --profile laptop --profile micro -o results.json
     pare bench examples/go-hello examples/node-express --quick --html report.html
     pare bench --examples --quick
+    pare bench examples/go-hello examples/node-express --demo     # what `make demo` runs
     pare report results.json -o report.html
     pare bench --emit-k8s k8s/ --k8s-registry registry.example.com --examples
 """
@@ -16,12 +17,16 @@ import sys
 import tempfile
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from pare import __version__
 from pare.errors import UsageError
+
+if TYPE_CHECKING:
+    from pare.bench.runner import Plan
 
 
 def _parse_ints(text: str, what: str) -> tuple[int, ...]:
@@ -46,6 +51,28 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # so every limit's context manager tears down
 
 
+def preset_notes(preset: str, plan: Plan, full_repeats: int) -> list[str]:
+    """What a preset dropped from the full experiment, said in the results (and so in every report)."""
+    from pare.bench.runner import Plan
+    if not preset:
+        return []
+    runs = ", ".join(f"{p.name} {plan.repeats.get(p.name, 1)}" for p in plan.profiles)
+    notes = [f"{preset}: fewer runs per figure than the full experiment ({full_repeats}): {runs}"]
+    for name in plan.skip_metrics:
+        notes.append(f"{preset}: builds not measured on {name} (the images built on the unlimited "
+                     "profile are pushed and pulled)")
+    for p in plan.profiles:
+        runs_here = plan.recovery_for(p.name)
+        full = Plan(plan.profiles, plan.repeats, deployments=(1, 3, 5),
+                    max_parallel_pulls=plan.max_parallel_pulls).recovery_for(p.name)
+        if runs_here != full and full:
+            kept = ", ".join(f"D={d} {'serial' if k == 1 else f'parallel {k}'}" for d, k in runs_here)
+            why = "" if kept else " (on a limited link each run moves the fat image again; see its pull)"
+            notes.append(f"{preset}: node recovery on {p.name} ran {kept or 'not at all'}{why} "
+                         "(full experiment: D=1,3,5, serial and parallel)")
+    return notes
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("app_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--examples", is_flag=True, help="Bench the apps in examples/.")
@@ -60,6 +87,9 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 @click.option("--repeats-on", multiple=True, metavar="PROFILE=N", help="Runs per figure on one profile.")
 @click.option("--quick", is_flag=True,
               help="Fewer runs: 2 per figure, 1 on limited profiles where builds are skipped; D=3.")
+@click.option("--demo", is_flag=True,
+              help="`make demo` preset (~20 min for two apps): 1 run per figure, builds measured on "
+                   "unlimited profiles only, node recovery D=1,3 on unlimited profiles only.")
 @click.option("--recovery-all", is_flag=True,
               help="Node recovery for every variant, not fattest vs smallest.")
 @click.option("--deployments", default="1,3,5", show_default=True, help="Node recovery: deployment counts.")
@@ -77,7 +107,8 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
               help="Registry prefix of the images in --emit-k8s manifests.")
 def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic_mb: str,
           profiles: tuple[str, ...], machines: Path | None, variants: tuple[str, ...], engine: str,
-          repeats: int, repeats_on: tuple[str, ...], quick: bool, recovery_all: bool, deployments: str,
+          repeats: int, repeats_on: tuple[str, ...], quick: bool, demo: bool, recovery_all: bool,
+          deployments: str,
           max_parallel_pulls: int,
           client: str, output: Path, html: Path | None, workdir: Path | None, emit_k8s: Path | None,
           k8s_registry: str) -> None:
@@ -102,17 +133,27 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
     from pare.bench.profiles import load_profiles, select
     available = load_profiles(machines)
     chosen = select(list(profiles) or ["laptop", "micro"], available)
-    counts = {p.name: (repeats if not quick else (1 if not p.unlimited else 2)) for p in chosen}
+    if quick and demo:
+        raise UsageError("--quick and --demo are two presets: pick one")
+    counts = {p.name: (1 if demo else 2 if quick and p.unlimited else 1 if quick else repeats)
+              for p in chosen}
     for item in repeats_on:
         name, _, value = item.partition("=")
         if name not in counts or not value.isdigit() or int(value) < 1:
             raise UsageError(f"--repeats-on {item!r}: want PROFILE=N for a chosen profile")
         counts[name] = int(value)
-    dep_counts = _parse_ints("3" if quick and deployments == "1,3,5" else deployments, "--deployments")
-    # --quick: builds are measured on unlimited profiles only (a cold fat build at 0.2 CPU takes
-    # minutes); the limited profiles push and pull the images built there
+    preset = "--demo" if demo else "--quick" if quick else ""
+    default_deps = {"--quick": "3", "--demo": "1,3"}.get(preset, "1,3,5")
+    dep_counts = _parse_ints(default_deps if deployments == "1,3,5" else deployments, "--deployments")
+    # --quick/--demo: builds are measured on unlimited profiles only (a cold fat build at 0.2 CPU
+    # takes minutes); the limited profiles push and pull the images built there
     skip: dict[str, tuple[str, ...]] = {p.name: ("build_cold", "build_warm") for p in chosen
-                                        if quick and not p.unlimited}
+                                        if preset and not p.unlimited}
+    # --demo: on a limited link every node-recovery run moves the fat image again (~2 min at
+    # 20 Mbit/s for a 300 MB image), which the 20-minute budget has no room for: the pull figure
+    # measures that crossing once; node recovery runs on the unlimited profiles only
+    recovery_runs: dict[str, tuple[tuple[int, int], ...]] = {
+        p.name: () for p in chosen if demo and not p.unlimited}
 
     from pare.bench.results import Results, machine_info
     from pare.bench.runner import Client, Experiment, Plan
@@ -131,13 +172,10 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
         if apps:
             subjects += subj.app_subjects(apps, chosen_variants, work, engine)
         plan = Plan(chosen, counts, deployments=dep_counts, max_parallel_pulls=max_parallel_pulls,
-                    client=Client(client), workdir=work, recovery_all=recovery_all, skip_metrics=skip)
+                    client=Client(client), workdir=work, recovery_all=recovery_all, skip_metrics=skip,
+                    recovery_runs=recovery_runs)
         results = Results(["pare", *sys.argv[1:]], machine_info(), __version__)
-        if quick:
-            results.notes.append("--quick: fewer runs per figure (see each profile's count)")
-        for name in skip:
-            results.notes.append(f"--quick: builds not measured on {name} (images built on the unlimited "
-                                 "profile are pushed and pulled)")
+        results.notes.extend(preset_notes(preset, plan, repeats))
         registry = LocalRegistry(work / "registry", port=free_port())
         bases = LocalRegistry(work / "base-registry", port=free_port()) if apps else None
         with registry.running(), (bases.running() if bases else contextlib.nullcontext()):
