@@ -12,6 +12,7 @@ The old registry round trip is scripts/transfer_demo.py.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,6 +21,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ("go-hello", "node-express")
 RESULTS = ROOT / "results"
+
+
+def wait_for(proc: subprocess.Popen[bytes]) -> int:
+    """Wait for the bench, also through Ctrl-C: the bench got the same SIGINT and is tearing its
+    limits and registries down; killing it now (as subprocess.run would) would leave them behind."""
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def main() -> int:
@@ -32,10 +43,12 @@ def main() -> int:
             "-o", str(RESULTS / "bench-results.json"), "--html", str(RESULTS / "report.html")]
     print("demo: " + " ".join(["pare", *argv[3:]]), flush=True)
     started = time.monotonic()
-    try:
-        code = subprocess.run(argv, cwd=ROOT).returncode
-    except KeyboardInterrupt:
-        return 130
+    proc = subprocess.Popen(argv, cwd=ROOT)
+    signal.signal(signal.SIGTERM, lambda signum, frame: proc.send_signal(signal.SIGTERM))  # bench tears down
+    code = wait_for(proc)
+    if code == 130:
+        print("demo: interrupted; the bench removed its registries, cgroups and tc classes", flush=True)
+        return code
     minutes = (time.monotonic() - started) / 60
     print(f"demo: {'done' if code == 0 else 'FAILED'} in {minutes:.1f} min wall time; "
           f"open {RESULTS / 'report.html'}", flush=True)
