@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pare.errors import DigestMismatch, InvalidReference, ManifestError, UnsafeTarError
 from pare.oci import mediatypes as mt
 from pare.oci import mutate
-from pare.oci.compression import detect, open_decompressed
+from pare.oci.compression import compress_stream, detect, open_decompressed
 from pare.oci.config import HistoryEntry, ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest, VerifyingReader, sha256
@@ -180,3 +180,58 @@ def test_tar_size_known_or_counted(tmp_path: Path) -> None:
     assert known.tar_size() == len(tar)
     unknown = BlobLayer(known.descriptor, known.diff_id, known.open)
     assert unknown.uncompressed_size is None and unknown.tar_size() == len(tar)
+
+
+def _sample_bytes() -> bytes:
+    """Compressible but not trivial: text lines with varying numbers."""
+    return b"".join(b"line %d of a layer %x\n" % (i, i * 7919) for i in range(40_000))
+
+
+@pytest.mark.parametrize(("compression", "level", "magic"), [
+    ("gzip", 1, b"\x1f\x8b"), ("gzip", 3, b"\x1f\x8b"), ("gzip", 6, b"\x1f\x8b"), ("gzip", 9, b"\x1f\x8b"),
+    ("zstd", 3, b"\x28\xb5\x2f\xfd"), ("zstd", 19, b"\x28\xb5\x2f\xfd")])
+def test_compress_stream_levels_round_trip(compression: mt.Compression, level: int, magic: bytes) -> None:
+    data = _sample_bytes()
+    out = io.BytesIO()
+    compress_stream(io.BytesIO(data), out, compression, level)
+    blob = out.getvalue()
+    assert blob.startswith(magic)
+    assert len(blob) < len(data) // 3
+    assert open_decompressed(io.BytesIO(blob), compression).read() == data
+    again = io.BytesIO()
+    compress_stream(io.BytesIO(data), again, compression, level)
+    assert again.getvalue() == blob  # same bytes in, same blob out (no name, no mtime, any thread count)
+
+
+def test_gzip_high_levels_use_zlib_and_beat_isal() -> None:
+    """Levels above 3 go to zlib: its level 9 is smaller than ISA-L's best (3)."""
+    data = _sample_bytes()
+    sizes = {}
+    for level in (3, 9):
+        out = io.BytesIO()
+        compress_stream(io.BytesIO(data), out, "gzip", level)
+        sizes[level] = len(out.getvalue())
+        assert out.getvalue()[4:8] == b"\0\0\0\0"  # mtime 0 in the gzip header
+    assert sizes[9] < sizes[3]
+
+
+@pytest.mark.parametrize(("compression", "level"), [("gzip", 10), ("gzip", -1), ("zstd", 0), ("zstd", 23)])
+def test_compress_stream_refuses_levels_out_of_range(compression: mt.Compression, level: int) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        compress_stream(io.BytesIO(b"x"), io.BytesIO(), compression, level)
+
+
+def test_zstd_layer_round_trips_with_its_diff_id(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("usr/bin/app")
+        payload = _sample_bytes()
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    layer = layer_from_tar(io.BytesIO(buf.getvalue()), "zstd", workdir=tmp_path, level=19)
+    assert layer.media_type == mt.OCI_LAYER_ZSTD
+    assert layer.diff_id == sha256(buf.getvalue())
+    with layer.open_uncompressed() as stream:
+        assert stream.read() == buf.getvalue()
+    with layer.open() as blob:
+        assert detect(blob.read(4)) == "zstd"

@@ -16,8 +16,10 @@ from pare.errors import UnsafeTarError
 from pare.oci.digest import CHUNK
 from pare.oci.mediatypes import Compression
 
-GZIP_LEVEL = 1  # ISA-L level 1 compresses about as well as zlib level 6, much faster
+GZIP_LEVEL = 1  # ISA-L level 1: fast, a little larger than zlib level 6
+ISAL_MAX_LEVEL = 3  # gzip levels 0-3 go to ISA-L; 4-9 to zlib, whose level 9 is smaller than ISA-L's best
 ZSTD_LEVEL = 3
+ZSTD_THREADED_LEVEL = 10  # from here on zstd is slow enough that worker threads pay off
 # isal's stub does not declare IsalError as an exception class; it is one (an Exception subclass).
 _ISAL_ERROR = cast(type[Exception], igzip_lib.IsalError)
 
@@ -36,18 +38,31 @@ def open_decompressed(stream: IO[bytes], compression: Compression) -> IO[bytes]:
 
 def compress_stream(src: IO[bytes], dst: IO[bytes], compression: Compression,
                     level: int | None = None) -> None:
-    """Copy src to dst, compressed; dst is left open."""
+    """Copy src to dst, compressed; dst is left open.
+
+    gzip levels 0-3 use ISA-L (fast), 4-9 use zlib (smaller output: 35.9 MB vs ISA-L's best 40.3 MB
+    for the node binary). zstd levels from ZSTD_THREADED_LEVEL up use all cores; zstd's output does
+    not depend on the worker count, so the blob stays reproducible.
+    """
     if compression == "none":
         while chunk := src.read(CHUNK):
             dst.write(chunk)
         return
     writer: Any
     if compression == "gzip":
-        writer = igzip.IGzipFile(fileobj=dst, mode="wb", mtime=0,
-                                 compresslevel=GZIP_LEVEL if level is None else level)
+        chosen = GZIP_LEVEL if level is None else level
+        if not 0 <= chosen <= 9:
+            raise ValueError(f"gzip level {chosen} out of range 0-9")
+        if chosen <= ISAL_MAX_LEVEL:
+            writer = igzip.IGzipFile(fileobj=dst, mode="wb", mtime=0, compresslevel=chosen)
+        else:  # no file name, mtime 0: same bytes in, same blob out
+            writer = gzip.GzipFile(filename="", fileobj=dst, mode="wb", mtime=0, compresslevel=chosen)
     elif compression == "zstd":
-        writer = zstandard.ZstdCompressor(level=ZSTD_LEVEL if level is None else level).stream_writer(
-            dst, closefd=False)
+        chosen = ZSTD_LEVEL if level is None else level
+        if not 1 <= chosen <= 22:
+            raise ValueError(f"zstd level {chosen} out of range 1-22")
+        threads = -1 if chosen >= ZSTD_THREADED_LEVEL else 0
+        writer = zstandard.ZstdCompressor(level=chosen, threads=threads).stream_writer(dst, closefd=False)
     else:
         raise ValueError(f"unknown compression {compression!r}")
     try:
