@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from pare.build.tarwriter import (
     TarBuilder,
+    layer_from_builder,
     layer_from_writer,
     normalize_tar,
     sort_key,
@@ -259,3 +260,38 @@ def test_normalize_tar_rejects_garbage_cleanly(data: bytes) -> None:
         normalize_tar(io.BytesIO(data), io.BytesIO(), epoch=0)
     except UnsafeTarError:
         pass
+
+
+def test_add_file_sets_owner_or_keeps_the_one_on_disk(tmp_path: Path) -> None:
+    src = tmp_path / "f"
+    src.write_bytes(b"data")
+    if os.geteuid() == 0:
+        os.chown(src, 1234, 4321)
+    st = os.stat(src)
+    builder = TarBuilder(epoch=0, uid=None, gid=None)
+    builder.add_file("given", src, 0o600, uid=65532, gid=65533)
+    builder.add_file("kept", src)
+    out = io.BytesIO()
+    builder.write(out)
+    out.seek(0)
+    with tarfile.open(fileobj=out) as tar:
+        given, kept = tar.getmember("given"), tar.getmember("kept")
+    assert (given.uid, given.gid, given.mode) == (65532, 65533, 0o600)
+    assert (kept.uid, kept.gid) == (st.st_uid, st.st_gid)
+
+
+def test_layer_from_builder_takes_compression_level_and_annotations(tmp_path: Path) -> None:
+    payload = b"".join(b"row %d\n" % i for i in range(100_000))
+    sizes = {}
+    for level in (1, 19):
+        builder = TarBuilder(epoch=0)
+        builder.add_bytes("data.txt", payload)
+        layer = layer_from_builder(builder, "zstd", workdir=tmp_path / str(level), level=level,
+                                   annotations={"a": "b"})
+        assert layer.media_type == "application/vnd.oci.image.layer.v1.tar+zstd"
+        assert layer.descriptor.annotations == {"a": "b"}
+        with layer.open_uncompressed() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+            member = next(iter(tar))
+            assert tar.extractfile(member).read() == payload  # type: ignore[union-attr]
+        sizes[level] = layer.size
+    assert sizes[19] < sizes[1]

@@ -69,10 +69,8 @@ class LayerPlan:
                 builder.add_bytes(entry.path, entry.data, entry.mode, entry.uid, entry.gid)
             else:
                 assert entry.source is not None
-                builder.add_file(entry.path, entry.source, entry.mode)
-                # add_file keeps the file's owner from disk; a plan decides owners itself
-                stored = builder._entries[normalize_name(entry.path)]
-                stored.uid, stored.gid = entry.uid, entry.gid
+                # the plan decides owners itself; the file's owner on disk never leaks in
+                builder.add_file(entry.path, entry.source, entry.mode, entry.uid, entry.gid)
         return builder
 
 

@@ -153,14 +153,22 @@ class TarBuilder:
     def add_symlink(self, name: str, target: str, uid: int = 0, gid: int = 0) -> None:
         self._put(Entry(name, "symlink", 0o777, uid, gid, linkname=target))
 
-    def add_file(self, name: str, path: Path, mode: int | None = None) -> None:
-        """A file, symlink or (empty) directory from disk under archive path `name`."""
+    def add_file(self, name: str, path: Path, mode: int | None = None, uid: int | None = None,
+                 gid: int | None = None) -> None:
+        """A file, symlink or (empty) directory from disk under archive path `name`.
+
+        mode/uid/gid: None keeps the value from disk, a number replaces it.
+        """
         st = os.lstat(path)
         entry = self._entry_from_stat(name, Path(path), st)
         if entry is None:
             return
         if mode is not None:
             entry.mode = mode
+        if uid is not None:
+            entry.uid = uid
+        if gid is not None:
+            entry.gid = gid
         entry.inode = None  # a single file added by hand is never a hard link
         self._put(entry)
 
@@ -336,9 +344,12 @@ def _normalize(src: IO[bytes], out: IO[bytes], when: int, exc: list[str], uid: i
 
 
 def layer_from_writer(write: Callable[[IO[bytes]], object], compression: mt.Compression = "gzip", *,
-                      workdir: Path | None = None, docker: bool = False,
+                      workdir: Path | None = None, docker: bool = False, level: int | None = None,
                       annotations: dict[str, str] | None = None) -> FileLayer:
-    """Run `write(stream)` in a thread, piping its tar straight into a compressed layer blob."""
+    """Run `write(stream)` in a thread, piping its tar straight into a compressed layer blob.
+
+    level: the compressor's level (None: pare.oci.compression's default for `compression`).
+    """
     read_fd, write_fd = os.pipe()
     error: list[BaseException] = []
 
@@ -353,7 +364,7 @@ def layer_from_writer(write: Callable[[IO[bytes]], object], compression: mt.Comp
     thread.start()
     try:
         with os.fdopen(read_fd, "rb", buffering=CHUNK) as source:
-            layer = layer_from_tar(source, compression, workdir=workdir, docker=docker,
+            layer = layer_from_tar(source, compression, workdir=workdir, docker=docker, level=level,
                                    annotations=annotations)
     finally:
         thread.join()
@@ -363,16 +374,18 @@ def layer_from_writer(write: Callable[[IO[bytes]], object], compression: mt.Comp
 
 
 def layer_from_builder(builder: TarBuilder, compression: mt.Compression = "gzip", *,
-                       workdir: Path | None = None, docker: bool = False) -> FileLayer:
+                       workdir: Path | None = None, docker: bool = False, level: int | None = None,
+                       annotations: dict[str, str] | None = None) -> FileLayer:
     """A compressed layer from a TarBuilder, streamed."""
-    return layer_from_writer(builder.write, compression, workdir=workdir, docker=docker)
+    return layer_from_writer(builder.write, compression, workdir=workdir, docker=docker, level=level,
+                             annotations=annotations)
 
 
 def tree_layer(root: Path, compression: mt.Compression = "gzip", *, workdir: Path | None = None,
                prefix: str = "", include: Iterable[str] | None = None, exclude: Iterable[str] | None = None,
                epoch: int | None = None, uid: int | None = 0, gid: int | None = 0,
-               normalize_modes: bool = False) -> FileLayer:
+               normalize_modes: bool = False, level: int | None = None) -> FileLayer:
     """A compressed, deterministic layer from a directory."""
     builder = TarBuilder(epoch=epoch, uid=uid, gid=gid, normalize_modes=normalize_modes)
     builder.add_tree(root, prefix, include=include, exclude=exclude)
-    return layer_from_builder(builder, compression, workdir=workdir)
+    return layer_from_builder(builder, compression, workdir=workdir, level=level)
