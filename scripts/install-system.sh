@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(docker-registry skopeo buildah umoci mmdebstrap runc podman golang-go busybox-static
-          uidmap iproute2 ca-certificates python3-venv chromium docker.io)
+          uidmap iproute2 ca-certificates python3-venv chromium docker.io binutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -21,15 +21,17 @@ from pathlib import Path
 
 from pare.build.dockerfile import STRATEGIES, dockerignore, generate
 from pare.build.engines import ENGINES, BuildRequest, Engine, get_engine
-from pare.build.native import LayerCache, assemble
+from pare.build.native import DEFAULT_COMPRESSION, LayerCache, assemble
 from pare.build.plan import CA_BUNDLE
 from pare.build.recipes import Recipe, detect
 from pare.build.recipes.base import APP_EXCLUDES, cache_root, read_ignore
+from pare.build.strip import StripCache
 from pare.build.tarwriter import source_date_epoch
-from pare.errors import UsageError
+from pare.errors import ToolMissing, UsageError
 from pare.oci.digest import CHUNK, Digest
 from pare.oci.image import Image
 from pare.oci.layer import Layer
+from pare.oci.mediatypes import Compression
 from pare.stores.transports import open_location
 
 
@@ -98,14 +100,35 @@ def _write(image: Image, dest: str, insecure: bool) -> str:
     return dest
 
 
-def build_native(recipe: Recipe, workdir: Path, *, epoch: int | None = None, cache: bool = True
-                 ) -> tuple[Image, list[str]]:
+LEVELS = {"gzip": (0, 9), "zstd": (1, 19)}
+
+
+def check_compression(compression: str, level: int | None) -> None:
+    """A UsageError for a compression the native layers cannot use, or a level out of its range."""
+    if compression not in LEVELS:
+        raise UsageError(f"unknown compression {compression!r} (choose from {', '.join(LEVELS)})")
+    low, high = LEVELS[compression]
+    if level is not None and not low <= level <= high:
+        raise UsageError(f"{compression} level {level} out of range {low}-{high}")
+
+
+def build_native(recipe: Recipe, workdir: Path, *, epoch: int | None = None, cache: bool = True,
+                 compression: Compression = DEFAULT_COMPRESSION, level: int | None = None,
+                 strip: bool = True) -> tuple[Image, list[str]]:
     """Compile/install on the host and assemble the image; returns it and its layer names.
 
-    With cache off, layers are written afresh into `workdir` (they live as long as it does)."""
+    With cache off, layers (and stripped ELF copies) are written afresh into `workdir` (they live as
+    long as it does). strip: put ELF files in stripped of symbols (needs binutils' strip)."""
     plan = recipe.native_plan(workdir / "toolchain")
     layer_cache = LayerCache(cache_root() / "layers") if cache else None
-    image = assemble(plan, workdir / "layers", epoch=epoch, cache=layer_cache)
+    stripper = None
+    if strip:
+        stripper = StripCache(cache_root() / "stripped" if cache else workdir / "stripped")
+        if not stripper.available:
+            raise ToolMissing("strip (binutils) is needed to strip ELF files: "
+                              "install binutils or use --no-strip")
+    image = assemble(plan, workdir / "layers", epoch=epoch, cache=layer_cache, compression=compression,
+                     level=level, strip=stripper)
     return image, [layer.name for layer in plan.layers]
 
 
@@ -181,12 +204,14 @@ def build_engine(recipe: Recipe, strategy: str, engine: str, *, registry: str | 
 def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multistage", engine: str = "buildah",
           native: bool = True, *, language: str | None = None, registry: str | None = None,
           epoch: int | None = None, cache: bool = True, insecure: bool = False,
-          engine_state: Path | None = None) -> BuildResult:
+          engine_state: Path | None = None, compression: Compression = DEFAULT_COMPRESSION,
+          level: int | None = None, strip: bool = True) -> BuildResult:
     """Build `app_dir` and write the image to `dest` (any store location; default local:APP:latest)."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    check_compression(compression, level)
     started = time.perf_counter()
     recipe = detect(app_dir, language)
     target = dest or default_dest(recipe)
@@ -196,7 +221,8 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
         text: str | None = None
         if native:
             t0 = time.perf_counter()
-            image, names = build_native(recipe, work / "native", epoch=epoch, cache=cache)
+            image, names = build_native(recipe, work / "native", epoch=epoch, cache=cache,
+                                        compression=compression, level=level, strip=strip)
             build_seconds = time.perf_counter() - t0
         else:
             image, build_seconds, text = build_engine(recipe, strategy, engine, registry=registry,

@@ -52,16 +52,23 @@ class NotReproducible(PareError):
 @click.option("--no-cache", is_flag=True, help="Build every layer again (no layer cache, no engine cache).")
 @click.option("--verify", is_flag=True,
               help="Build twice and report where the two images differ, if they do.")
+@click.option("--compression", type=click.Choice(["zstd", "gzip"]), default="zstd", show_default=True,
+              help="Native layers: zstd (smallest; skopeo, podman, docker 23+ read it) or gzip (all).")
+@click.option("--level", type=int, default=None,
+              help="Compression level (default: zstd 19, gzip 6; gzip 0-3 uses fast ISA-L).")
+@click.option("--strip/--no-strip", "strip", default=True, show_default=True,
+              help="Native builds: copy ELF files stripped of symbols (binutils strip --strip-unneeded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | None, strategy: str | None,
           language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
-          as_json: bool) -> None:
+          compression: str, level: int | None, strip: bool, as_json: bool) -> None:
     """Detect APP_DIR's language and build the smallest image that runs it."""
     from pare.build import api
     if native is True and (engine or strategy):
         raise UsageError("--native builds without an engine: drop --engine/--strategy, or use --no-native")
     use_native = native if native is not None else not (engine or strategy)
-    options: dict[str, Any] = {"language": language, "registry": base_registry, "insecure": insecure}
+    options: dict[str, Any] = {"language": language, "registry": base_registry, "insecure": insecure,
+                               "compression": compression, "level": level, "strip": strip}
     chosen_strategy = strategy or "multistage"
     chosen_engine = engine or "buildah"
     if verify:
