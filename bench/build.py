@@ -8,7 +8,8 @@ For each example app (go-hello, node-express, python-flask) and each variant:
                       built by the same buildah: the peer every other row is compared with
 
 we measure:
-    compressed / uncompressed size  (config + gzip layer blobs / sum of layer tars)
+    compressed / uncompressed size  (config + layer blobs / sum of layer tars; native layers use
+              pare's defaults, zstd 19 with stripped ELF files, unless --native-compression gzip)
     cold      first build with nothing cached: engine --layers=false; native with empty npm/pip,
               layer and Go build caches (fresh GOCACHE)
     warm      rebuild of unchanged sources with every cache primed
@@ -20,7 +21,7 @@ seconds of the whole `pare.build.api` call (toolchain or engine, export, write t
 Each figure is one run unless --runs says more (then the median, with min-max).
 
     .venv/bin/python bench/build.py [--apps go-hello,node-express] [--variants native,multistage]
-                                    [--runs 1] [--json results.json]
+                                    [--runs 1] [--json results.json] [--native-compression gzip]
 """
 
 from __future__ import annotations
@@ -99,9 +100,10 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 class Bench:
-    def __init__(self, work: Path, runs: int) -> None:
+    def __init__(self, work: Path, runs: int, native_options: dict[str, Any] | None = None) -> None:
         self.work = work
         self.runs = runs
+        self.native_options = dict(native_options or {})
         self.counter = 0
 
     def dest(self) -> str:
@@ -115,16 +117,16 @@ class Bench:
             cache = self.work / f"native-cache-{app}-{run}"
             os.environ["PARE_BUILD_CACHE"] = str(cache)
             os.environ["GOCACHE"] = str(cache / "go")  # a cold Go build cache too
-            seconds, result = timed(lambda: api.build(app_dir, self.dest()))
+            seconds, result = timed(lambda: api.build(app_dir, self.dest(), **self.native_options))
             row.cold.append(seconds)
         for _ in range(self.runs):
-            seconds, result = timed(lambda: api.build(app_dir, self.dest()))
+            seconds, result = timed(lambda: api.build(app_dir, self.dest(), **self.native_options))
             row.warm.append(seconds)
         row.compressed, row.uncompressed, row.digest = (result.compressed_size, result.uncompressed_size,
                                                         str(result.digest))
         for run in range(self.runs):
             one_line_change(app_dir, app, run)
-            seconds, _ = timed(lambda: api.build(app_dir, self.dest()))
+            seconds, _ = timed(lambda: api.build(app_dir, self.dest(), **self.native_options))
             row.change.append(seconds)
         return row
 
@@ -222,6 +224,9 @@ def main() -> int:
     parser.add_argument("--apps", default=",".join(APPS))
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--native-compression", choices=("zstd", "gzip"), default=None,
+                        help="Native layers' compression (default: pare build's, zstd 19).")
+    parser.add_argument("--no-strip", action="store_true", help="Native: copy ELF files unstripped.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the rows as JSON here.")
     parser.add_argument("--keep", action="store_true", help="Keep the work directory (builder storage).")
     args = parser.parse_args()
@@ -238,7 +243,10 @@ def main() -> int:
     os.environ["PARE_STORE"] = str(work / "store")
     rows: list[Row] = []
     try:
-        bench = Bench(work, args.runs)
+        native_options: dict[str, Any] = {"strip": not args.no_strip}
+        if args.native_compression:
+            native_options["compression"] = args.native_compression
+        bench = Bench(work, args.runs, native_options)
         for app in apps:
             app_dir = work / "apps" / app
             shutil.copytree(EXAMPLES / app, app_dir)

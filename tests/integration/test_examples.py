@@ -17,14 +17,16 @@ import pytest
 from conftest import need
 from pare.build.api import build
 from pare.build.engines.podman import PodmanEngine
+from pare.build.native import STRIP_ANNOTATION
 from pare.localregistry import free_port
+from pare.oci import mediatypes as mt
 from pare.stores.layout import LayoutStore
 
 pytestmark = pytest.mark.integration
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # The goals, compressed bytes (config + layer blobs)
-GOALS = {"go-hello": 3_000_000, "node-express": 40_000_000, "python-flask": 30_000_000}
+GOALS = {"go-hello": 3_000_000, "node-express": 27_500_000, "python-flask": 30_000_000}
 GREETING = {"go-hello": "hello from go-hello", "node-express": "hello from node-express",
             "python-flask": "hello from python-flask"}
 
@@ -59,6 +61,10 @@ def test_native_image_is_small_and_answers(app: str, tmp_path: Path, podman: Pod
     assert result.compressed_size <= GOALS[app], f"{app}: {result.compressed_size} bytes compressed"
     image = LayoutStore(layout).read(app)
     assert image.digest == result.digest
+    # the defaults podman must run: zstd layers, ELF files stripped (node 20 ships unstripped)
+    assert {layer.media_type for layer in image.layers} == {mt.OCI_LAYER_ZSTD}
+    if app == "node-express":
+        assert STRIP_ANNOTATION in (image.layers[0].descriptor.annotations or {})
     runtime = image.config.runtime
     assert runtime["User"] == "65532:65532"
     # runtime, (deps,) app: the app's code sits alone in the top layer
