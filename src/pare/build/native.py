@@ -36,7 +36,7 @@ from pare.oci.mutate import append_layers, with_runtime
 GZIP_LEVEL = 6  # zlib: smaller than ISA-L's best level (pare.oci.compression picks by level)
 ZSTD_LEVEL = 19
 DEFAULT_COMPRESSION: mt.Compression = "zstd"
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 STRIP_ANNOTATION = "dev.pare.layer.stripped"
 
 
