@@ -190,3 +190,13 @@ def test_image_diff_names_the_entries_that_differ(tmp_path: Path) -> None:
     assert not any("same.txt" in line for line in report)
     later = diff_images(first, assemble(plan_for(app), tmp_path / "w4", epoch=5))
     assert any(line.startswith("config created") for line in later)
+
+
+@pytest.mark.parametrize(("compression", "level"), [("gzip", 10), ("zstd", 20), ("zstd", 0), ("xz", None)])
+def test_build_refuses_a_compression_it_cannot_write(tmp_path: Path, compression: str,
+                                                     level: int | None) -> None:
+    from pare.build.api import build
+    from pare.errors import UsageError
+    with pytest.raises(UsageError, match=r"compression|level"):
+        build(tmp_path, f"oci:{tmp_path}/out:x", compression=compression, level=level)  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
