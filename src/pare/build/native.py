@@ -9,9 +9,10 @@ and inode), as Jib does: after a one-line code change only the app layer is writ
 
 Defaults favour the pull (issue 5: on a 20 Mbit/s link the pull time is the blob size): ELF files
 are stripped of symbols (pare.build.strip; node 20: 99 -> 86 MB) and layers are zstd level 19
-(the stripped node binary: 24.4 MB, against 35.9 MB as zlib gzip). Both cost time once: the
-layer and the stripped copies are cached. skopeo 1.9, podman 4.3, docker 28 and pare itself
-read zstd layers; `compression="gzip"` (zlib level 6) remains for older clients.
+with a 128 MiB long-distance window. examples/node-express measured: 38.9 MB (gzip 6, unstripped)
+-> 35.6 (gzip 6, stripped) -> 26.7 MB (zstd 19 long, stripped). Both cost time once (cold build
+about 10 s -> 50 s on 2 cores): layers and stripped copies are cached. skopeo 1.9, podman 4.3,
+docker 28 and pare itself read these layers; `compression="gzip"` (zlib level 6) is for older clients.
 """
 
 from __future__ import annotations
