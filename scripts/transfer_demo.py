@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pare.cli.inspect import measure_uncompressed, render, summary
+from pare.cli.inspect import render, summary
 from pare.cli.transfer import render_result
 from pare.errors import PareError
 from pare.localregistry import LocalRegistry, free_port
@@ -79,7 +79,7 @@ def main() -> int:
             pulled = copy(ref, f"oci:{tmp / 'fresh-store'}", dest_name=ref, progress=for_terminal())
             render_result(pulled, console, title="pull into a fresh store")
             image = LayoutStore(tmp / "fresh-store").read(ref)
-            render(summary(image, [measure_uncompressed(layer) for layer in image.layers]), console)
+            render(summary(image, [layer.tar_size() for layer in image.layers]), console)
             same = "yes" if pulled.digest == pushed.digest else "NO"
             console.print(f"pulled digest equals pushed digest: [bold]{same}[/bold]; registry stopped, "
                           "temp files removed.")

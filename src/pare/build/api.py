@@ -28,9 +28,8 @@ from pare.build.recipes.base import APP_EXCLUDES, cache_root, read_ignore
 from pare.build.strip import StripCache
 from pare.build.tarwriter import source_date_epoch
 from pare.errors import ToolMissing, UsageError
-from pare.oci.digest import CHUNK, Digest
+from pare.oci.digest import Digest
 from pare.oci.image import Image
-from pare.oci.layer import Layer
 from pare.oci.mediatypes import Compression
 from pare.stores.transports import open_location
 
@@ -79,19 +78,8 @@ def layer_sizes(image: Image, names: list[str] | None = None) -> tuple[LayerSize
     for i, layer in enumerate(image.layers):
         entry = history[i] if i < len(history) else None
         label = names[i] if names and i < len(names) else (entry.created_by if entry else "")
-        out.append(LayerSize(label[:80], str(layer.digest), layer.size, _tar_bytes(layer)))
+        out.append(LayerSize(label[:80], str(layer.digest), layer.size, layer.tar_size()))
     return tuple(out)
-
-
-def _tar_bytes(layer: Layer) -> int:
-    """The layer's tar size; engines' exports do not record it, so count it by streaming."""
-    if layer.uncompressed_size is not None:
-        return layer.uncompressed_size
-    total = 0
-    with layer.open_uncompressed() as stream:
-        while chunk := stream.read(CHUNK):
-            total += len(chunk)
-    return total
 
 
 def _write(image: Image, dest: str, insecure: bool) -> str:

@@ -16,7 +16,6 @@ import click
 from pare.cli.transfer import human_bytes
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
-from pare.oci.digest import CHUNK
 from pare.oci.image import Image
 from pare.oci.layer import Layer
 from pare.oci.manifest import Index
@@ -25,17 +24,6 @@ from pare.stores.transports import parse_location, store_for
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-
-def measure_uncompressed(layer: Layer) -> int:
-    """Tar bytes of a layer: known, or counted by streaming it (verified on the way)."""
-    if layer.uncompressed_size is not None:
-        return layer.uncompressed_size
-    total = 0
-    with layer.open_uncompressed() as tar:
-        while chunk := tar.read(CHUNK):
-            total += len(chunk)
-    return total
 
 
 def top_index(store: Store, name: str | None) -> Index | None:
@@ -146,7 +134,7 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
             sizes = [layer.uncompressed_size for layer in image.layers]
         else:
             with ThreadPoolExecutor(max_workers=parallel) as pool:
-                sizes = list(pool.map(measure_uncompressed, image.layers))
+                sizes = list(pool.map(Layer.tar_size, image.layers))
         doc = summary(image, sizes)
         index = top_index(store, loc.name)
         if index is not None:
