@@ -163,33 +163,32 @@ class FileSet:
 
         base = normalize_name(image_dir)
         host_dir = Path(host_dir)
+
+        def regular(current: str, rel_dir: str, name: str) -> tuple[str, Path] | None:
+            """(rel, host path) of an entry to add as itself; None when excluded or a symlink
+            (kept as a symlink when keep_symlinks says so)."""
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            if excluded(name, rel):
+                return None
+            full = Path(current) / name
+            if full.is_symlink():
+                if keep_symlinks:
+                    self.add_symlink(f"{base}/{rel}", os.readlink(full))
+                return None
+            return rel, full
+
         for current, dirs, files in os.walk(host_dir):
             rel_dir = os.path.relpath(current, host_dir).replace(os.sep, "/")
             rel_dir = "" if rel_dir == "." else rel_dir
             keep_dirs = []
             for name in sorted(dirs):
-                rel = f"{rel_dir}/{name}" if rel_dir else name
-                if excluded(name, rel):
-                    continue
-                full = Path(current) / name
-                if full.is_symlink():
-                    if keep_symlinks:
-                        self.add_symlink(f"{base}/{rel}", os.readlink(full))
-                    continue
-                keep_dirs.append(name)
-                self.add_dir(f"{base}/{rel}")
+                if (entry := regular(current, rel_dir, name)) is not None:
+                    keep_dirs.append(name)
+                    self.add_dir(f"{base}/{entry[0]}")
             dirs[:] = keep_dirs
             for name in sorted(files):
-                rel = f"{rel_dir}/{name}" if rel_dir else name
-                if excluded(name, rel):
-                    continue
-                full = Path(current) / name
-                if full.is_symlink():
-                    if keep_symlinks:
-                        self.add_symlink(f"{base}/{rel}", os.readlink(full))
-                    continue
-                if full.is_file():
-                    self.add_file(f"{base}/{rel}", full)
+                if (entry := regular(current, rel_dir, name)) is not None and entry[1].is_file():
+                    self.add_file(f"{base}/{entry[0]}", entry[1])
         if base:
             self.add_dir(base)
 
