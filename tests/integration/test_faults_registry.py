@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from faultproxy import Fault, FaultProxy
+from helpers import blob_bytes, corrupt_blobs, make_image, noise
 from pare.errors import DigestMismatch, ManifestError, RegistryError
 from pare.localregistry import LocalRegistry
 from pare.oci import mediatypes as mt
@@ -25,7 +26,6 @@ from pare.stores.layout import LayoutStore
 from pare.stores.registry.blobs import download_to
 from pare.stores.registry.client import RetryPolicy
 from pare.stores.registry.store import RegistryStore
-from registry_helpers import blob_bytes, corrupt_blobs, make_image, noise
 
 pytestmark = pytest.mark.integration
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)

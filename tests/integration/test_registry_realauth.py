@@ -29,11 +29,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from helpers import blob_bytes, make_image
 from pare.errors import AuthError, RegistryError
 from pare.localregistry import LocalRegistry, free_port
 from pare.stores.registry.auth import static_credentials
 from pare.stores.registry.store import RegistryStore
-from registry_helpers import blob_bytes, make_image
 
 pytestmark = pytest.mark.integration
 USER, PASSWORD = "pare-user", "correct horse battery"

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from helpers import blob_bytes, make_image, noise
 from pare.errors import NotFound, RegistryError, UsageError
 from pare.localregistry import LocalRegistry, free_port
 from pare.oci import mediatypes as mt
@@ -18,7 +19,6 @@ from pare.oci.descriptor import Platform
 from pare.oci.manifest import Index
 from pare.stores.registry.client import RetryPolicy
 from pare.stores.registry.store import RegistryLayer, RegistryStore
-from registry_helpers import blob_bytes, make_image, noise
 
 pytestmark = pytest.mark.integration
 

@@ -10,13 +10,13 @@ import pytest
 from rich.console import Console
 from test_analyze_tree import analyze, make_image
 
+from helpers import run_cli as run
 from pare.analyze.analysis import analyze_image
 from pare.analyze.bloat import categorize
 from pare.analyze.ci import Thresholds, breaches
 from pare.analyze.diff import diff
 from pare.analyze.render import render_analysis, render_diff, render_tree
 from pare.analyze.units import human, parse_size
-from pare.cli.main import main
 from pare.errors import DigestMismatch, UsageError
 from pare.oci.image import Image
 from pare.oci.layer import BlobLayer
@@ -241,16 +241,6 @@ def test_terminal_views_show_the_biggest_first(tmp_path: Path) -> None:
 
 
 # --- the commands --------------------------------------------------------------------------------------
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -8,19 +8,10 @@ from typing import Any
 
 import pytest
 
-from pare.cli.main import main
+from helpers import run_cli as run
+from helpers import write_multiarch
 from pare.stores.archive import ArchiveStore
 from pare.stores.layout import LayoutStore
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_copy_json_and_table(tmp_path: Path, make_image: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,21 +69,8 @@ def test_bad_input_is_one_line(args: list[str], capsys: pytest.CaptureFixture[st
 
 def test_inspect_shows_the_index(tmp_path: Path, make_image: Any, capsys: pytest.CaptureFixture[str]) -> None:
     from pare.oci import mediatypes as mt
-    from pare.oci.descriptor import Descriptor, Platform
-    from pare.oci.image import Image
-    from pare.oci.manifest import Index
-    store = LayoutStore(tmp_path)
     amd = make_image({"amd": b"1"})
-    body = amd.config.to_dict()
-    body["architecture"] = "arm64"
-    arm = Image.assemble(body, amd.layers)
-    store.write(amd)
-    store.write(arm)
-    index = Index.build([amd.manifest.descriptor(Platform("linux", "amd64")),
-                         arm.manifest.descriptor(Platform("linux", "arm64"))])
-    (tmp_path / "blobs" / "sha256" / index.digest.hex).write_bytes(index.raw)
-    entry = Descriptor(mt.OCI_INDEX, index.digest, len(index.raw), {"org.opencontainers.image.ref.name": "m"})
-    (tmp_path / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry.to_dict()]}))
+    arm, index = write_multiarch(tmp_path, amd, "m")
     code, out, _ = run(["inspect", "--json", "--platform", "linux/arm64", f"oci:{tmp_path}:m"], capsys)
     doc = json.loads(out)
     assert code == 0 and doc["digest"] == str(arm.digest) and doc["platform"] == "linux/arm64"

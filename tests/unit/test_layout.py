@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
+from helpers import write_multiarch
 from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
-from pare.oci import mediatypes as mt
-from pare.oci.descriptor import Descriptor, Platform
+from pare.oci.descriptor import Platform
 from pare.oci.digest import sha256
 from pare.oci.image import Image
 from pare.oci.layer import BlobLayer
-from pare.oci.manifest import Index
 from pare.stores.layout import REF_NAME, LayoutStore
 
 
@@ -80,17 +79,7 @@ def _corrupt_copy(tmp_path: Path, layer: Any) -> Path:
 def test_index_entry_resolved_by_platform(tmp_path: Path, make_image: Any) -> None:
     store = LayoutStore(tmp_path)
     amd = make_image({"amd": b"1"})
-    arm_body = amd.config.to_dict()
-    arm_body["architecture"] = "arm64"
-    arm = Image.assemble(arm_body, amd.layers)
-    store.write(amd)
-    store.write(arm)
-    index = Index.build([amd.manifest.descriptor(Platform("linux", "amd64")),
-                         arm.manifest.descriptor(Platform("linux", "arm64"))])
-    (tmp_path / "blobs" / "sha256" / index.digest.hex).write_bytes(index.raw)
-    entry = Descriptor(mt.OCI_INDEX, index.digest, len(index.raw), {REF_NAME: "multi"})
-    body = {"schemaVersion": 2, "manifests": [entry.to_dict()]}
-    (tmp_path / "index.json").write_text(json.dumps(body))
+    arm, _ = write_multiarch(tmp_path, amd, "multi")
     assert store.read("multi").digest == amd.digest
     assert store.read("multi", Platform("linux", "arm64")).digest == arm.digest
     with pytest.raises(NotFound, match="no image for platform linux/s390x"):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import tar_of as make_tar
 from pare.errors import DigestMismatch, InvalidReference, ManifestError, UnsafeTarError
 from pare.oci import mediatypes as mt
 from pare.oci import mutate
@@ -20,16 +21,6 @@ from pare.oci.digest import Digest, VerifyingReader, sha256
 from pare.oci.image import Image
 from pare.oci.layer import BlobLayer, layer_from_tar, recompress
 from pare.oci.manifest import Index, Manifest
-
-
-def make_tar(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in sorted(files.items()):
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def test_digest_parse_and_verify() -> None:

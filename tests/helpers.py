@@ -1,17 +1,22 @@
-"""Small real images for the registry tests: deterministic tars, real compression, real digests."""
+"""Shared test helpers: deterministic tars and small real images (real compression, real digests),
+the CLI run in-process, and a multi-platform layout."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
 import tarfile
 from pathlib import Path
+from typing import Any
 
 from pare.oci import mediatypes as mt
 from pare.oci.config import ImageConfig
+from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.image import Image
 from pare.oci.layer import Layer, layer_from_tar
+from pare.oci.manifest import Index
 
 
 def tar_of(files: dict[str, bytes]) -> bytes:
@@ -48,3 +53,33 @@ def corrupt_blobs(directory: Path) -> list[str]:
         if hashlib.sha256(path.read_bytes()).hexdigest() != path.name:
             bad.append(path.name)
     return bad
+
+
+def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """`pare ARGS` in-process: exit code, stdout, stderr."""
+    from pare.cli.main import main
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_multiarch(layout_dir: Path, amd: Image, name: str) -> tuple[Image, Index]:
+    """Write `amd` and an arm64 twin (same layers) to the layout, plus an index tagged `name` over both;
+    returns the arm64 image and the index."""
+    from pare.stores.layout import REF_NAME, LayoutStore
+    body = amd.config.to_dict()
+    body["architecture"] = "arm64"
+    arm = Image.assemble(body, amd.layers)
+    store = LayoutStore(layout_dir)
+    store.write(amd)
+    store.write(arm)
+    index = Index.build([amd.manifest.descriptor(Platform("linux", "amd64")),
+                         arm.manifest.descriptor(Platform("linux", "arm64"))])
+    (layout_dir / "blobs" / "sha256" / index.digest.hex).write_bytes(index.raw)
+    entry = Descriptor(mt.OCI_INDEX, index.digest, len(index.raw), {REF_NAME: name})
+    (layout_dir / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry.to_dict()]}))
+    return arm, index
