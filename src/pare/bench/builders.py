@@ -11,11 +11,11 @@ registry, through the profile's bandwidth limit.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
 from pare.bench.runner import Builder
+from pare.build.engines.storage import remove_storage
 
 
 class PareBuilder(Builder):
@@ -26,11 +26,11 @@ class PareBuilder(Builder):
         self.description = "native" if variant == "native" else f"{variant} with {engine}"
 
     def reset_cache(self) -> None:
-        shutil.rmtree(self.state, ignore_errors=True)
+        remove_storage(self.state)
         self.state.mkdir(parents=True)
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.state, ignore_errors=True)
+        remove_storage(self.state)
 
     def env(self) -> dict[str, str]:
         self.state.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""buildah (the default engine here): daemonless, rootless-capable, vfs storage, chroot isolation.
+"""buildah (the default engine here): daemonless, rootless-capable, chroot isolation; overlay storage
+where the kernel allows it, else vfs (see storage.py).
 
 State (images, layer cache) lives in a private --root/--runroot under pare's cache, never in the
 machine's shared containers storage, so builds do not disturb (or depend on) anything else.
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pare.build.engines.base import BuildRequest, Engine, EngineResult, run
+from pare.build.engines.storage import storage_driver
 from pare.oci.image import Image
 from pare.stores.layout import LayoutStore
 
@@ -24,7 +26,7 @@ class BuildahEngine(Engine):
 
     def global_args(self) -> list[str]:
         return [self.require(), "--root", str(self.state_dir / "root"), "--runroot",
-                str(self.state_dir / "runroot"), "--storage-driver", "vfs"]
+                str(self.state_dir / "runroot"), "--storage-driver", storage_driver(self.state_dir)]
 
     def env(self) -> dict[str, str]:
         tmp = self.state_dir / "tmp"

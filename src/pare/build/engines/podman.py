@@ -2,7 +2,8 @@
 
 podman needs runc (crun fails on this kind of host's hybrid cgroups), cgroupfs, a file events
 logger and ulimits below the host's hard limits; all of that goes into a private containers.conf
-and storage.conf under the state dir (CONTAINERS_CONF / CONTAINERS_STORAGE_CONF), with vfs storage.
+and storage.conf under the state dir (CONTAINERS_CONF / CONTAINERS_STORAGE_CONF), with the storage
+driver storage.py picks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 
 from pare.build.engines.base import EngineError, run
 from pare.build.engines.buildah import BuildahEngine
+from pare.build.engines.storage import storage_driver
 
 CONTAINERS_CONF = """[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
@@ -38,7 +40,8 @@ class PodmanEngine(BuildahEngine):
         if not conf.is_file():
             conf.write_text(CONTAINERS_CONF)
         if not storage.is_file():
-            storage.write_text(f'[storage]\ndriver = "vfs"\ngraphroot = "{self.state_dir / "root"}"\n'
+            driver = storage_driver(self.state_dir)
+            storage.write_text(f'[storage]\ndriver = "{driver}"\ngraphroot = "{self.state_dir / "root"}"\n'
                                f'runroot = "{self.state_dir / "runroot"}"\n')
         env.update(CONTAINERS_CONF=str(conf), CONTAINERS_STORAGE_CONF=str(storage))
         return env
@@ -79,6 +82,5 @@ class PodmanEngine(BuildahEngine):
             run([*self.global_args(), "rm", "-f", "-t", "0", name], env=penv, what="podman rm")
 
     def global_args(self) -> list[str]:
-        return [self.require(), "--root", str(self.state_dir / "root"), "--runroot",
-                str(self.state_dir / "runroot"), "--storage-driver", "vfs", "--runtime", "runc",
-                "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+        return [*super().global_args(), "--runtime", "runc", "--cgroup-manager", "cgroupfs",
+                "--events-backend", "file"]
