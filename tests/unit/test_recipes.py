@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pare.build import native
 from pare.build.native import LayerCache, assemble
 from pare.build.plan import NONROOT_UID, BuildPlan, FileSet, RuntimeConfig
 from pare.build.recipes import detect
@@ -152,6 +153,25 @@ def test_layer_cache_reuses_unchanged_layers_and_redoes_changed_ones(tmp_path: P
     assert changed.layers[1].digest != first.layers[1].digest
     uncached = assemble(plan_for(app), tmp_path / "w4", epoch=0)
     assert uncached.digest == changed.digest  # the cache never changes the result
+
+
+def test_layer_cache_matches_a_rewritten_but_identical_file_by_content(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A toolchain writes its output afresh each build (new inode and mtime): same bytes, no recompress."""
+    app = make(tmp_path / "app", {"run": "a binary\n" * 1000})
+    cache = LayerCache(tmp_path / "cache")
+    first = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
+    written: list[str] = []
+    real_write = native.write_layer
+    monkeypatch.setattr(native, "write_layer", lambda planned, *a, **k: written.append(planned.name)
+                        or real_write(planned, *a, **k))
+    (app / "run").unlink()
+    (app / "run").write_text("a binary\n" * 1000)
+    again = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
+    assert written == [] and again.digest == first.digest
+    (app / "run").write_text("a changed binary\n" * 1000)
+    assert assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache).digest != first.digest
+    assert written == ["app"]
 
 
 def test_cached_dir_is_made_once_and_never_half_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ docker 28 and pare itself read these layers; `compression="gzip"` (zlib level 6)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import replace
@@ -37,7 +38,7 @@ from pare.oci.mutate import append_layers, with_runtime
 GZIP_LEVEL = 6  # zlib: smaller than ISA-L's best level (pare.oci.compression picks by level)
 ZSTD_LEVEL = 19
 DEFAULT_COMPRESSION: mt.Compression = "zstd"
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 STRIP_ANNOTATION = "dev.pare.layer.stripped"
 
 
@@ -49,18 +50,28 @@ def epoch_timestamp(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def layer_key(layer: LayerPlan, epoch: int, compression: str, level: int, strip: bool = False) -> str:
-    """A fingerprint of everything that decides the layer's bytes (file contents by stat)."""
+def layer_key(layer: LayerPlan, epoch: int, compression: str, level: int, strip: bool = False, *,
+              by_content: bool = False) -> str:
+    """A fingerprint of everything that decides the layer's bytes. Source files count by stat (no
+    reading), or with by_content by their sha256: a toolchain writes its output afresh on every
+    build (new inode and mtime), so an unchanged Go binary only matches by content."""
     rows: list[object] = [CACHE_VERSION, epoch, compression, level, strip]
     for e in layer.entries:
         row: list[object] = [e.path, e.kind, e.mode, e.uid, e.gid, e.target]
         if e.data is not None:
             row.append(sha256(e.data).hex)
+        elif e.source is not None and by_content:
+            row.append(file_sha256(e.source))
         elif e.source is not None:
             st = os.stat(e.source)
             row += [str(e.source), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
         rows.append(row)
     return sha256(json.dumps(rows, separators=(",", ":")).encode()).hex
+
+
+def file_sha256(path: Path | str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def strip_layer(layer: LayerPlan, stripper: StripCache) -> tuple[LayerPlan, int, int]:
@@ -137,18 +148,22 @@ def assemble(plan: BuildPlan, workdir: Path, *, base: Image | None = None, epoch
     """
     when = source_date_epoch() if epoch is None else epoch
     created = epoch_timestamp(when)
-    chosen = default_level(compression) if level is None else level
     blobs = cache.root if cache is not None else workdir
     blobs.mkdir(parents=True, exist_ok=True)
     start = base if base is not None else Image.assemble(ImageConfig.new(created=created), [])
     layers: list[FileLayer] = []
     for planned in plan.layers:
-        key = layer_key(planned, when, compression, chosen, strip is not None) if cache is not None else ""
-        found = cache.get(key) if cache is not None else None
-        if found is None:
-            found = write_layer(planned, blobs, when, compression, chosen, strip)
-            if cache is not None:
-                cache.put(key, found)
+        chosen = default_level(compression) if level is None else level
+        if cache is None:
+            layers.append(write_layer(planned, blobs, when, compression, chosen, strip))
+            continue
+        by_stat = layer_key(planned, when, compression, chosen, strip is not None)
+        found = cache.get(by_stat)
+        if found is None:  # hash the sources only when their stat changed
+            by_content = layer_key(planned, when, compression, chosen, strip is not None, by_content=True)
+            found = cache.get(by_content) or write_layer(planned, blobs, when, compression, chosen, strip)
+            cache.put(by_content, found)
+            cache.put(by_stat, found)
         layers.append(found)
     history = [HistoryEntry(created_by=f"pare build ({plan.recipe}): {planned.name} layer", created=created,
                             comment=_history_comment(planned, layer))
