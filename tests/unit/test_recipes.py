@@ -18,6 +18,7 @@ from pare.build.recipes.go import binary_name
 from pare.build.recipes.node import main_script
 from pare.build.recipes.python import main_module
 from pare.errors import UsageError
+from pare.oci.layer import layer_from_tar
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -172,6 +173,18 @@ def test_layer_cache_matches_a_rewritten_but_identical_file_by_content(
     (app / "run").write_text("a changed binary\n" * 1000)
     assert assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache).digest != first.digest
     assert written == ["app"]
+
+
+def test_the_app_layer_compresses_fast_and_the_rest_small(tmp_path: Path) -> None:
+    app = make(tmp_path / "app", {"run": "some code\n" * 5000})
+    image = assemble(plan_for(app), tmp_path / "w", epoch=0)
+    for layer, level in zip(image.layers, (native.ZSTD_LEVEL, native.APP_ZSTD_LEVEL), strict=True):
+        with layer.open_uncompressed() as tar:
+            again = layer_from_tar(tar, "zstd", workdir=tmp_path / "re", level=level)
+        assert again.digest == layer.digest
+    runtime, app_plan = plan_for(app).layers
+    assert native.layer_level(app_plan, "zstd", 3) == 3  # an explicit level is for every layer
+    assert native.layer_level(app_plan, "gzip", None) == native.layer_level(runtime, "gzip", None) == 6
 
 
 def test_cached_dir_is_made_once_and_never_half_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

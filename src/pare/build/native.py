@@ -37,6 +37,8 @@ from pare.oci.mutate import append_layers, with_runtime
 
 GZIP_LEVEL = 6  # zlib: smaller than ISA-L's best level (pare.oci.compression picks by level)
 ZSTD_LEVEL = 19
+APP_ZSTD_LEVEL = 9
+APP_LAYER = "app"  # the layer recipes put the app's own code in
 DEFAULT_COMPRESSION: mt.Compression = "zstd"
 CACHE_VERSION = "4"
 STRIP_ANNOTATION = "dev.pare.layer.stripped"
@@ -72,6 +74,18 @@ def layer_key(layer: LayerPlan, epoch: int, compression: str, level: int, strip:
 def file_sha256(path: Path | str) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def layer_level(layer: LayerPlan, compression: mt.Compression, level: int | None) -> int:
+    """The level `layer` is compressed at: the caller's, else the default, except that the app layer
+    (rewritten by every code change) uses a fast zstd level; the runtime and deps layers are cached
+    and rarely change, so they pay for level 19 once. Go binary measured: zstd 19 1.66 MB in 1.8 s,
+    zstd 9 1.84 MB in 0.24 s."""
+    if level is not None:
+        return level
+    if compression == "zstd" and layer.name == APP_LAYER:
+        return APP_ZSTD_LEVEL
+    return default_level(compression)
 
 
 def strip_layer(layer: LayerPlan, stripper: StripCache) -> tuple[LayerPlan, int, int]:
@@ -153,7 +167,7 @@ def assemble(plan: BuildPlan, workdir: Path, *, base: Image | None = None, epoch
     start = base if base is not None else Image.assemble(ImageConfig.new(created=created), [])
     layers: list[FileLayer] = []
     for planned in plan.layers:
-        chosen = default_level(compression) if level is None else level
+        chosen = layer_level(planned, compression, level)
         if cache is None:
             layers.append(write_layer(planned, blobs, when, compression, chosen, strip))
             continue
