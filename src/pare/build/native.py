@@ -8,8 +8,9 @@ Layers are cached by what goes into them (paths, modes, owners and each source f
 and inode), as Jib does: after a one-line code change only the app layer is written again.
 
 Defaults favour the pull (issue 5: on a 20 Mbit/s link the pull time is the blob size): ELF files
-are stripped of symbols (pare.build.strip; node 20: 99 -> 86 MB) and layers are zstd level 19
-with a 128 MiB long-distance window. examples/node-express measured: 38.9 MB (gzip 6, unstripped)
+are stripped of symbols (pare.build.strip; node 20: 99 -> 86 MB) and the runtime and deps layers
+are zstd level 19 with a 128 MiB long-distance window (the app layer, rewritten by every code
+change, is zstd 9: see layer_level). examples/node-express measured: 38.9 MB (gzip 6, unstripped)
 -> 35.6 (gzip 6, stripped) -> 26.7 MB (zstd 19 long, stripped). Both cost time once (cold build
 about 10 s -> 50 s on 2 cores): layers and stripped copies are cached. skopeo 1.9, podman 4.3,
 docker 28 and pare itself read these layers; `compression="gzip"` (zlib level 6) is for older clients.

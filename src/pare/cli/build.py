@@ -55,7 +55,8 @@ class NotReproducible(PareError):
 @click.option("--compression", type=click.Choice(["zstd", "gzip"]), default="zstd", show_default=True,
               help="Native layers: zstd (smallest; skopeo, podman, docker 23+ read it) or gzip (all).")
 @click.option("--level", type=int, default=None,
-              help="Compression level (default: zstd 19, gzip 6; gzip 0-3 uses fast ISA-L).")
+              help="Compression level for every layer (default: zstd 19, the app layer 9; gzip 6; "
+                   "gzip 0-3 uses fast ISA-L).")
 @click.option("--strip/--no-strip", "strip", default=True, show_default=True,
               help="Native builds: copy ELF files stripped of symbols (binutils strip --strip-unneeded).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
