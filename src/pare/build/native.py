@@ -18,7 +18,6 @@ docker 28 and pare itself read these layers; `compression="gzip"` (zlib level 6)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import replace
@@ -31,7 +30,7 @@ from pare.build.tarwriter import layer_from_builder, source_date_epoch
 from pare.oci import mediatypes as mt
 from pare.oci.config import HistoryEntry, ImageConfig
 from pare.oci.descriptor import Descriptor
-from pare.oci.digest import Digest, sha256
+from pare.oci.digest import Digest, digest_stream, sha256
 from pare.oci.image import Image
 from pare.oci.layer import FileLayer, Layer
 from pare.oci.mutate import append_layers, with_runtime
@@ -64,17 +63,13 @@ def layer_key(layer: LayerPlan, epoch: int, compression: str, level: int, strip:
         if e.data is not None:
             row.append(sha256(e.data).hex)
         elif e.source is not None and by_content:
-            row.append(file_sha256(e.source))
+            with open(e.source, "rb") as f:
+                row.append(digest_stream(f)[0].hex)
         elif e.source is not None:
             st = os.stat(e.source)
             row += [str(e.source), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
         rows.append(row)
     return sha256(json.dumps(rows, separators=(",", ":")).encode()).hex
-
-
-def file_sha256(path: Path | str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def layer_level(layer: LayerPlan, compression: mt.Compression, level: int | None) -> int:

@@ -57,7 +57,12 @@ def storage_driver(state_dir: Path) -> str:
     wanted = os.environ.get(ENV, "").strip()
     if wanted and wanted not in DRIVERS:
         raise UsageError(f"{ENV}={wanted!r}: choose {' or '.join(DRIVERS)}")
-    driver = (existing or [wanted])[0] or ("overlay" if overlay_mountable(state_dir) else "vfs")
+    if existing:
+        driver = existing[0]
+    elif wanted:
+        driver = wanted
+    else:
+        driver = "overlay" if overlay_mountable(state_dir) else "vfs"
     state_dir.mkdir(parents=True, exist_ok=True)
     tmp = pin.with_name(pin.name + ".tmp")
     tmp.write_text(driver + "\n")
