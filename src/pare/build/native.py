@@ -103,10 +103,10 @@ def strip_note(files: int, saved: int) -> str:
     return f"{files} ELF files stripped ({STRIP_DESCRIPTION}, {saved / 1e6:.1f} MB saved)"
 
 
-def write_layer(layer: LayerPlan, workdir: Path, epoch: int,
-                compression: mt.Compression = DEFAULT_COMPRESSION,
-                level: int | None = None, stripper: StripCache | None = None) -> FileLayer:
-    """The layer's tar, streamed through the compressor into a blob file named by its digest.
+def write_layer(layer: LayerPlan, workdir: Path, epoch: int, compression: mt.Compression, level: int,
+                stripper: StripCache | None = None) -> FileLayer:
+    """The layer's tar, streamed through the compressor into a blob file named by its digest (at
+    `level`: assemble decides it per layer with layer_level).
 
     With a stripper, ELF files go in stripped and the layer descriptor says so in an annotation.
     """
@@ -116,8 +116,7 @@ def write_layer(layer: LayerPlan, workdir: Path, epoch: int,
         if files:
             annotations[STRIP_ANNOTATION] = strip_note(files, saved)
     builder = layer.to_builder(epoch)
-    chosen = default_level(compression) if level is None else level
-    return layer_from_builder(builder, compression, workdir=workdir, level=chosen, annotations=annotations)
+    return layer_from_builder(builder, compression, workdir=workdir, level=level, annotations=annotations)
 
 
 class LayerCache:
