@@ -17,7 +17,7 @@ from pare.oci import mutate
 from pare.oci.compression import compress_stream, detect, open_decompressed
 from pare.oci.config import HistoryEntry, ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
-from pare.oci.digest import Digest, VerifyingReader, sha256
+from pare.oci.digest import Digest, VerifyingReader, digest_file, sha256
 from pare.oci.image import Image
 from pare.oci.layer import BlobLayer, layer_from_tar, recompress
 from pare.oci.manifest import Index, Manifest
@@ -38,6 +38,12 @@ def test_digest_parse_and_verify() -> None:
         bad.read()
     with pytest.raises(DigestMismatch):
         VerifyingReader(io.BytesIO(b"abcd"), d, 3).read()
+
+
+def test_digest_file_reads_past_one_chunk(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 9000  # ~2.3 MB: more than one read
+    (tmp_path / "f").write_bytes(data)
+    assert digest_file(tmp_path / "f") == sha256(data)
 
 
 @pytest.mark.parametrize("compression", ["gzip", "zstd", "none"])

@@ -30,7 +30,7 @@ from pare.build.tarwriter import layer_from_builder, source_date_epoch
 from pare.oci import mediatypes as mt
 from pare.oci.config import HistoryEntry, ImageConfig
 from pare.oci.descriptor import Descriptor
-from pare.oci.digest import Digest, digest_stream, sha256
+from pare.oci.digest import Digest, digest_file, sha256
 from pare.oci.image import Image
 from pare.oci.layer import FileLayer, Layer
 from pare.oci.mutate import append_layers, with_runtime
@@ -63,8 +63,7 @@ def layer_key(layer: LayerPlan, epoch: int, compression: str, level: int, strip:
         if e.data is not None:
             row.append(sha256(e.data).hex)
         elif e.source is not None and by_content:
-            with open(e.source, "rb") as f:
-                row.append(digest_stream(f)[0].hex)
+            row.append(digest_file(e.source).hex)
         elif e.source is not None:
             st = os.stat(e.source)
             row += [str(e.source), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]

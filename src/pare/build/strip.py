@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pare.build.elf import ELF_MAGIC
-from pare.oci.digest import digest_stream
+from pare.oci.digest import digest_file
 
 STRIP_ARGS = ("--strip-unneeded",)
 STRIP_DESCRIPTION = "strip " + " ".join(STRIP_ARGS)
@@ -61,8 +61,7 @@ class StripCache:
         """A stripped copy of `source` when it is an ELF file that strip makes smaller, else source."""
         if self.tool is None or not strippable(source):
             return Stripped(source, 0)
-        with open(source, "rb") as fh:
-            key = digest_stream(fh)[0].hex
+        key = digest_file(source).hex
         done = self.root / key
         original = os.stat(source).st_size
         if done.is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,6 +74,12 @@ def digest_stream(stream: IO[bytes], algorithm: str = "sha256") -> tuple[Digest,
     while chunk := stream.read(CHUNK):
         hasher.update(chunk)
     return hasher.digest(), hasher.size
+
+
+def digest_file(path: str | os.PathLike[str], algorithm: str = "sha256") -> Digest:
+    """Digest of a file's content, read in bounded chunks."""
+    with open(path, "rb") as f:
+        return digest_stream(f, algorithm)[0]
 
 
 def digest_chunks(chunks: Iterable[bytes], algorithm: str = "sha256") -> tuple[Digest, int]:
