@@ -25,7 +25,7 @@ demo: setup
 	$(PY) scripts/demo.py
 
 lint: venv
-	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/mypy
 
 unit: venv
@@ -42,13 +42,13 @@ test: setup lint
 bench: bench-transfer bench-analyze bench-build
 
 bench-transfer: setup
-	$(PY) bench/transfer.py
+	$(PY) benchmarks/transfer.py
 
 bench-analyze: setup
-	$(PY) bench/analyze.py
+	$(PY) benchmarks/analyze.py
 
 bench-build: setup
-	$(PY) bench/build.py
+	$(PY) benchmarks/build.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import need
-from pare.build import bases
+from pare.bases import cache
 from pare.cli.main import cli
 from pare.localregistry import LocalRegistry
 from pare.oci.image import Image
@@ -53,17 +53,17 @@ def extract(image: Image, dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def static_base() -> Image:
-    return bases.ensure_base("distroless-static")
+    return cache.ensure_base("distroless-static")
 
 
 @pytest.fixture(scope="session")
 def cc_base() -> Image:
-    return bases.ensure_base("distroless-cc")
+    return cache.ensure_base("distroless-cc")
 
 
 @pytest.fixture(scope="session")
 def slim_node() -> Image:
-    return bases.ensure_base("slim-node")
+    return cache.ensure_base("slim-node")
 
 
 @pytest.mark.parametrize(("fixture", "profile"), [("static_base", "distroless-static"),
@@ -78,7 +78,7 @@ def test_distroless_has_no_shell_apt_or_dpkg_but_lists_every_package(
     assert not [n for n in members if n.startswith("usr/share/man/")]
     status_d = {n.rsplit("/", 1)[1] for n in members if n.startswith("var/lib/dpkg/status.d/")
                 and not n.endswith(".md5sums") and members[n].isfile()}
-    record = bases.status(profile).record
+    record = cache.status(profile).record
     assert record is not None
     assert status_d == {line.split()[0] for line in record["packages"]}
     assert {"base-files", "ca-certificates", "tzdata", "netbase"} <= status_d
@@ -102,7 +102,7 @@ def test_scanner_sees_every_distroless_package(cc_base: Image, tmp_path: Path) -
     out = subprocess.run([str(syft), "scan", f"oci-dir:{tmp_path / 'layout'}", "-o", "json", "-q"],
                          capture_output=True, text=True, check=True, timeout=120)
     found = {a["name"] for a in json.loads(out.stdout)["artifacts"] if a["type"] == "deb"}
-    record = bases.status("distroless-cc").record
+    record = cache.status("distroless-cc").record
     assert record is not None
     assert found == {line.split()[0] for line in record["packages"]}
     assert {"libc6", "libstdc++6", "libssl3", "tzdata", "ca-certificates"} <= found
@@ -120,7 +120,7 @@ def test_distroless_cc_glibc_really_runs(cc_base: Image, tmp_path: Path) -> None
 
 def test_distroless_python_runs_as_nonroot(tmp_path: Path) -> None:
     """What D2's Flask image stands on: python3 with ssl, sqlite3 and http, as uid 65532, no shell."""
-    image = bases.ensure_base("distroless-python")
+    image = cache.ensure_base("distroless-python")
     members = layer_members(image)
     assert "usr/bin/sh" not in members and "usr/bin/pip" not in members
     root = extract(image, tmp_path / "rootfs")
@@ -151,25 +151,25 @@ def test_slim_node_runs_node_and_is_slim(slim_node: Image, tmp_path: Path) -> No
 
 def test_cache_hit_is_instant_and_stable(static_base: Image) -> None:
     started = time.monotonic()
-    again = bases.ensure_base("distroless-static")
+    again = cache.ensure_base("distroless-static")
     assert time.monotonic() - started < 2.0
     assert again.digest == static_base.digest
-    assert bases.status("distroless-static").cached
+    assert cache.status("distroless-static").cached
 
 
 def test_rebuild_is_bit_for_bit_identical(static_base: Image, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PARE_BASES", str(tmp_path / "private-bases"))
-    assert not bases.status("distroless-static").cached
-    rebuilt = bases.ensure_base("distroless-static", rebuild=True)
+    assert not cache.status("distroless-static").cached
+    rebuilt = cache.ensure_base("distroless-static", rebuild=True)
     assert rebuilt.digest == static_base.digest
     assert rebuilt.layers[0].diff_id == static_base.layers[0].diff_id
 
 
 def test_profile_edit_changes_the_key(tmp_path: Path) -> None:
-    text = (bases.load_profile("distroless-static").raw + b"\n# edited\n")
+    text = (cache.load_profile("distroless-static").raw + b"\n# edited\n")
     (tmp_path / "distroless-static.toml").write_bytes(text)
-    assert bases.base_key(tmp_path / "distroless-static.toml") != bases.base_key("distroless-static")
+    assert cache.base_key(tmp_path / "distroless-static.toml") != cache.base_key("distroless-static")
 
 
 @pytest.fixture
@@ -193,8 +193,8 @@ def test_cli_build_push_and_engine_pull(static_base: Image, registry: LocalRegis
     inspected = json.loads(subprocess.run(["skopeo", "inspect", f"oci:{layout}:static"],
                                           capture_output=True, check=True, text=True).stdout)
     assert inspected["Digest"] == str(static_base.digest)
-    ref = bases.base_reference("distroless-static", registry.address)
-    assert bases.publish_base("distroless-static", registry.address) == ref
+    ref = cache.base_reference("distroless-static", registry.address)
+    assert cache.publish_base("distroless-static", registry.address) == ref
     remote = json.loads(subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{ref}"],
                                        capture_output=True, check=True, text=True).stdout)
     assert remote["Digest"] == str(static_base.digest)

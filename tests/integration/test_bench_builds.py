@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import need
-from pare.bench.profiles import Profile
-from pare.bench.results import Results, machine_info
-from pare.bench.runner import Builder, Experiment, Plan, Subject, change_app
+from pare.experiment.profiles import Profile
+from pare.experiment.results import Results, machine_info
+from pare.experiment.runner import Builder, Experiment, Plan, Subject, change_app
 from pare.localregistry import LocalRegistry
 from pare.stores.layout import LayoutStore
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 SCRIPT = """
 import sys, hashlib, pathlib
-from pare.bench.synthetic import synthetic_image
+from pare.experiment.synthetic import synthetic_image
 from pare.stores.layout import LayoutStore
 app, layout, tag, cache = sys.argv[1:5]
 text = (pathlib.Path(app) / "main.go").read_text()

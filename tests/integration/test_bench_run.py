@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import need
-from pare.bench.cgroup import ROOT
+from pare.experiment.cgroup import ROOT
 
 pytestmark = pytest.mark.integration
 

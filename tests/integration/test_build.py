@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from conftest import need
-from pare.build.api import build
-from pare.build.engines.podman import PodmanEngine
+from pare.builder import build
+from pare.engines.podman import PodmanEngine
 from pare.localregistry import free_port
 from pare.stores.layout import LayoutStore
 
@@ -125,7 +125,7 @@ def test_generated_dockerfiles_pass_hadolint(app: str) -> None:
 
 def test_podman_engine_builds_and_exports(tmp_path: Path, podman: PodmanEngine) -> None:
     """The podman driver end to end on a base-free Dockerfile (FROM scratch: no base to fetch)."""
-    from pare.build.engines import BuildRequest
+    from pare.engines import BuildRequest
     context = tmp_path / "ctx"
     context.mkdir()
     (context / "hello.txt").write_text("hi\n")
@@ -183,8 +183,8 @@ def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_docker_engine_builds_and_exports(tmp_path: Path, dockerd: str) -> None:
     """The docker driver end to end (BuildKit, docker save, read back by pare's ArchiveStore)."""
-    from pare.build.engines import BuildRequest
-    from pare.build.engines.docker import DockerEngine
+    from pare.engines import BuildRequest
+    from pare.engines.docker import DockerEngine
     context = tmp_path / "ctx"
     context.mkdir()
     (context / "hello.txt").write_text("hi\n")

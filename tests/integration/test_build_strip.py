@@ -15,9 +15,9 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from conftest import need
-from pare.build.native import STRIP_ANNOTATION, assemble
-from pare.build.plan import BuildPlan, FileEntry, LayerPlan, RuntimeConfig
-from pare.build.strip import StripCache, strippable
+from pare.native.assemble import STRIP_ANNOTATION, assemble
+from pare.native.plan import BuildPlan, FileEntry, LayerPlan, RuntimeConfig
+from pare.native.strip import StripCache, strippable
 from pare.oci.digest import digest_stream
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import need
-from pare.build.engines.base import BuildRequest
-from pare.build.engines.buildah import BuildahEngine
-from pare.build.engines.storage import PIN_FILE, mounts_under, overlay_mountable, remove_storage
+from pare.engines.base import BuildRequest
+from pare.engines.buildah import BuildahEngine
+from pare.engines.storage import PIN_FILE, mounts_under, overlay_mountable, remove_storage
 
 pytestmark = pytest.mark.integration
 

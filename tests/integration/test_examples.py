@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from conftest import need
-from pare.build.api import build
-from pare.build.engines.podman import PodmanEngine
-from pare.build.native import STRIP_ANNOTATION
+from pare.builder import build
+from pare.engines.podman import PodmanEngine
 from pare.localregistry import free_port
+from pare.native.assemble import STRIP_ANNOTATION
 from pare.oci import mediatypes as mt
 from pare.stores.layout import LayoutStore
 
@@ -91,7 +91,7 @@ def test_node_code_change_rewrites_only_the_app_layer(tmp_path: Path, build_cach
 
 
 def test_python_native_build_is_reproducible_without_cache(tmp_path: Path, build_cache: Path) -> None:
-    from pare.build.api import verify
+    from pare.builder import verify
     check = verify(EXAMPLES / "python-flask")
     assert check.reproducible, check.differences
     assert check.first.digest == check.second.digest

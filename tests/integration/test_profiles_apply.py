@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pare.bench.cgroup import ROOT, Cgroup, LimitNotApplied
-from pare.bench.limits import Machine
-from pare.bench.profiles import Profile
-from pare.bench.shaping import Shaper
+from pare.experiment.cgroup import ROOT, Cgroup, LimitNotApplied
+from pare.experiment.limits import Machine
+from pare.experiment.profiles import Profile
+from pare.experiment.shaping import Shaper
 from pare.localregistry import free_port
 
 pytestmark = pytest.mark.integration

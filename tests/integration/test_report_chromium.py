@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import need
-from pare.bench.results import RecoverySample, Results, Sample
+from pare.experiment.results import RecoverySample, Results, Sample
 from pare.report.html import write
 
 pytestmark = pytest.mark.integration

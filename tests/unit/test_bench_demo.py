@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pare.bench.profiles import Profile
-from pare.bench.runner import Plan
 from pare.cli.bench import preset_notes
 from pare.cli.main import main
+from pare.experiment.profiles import Profile
+from pare.experiment.runner import Plan
 
 LAPTOP, MICRO = Profile("laptop"), Profile("micro", cpus=0.2, memory_mb=600, bandwidth_mbit=20)
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pare.bench.k8s import FRESH_LABEL, NAMESPACE, emit
 from pare.cli.main import main
+from pare.experiment.k8s import FRESH_LABEL, NAMESPACE, emit
 
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 API = {"Namespace": "v1", "ServiceAccount": "v1", "Job": "batch/v1", "Deployment": "apps/v1",

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pare.bench.profiles import Profile, load_profiles, parse_profiles, select
 from pare.errors import UsageError
+from pare.experiment.profiles import Profile, load_profiles, parse_profiles, select
 
 
 def test_builtin_laptop_and_micro() -> None:

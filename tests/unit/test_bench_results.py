@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pare.bench.results import Comparison, RecoverySample, Results, Sample, Summary, machine_info, merge
 from pare.errors import UsageError
+from pare.experiment.results import Comparison, RecoverySample, Results, Sample, Summary, machine_info, merge
 
 
 def results(fingerprint: str = "abc", cpus: float | None = 0.2) -> Results:

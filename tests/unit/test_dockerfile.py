@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pare.build.dockerfile import PROFILES, STRATEGIES, dockerignore, generate
-from pare.build.recipes import detect
-from pare.build.recipes.base import DockerFacts
+from pare.engines.dockerfile import PROFILES, STRATEGIES, dockerignore, generate
 from pare.errors import UsageError
+from pare.recipes import detect
+from pare.recipes.base import DockerFacts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GO = DockerFacts("go", ("go.mod",), "go-hello")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pare.build.elf import (
+from pare.native.elf import (
     ElfError,
     ElfInfo,
     Resolver,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pare.build.engines import storage
-from pare.build.engines.storage import PIN_FILE, mounts_under, storage_driver
+from pare.engines import storage
+from pare.engines.storage import PIN_FILE, mounts_under, storage_driver
 from pare.errors import UsageError
 
 

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pare.build import bases
-from pare.build.debian import build_epoch, mmdebstrap_command
-from pare.build.distroless import (
+from pare.bases import cache
+from pare.bases.debs import (
     DEFAULT_EXCLUDED_PACKAGES,
     Package,
     _merged,
@@ -20,7 +19,8 @@ from pare.build.distroless import (
     resolve,
     resolve_in_root,
 )
-from pare.build.profiles import load_profile, parse_profile, profile_names
+from pare.bases.mmdebstrap import build_epoch, mmdebstrap_command
+from pare.bases.profiles import load_profile, parse_profile, profile_names
 from pare.errors import NotFound, UnsafeTarError, UsageError
 
 REQUIRED = {"fat-node", "fat-go", "slim-node", "slim-go", "distroless-cc", "distroless-static"}
@@ -89,11 +89,11 @@ def test_cache_key_follows_the_profile_bytes(tmp_path: Path) -> None:
     one = parse_profile("x", b"builder = 'debs'\npackages = ['base-files']\n")
     same = parse_profile("x", b"builder = 'debs'\npackages = ['base-files']\n")
     other = parse_profile("x", b"builder = 'debs'\npackages = ['base-files', 'netbase']\n")
-    assert bases.base_key(one, 0) == bases.base_key(same, 0)
-    assert bases.base_key(one, 0) != bases.base_key(other, 0)
-    assert bases.base_key(one, 0) != bases.base_key(one, 86400)
-    key12 = bases.base_key(one)[:12]
-    assert bases.base_reference(one, "127.0.0.1:5000") == f"127.0.0.1:5000/pare/base/x:{key12}"
+    assert cache.base_key(one, 0) == cache.base_key(same, 0)
+    assert cache.base_key(one, 0) != cache.base_key(other, 0)
+    assert cache.base_key(one, 0) != cache.base_key(one, 86400)
+    key12 = cache.base_key(one)[:12]
+    assert cache.base_reference(one, "127.0.0.1:5000") == f"127.0.0.1:5000/pare/base/x:{key12}"
 
 
 def test_mmdebstrap_command_uses_merged_usr_slim_filters_and_the_deb_cache(tmp_path: Path) -> None:

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from pare.build import native
-from pare.build.native import LayerCache, assemble
-from pare.build.plan import NONROOT_UID, BuildPlan, FileSet, RuntimeConfig
-from pare.build.recipes import detect
-from pare.build.recipes.base import app_layer, cached_dir, content_key
-from pare.build.recipes.go import binary_name
-from pare.build.recipes.node import main_script
-from pare.build.recipes.python import main_module
+import pare.native.assemble as na
 from pare.errors import UsageError
+from pare.native.assemble import LayerCache, assemble
+from pare.native.plan import NONROOT_UID, BuildPlan, FileSet, RuntimeConfig
 from pare.oci.layer import layer_from_tar
+from pare.recipes import detect
+from pare.recipes.base import app_layer, cached_dir, content_key
+from pare.recipes.go import binary_name
+from pare.recipes.node import main_script
+from pare.recipes.python import main_module
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -163,8 +163,8 @@ def test_layer_cache_matches_a_rewritten_but_identical_file_by_content(
     cache = LayerCache(tmp_path / "cache")
     first = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
     written: list[str] = []
-    real_write = native.write_layer
-    monkeypatch.setattr(native, "write_layer", lambda planned, *a, **k: written.append(planned.name)
+    real_write = na.write_layer
+    monkeypatch.setattr(na, "write_layer", lambda planned, *a, **k: written.append(planned.name)
                         or real_write(planned, *a, **k))
     (app / "run").unlink()
     (app / "run").write_text("a binary\n" * 1000)
@@ -178,13 +178,13 @@ def test_layer_cache_matches_a_rewritten_but_identical_file_by_content(
 def test_the_app_layer_compresses_fast_and_the_rest_small(tmp_path: Path) -> None:
     app = make(tmp_path / "app", {"run": "some code\n" * 5000})
     image = assemble(plan_for(app), tmp_path / "w", epoch=0)
-    for layer, level in zip(image.layers, (native.ZSTD_LEVEL, native.APP_ZSTD_LEVEL), strict=True):
+    for layer, level in zip(image.layers, (na.ZSTD_LEVEL, na.APP_ZSTD_LEVEL), strict=True):
         with layer.open_uncompressed() as tar:
             again = layer_from_tar(tar, "zstd", workdir=tmp_path / "re", level=level)
         assert again.digest == layer.digest
     runtime, app_plan = plan_for(app).layers
-    assert native.layer_level(app_plan, "zstd", 3) == 3  # an explicit level is for every layer
-    assert native.layer_level(app_plan, "gzip", None) == native.layer_level(runtime, "gzip", None) == 6
+    assert na.layer_level(app_plan, "zstd", 3) == 3  # an explicit level is for every layer
+    assert na.layer_level(app_plan, "gzip", None) == na.layer_level(runtime, "gzip", None) == 6
 
 
 def test_cached_dir_is_made_once_and_never_half_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,7 +210,7 @@ def test_cached_dir_is_made_once_and_never_half_made(tmp_path: Path, monkeypatch
 
 
 def test_image_diff_names_the_entries_that_differ(tmp_path: Path) -> None:
-    from pare.build.imagediff import diff_images
+    from pare.analyze.imagediff import diff_images
     app = make(tmp_path / "app", {"run": "v1", "same.txt": "s"})
     first = assemble(plan_for(app), tmp_path / "w1", epoch=0)
     assert diff_images(first, assemble(plan_for(app), tmp_path / "w2", epoch=0)) == []
@@ -228,7 +228,7 @@ def test_image_diff_names_the_entries_that_differ(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("compression", "level"), [("gzip", 10), ("zstd", 20), ("zstd", 0), ("xz", None)])
 def test_build_refuses_a_compression_it_cannot_write(tmp_path: Path, compression: str,
                                                      level: int | None) -> None:
-    from pare.build.api import build
+    from pare.builder import build
     from pare.errors import UsageError
     with pytest.raises(UsageError, match=r"compression|level"):
         build(tmp_path, f"oci:{tmp_path}/out:x", compression=compression, level=level)  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from pare.bench.results import RecoverySample, Results, Sample
 from pare.cli.main import main
+from pare.experiment.results import RecoverySample, Results, Sample
 from pare.report import html, terminal
 from pare.report.model import profile_tables, recovery_tables
 

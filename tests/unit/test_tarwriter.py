@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pare.build.tarwriter import (
+from pare.errors import UnsafeTarError
+from pare.oci.tarwriter import (
     TarBuilder,
     layer_from_builder,
     layer_from_writer,
@@ -21,7 +22,6 @@ from pare.build.tarwriter import (
     tree_layer,
     write_tree,
 )
-from pare.errors import UnsafeTarError
 
 
 def make_tree(root: Path, order: list[str], mtime: int) -> None:

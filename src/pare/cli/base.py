@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from pare.build import bases
-from pare.build.profiles import Profile, load_profile, profile_names
+from pare.bases import cache
+from pare.bases.profiles import Profile, load_profile, profile_names
 
 
 def _mb(value: int | None) -> str:
@@ -20,7 +20,7 @@ def _mb(value: int | None) -> str:
 def _target(push: str, profile: str) -> str:
     """`--push HOST:PORT` means the default reference there; anything else is a full location."""
     if "/" not in push and ":" in push and not push.startswith(("oci:", "local:", "docker")):
-        return bases.base_reference(profile, push)
+        return cache.base_reference(profile, push)
     return push
 
 
@@ -42,10 +42,10 @@ def build(profile: str, push: str | None, dest: str | None, no_cache: bool, quie
     """Build PROFILE (a name from `pare base list` or a .toml path) into the base cache."""
     from pare.stores.transports import open_location
     prof = load_profile(profile)
-    before = bases.status(prof)
+    before = cache.status(prof)
     started = time.monotonic()
-    image = bases.ensure_base(prof, rebuild=no_cache, log=sys.stderr if verbose else None)
-    after = bases.status(prof)
+    image = cache.ensure_base(prof, rebuild=no_cache, log=sys.stderr if verbose else None)
+    after = cache.status(prof)
     elapsed = time.monotonic() - started
     record = after.record or {}
     outputs = []
@@ -58,14 +58,14 @@ def build(profile: str, push: str | None, dest: str | None, no_cache: bool, quie
         return
     how = "cached" if before.cached and not no_cache else f"built in {elapsed:.1f} s"
     click.echo(f"{prof.name}: {image.digest} ({how})")
-    click.echo(f"  tag      {bases.bases_dir()}:{after.tag}")
+    click.echo(f"  tag      {cache.bases_dir()}:{after.tag}")
     click.echo(f"  size     {_mb(record.get('tar_bytes'))} tar, {_mb(image.compressed_size)} compressed, "
                f"{len(record.get('packages', []))} packages")
     for location in outputs:
         click.echo(f"  wrote    {location}")
 
 
-def _row(prof: Profile, st: bases.BaseStatus) -> dict[str, Any]:
+def _row(prof: Profile, st: cache.BaseStatus) -> dict[str, Any]:
     record = st.record or {}
     return {"profile": prof.name, "builder": prof.builder if prof.builder == "debs" else prof.variant,
             "cached": st.cached, "tag": st.tag, "digest": record.get("digest"),
@@ -81,7 +81,7 @@ def list_(as_json: bool) -> None:
     rows = []
     for name in profile_names():
         prof = load_profile(name)
-        rows.append(_row(prof, bases.status(prof)))
+        rows.append(_row(prof, cache.status(prof)))
     if as_json:
         click.echo(json.dumps(rows, indent=1))
         return
@@ -105,7 +105,7 @@ def list_(as_json: bool) -> None:
 def show(profile: str, as_json: bool, packages: bool) -> None:
     """One profile: its settings, cache key and (when built) digest, sizes and packages."""
     prof = load_profile(profile)
-    st = bases.status(prof)
+    st = cache.status(prof)
     row = _row(prof, st)
     row.update({"key": st.key, "suite": prof.suite, "architecture": prof.architecture,
                 "variant": prof.variant, "include": list(prof.packages), "slim": prof.slim,

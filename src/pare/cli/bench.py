@@ -26,7 +26,7 @@ from pare import __version__
 from pare.errors import UsageError
 
 if TYPE_CHECKING:
-    from pare.bench.runner import Plan
+    from pare.experiment.runner import Plan
 
 
 def _parse_ints(text: str, what: str) -> tuple[int, ...]:
@@ -53,7 +53,7 @@ def _sigterm(signum: int, frame: FrameType | None) -> None:
 
 def preset_notes(preset: str, plan: Plan, full_repeats: int) -> list[str]:
     """What a preset dropped from the full experiment, said in the results (and so in every report)."""
-    from pare.bench.runner import Plan
+    from pare.experiment.runner import Plan
     if not preset:
         return []
     runs = ", ".join(f"{p.name} {plan.repeats.get(p.name, 1)}" for p in plan.profiles)
@@ -114,13 +114,13 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
           k8s_registry: str) -> None:
     """Measure what small images buy: size, build, push and pull per variant and machine profile,
     and how fast a fresh Kubernetes node gets its pods running."""
-    from pare.bench import subjects as subj
-    from pare.bench.subjects import VARIANTS
+    from pare.experiment import subjects as subj
+    from pare.experiment.subjects import VARIANTS
 
     apps = list(app_dirs) + (subj.example_apps() if examples else [])
     chosen_variants = list(variants) or list(VARIANTS)
     if emit_k8s is not None:
-        from pare.bench.k8s import emit
+        from pare.experiment.k8s import emit
         names = [p.name for p in apps] or ["synthetic"]
         written = emit(emit_k8s, names, chosen_variants, k8s_registry,
                        _parse_ints(deployments, "--deployments"), max(1, max_parallel_pulls))
@@ -130,7 +130,7 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
         raise UsageError("nothing to bench: give app directories, --examples or --synthetic")
     if repeats < 1:
         raise UsageError("--repeats must be at least 1")
-    from pare.bench.profiles import load_profiles, select
+    from pare.experiment.profiles import load_profiles, select
     available = load_profiles(machines)
     chosen = select(list(profiles) or ["laptop", "micro"], available)
     if quick and demo:
@@ -155,8 +155,8 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
     recovery_runs: dict[str, tuple[tuple[int, int], ...]] = {
         p.name: () for p in chosen if demo and not p.unlimited}
 
-    from pare.bench.results import Results, machine_info
-    from pare.bench.runner import Client, Experiment, Plan
+    from pare.experiment.results import Results, machine_info
+    from pare.experiment.runner import Client, Experiment, Plan
     from pare.localregistry import LocalRegistry, free_port
 
     own_workdir = workdir is None
@@ -203,7 +203,7 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
 @click.option("--quiet", is_flag=True, help="No terminal summary.")
 def report(results_files: tuple[Path, ...], output: Path | None, allow_mixed: bool, quiet: bool) -> None:
     """Summarise `pare bench` results in the terminal, and as a self-contained HTML page."""
-    from pare.bench.results import Results, merge
+    from pare.experiment.results import Results, merge
     loaded = [Results.load(p) for p in results_files]
     results, warnings = merge(loaded, allow_mixed=allow_mixed)
     if not quiet:

@@ -1,4 +1,4 @@
-"""`pare build APP_DIR [-t DEST]` and `pare dockerfile APP_DIR`: thin layers over pare.build.api."""
+"""`pare build APP_DIR [-t DEST]` and `pare dockerfile APP_DIR`: thin layers over pare.builder."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from pare.build.dockerfile import STRATEGIES, generate
-from pare.build.engines import ENGINES
+from pare.engines import ENGINES
+from pare.engines.dockerfile import STRATEGIES, generate
 from pare.errors import PareError, UsageError
 
 _app = click.argument("app_dir", type=click.Path(path_type=Path, file_okay=False))
@@ -64,7 +64,7 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
           language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
           compression: str, level: int | None, strip: bool, as_json: bool) -> None:
     """Detect APP_DIR's language and build the smallest image that runs it."""
-    from pare.build import api
+    from pare import builder
     if native is True and (engine or strategy):
         raise UsageError("--native builds without an engine: drop --engine/--strategy, or use --no-native")
     use_native = native if native is not None else not (engine or strategy)
@@ -73,7 +73,7 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
     chosen_strategy = strategy or "multistage"
     chosen_engine = engine or "buildah"
     if verify:
-        check = api.verify(app_dir, chosen_strategy, chosen_engine, use_native, **options)
+        check = builder.verify(app_dir, chosen_strategy, chosen_engine, use_native, **options)
         if as_json:
             click.echo(json.dumps({"reproducible": check.reproducible, "first": _result_dict(check.first),
                                    "second": _result_dict(check.second),
@@ -87,7 +87,7 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
         if not check.reproducible:
             raise NotReproducible("the two builds differ (see above)")
         return
-    result = api.build(app_dir, dest, chosen_strategy, chosen_engine, use_native, cache=not no_cache,
+    result = builder.build(app_dir, dest, chosen_strategy, chosen_engine, use_native, cache=not no_cache,
                        **options)
     if as_json:
         click.echo(json.dumps(_result_dict(result), indent=2, default=str))
@@ -109,7 +109,7 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
               help="Image reference for a base profile (repeatable), e.g. slim-go=registry/slim-go:1.")
 def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[str, ...]) -> None:
     """Print the builder-pattern Dockerfile pare would build APP_DIR with."""
-    from pare.build.recipes import detect
+    from pare.recipes import detect
     mapping: dict[str, str] = {}
     for item in bases:
         profile, sep, ref = item.partition("=")

@@ -8,7 +8,7 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from pare.bench.results import METRICS, TIME_METRICS, Results, Summary
+from pare.experiment.results import METRICS, TIME_METRICS, Results, Summary
 from pare.report import svg
 from pare.report.model import (
     caveats,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pare.bench.results import METRICS, TIME_METRICS, Comparison, Results, Summary
+from pare.experiment.results import METRICS, TIME_METRICS, Comparison, Results, Summary
 
 TABLE_METRICS = ("size_compressed", "size_uncompressed", "layers", *TIME_METRICS)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from pare.bench.results import Summary
+from pare.experiment.results import Summary
 
 PALETTE = ("#c0392b", "#e67e22", "#2980b9", "#27ae60", "#8e44ad", "#16a085", "#7f8c8d", "#d35400")
 

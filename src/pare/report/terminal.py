@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from pare.bench.results import Results
+from pare.experiment.results import Results
 from pare.report.model import (
     caveats,
     column_label,

@@ -1,6 +1,0 @@
-"""Language recipes: detect an app's language, build it natively, describe it for Dockerfiles."""
-
-from pare.build.recipes.base import DockerFacts, Recipe
-from pare.build.recipes.detect import RECIPES, detect, recipe_names
-
-__all__ = ["RECIPES", "DockerFacts", "Recipe", "detect", "recipe_names"]

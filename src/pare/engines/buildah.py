@@ -1,0 +1,93 @@
+"""buildah (the default engine here): daemonless, rootless-capable, chroot isolation; overlay storage
+where the kernel allows it, else vfs (see storage.py).
+
+State (images, layer cache) lives in a private --root/--runroot under pare's cache, never in the
+machine's shared containers storage, so builds do not disturb (or depend on) anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from pare.engines.base import BuildRequest, Engine, EngineResult, run
+from pare.engines.storage import storage_driver
+from pare.oci.image import Image
+from pare.stores.layout import LayoutStore
+
+
+class BuildahEngine(Engine):
+    name = "buildah"
+    binary = "buildah"
+
+    def global_args(self) -> list[str]:
+        return [self.require(), "--root", str(self.state_dir / "root"), "--runroot",
+                str(self.state_dir / "runroot"), "--storage-driver", storage_driver(self.state_dir)]
+
+    def env(self) -> dict[str, str]:
+        tmp = self.state_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        return {"TMPDIR": str(tmp), "BUILDAH_ISOLATION": "chroot"}
+
+    def build_args(self, request: BuildRequest) -> list[str]:
+        args = ["bud", "--isolation", "chroot", "-f", str(request.context / request.dockerfile),
+                "-t", request.tag, f"--layers={'true' if request.cache else 'false'}"]
+        if request.insecure_registries:
+            args.append("--tls-verify=false")
+        if request.timestamp is not None:
+            args += ["--timestamp", str(request.timestamp)]
+        for key, value in sorted(request.build_args.items()):
+            args += ["--build-arg", f"{key}={value}"]
+        for host, container in request.volumes:
+            args += ["-v", f"{host}:{container}:ro"]
+        return [*args, str(request.context)]
+
+    def export(self, tag: str, export_dir: Path, env: Mapping[str, str]) -> str:
+        location = f"oci:{export_dir}:{tag.rsplit(':', 1)[-1] if ':' in tag else 'latest'}"
+        run([*self.global_args(), "push", "--tls-verify=false", "--quiet", tag, location], env=env,
+            what=f"{self.name} push")
+        return location
+
+    def build(self, request: BuildRequest, export_dir: Path) -> EngineResult:
+        env = self.env()
+        seconds, log = self.timed_build([*self.global_args(), *self.build_args(request)], env)
+        location = self.export(request.tag, export_dir, env)
+        tag = location.rsplit(":", 1)[-1]
+        image = LayoutStore(export_dir).read(tag)
+        return EngineResult(image, location, seconds, log)
+
+    def has_image(self, name: str) -> bool:
+        args = [*self.global_args(), "inspect", "--type", "image", name]
+        return subprocess.run(args, env={**os.environ, **self.env()}, capture_output=True,
+                              check=False).returncode == 0
+
+    def load_image(self, name: str, image: Image) -> None:
+        """Put `image` into the engine's storage as `name` (once), so FROM name needs no registry."""
+        if self.has_image(name):
+            return
+        env = self.env()
+        # the oci: path becomes the pulled image's name, so it must be a valid repository name
+        # (no dots or capitals in any component): a plain directory under /tmp
+        tmp = Path("/tmp") / f"pare-load-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            LayoutStore(tmp).write(image, "load")
+            done = run([*self.global_args(), "pull", "--quiet", f"oci:{tmp}:load"], env=env,
+                       what=f"{self.name} pull")
+            image_id = done.stdout.strip().splitlines()[-1]
+            run([*self.global_args(), "tag", image_id, name], env=env, what=f"{self.name} tag")
+            # drop the temporary name the pull gave it (best effort: the image stays under `name`)
+            subprocess.run([*self.global_args(), "rmi", f"localhost{tmp}"], env={**os.environ, **env},
+                           capture_output=True, check=False)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def remove(self, tag: str) -> None:
+        """Drop a built image (its cached layers stay until `prune`)."""
+        run([*self.global_args(), "rmi", "-f", tag], env=self.env(), what=f"{self.name} rmi")
+
+    def prune(self) -> None:
+        run([*self.global_args(), "rmi", "--prune", "--force"], env=self.env(), what=f"{self.name} prune")

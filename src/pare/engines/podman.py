@@ -1,0 +1,86 @@
+"""podman: builds like buildah (it embeds it) and also runs containers, which tests and bench use.
+
+podman needs runc (crun fails on this kind of host's hybrid cgroups), cgroupfs, a file events
+logger and ulimits below the host's hard limits; all of that goes into a private containers.conf
+and storage.conf under the state dir (CONTAINERS_CONF / CONTAINERS_STORAGE_CONF), with the storage
+driver storage.py picks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+
+import httpx
+
+from pare.engines.base import EngineError, run
+from pare.engines.buildah import BuildahEngine
+from pare.engines.storage import storage_driver
+
+CONTAINERS_CONF = """[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+
+
+class PodmanEngine(BuildahEngine):
+    name = "podman"
+    binary = "podman"
+
+    def env(self) -> dict[str, str]:
+        env = super().env()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        conf = self.state_dir / "containers.conf"
+        storage = self.state_dir / "storage.conf"
+        if not conf.is_file():
+            conf.write_text(CONTAINERS_CONF)
+        if not storage.is_file():
+            driver = storage_driver(self.state_dir)
+            storage.write_text(f'[storage]\ndriver = "{driver}"\ngraphroot = "{self.state_dir / "root"}"\n'
+                               f'runroot = "{self.state_dir / "runroot"}"\n')
+        env.update(CONTAINERS_CONF=str(conf), CONTAINERS_STORAGE_CONF=str(storage))
+        return env
+
+    def build_args(self, request: object) -> list[str]:
+        args = super().build_args(request)  # type: ignore[arg-type]
+        args[0] = "build"
+        return args
+
+    # --- running ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def running(self, image: str, *, port: int, env: Mapping[str, str] | None = None,
+                ready_path: str = "/", timeout: float = 30.0) -> Iterator[str]:
+        """Run `image` (any transport podman pulls from, e.g. oci:DIR:TAG) on the host network with
+        PORT set; yields the base URL once GET ready_path answers, and removes the container after."""
+        name = f"pare-{uuid.uuid4().hex[:12]}"
+        penv = self.env()
+        args = [*self.global_args(), "run", "-d", "--name", name, "--network", "host", "-e", f"PORT={port}"]
+        for key, value in (env or {}).items():
+            args += ["-e", f"{key}={value}"]
+        run([*args, image], env=penv, what="podman run", timeout=300)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    if httpx.get(url + ready_path, timeout=2.0).status_code < 500:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    logs = run([*self.global_args(), "logs", name], env=penv, what="podman logs")
+                    raise EngineError(f"{image} did not answer on {url} within {timeout:.0f} s: "
+                                      + (logs.stdout + logs.stderr).strip()[-500:])
+                time.sleep(0.2)
+            yield url
+        finally:
+            run([*self.global_args(), "rm", "-f", "-t", "0", name], env=penv, what="podman rm")
+
+    def global_args(self) -> list[str]:
+        return [*super().global_args(), "--runtime", "runc", "--cgroup-manager", "cgroupfs",
+                "--events-backend", "file"]

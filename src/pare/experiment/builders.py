@@ -1,0 +1,64 @@
+"""Builders for the bench: pare's build library, one variant each, with storage the bench owns so
+"cold" can mean what the playbook meant: builder storage emptied, base pulled from the registry.
+
+Everything a build caches is pointed into the builder's own state directory: the engine's storage
+(PARE_ENGINE_STATE), pare's build caches (PARE_BUILD_CACHE: npm installs, native layers), Go's build
+and module caches and npm's cache. The base images themselves stay in pare's base cache (building
+a Debian base is not what the experiment measures); the engine pulls them from the bench's base
+registry, through the profile's bandwidth limit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pare.engines.storage import remove_storage
+from pare.experiment.runner import Builder
+
+
+class PareBuilder(Builder):
+    def __init__(self, variant: str, engine: str, state: Path) -> None:
+        self.variant = variant
+        self.engine = engine
+        self.state = state
+        self.description = "native" if variant == "native" else f"{variant} with {engine}"
+
+    def reset_cache(self) -> None:
+        remove_storage(self.state)
+        self.state.mkdir(parents=True)
+
+    def cleanup(self) -> None:
+        remove_storage(self.state)
+
+    def env(self) -> dict[str, str]:
+        self.state.mkdir(parents=True, exist_ok=True)
+        return {**os.environ, "PARE_ENGINE_STATE": str(self.state / "engines"),
+                "PARE_BUILD_CACHE": str(self.state / "build"), "GOCACHE": str(self.state / "go-build"),
+                "GOMODCACHE": str(self.state / "go-mod"), "npm_config_cache": str(self.state / "npm"),
+                "GOFLAGS": "-modcacherw"}
+
+    def command(self, app_dir: Path, layout: Path, tag: str) -> list[str]:
+        argv = [sys.executable, "-m", "pare.experiment.buildchild", "--app", str(app_dir),
+                "--dest", f"oci:{layout}:{tag}", "--engine", self.engine,
+                "--engine-state", str(self.state / "engines" / self.engine)]
+        if self.variant == "native":
+            argv.append("--native")
+        else:
+            argv += ["--strategy", self.variant]
+        if self.base_registry:
+            argv += ["--registry", self.base_registry]
+        return argv
+
+    def base_profiles(self, app_dir: Path) -> tuple[str, ...]:
+        """The base profiles this variant's Dockerfile starts FROM (none for native)."""
+        if self.variant == "native":
+            return ()
+        from pare.engines.dockerfile import generate
+        from pare.recipes import detect
+        return generate(detect(app_dir).docker_facts(), self.variant).profiles
+
+
+def builder_for(variant: str, engine: str, state: Path) -> PareBuilder:
+    return PareBuilder(variant, engine, state)
