@@ -9,16 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pare.bases import cache
-from pare.bases.debs import (
+from pare.bases.apt import (
     DEFAULT_EXCLUDED_PACKAGES,
     Package,
-    _merged,
     deb_file_name,
     parse_depends,
     read_index,
     resolve,
-    resolve_in_root,
 )
+from pare.bases.debs import _merged, resolve_in_root
 from pare.bases.mmdebstrap import build_epoch, mmdebstrap_command
 from pare.bases.profiles import load_profile, parse_profile, profile_names
 from pare.errors import NotFound, UnsafeTarError, UsageError

@@ -11,37 +11,27 @@ layer from the tree.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import fnmatch
-import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from debian.debfile import DebFile
-from debian.debian_support import Version
 
-from pare.bases.mmdebstrap import BaseBuildError, RootfsLayer, collect_debs
+from pare.bases.apt import DEFAULT_EXCLUDED_PACKAGES, AptSource, PrivateApt, fetch_debs, resolve
+from pare.bases.mmdebstrap import BaseBuildError, RootfsLayer
 from pare.bases.profiles import Profile
-from pare.errors import ToolMissing, UnsafeTarError
+from pare.errors import UnsafeTarError
 from pare.oci import mediatypes as mt
 from pare.oci.tarwriter import tree_layer
 
-KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-LISTS_MAX_AGE = 24 * 3600  # refresh the private package index once a day
 MERGED_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-DEFAULT_EXCLUDED_PACKAGES = ("debconf", "debconf-2.0", "cdebconf", "perl-base", "dpkg", "install-info",
-                             "bash", "dash", "coreutils", "apt", "sensible-utils", "readline-common",
-                             "libc-bin", "awk", "mawk", "gawk", "original-awk")
 
 PASSWD = ("root:x:0:0:root:/root:/sbin/nologin\n"
           "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
@@ -49,194 +39,6 @@ PASSWD = ("root:x:0:0:root:/root:/sbin/nologin\n"
 GROUP = "root:x:0:\ntty:x:5:\nstaff:x:50:\nnobody:x:65534:\nnonroot:x:65532:\n"
 NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n" \
            "protocols: files\nservices: files\n"
-
-
-@dataclass(frozen=True)
-class Package:
-    name: str
-    version: str
-    depends: tuple[tuple[str, ...], ...]  # each entry: alternatives
-    provides: tuple[str, ...]
-    filename: str
-
-
-# --- the private apt ---------------------------------------------------------------------------
-class PrivateApt:
-    """apt-get with its own sources, lists, state and cache: never touches the host's apt state."""
-
-    def __init__(self, root: Path, profile: Profile) -> None:
-        key = hashlib.sha256("\n".join((profile.architecture, *profile.suite_mirrors)).encode()).hexdigest()
-        self.root = root / f"{profile.suite}-{profile.architecture}-{key[:12]}"
-        self.profile = profile
-
-    def options(self) -> list[str]:
-        r = self.root
-        opts = {
-            "Dir::Etc::SourceList": r / "sources.list", "Dir::Etc::SourceParts": r / "empty.d",
-            "Dir::Etc::Preferences": r / "preferences", "Dir::Etc::PreferencesParts": r / "empty.d",
-            "Dir::State": r / "state", "Dir::State::Lists": r / "lists", "Dir::State::status": r / "status",
-            "Dir::Cache": r / "cache", "APT::Architecture": self.profile.architecture,
-            "APT::Architectures": self.profile.architecture, "Acquire::Languages": "none",
-            "Acquire::GzipIndexes": "false", "Acquire::Check-Valid-Until": "false",
-            "APT::Sandbox::User": "root", "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled": "false",
-        }
-        return [arg for k, v in opts.items() for arg in ("-o", f"{k}={v}")]
-
-    def _prepare(self) -> None:
-        for sub in ("empty.d", "state", "lists/partial", "cache/archives/partial"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        (self.root / "status").touch()
-        (self.root / "preferences").touch()
-        lines = [f"deb [signed-by={KEYRING}] {line}\n" for line in self.profile.suite_mirrors]
-        (self.root / "sources.list").write_text("".join(lines))
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
-    def _run(self, args: list[str], cwd: Path | None = None) -> None:
-        apt = shutil.which("apt-get")
-        if apt is None:
-            raise ToolMissing("apt-get is not installed")
-        proc = subprocess.run([apt, "-q", *self.options(), *args], cwd=cwd, capture_output=True,
-                              text=True, check=False, env={**os.environ, "LC_ALL": "C"})
-        if proc.returncode != 0:
-            lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(("E:", "W:"))] or \
-                proc.stderr.splitlines()[-3:]
-            raise BaseBuildError(f"apt-get {args[0]} failed: " + " | ".join(lines[-3:]))
-
-    def update(self, force: bool = False) -> None:
-        """Fetch the package index (signed; apt verifies it) unless a fresh one is there."""
-        stamp = self.root / "updated"
-        if not force and stamp.exists() and time.time() - stamp.stat().st_mtime < LISTS_MAX_AGE \
-                and self.packages_files():
-            return
-        self._prepare()
-        self._run(["update"])
-        stamp.touch()
-
-    def packages_files(self) -> list[Path]:
-        return sorted((self.root / "lists").glob("*_Packages"))
-
-    def download(self, packages: list[Package], deb_cache: Path) -> list[Path]:
-        """The .deb of each package, from the shared cache or downloaded (hash-checked by apt)."""
-        deb_cache.mkdir(parents=True, exist_ok=True)
-        wanted = {pkg: deb_cache / deb_file_name(pkg) for pkg in packages}
-        missing = [pkg for pkg, path in wanted.items() if not path.exists()]
-        if missing:
-            with tempfile.TemporaryDirectory(prefix="debs-", dir=deb_cache.parent) as tmp:
-                self._run(["download", *(f"{p.name}={p.version}" for p in missing)], cwd=Path(tmp))
-                collect_debs(Path(tmp), deb_cache)
-        absent = [str(p) for p in wanted.values() if not p.exists()]
-        if absent:
-            raise BaseBuildError(f"apt-get download did not produce {', '.join(absent[:3])}")
-        return list(wanted.values())
-
-
-def deb_file_name(pkg: Package) -> str:
-    """The name apt gives a downloaded .deb: name_version_arch.deb, the epoch's ':' as '%3a'."""
-    arch = PurePosixPath(pkg.filename).stem.rsplit("_", 1)[-1]
-    return f"{pkg.name}_{pkg.version.replace(':', '%3a')}_{arch}.deb"
-
-
-# --- index and resolution ----------------------------------------------------------------------
-_DEP_RE = re.compile(r"^\s*([a-z0-9][a-z0-9+.-]*)(?::[a-z0-9]+)?")
-
-
-def parse_depends(text: str) -> tuple[tuple[str, ...], ...]:
-    """'a (>= 1) | b, c:any' -> (('a', 'b'), ('c',)); versions are not checked (one suite)."""
-    result = []
-    for clause in text.split(","):
-        alts = []
-        for alt in clause.split("|"):
-            match = _DEP_RE.match(alt)
-            if match:
-                alts.append(match.group(1))
-        if alts:
-            result.append(tuple(alts))
-    return tuple(result)
-
-
-def read_index(files: list[Path], architecture: str) -> dict[str, Package]:
-    """Newest version of every package across the given Packages files."""
-    index: dict[str, Package] = {}
-    wanted_arch = {architecture, "all"}
-    for path in files:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            fields: dict[str, str] = {}
-            last = ""
-            for line in [*fh, "\n"]:
-                if line == "\n":
-                    if "Package" in fields and fields.get("Architecture") in wanted_arch:
-                        _add(index, fields)
-                    fields, last = {}, ""
-                elif line[0] in " \t":
-                    if last in ("Depends", "Pre-Depends", "Provides"):
-                        fields[last] += " " + line.strip()
-                else:
-                    key, _, value = line.partition(":")
-                    if key in ("Package", "Version", "Architecture", "Depends", "Pre-Depends", "Provides",
-                               "Filename"):
-                        fields[key] = value.strip()
-                        last = key
-                    else:
-                        last = ""
-    return index
-
-
-def _add(index: dict[str, Package], fields: dict[str, str]) -> None:
-    name = fields["Package"]
-    current = index.get(name)
-    version = fields.get("Version", "0")
-    if current is not None and Version(current.version) >= Version(version):
-        return
-    depends = parse_depends(", ".join(filter(None, (fields.get("Pre-Depends"), fields.get("Depends")))))
-    provides = tuple(alt[0] for alt in parse_depends(fields.get("Provides", "")))
-    index[name] = Package(name, version, depends, provides, fields.get("Filename", ""))
-
-
-def resolve(index: dict[str, Package], roots: tuple[str, ...], excluded: tuple[str, ...],
-            follow: bool = True) -> list[Package]:
-    """The packages to unpack: roots plus (if `follow`) their dependency closure, minus `excluded`."""
-    providers: dict[str, list[str]] = {}
-    for pkg in index.values():
-        for virtual in pkg.provides:
-            providers.setdefault(virtual, []).append(pkg.name)
-    skip = set(excluded)
-
-    def real(name: str) -> str | None:
-        if name in index:
-            return name
-        candidates = sorted(providers.get(name, ()))
-        return candidates[0] if candidates else None
-
-    chosen: dict[str, Package] = {}
-    queue = list(roots)
-    for root in roots:
-        if real(root) is None:
-            raise BaseBuildError(f"package {root!r} is not in the {len(index)}-package index")
-    while queue:
-        name = queue.pop(0)
-        target = real(name)
-        if target is None or target in chosen or target in skip or name in skip:
-            continue
-        pkg = index[target]
-        chosen[target] = pkg
-        if not follow:
-            continue
-        for alts in pkg.depends:
-            if any(a in skip or a in chosen or real(a) in chosen for a in alts):
-                continue
-            pick = next((a for a in alts if real(a) is not None), None)
-            if pick is not None:
-                queue.append(pick)
-    return sorted(chosen.values(), key=lambda p: p.name)
 
 
 # --- unpacking ---------------------------------------------------------------------------------
@@ -328,24 +130,68 @@ def unpack_deb(deb: Path, root: Path, excludes: tuple[str, ...], keeps: tuple[st
     return written
 
 
-def record_package(deb: Path, root: Path, files: list[str]) -> None:
-    """status.d/<pkg> (the control paragraph, marked installed) and <pkg>.md5sums, as distroless does."""
+@dataclass(frozen=True)
+class PackageMeta:
+    """What a package's status.d entry is made of: its control paragraph and its files' md5sums
+    (paths as installed, merged /usr, without the leading slash)."""
+
+    name: str
+    control: str
+    md5sums: tuple[tuple[str, str], ...]  # (path, md5), sorted by path
+
+
+def read_package_meta(deb: Path) -> PackageMeta:
     debfile = DebFile(str(deb))
     control = (debfile.control.get_content("control", encoding="utf-8") or "").rstrip("\n")
     name = re.search(r"^Package:\s*(\S+)", control, re.M)
     if not name:
         raise BaseBuildError(f"{deb.name}: no Package field in its control file")
-    status_d = root / "var/lib/dpkg/status.d"
-    status_d.mkdir(parents=True, exist_ok=True)
-    lines = control.splitlines()
+    md5sums = debfile.md5sums(encoding="utf-8") or {}
+    merged = sorted((_merged(str(path).lstrip("/")), str(digest)) for path, digest in md5sums.items())
+    return PackageMeta(name.group(1), control, tuple(merged))
+
+
+def status_d_files(meta: PackageMeta, kept: set[str]) -> dict[str, bytes]:
+    """status.d/<pkg> (the control paragraph, marked installed) and <pkg>.md5sums listing only the
+    files in `kept` (absolute image paths), as distroless writes them: scanners read both."""
+    lines = meta.control.splitlines()
     lines.insert(1, "Status: install ok installed")
-    (status_d / name.group(1)).write_text("\n".join(lines) + "\n")
-    md5sums = debfile.md5sums(encoding="utf-8")
-    if md5sums:
-        present = set(files)
-        merged = sorted((_merged(str(path).lstrip("/")), str(digest)) for path, digest in md5sums.items())
-        body = "".join(f"{digest}  {path}\n" for path, digest in merged if "/" + path in present)
-        (status_d / f"{name.group(1)}.md5sums").write_text(body)
+    body = "".join(f"{digest}  {path}\n" for path, digest in meta.md5sums if "/" + path in kept)
+    base = f"var/lib/dpkg/status.d/{meta.name}"
+    files = {base: ("\n".join(lines) + "\n").encode()}
+    if meta.md5sums:
+        files[f"{base}.md5sums"] = body.encode()
+    return files
+
+
+def record_package(deb: Path, root: Path, files: list[str]) -> None:
+    """Write the package's status.d entry into `root`, listing the `files` unpacked there."""
+    for rel, data in status_d_files(read_package_meta(deb), set(files)).items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def new_merged_root(root: Path) -> None:
+    """An empty tree with Debian's merged /usr: bin, sbin and lib are symlinks into usr/."""
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for sub in ("usr/bin", "usr/sbin", "usr/lib"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for link, target in (("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib")):
+        (root / link).symlink_to(target)
+
+
+def ca_bundle(root: Path) -> bytes | None:
+    """The bundle update-ca-certificates would write, from Debian's certificates under `root`
+    (never the host's), or None when ca-certificates is not there."""
+    certs = sorted((root / "usr/share/ca-certificates").rglob("*.crt"))
+    if not certs:
+        return None
+    parts = []
+    for cert in certs:
+        text = cert.read_text()
+        parts.append(text if text.endswith("\n") else text + "\n")
+    return "".join(parts).encode()
 
 
 def finish_tree(root: Path, profile: Profile) -> None:
@@ -371,14 +217,11 @@ def finish_tree(root: Path, profile: Profile) -> None:
     tmp = root / "tmp"
     tmp.mkdir(exist_ok=True)
     tmp.chmod(0o1777)
-    certs = sorted((root / "usr/share/ca-certificates").rglob("*.crt"))
-    if certs:  # update-ca-certificates' bundle, from Debian's certificates (never the host's)
-        bundle = etc / "ssl" / "certs" / "ca-certificates.crt"
-        bundle.parent.mkdir(parents=True, exist_ok=True)
-        with open(bundle, "w") as out:
-            for cert in certs:
-                text = cert.read_text()
-                out.write(text if text.endswith("\n") else text + "\n")
+    bundle = ca_bundle(root)
+    if bundle is not None:
+        path = etc / "ssl" / "certs" / "ca-certificates.crt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(bundle)
 
 
 def build_distroless(profile: Profile, *, workdir: Path, deb_cache: Path, apt_root: Path, epoch: int = 0,
@@ -388,23 +231,17 @@ def build_distroless(profile: Profile, *, workdir: Path, deb_cache: Path, apt_ro
     if profile.builder != "debs":
         raise BaseBuildError(f"profile {profile.name} is not a debs profile")
     started = time.monotonic()
-    apt = PrivateApt(apt_root, profile)
-    with apt.locked():
-        apt.update(force=refresh)
-        index = read_index(apt.packages_files(), profile.architecture)
-        excluded = (*DEFAULT_EXCLUDED_PACKAGES, *profile.exclude_packages)
-        packages = resolve(index, profile.packages, excluded, follow=profile.resolve)
-        debs = apt.download(packages, deb_cache)
+    apt = PrivateApt(apt_root, AptSource(profile.suite, profile.architecture, profile.suite_mirrors))
+    index = apt.index(refresh=refresh)
+    excluded = (*DEFAULT_EXCLUDED_PACKAGES, *profile.exclude_packages)
+    packages = resolve(index, profile.packages, excluded, follow=profile.resolve)
+    debs = fetch_debs(packages, deb_cache)
     if log is not None:
         log.write("packages: " + " ".join(f"{p.name}={p.version}" for p in packages) + "\n")
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="distroless-", dir=workdir) as tmp:
         root = Path(tmp) / "rootfs"
-        root.mkdir(mode=0o755)
-        for sub in ("usr/bin", "usr/sbin", "usr/lib"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        for link, target in (("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib")):
-            (root / link).symlink_to(target)
+        new_merged_root(root)
         for deb in debs:
             files = unpack_deb(deb, root, profile.path_excludes, profile.path_keeps)
             record_package(deb, root, files)
