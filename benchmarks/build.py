@@ -2,7 +2,13 @@
 
 For each example app (go-hello, node-express, python-flask) and each variant:
 
-    native            pare's daemonless path (host toolchain, ELF closure, deterministic layers)
+    native            pare's daemonless path (runtime from pinned packages, pare.lock, ELF closure,
+                      deterministic layers), for this machine's platform (linux/amd64)
+    native-arm64      the same for linux/arm64 (cross: Go's GOARCH, arm64 .debs and node build,
+                      arm64 wheels); sizes and build times on this amd64 machine
+    host-runtime      pare as it was before runtimes came from packages (--baseline-ref, default
+                      bb46310: the build machine's node/python/CA bundle), run from a git worktree
+                      with its own venv: what issue 9 changed, same run
     onbuild/slim/multistage   pare's generated Dockerfiles, built by buildah
     handwritten       the playbook's multi-stage Dockerfile (benchmarks/dockerfiles/APP.Dockerfile),
                       built by the same buildah: the peer every other row is compared with
@@ -10,8 +16,9 @@ For each example app (go-hello, node-express, python-flask) and each variant:
 we measure:
     compressed / uncompressed size  (config + layer blobs / sum of layer tars; native layers use
               pare's defaults, zstd 19 with stripped ELF files, unless --native-compression gzip)
-    cold      first build with nothing cached: engine --layers=false; native with empty npm/pip,
-              layer and Go build caches (fresh GOCACHE)
+    cold      first build with nothing cached: engine --layers=false; native with an empty build
+              cache (runtime artifacts fetched and unpacked, npm/pip, layers, Go build cache); the
+              shared .deb cache and the package index stay (like the engines' preloaded bases)
     warm      rebuild of unchanged sources with every cache primed
     change    rebuild after a one-line change to the app's main source file (caches primed)
 
@@ -22,6 +29,7 @@ Each figure is one run unless --runs says more (then the median, with min-max).
 
     .venv/bin/python benchmarks/build.py [--apps go-hello,node-express] [--variants native,multistage]
                                     [--runs 1] [--json results.json] [--native-compression gzip]
+                                    [--baseline-ref bb46310]
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +59,8 @@ from pare.recipes import detect  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 APPS = ("go-hello", "node-express", "python-flask")
-VARIANTS = ("native", "onbuild", "slim", "multistage", "handwritten")
+VARIANTS = ("native", "native-arm64", "host-runtime", "onbuild", "slim", "multistage", "handwritten")
+NATIVE = ("native", "native-arm64", "host-runtime")
 MAIN = {"go-hello": "main.go", "node-express": "server.js", "python-flask": "app.py"}
 GOALS_MB = {"go-hello": 3.0, "node-express": 40.0, "python-flask": 30.0}
 HANDWRITTEN_BASES = {"go-hello": ("fat-go", "distroless-static"), "node-express": ("fat-node", "slim-node"),
@@ -100,10 +110,12 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 class Bench:
-    def __init__(self, work: Path, runs: int, native_options: dict[str, Any] | None = None) -> None:
+    def __init__(self, work: Path, runs: int, native_options: dict[str, Any] | None = None,
+                 baseline_ref: str = "bb46310") -> None:
         self.work = work
         self.runs = runs
         self.native_options = dict(native_options or {})
+        self.baseline_ref = baseline_ref
         self.counter = 0
 
     def dest(self) -> str:
@@ -111,24 +123,73 @@ class Bench:
         return f"oci:{self.work}/out:r{self.counter}"
 
     # --- native --------------------------------------------------------------------------------
-    def native(self, app: str, app_dir: Path) -> Row:
-        row = Row(app, "native")
+    def native(self, app: str, app_dir: Path, variant: str = "native") -> Row:
+        row = Row(app, variant)
+        options = dict(self.native_options)
+        if variant == "native-arm64":
+            options["platforms"] = "linux/arm64"
         for run in range(self.runs):
-            cache = self.work / f"native-cache-{app}-{run}"
+            cache = self.work / f"native-cache-{app}-{variant}-{run}"
             os.environ["PARE_BUILD_CACHE"] = str(cache)
             os.environ["GOCACHE"] = str(cache / "go")  # a cold Go build cache too
-            seconds, result = timed(lambda: builder.build(app_dir, self.dest(), **self.native_options))
+            seconds, result = timed(lambda: builder.build(app_dir, self.dest(), **options))
             row.cold.append(seconds)
         for _ in range(self.runs):
-            seconds, result = timed(lambda: builder.build(app_dir, self.dest(), **self.native_options))
+            seconds, result = timed(lambda: builder.build(app_dir, self.dest(), **options))
             row.warm.append(seconds)
         row.compressed, row.uncompressed, row.digest = (result.compressed_size, result.uncompressed_size,
                                                         str(result.digest))
         for run in range(self.runs):
             one_line_change(app_dir, app, run)
-            seconds, _ = timed(lambda: builder.build(app_dir, self.dest(), **self.native_options))
+            seconds, _ = timed(lambda: builder.build(app_dir, self.dest(), **options))
             row.change.append(seconds)
         return row
+
+    # --- the previous native path, from a git worktree ----------------------------------------
+    def baseline_pare(self) -> Path:
+        """`pare` of --baseline-ref in a worktree with its own venv (made once per run)."""
+        tree = self.work / "baseline"
+        if not (tree / ".venv" / "bin" / "pare").exists():
+            git = ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), self.baseline_ref]
+            subprocess.run(git, check=True, capture_output=True)
+            subprocess.run([sys.executable, "-m", "venv", str(tree / ".venv")], check=True)
+            pip = tree / ".venv" / "bin" / "pip"
+            subprocess.run([str(pip), "install", "-q", "-e", str(tree)], check=True)
+        return tree / ".venv" / "bin" / "pare"
+
+    def host_runtime(self, app: str, app_dir: Path) -> Row:
+        row = Row(app, "host-runtime")
+        pare = self.baseline_pare()
+
+        def run(cache: Path) -> tuple[float, Any]:
+            dest = self.dest()
+            env = {**os.environ, "PARE_BUILD_CACHE": str(cache), "GOCACHE": str(cache / "go")}
+            argv = [str(pare), "build", str(app_dir), "-t", dest, "--json"]
+            seconds, done = timed(lambda: subprocess.run(argv, capture_output=True, text=True, env=env,
+                                                         check=False))
+            if done.returncode != 0:
+                raise RuntimeError(done.stderr.strip()[-300:])
+            return seconds, json.loads(done.stdout)
+
+        for i in range(self.runs):
+            seconds, body = run(self.work / f"baseline-cache-{app}-{i}")
+            row.cold.append(seconds)
+        warm_cache = self.work / f"baseline-cache-{app}-0"
+        for _ in range(self.runs):
+            seconds, body = run(warm_cache)
+            row.warm.append(seconds)
+        row.compressed, row.uncompressed = body["compressed_size"], body["uncompressed_size"]
+        row.digest = body["digest"]
+        for i in range(self.runs):
+            one_line_change(app_dir, app, 200 + i)
+            seconds, _ = run(warm_cache)
+            row.change.append(seconds)
+        return row
+
+    def close(self) -> None:
+        if (self.work / "baseline").exists():
+            remove = ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(self.work / "baseline")]
+            subprocess.run(remove, capture_output=True, check=False)
 
     # --- engine --------------------------------------------------------------------------------
     def engine_build(self, app_dir: Path, text: str, state: Path, cache: bool) -> tuple[float, Any]:
@@ -190,7 +251,7 @@ def load_bases(app: str, app_dir: Path, variants: list[str], state: Path, bench:
     engine = get_engine("buildah", state)
     needed: set[str] = set()
     for variant in variants:
-        if variant != "native":
+        if variant not in NATIVE:
             needed.update(bench.profiles(app, app_dir, variant))
     start = time.perf_counter()
     for profile in sorted(needed):
@@ -228,6 +289,8 @@ def main() -> int:
                         help="Native layers' compression (default: pare build's, zstd 19).")
     parser.add_argument("--no-strip", action="store_true", help="Native: copy ELF files unstripped.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the rows as JSON here.")
+    parser.add_argument("--baseline-ref", default="bb46310",
+                        help="git ref of the pare whose native path is the host-runtime row.")
     parser.add_argument("--keep", action="store_true", help="Keep the work directory (builder storage).")
     args = parser.parse_args()
     apps = [a for a in args.apps.split(",") if a]
@@ -246,7 +309,7 @@ def main() -> int:
         native_options: dict[str, Any] = {"strip": not args.no_strip}
         if args.native_compression:
             native_options["compression"] = args.native_compression
-        bench = Bench(work, args.runs, native_options)
+        bench = Bench(work, args.runs, native_options, args.baseline_ref)
         for app in apps:
             app_dir = work / "apps" / app
             shutil.copytree(EXAMPLES / app, app_dir)
@@ -258,8 +321,12 @@ def main() -> int:
                 shutil.rmtree(app_dir)
                 shutil.copytree(EXAMPLES / app, app_dir)  # every variant starts from the pristine app
                 try:
-                    row = bench.native(app, app_dir) if variant == "native" else \
-                        bench.engine(app, app_dir, variant, state)
+                    if variant in ("native", "native-arm64"):
+                        row = bench.native(app, app_dir, variant)
+                    elif variant == "host-runtime":
+                        row = bench.host_runtime(app, app_dir)
+                    else:
+                        row = bench.engine(app, app_dir, variant, state)
                 except Exception as exc:  # a failing variant is reported, the others still run
                     row = Row(app, variant, error=f"{type(exc).__name__}: {exc}")
                 finally:
@@ -272,6 +339,7 @@ def main() -> int:
                 print(f"  {app} {variant}: {row.compressed / 1e6:.2f} MB, cold {fmt_t(row.cold)} s, "
                       f"warm {fmt_t(row.warm)} s, change {fmt_t(row.change)} s {row.error[:200]}", flush=True)
     finally:
+        bench.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print()

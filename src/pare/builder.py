@@ -15,22 +15,27 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pare.engines import ENGINES, BuildRequest, Engine, get_engine
 from pare.engines.dockerfile import STRATEGIES, dockerignore, generate
-from pare.errors import ToolMissing, UsageError
+from pare.errors import UsageError
 from pare.native.assemble import DEFAULT_COMPRESSION, LayerCache, assemble
+from pare.native.cache import cache_root
+from pare.native.lock import Lock, read_lock, write_lock
 from pare.native.plan import CA_BUNDLE
+from pare.native.platforms import Arch, arch_for, host_arch, parse_platforms
+from pare.native.runtimes import tools
+from pare.native.runtimes.debian import check_suite
 from pare.native.strip import StripCache
 from pare.oci.digest import Digest
 from pare.oci.image import Image
 from pare.oci.mediatypes import Compression
 from pare.oci.tarwriter import source_date_epoch
 from pare.recipes import Recipe, detect
-from pare.recipes.base import APP_EXCLUDES, cache_root, read_ignore
+from pare.recipes.base import APP_EXCLUDES, read_ignore
 from pare.stores.transports import open_location
 
 
@@ -60,6 +65,9 @@ class BuildResult:
     layers: tuple[LayerSize, ...]
     dockerfile: str | None = None
     image: Image | None = field(default=None, compare=False, repr=False)
+    platform: str = ""  # os/arch of the image; several, comma-separated, for an index
+    platforms: tuple[BuildResult, ...] = ()  # one result per platform, for an index
+    lock: str | None = None  # native builds: "honoured", "written" or "updated" (pare.lock)
 
 
 def default_dest(recipe: Recipe) -> str:
@@ -100,21 +108,47 @@ def check_compression(compression: str, level: int | None) -> None:
         raise UsageError(f"{compression} level {level} out of range {low}-{high}")
 
 
-def build_native(recipe: Recipe, workdir: Path, *, epoch: int | None = None, cache: bool = True,
-                 compression: Compression = DEFAULT_COMPRESSION, level: int | None = None,
-                 strip: bool = True) -> tuple[Image, list[str]]:
-    """Compile/install on the host and assemble the image; returns it and its layer names.
+def locked_platforms(lock: Lock) -> set[str]:
+    value = dict(lock.request).get("platforms", ())
+    return set(value) if isinstance(value, tuple) else {value}
 
-    With cache off, layers (and stripped ELF copies) are written afresh into `workdir` (they live as
-    long as it does). strip: put ELF files in stripped of symbols (needs binutils' strip)."""
-    plan = recipe.native_plan(workdir / "toolchain")
+
+def ensure_lock(recipe: Recipe, arches: Sequence[Arch], *, update: bool = False) -> tuple[Lock, str]:
+    """The app's pare.lock for these platforms: honoured when it answers the recipe's request and
+    covers them, else resolved again (every platform it had, plus the new ones) and written.
+    Returns the lock and what happened: "honoured", "written" or "updated"."""
+    request = recipe.request().lock_request()
+    existing = read_lock(recipe.app_dir)
+    wanted = {a.name for a in arches}
+    if existing is not None and not update:
+        same = {k: v for k, v in existing.request if k != "platforms"} == request
+        if same and wanted <= locked_platforms(existing):
+            return existing, "honoured"
+    kept = locked_platforms(existing) if existing is not None and not update else set()
+    platforms = sorted(wanted | kept)
+    targets = [arch_for(p) for p in platforms]
+    artifacts = recipe.resolve(targets)
+    artifacts += tools.resolve(artifacts, targets)
+    lock = Lock.new({**request, "platforms": tuple(platforms)}, artifacts)
+    write_lock(recipe.app_dir, lock)
+    return lock, "written" if existing is None else "updated"
+
+
+def build_native(recipe: Recipe, workdir: Path, arch: Arch, lock: Lock, *, epoch: int | None = None,
+                 cache: bool = True, compression: Compression = DEFAULT_COMPRESSION, level: int | None = None,
+                 strip: bool = True) -> tuple[Image, list[str]]:
+    """Compile/install with the locked toolchain and assemble the image for `arch`; returns it and
+    its layer names.
+
+    With cache off, layers, stripped ELF copies and dependency installs are made afresh in
+    `workdir` (they live as long as it does). strip: put ELF files in stripped of symbols (with the
+    lock's binutils)."""
+    plan = recipe.native_plan(workdir / "toolchain", lock, arch, cache=cache)
     layer_cache = LayerCache(cache_root() / "layers") if cache else None
     stripper = None
     if strip:
-        stripper = StripCache(cache_root() / "stripped" if cache else workdir / "stripped")
-        if not stripper.available:
-            raise ToolMissing("strip (binutils) is needed to strip ELF files: "
-                              "install binutils or use --no-strip")
+        stripper = StripCache(cache_root() / "stripped" if cache else workdir / "stripped",
+                              tools.strip_tool(lock, arch))
     image = assemble(plan, workdir / "layers", epoch=epoch, cache=layer_cache, compression=compression,
                      level=level, strip=stripper)
     return image, [layer.name for layer in plan.layers]
@@ -193,37 +227,92 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
           native: bool = True, *, language: str | None = None, registry: str | None = None,
           epoch: int | None = None, cache: bool = True, insecure: bool = False,
           engine_state: Path | None = None, compression: Compression = DEFAULT_COMPRESSION,
-          level: int | None = None, strip: bool = True) -> BuildResult:
-    """Build `app_dir` and write the image to `dest` (any store location; default local:APP:latest)."""
+          level: int | None = None, strip: bool = True, platforms: str | None = None,
+          runtime: str | None = None, suite: str | None = None, update_lock: bool = False) -> BuildResult:
+    """Build `app_dir` and write the image to `dest` (any store location; default local:APP:latest).
+
+    Native builds take their runtime from the app's pare.lock (written on the first build;
+    `update_lock` resolves it again); `platforms` ('linux/amd64,linux/arm64') writes an index with
+    one image per platform. `runtime` ('node@22') and `suite` ('trixie') override detection."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     check_compression(compression, level)
+    if suite is not None:
+        check_suite(suite)
+    arches = parse_platforms(platforms)
+    if not native and (len(arches) > 1 or arches[0] != host_arch()):
+        raise UsageError("engine builds make images for this machine's platform only: drop --platform, "
+                         "or build natively")
     started = time.perf_counter()
-    recipe = detect(app_dir, language)
+    recipe = detect(app_dir, language, runtime=runtime, suite=suite)
     target = dest or default_dest(recipe)
     open_location(target, insecure=insecure)  # a bad destination fails before any work
     with tempfile.TemporaryDirectory(prefix="pare-build-") as tmp:
         work = Path(tmp)
         text: str | None = None
+        lock_state: str | None = None
+        children: list[BuildResult] = []
         if native:
             t0 = time.perf_counter()
-            image, names = build_native(recipe, work / "native", epoch=epoch, cache=cache,
-                                        compression=compression, level=level, strip=strip)
+            lock, lock_state = ensure_lock(recipe, arches, update=update_lock)
+            images = []
+            for arch in arches:
+                t1 = time.perf_counter()
+                image, names = build_native(recipe, work / "native" / arch.debian, arch, lock, epoch=epoch,
+                                            cache=cache, compression=compression, level=level, strip=strip)
+                images.append(image)
+                children.append(_result(image, target, layer_sizes(image, names), time.perf_counter() - t1,
+                                        recipe, None, None, None, arch.name))
             build_seconds = time.perf_counter() - t0
         else:
             image, build_seconds, text = build_engine(recipe, strategy, engine, registry=registry,
                                                       epoch=epoch, cache=cache, state_dir=engine_state,
                                                       export_dir=work / "export")
-            names = None
-        _write(image, target, insecure)
-        layers = layer_sizes(image, names)
+            images = [image]
+            children.append(_result(image, target, layer_sizes(image, None), build_seconds, recipe, strategy,
+                                    engine, text, image.platform.__str__()))
+        if len(images) == 1:
+            _write(images[0], target, insecure)
+            only = children[0]
+            return replace(only, seconds=time.perf_counter() - started, build_seconds=build_seconds,
+                           lock=lock_state)
+        digest = _write_index(images, target, insecure)
+    return BuildResult(digest, target, sum(c.compressed_size for c in children),
+                       sum(c.uncompressed_size for c in children), time.perf_counter() - started,
+                       build_seconds,
+                       "native", recipe.name, None, None, (), None, None, ",".join(a.name for a in arches),
+                       tuple(children), lock_state)
+
+
+def _result(image: Image, target: str, layers: tuple[LayerSize, ...], seconds: float, recipe: Recipe,
+            strategy: str | None, engine: str | None, text: str | None, platform: str) -> BuildResult:
     uncompressed = sum(layer.uncompressed for layer in layers)
     return BuildResult(image.digest, target, image.compressed_size, uncompressed,
-                       time.perf_counter() - started, build_seconds, "native" if native else "engine",
-                       recipe.name, None if native else strategy, None if native else engine, layers, text,
-                       None)
+                       seconds, seconds, "engine" if engine else "native", recipe.name, strategy, engine,
+                       layers, text, image, platform)
+
+
+def _write_index(images: list[Image], dest: str, insecure: bool) -> Digest:
+    """Write the images as one multi-platform index (pare.stores' index support)."""
+    raise UsageError(f"{len(images)} platforms built; writing them as one index needs the stores' index "
+                     "support (not merged yet)")
+
+
+@contextlib.contextmanager
+def fresh_build_cache(path: Path) -> Iterator[Path]:
+    """Point pare's build cache (PARE_BUILD_CACHE) at an empty directory for the block."""
+    old = os.environ.get("PARE_BUILD_CACHE")
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["PARE_BUILD_CACHE"] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("PARE_BUILD_CACHE", None)
+        else:
+            os.environ["PARE_BUILD_CACHE"] = old
 
 
 @dataclass(frozen=True)
@@ -241,14 +330,17 @@ class Verification:
 
 def verify(app_dir: Path | str, strategy: str = "multistage", engine: str = "buildah", native: bool = True,
            **options: object) -> Verification:
-    """Build twice (the second time without any layer cache) and compare; `options` go to build()."""
+    """Build twice and compare; `options` go to build(). The second build bypasses every cache:
+    layers, stripped files, dependency installs and their download caches, and every unpacked
+    runtime (a fresh build cache; downloads are fetched again and checked against the lock)."""
     from pare.analyze.imagediff import diff_images
     from pare.stores.layout import LayoutStore
     with tempfile.TemporaryDirectory(prefix="pare-verify-") as tmp:
         first = build(app_dir, f"oci:{tmp}/first:image", strategy, engine, native,
                       cache=True, **options)  # type: ignore[arg-type]
-        second = build(app_dir, f"oci:{tmp}/second:image", strategy, engine, native,
-                       cache=False, **options)  # type: ignore[arg-type]
+        with fresh_build_cache(Path(tmp) / "cache"):
+            second = build(app_dir, f"oci:{tmp}/second:image", strategy, engine, native,
+                           cache=False, **options)  # type: ignore[arg-type]
         differences: list[str] = []
         if first.digest != second.digest:
             differences = diff_images(LayoutStore(Path(tmp) / "first").read("image"),

@@ -67,9 +67,15 @@ def test_go_multistage_into_scratch_with_buildah_runs(tmp_path: Path, engine_sta
     assert again.build_seconds < result.build_seconds
 
 
-def test_native_go_is_reproducible_and_smaller_than_three_mb(tmp_path: Path) -> None:
-    need("go")
-    done = pare("build", str(GO), "--verify", "--json")
+@pytest.fixture
+def go_app(tmp_path: Path) -> Path:
+    """A copy of go-hello: native builds write pare.lock beside the app, never into examples/."""
+    shutil.copytree(GO, tmp_path / "go-hello")
+    return tmp_path / "go-hello"
+
+
+def test_native_go_is_reproducible_and_smaller_than_three_mb(go_app: Path) -> None:
+    done = pare("build", str(go_app), "--verify", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["reproducible"] is True
@@ -77,14 +83,13 @@ def test_native_go_is_reproducible_and_smaller_than_three_mb(tmp_path: Path) -> 
     assert report["first"]["compressed_size"] < 3_000_000
 
 
-def test_cli_build_json_and_human_output(tmp_path: Path) -> None:
-    need("go")
-    done = pare("build", str(GO), "-t", f"oci:{tmp_path}/out:v1", "--json")
+def test_cli_build_json_and_human_output(tmp_path: Path, go_app: Path) -> None:
+    done = pare("build", str(go_app), "-t", f"oci:{tmp_path}/out:v1", "--json")
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert body["location"] == f"oci:{tmp_path}/out:v1"
     assert LayoutStore(tmp_path / "out").read("v1").digest.__str__() == body["digest"]
-    human = pare("build", str(GO), "-t", f"oci:{tmp_path}/out:v2")
+    human = pare("build", str(go_app), "-t", f"oci:{tmp_path}/out:v2")
     assert human.returncode == 0 and "compressed" in human.stdout and body["digest"] in human.stdout
 
 
@@ -101,7 +106,6 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_a_broken_app_fails_cleanly_and_writes_nothing(tmp_path: Path) -> None:
-    need("go")
     app = tmp_path / "broken"
     shutil.copytree(GO, app)
     (app / "main.go").write_text("package main\nfunc main() { undefined() }\n")
@@ -141,7 +145,6 @@ def test_podman_engine_builds_and_exports(tmp_path: Path, podman: PodmanEngine) 
 
 
 def test_static_site_builds_natively_and_serves(tmp_path: Path, podman: PodmanEngine) -> None:
-    need("busybox")
     site = tmp_path / "site"
     (site / "css").mkdir(parents=True)
     (site / "index.html").write_text("<h1>static pare</h1>\n")
@@ -197,11 +200,10 @@ def test_docker_engine_builds_and_exports(tmp_path: Path, dockerd: str) -> None:
         assert "hello.txt" in [m.name for m in tar]
 
 
-def test_native_build_straight_to_a_registry(registry: object) -> None:
+def test_native_build_straight_to_a_registry(registry: object, go_app: Path) -> None:
     """DEST may be any store: here the session's real registry (plain HTTP on 127.0.0.1)."""
-    need("go")
     from pare.stores.transports import open_location
     ref = f"{registry.address}/pare-test/go-hello:native"  # type: ignore[attr-defined]
-    result = build(GO, ref)
+    result = build(go_app, ref)
     store, name = open_location(ref)
     assert store.read(name).digest == result.digest

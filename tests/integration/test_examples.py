@@ -1,6 +1,7 @@
 """Every example builds natively into a small image that really runs and answers GET / with 200.
 
-Real parts throughout: the host toolchains (go, npm against the npm registry, pip against PyPI),
+Real parts throughout: runtimes from pinned packages (Debian's archive, the npm registry's node
+builds, PyPI's pip), npm against the npm registry and pip against PyPI run by those runtimes,
 pare's native assembler, an OCI layout, and podman (runc, private vfs storage) to run the image.
 """
 
@@ -25,8 +26,10 @@ from pare.stores.layout import LayoutStore
 pytestmark = pytest.mark.integration
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-# The issue's goals, compressed bytes (config + layer blobs)
-GOALS = {"go-hello": 3_000_000, "node-express": 27_500_000, "python-flask": 30_000_000}
+# The goals, compressed bytes (config + layer blobs). Node: issue 3 set 40 MB and issue 5 met 26.7 MB
+# with node 20; node 20 is end of life, and the current LTS (26) binary alone is 30.3 MB at zstd 19
+# (node 20: 24.3 MB), so the pinned default runtime sets the floor (issue 9's note measures it).
+GOALS = {"go-hello": 3_000_000, "node-express": 34_000_000, "python-flask": 30_000_000}
 GREETING = {"go-hello": "hello from go-hello", "node-express": "hello from node-express",
             "python-flask": "hello from python-flask"}
 
@@ -54,14 +57,15 @@ def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.mark.parametrize("app", ["go-hello", "node-express", "python-flask"])
 def test_native_image_is_small_and_answers(app: str, tmp_path: Path, podman: PodmanEngine,
                                            build_cache: Path) -> None:
-    need("go" if app == "go-hello" else "npm" if app == "node-express" else "python3")
     layout = tmp_path / "layout"
-    result = build(EXAMPLES / app, f"oci:{layout}:{app}")
+    source = tmp_path / app
+    shutil.copytree(EXAMPLES / app, source)  # the build writes pare.lock beside the app
+    result = build(source, f"oci:{layout}:{app}")
     assert result.path == "native"
     assert result.compressed_size <= GOALS[app], f"{app}: {result.compressed_size} bytes compressed"
     image = LayoutStore(layout).read(app)
     assert image.digest == result.digest
-    # the defaults podman must run: zstd layers, ELF files stripped (node 20 ships unstripped)
+    # the defaults podman must run: zstd layers, ELF files stripped (the node build ships unstripped)
     assert {layer.media_type for layer in image.layers} == {mt.OCI_LAYER_ZSTD}
     if app == "node-express":
         assert STRIP_ANNOTATION in (image.layers[0].descriptor.annotations or {})
@@ -78,7 +82,6 @@ def test_native_image_is_small_and_answers(app: str, tmp_path: Path, podman: Pod
 
 
 def test_node_code_change_rewrites_only_the_app_layer(tmp_path: Path, build_cache: Path) -> None:
-    need("npm")
     app = tmp_path / "node-express"
     shutil.copytree(EXAMPLES / "node-express", app)
     first = build(app, f"oci:{tmp_path}/l:one")
@@ -92,6 +95,8 @@ def test_node_code_change_rewrites_only_the_app_layer(tmp_path: Path, build_cach
 
 def test_python_native_build_is_reproducible_without_cache(tmp_path: Path, build_cache: Path) -> None:
     from pare.builder import verify
-    check = verify(EXAMPLES / "python-flask")
+    app = tmp_path / "python-flask"
+    shutil.copytree(EXAMPLES / "python-flask", app)
+    check = verify(app)
     assert check.reproducible, check.differences
     assert check.first.digest == check.second.digest

@@ -12,10 +12,11 @@ import pytest
 import pare.native.assemble as na
 from pare.errors import UsageError
 from pare.native.assemble import LayerCache, assemble
+from pare.native.cache import cached_dir, content_key
 from pare.native.plan import NONROOT_UID, BuildPlan, FileSet, RuntimeConfig
 from pare.oci.layer import layer_from_tar
 from pare.recipes import detect
-from pare.recipes.base import app_layer, cached_dir, content_key
+from pare.recipes.base import app_layer
 from pare.recipes.go import binary_name
 from pare.recipes.node import main_script
 from pare.recipes.python import main_module

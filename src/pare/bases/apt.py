@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,9 @@ from pathlib import Path, PurePosixPath
 
 from debian.debian_support import Version
 
-from pare.errors import DigestMismatch, PareError, ToolMissing
+from pare.download import download
+from pare.errors import PareError, ToolMissing
+from pare.oci.digest import Digest
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 LISTS_MAX_AGE = 24 * 3600  # refresh a private package index once a day
@@ -39,7 +40,6 @@ SUITES = ("bookworm", "trixie", "forky")
 DEFAULT_EXCLUDED_PACKAGES = ("debconf", "debconf-2.0", "cdebconf", "perl-base", "dpkg", "install-info",
                              "bash", "dash", "coreutils", "apt", "sensible-utils", "readline-common",
                              "libc-bin", "awk", "mawk", "gawk", "original-awk")
-DOWNLOAD_TIMEOUT = 120.0
 
 
 class AptError(PareError):
@@ -281,39 +281,10 @@ def resolve(index: dict[str, Package], roots: Sequence[str], excluded: Sequence[
 
 
 # --- downloads ---------------------------------------------------------------------------------
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch_deb(url: str, sha256: str, dest: Path) -> Path:
-    """`dest`, downloaded from `url` unless already there; either way its sha256 must be `sha256`
-    (a cached file that does not match, truncated or corrupted, is fetched again)."""
-    if dest.is_file() and file_sha256(dest) == sha256:
-        return dest
-    import httpx  # imported here: only downloads need it
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}-", dir=dest.parent)
-    try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, httpx.stream("GET", url, timeout=DOWNLOAD_TIMEOUT,
-                                                      follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise AptError(f"download of {url} failed: HTTP {response.status_code}")
-            for chunk in response.iter_bytes(1 << 20):
-                h.update(chunk)
-                out.write(chunk)
-        if h.hexdigest() != sha256:
-            raise DigestMismatch(f"{url}: sha256 {h.hexdigest()} != {sha256} (the index's, or the lock's)")
-        os.replace(tmp, dest)
-    except httpx.HTTPError as exc:
-        raise AptError(f"download of {url} failed: {exc}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return dest
+    """`dest`, downloaded from `url` unless a copy with that sha256 is already there (a cached
+    file that does not match, truncated or corrupted, is fetched again)."""
+    return download(url, dest, Digest("sha256", sha256))
 
 
 def fetch_debs(packages: Sequence[Package], deb_cache: Path, parallel: int = 4) -> list[Path]:

@@ -99,6 +99,8 @@ def unpack_deb(deb: Path, root: Path, excludes: tuple[str, ...], keeps: tuple[st
         name = member.name
         while name.startswith("./"):
             name = name[2:]
+        if member.issym() and name.rstrip("/") in MERGED_DIRS:
+            continue  # trixie's base-files ships /bin -> usr/bin itself: the root already has it
         name = _merged(name.rstrip("/"))
         if not name or name == "." or _excluded(name, excludes, keeps):
             continue

@@ -59,17 +59,30 @@ class NotReproducible(PareError):
                    "gzip 0-3 uses fast ISA-L).")
 @click.option("--strip/--no-strip", "strip", default=True, show_default=True,
               help="Native builds: copy ELF files stripped of symbols (binutils strip --strip-unneeded).")
+@click.option("--platform", "platforms", default=None, metavar="OS/ARCH[,OS/ARCH]",
+              help="Native builds: the platforms to build (linux/amd64, linux/arm64; several make an "
+                   "OCI index). Default: this machine's.")
+@click.option("--runtime", default=None, metavar="LANG@VERSION",
+              help="The runtime version, e.g. node@22, python@3.13, go@1.24 (default: what the app asks "
+                   "for in engines.node, .nvmrc, .python-version, go.mod...; else the current LTS).")
+@click.option("--suite", default=None, type=click.Choice(["bookworm", "trixie", "forky"]),
+              help="The Debian suite runtime packages come from (default bookworm; Python: the suite "
+                   "that has the version asked for).")
+@click.option("--update-lock", is_flag=True,
+              help="Resolve the runtime again and rewrite pare.lock (otherwise it is honoured).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | None, strategy: str | None,
           language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
-          compression: str, level: int | None, strip: bool, as_json: bool) -> None:
+          compression: str, level: int | None, strip: bool, platforms: str | None, runtime: str | None,
+          suite: str | None, update_lock: bool, as_json: bool) -> None:
     """Detect APP_DIR's language and build the smallest image that runs it."""
     from pare import builder
     if native is True and (engine or strategy):
         raise UsageError("--native builds without an engine: drop --engine/--strategy, or use --no-native")
     use_native = native if native is not None else not (engine or strategy)
     options: dict[str, Any] = {"language": language, "registry": base_registry, "insecure": insecure,
-                               "compression": compression, "level": level, "strip": strip}
+                               "compression": compression, "level": level, "strip": strip,
+                               "platforms": platforms, "runtime": runtime, "suite": suite}
     chosen_strategy = strategy or "multistage"
     chosen_engine = engine or "buildah"
     if verify:
@@ -88,17 +101,22 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
             raise NotReproducible("the two builds differ (see above)")
         return
     result = builder.build(app_dir, dest, chosen_strategy, chosen_engine, use_native, cache=not no_cache,
-                       **options)
+                           update_lock=update_lock, **options)
     if as_json:
         click.echo(json.dumps(_result_dict(result), indent=2, default=str))
         return
     how = "native" if result.path == "native" else f"{result.engine}, {result.strategy}"
     click.echo(f"built {result.recipe} app ({how}) in {result.seconds:.1f} s -> {result.location}")
     click.echo(f"  digest {result.digest}")
+    if result.lock:
+        click.echo(f"  lock   pare.lock {result.lock}")
     click.echo(f"  size   {_mb(result.compressed_size)} compressed, "
                f"{_mb(result.uncompressed_size)} uncompressed")
-    for layer in result.layers:
-        click.echo(f"  layer  {layer.digest[7:19]}  {_mb(layer.compressed):>10}  {layer.name}")
+    for child in result.platforms or (result,):
+        if result.platforms:
+            click.echo(f"  {child.platform}: {child.digest}  {_mb(child.compressed_size)} compressed")
+        for layer in child.layers:
+            click.echo(f"  layer  {layer.digest[7:19]}  {_mb(layer.compressed):>10}  {layer.name}")
 
 
 @click.command()

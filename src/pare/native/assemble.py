@@ -24,11 +24,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pare.native.elf import ElfError
 from pare.native.plan import BuildPlan, FileEntry, LayerPlan
+from pare.native.platforms import arch_of_elf_machine
 from pare.native.strip import STRIP_DESCRIPTION, StripCache
 from pare.oci import mediatypes as mt
 from pare.oci.config import HistoryEntry, ImageConfig
-from pare.oci.descriptor import Descriptor
+from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest, digest_file, sha256
 from pare.oci.image import Image
 from pare.oci.layer import FileLayer, Layer
@@ -40,7 +42,7 @@ ZSTD_LEVEL = 19
 APP_ZSTD_LEVEL = 9
 APP_LAYER = "app"  # the layer recipes put the app's own code in
 DEFAULT_COMPRESSION: mt.Compression = "zstd"
-CACHE_VERSION = "4"
+CACHE_VERSION = "5"
 STRIP_ANNOTATION = "dev.pare.layer.stripped"
 
 
@@ -59,7 +61,7 @@ def layer_key(layer: LayerPlan, epoch: int, compression: str, level: int, strip:
     build (new inode and mtime), so an unchanged Go binary only matches by content."""
     rows: list[object] = [CACHE_VERSION, epoch, compression, level, strip]
     for e in layer.entries:
-        row: list[object] = [e.path, e.kind, e.mode, e.uid, e.gid, e.target]
+        row: list[object] = [e.path, e.kind, e.mode, e.uid, e.gid, e.target, e.owner]
         if e.data is not None:
             row.append(sha256(e.data).hex)
         elif e.source is not None and by_content:
@@ -88,7 +90,9 @@ def strip_layer(layer: LayerPlan, stripper: StripCache) -> tuple[LayerPlan, int,
     entries: list[FileEntry] = []
     files = saved = 0
     for entry in layer.entries:
-        if entry.kind == "file" and entry.source is not None and entry.data is None:
+        # a Debian package's files ship exactly as packaged (Debian strips them already, and their
+        # status.d md5sums must stay true); only files from elsewhere (node's build, wheels) are stripped
+        if entry.kind == "file" and entry.source is not None and entry.data is None and not entry.owner:
             result = stripper.strip(entry.source)
             if result.saved > 0:
                 entry = replace(entry, source=result.path)
@@ -158,7 +162,14 @@ def assemble(plan: BuildPlan, workdir: Path, *, base: Image | None = None, epoch
     created = epoch_timestamp(when)
     blobs = cache.root if cache is not None else workdir
     blobs.mkdir(parents=True, exist_ok=True)
-    start = base if base is not None else Image.assemble(ImageConfig.new(created=created), [])
+    platform = plan_platform(plan)
+    if base is None:
+        body = ImageConfig.new(platform.architecture, platform.os, created=created).to_dict()
+        if platform.variant:
+            body["variant"] = platform.variant
+        start = Image.assemble(body, [])
+    else:
+        start = base
     layers: list[FileLayer] = []
     for planned in plan.layers:
         chosen = layer_level(planned, compression, level)
@@ -182,6 +193,50 @@ def assemble(plan: BuildPlan, workdir: Path, *, base: Image | None = None, epoch
     return with_runtime(image, entrypoint=list(rt.entrypoint) or None, cmd=list(rt.cmd) or None,
                         env=dict(rt.env) or None, user=rt.user, workdir=rt.workdir,
                         exposed_ports=list(rt.exposed_ports) or None, labels=labels)
+
+
+ELF_MACHINES = {62: "EM_X86_64", 183: "EM_AARCH64"}  # e_machine numbers pare builds for
+
+
+def elf_machine(path: Path) -> str | None:
+    """The e_machine of an ELF executable or shared object (from its first 20 bytes), else None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(20)
+    except OSError:
+        return None
+    if len(head) < 20 or head[:4] != b"\x7fELF" or head[5] not in (1, 2):
+        return None
+    little = head[5] == 1
+    e_type = int.from_bytes(head[16:18], "little") if little else int.from_bytes(head[16:18], "big")
+    if e_type not in (2, 3):  # ET_EXEC, ET_DYN
+        return None
+    number = int.from_bytes(head[18:20], "little") if little else int.from_bytes(head[18:20], "big")
+    return ELF_MACHINES.get(number, f"e_machine {number}")
+
+
+def plan_platform(plan: BuildPlan) -> Platform:
+    """The platform the plan's ELF files were built for (the config must say what runs, not where
+    it was built); a plan without ELF files takes the recipe's target. Mixed machines are an error."""
+    machines: dict[str, str] = {}
+    for layer in plan.layers:
+        for entry in layer.entries:
+            if entry.kind != "file" or entry.source is None:
+                continue
+            if entry.mode & 0o111 or ".so" in entry.path or entry.path.endswith(".node"):
+                machine = elf_machine(entry.source)
+                if machine is not None:
+                    machines.setdefault(machine, entry.path)
+    if not machines:
+        return plan.platform
+    if len(machines) > 1:
+        shown = ", ".join(f"{m} ({p})" for m, p in sorted(machines.items()))
+        raise ElfError(f"the image mixes ELF files for different machines: {shown}")
+    machine = next(iter(machines))
+    arch = arch_of_elf_machine(machine)
+    if arch is None:
+        raise ElfError(f"{machines[machine]} is built for {machine}, a machine pare builds no platform for")
+    return arch.platform
 
 
 def _history_comment(planned: LayerPlan, layer: FileLayer) -> str:

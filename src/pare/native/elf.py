@@ -12,7 +12,7 @@ from __future__ import annotations
 import glob
 import os
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,20 +145,25 @@ def expand_origin(entry: str, origin: str) -> str:
 class Resolver:
     """Finds libraries the way glibc's ld.so does, inside a sysroot (default: this machine)."""
 
-    def __init__(self, root: Path = Path("/"), extra_dirs: Sequence[str] = ()) -> None:
+    def __init__(self, root: Path = Path("/"), extra_dirs: Sequence[str] = (),
+                 files: Mapping[str, Path] | None = None) -> None:
         self.root = Path(root)
         self.system_dirs = [*extra_dirs, *ld_so_conf_dirs(self.root), *DEFAULT_DIRS]
+        self.files = dict(files or {})  # image paths served from outside the sysroot
         self._cache: dict[str, ElfInfo] = {}
+
+    def host(self, path: str) -> Path:
+        return self.files.get(path) or host_path(self.root, path)
 
     def info(self, path: str) -> ElfInfo:
         if path not in self._cache:
-            self._cache[path] = read_elf(host_path(self.root, path), path)
+            self._cache[path] = read_elf(self.host(path), path)
         return self._cache[path]
 
     def find(self, soname: str, needer: ElfInfo, exe: ElfInfo | None) -> str | None:
         """Absolute path of `soname` for `needer`, or None."""
         if "/" in soname:
-            return soname if host_path(self.root, soname).is_file() else None
+            return soname if self.host(soname).is_file() else None
         origin = posixpath.dirname(needer.path)
         dirs: list[str] = []
         if not needer.runpath:
@@ -169,7 +174,7 @@ class Resolver:
         dirs += self.system_dirs
         for directory in dirs:
             candidate = posixpath.normpath(posixpath.join(directory, soname))
-            host = host_path(self.root, candidate)
+            host = self.host(candidate)
             if not host.is_file():
                 continue
             try:
@@ -196,7 +201,7 @@ class Resolver:
             info = self.info(path)
             top = exe or info
             if info.interpreter and info.interpreter not in seen:
-                if not host_path(self.root, info.interpreter).exists():
+                if not self.host(info.interpreter).exists():
                     missing.append((path, info.interpreter))
                 else:
                     queue.append((info.interpreter, top))
@@ -210,9 +215,10 @@ class Resolver:
 
 
 def closure(roots: Iterable[str], root: Path = Path("/"), extra_dirs: Sequence[str] = (),
-            strict: bool = True) -> Closure:
-    """The ELF closure of `roots`; with strict, a library that resolves nowhere is an ElfError."""
-    result = Resolver(root, extra_dirs).closure(roots)
+            strict: bool = True, files: Mapping[str, Path] | None = None) -> Closure:
+    """The ELF closure of `roots` inside sysroot `root` (`files`: image paths that live elsewhere);
+    with strict, a library that resolves nowhere is an ElfError."""
+    result = Resolver(root, extra_dirs, files).closure(roots)
     if strict and result.missing:
         needer, soname = result.missing[0]
         raise ElfError(f"{needer} needs {soname}, which was not found in {root}")

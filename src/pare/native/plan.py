@@ -10,12 +10,13 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from pare.native.elf import resolve_path
+from pare.oci.descriptor import Platform
 from pare.oci.tarwriter import TarBuilder, normalize_name
 
 Kind = Literal["file", "dir", "symlink"]
@@ -35,6 +36,7 @@ class FileEntry:
     target: str = ""
     uid: int = 0
     gid: int = 0
+    owner: str = ""  # the Debian package it comes from, if any: shipped exactly as packaged
 
     @property
     def size(self) -> int:
@@ -97,6 +99,7 @@ class BuildPlan:
     runtime: RuntimeConfig
     base: str | None = None
     notes: tuple[str, ...] = field(default=())
+    platform: Platform = field(default=Platform("linux", "amd64"))  # the target, when no ELF file says
 
 
 def _mode(st: os.stat_result) -> int:
@@ -125,7 +128,7 @@ class FileSet:
         if existing is not None and existing.kind == "symlink" and entry.kind == "dir":
             return  # /lib as a symlink to usr/lib must stay a symlink
         self._entries[name] = FileEntry(name, entry.kind, entry.mode, entry.source, entry.data,
-                                        entry.target, entry.uid, entry.gid)
+                                        entry.target, entry.uid, entry.gid, entry.owner)
 
     def add_bytes(self, path: str, data: bytes, mode: int = 0o644, uid: int = 0, gid: int = 0) -> None:
         self._put(FileEntry(path, "file", mode, data=data, uid=uid, gid=gid))
@@ -194,6 +197,17 @@ class FileSet:
 
     def paths(self) -> list[str]:
         return sorted(self._entries)
+
+    def set_owners(self, owners: Mapping[str, str]) -> None:
+        """Mark entries (by absolute image path) as files of a Debian package."""
+        for name, entry in self._entries.items():
+            owner = owners.get("/" + name)
+            if owner:
+                self._entries[name] = replace(entry, owner=owner)
+
+    def sources(self) -> list[tuple[str, Path]]:
+        """(absolute image path, file on disk) of every entry copied from a file."""
+        return [("/" + name, e.source) for name, e in sorted(self._entries.items()) if e.source is not None]
 
     def freeze(self) -> LayerPlan:
         return LayerPlan(self.name, tuple(self._entries[k] for k in sorted(self._entries)))

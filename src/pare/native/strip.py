@@ -1,21 +1,27 @@
-"""Stripped copies of the ELF files a native build copies from the host.
+"""Stripped copies of the ELF files a native build puts in an image.
 
-Debian ships node, python and their libraries with symbol tables (node 20: 99 MB, "not stripped");
-none of that is needed to run them. binutils' `strip --strip-unneeded` writes a stripped copy next
-to the cache (`-o`: the host file is only read, never changed); the copy is kept under the source's
-content digest, so a rebuild, or another app using the same runtime, strips nothing again.
+The node build on the npm registry and some Debian libraries ship with symbol tables (node 20:
+99 MB, "not stripped"); none of that is needed to run them. binutils' `strip --strip-unneeded`
+writes a stripped copy (`-o`: the source is only read). The strip program is part of the build's
+lock (Debian's binutils-<triplet>, run from its sysroot), so its version, and so the bytes it
+writes, never depend on the build machine; one binutils per target architecture.
+
+Copies are kept under the source's digest and the tool's identity, with the copy's own sha256
+beside it: a cached copy that no longer matches (truncated, corrupted) is made again, never used.
 A file strip cannot handle, or that strip would not make smaller, is used as it is.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pare.native.cache import content_key
 from pare.native.elf import ELF_MAGIC
 from pare.oci.digest import digest_file
 
@@ -46,25 +52,30 @@ class Stripped:
     saved: int
 
 
+@dataclass(frozen=True)
+class StripTool:
+    """How to run strip (the argv prefix: loader, libraries, program) and what identifies it
+    (package and version): part of every cache key, so another strip never reuses a copy."""
+
+    command: tuple[str, ...]
+    identity: str
+
+
 class StripCache:
-    """Stripped copies by the original's sha256, in a directory shared by builds (safe to delete)."""
+    """Stripped copies keyed by source digest and tool, in a directory shared by builds (safe to delete)."""
 
-    def __init__(self, root: Path, tool: str | None = None) -> None:
+    def __init__(self, root: Path, tool: StripTool) -> None:
         self.root = Path(root)
-        self.tool = tool or shutil.which("strip")
-
-    @property
-    def available(self) -> bool:
-        return self.tool is not None
+        self.tool = tool
 
     def strip(self, source: Path) -> Stripped:
         """A stripped copy of `source` when it is an ELF file that strip makes smaller, else source."""
-        if self.tool is None or not strippable(source):
+        if not strippable(source):
             return Stripped(source, 0)
-        key = digest_file(source).hex
+        key = content_key(self.tool.identity, digest_file(source).hex)
         done = self.root / key
         original = os.stat(source).st_size
-        if done.is_file():
+        if self._verified(done):
             return Stripped(done, original - done.stat().st_size)
         unchanged = self.root / f"{key}.unchanged"
         if unchanged.exists():
@@ -73,14 +84,29 @@ class StripCache:
         fd, tmp = tempfile.mkstemp(prefix=".strip-", dir=self.root)
         os.close(fd)
         try:
-            result = subprocess.run([self.tool, *STRIP_ARGS, "-o", tmp, str(source)], capture_output=True,
-                                    timeout=TIMEOUT, check=False)
+            result = subprocess.run([*self.tool.command, *STRIP_ARGS, "-o", tmp, str(source)],
+                                    capture_output=True, timeout=TIMEOUT, check=False)
             size = os.stat(tmp).st_size
             if result.returncode != 0 or size == 0 or size >= original or not strippable(Path(tmp)):
                 unchanged.touch()
                 return Stripped(source, 0)
             os.chmod(tmp, 0o755)
+            meta = self.root / f"{key}.json"
+            meta.write_text(json.dumps({"sha256": digest_file(Path(tmp)).hex, "size": size}))
             os.replace(tmp, done)
         finally:
             Path(tmp).unlink(missing_ok=True)
         return Stripped(done, original - size)
+
+    def _verified(self, copy: Path) -> bool:
+        """True when `copy` exists and still hashes to what was recorded when it was made."""
+        try:
+            meta = json.loads((copy.parent / f"{copy.name}.json").read_text())
+            return copy.stat().st_size == meta["size"] and digest_file(copy).hex == meta["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
+
+def strip_command(loader: Path, library_dirs: Sequence[Path], program: Path) -> tuple[str, ...]:
+    """The argv prefix that runs a sysroot's strip through the sysroot's own loader."""
+    return (str(loader), "--library-path", ":".join(map(str, library_dirs)), str(program))

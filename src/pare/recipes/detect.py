@@ -19,18 +19,20 @@ def recipe_names() -> list[str]:
     return [r.name for r in RECIPES]
 
 
-def detect(app_dir: Path | str, language: str | None = None) -> Recipe:
-    """The recipe for `app_dir` (or the one named by `language`); UsageError when none fits."""
+def detect(app_dir: Path | str, language: str | None = None, *, runtime: str | None = None,
+           suite: str | None = None) -> Recipe:
+    """The recipe for `app_dir` (or the one named by `language`); UsageError when none fits.
+    runtime ('node@22') and suite ('trixie') are handed to the recipe."""
     path = Path(app_dir)
     if not path.is_dir():
         raise UsageError(f"{app_dir}: not a directory")
     if language:
         for recipe in RECIPES:
             if recipe.name == language:
-                return recipe(path)
+                return recipe(path, runtime=runtime, suite=suite)
         raise UsageError(f"unknown language {language!r} (choose from {', '.join(recipe_names())})")
     for recipe in RECIPES:
         if recipe.matches(path):
-            return recipe(path)
+            return recipe(path, runtime=runtime, suite=suite)
     raise UsageError(f"{app_dir}: cannot tell the language (no go.mod, package.json, requirements.txt, "
                      "app.py or index.html)")

@@ -1,47 +1,30 @@
-"""Python: the interpreter's ELF closure and a pruned stdlib, then site-packages, then the app.
+"""Python: the locked interpreter (Debian's python3.X) with its pruned, compiled standard library,
+then the app's dependencies (installed by that interpreter with the locked pip), then the app.
 
-The interpreter is the system one (/usr/bin/python3: its stdlib lives in one directory and its
-extension modules link against system libraries the closure finds). Dependencies are installed
-with that same interpreter (`pip install --target`, so wheels match its ABI), cached by the
-requirements file's hash, and placed in its site directory so no PYTHONPATH is needed.
+Three layers so a code change re-pushes only the last: runtime (shared by every app on the same
+lock entries), deps (site-packages with .pyc files, cached by the requirements' hash), app.
 """
 
 from __future__ import annotations
 
-import glob
-import json
-import os
-import shutil
+import re
+import tempfile
+import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
-from pare.errors import ToolMissing, UsageError
-from pare.native.elf import closure, is_elf
+from pare.errors import UsageError
+from pare.native.cache import cache_root, cached_dir, content_key
+from pare.native.elf import closure
+from pare.native.lock import Artifact, Lock
 from pare.native.plan import BuildPlan, FileSet, RuntimeConfig
-from pare.recipes.base import (
-    DEFAULT_PORT,
-    DockerFacts,
-    Recipe,
-    app_layer,
-    cached_dir,
-    content_key,
-    run_tool,
-    runtime_files,
-)
-
-SYSTEM_PYTHON = "/usr/bin/python3"
-PATH_ENV = "/usr/local/bin:/usr/bin:/bin"
-CA_ENV = "/etc/ssl/certs/ca-certificates.crt"
-# Interpreter modules (lib-dynload) never needed by a server: tests, curses, tk, readline.
-PY_DYNLOAD_DROP = ("_test*", "xxlimited*", "_xxtestfuzz*", "_ctypes_test*", "_curses*", "readline*",
-                   "nis*", "ossaudiodev*", "_dbm*", "_tkinter*", "_xxsubinterpreters*")
-PY_STDLIB_DROP = ("test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_data",
-                  "config-3*", "__pycache__", "site-packages", "dist-packages", "sitecustomize.py")
+from pare.native.platforms import Arch
+from pare.native.rootfs import add_package_files, elf_files, runtime_layer
+from pare.native.runtimes import python as python_runtime
+from pare.native.runtimes.python import PATH_ENV, PythonRuntime
+from pare.recipes.base import DEFAULT_PORT, DockerFacts, Recipe, RuntimeRequest, app_layer
 
 MAIN_CANDIDATES = ("app.py", "main.py", "server.py", "wsgi.py", "__main__.py")
-
-_PROBE = ("import json, site, sys, sysconfig; print(json.dumps({'version': sys.version, "
-          "'stdlib': sysconfig.get_paths()['stdlib'], 'site': site.getsitepackages()[0], "
-          "'executable': sys.executable}))")
 
 
 def main_module(app_dir: Path) -> str:
@@ -51,79 +34,87 @@ def main_module(app_dir: Path) -> str:
     raise UsageError(f"{app_dir}: no {', '.join(MAIN_CANDIDATES)} to run")
 
 
+def requested_python(app_dir: Path) -> str | None:
+    """The Python the app asks for: .python-version, runtime.txt, pyproject's requires-python."""
+    for name in (".python-version", "runtime.txt"):
+        path = app_dir / name
+        if path.is_file():
+            first = next((ln.strip() for ln in path.read_text(errors="replace").splitlines()
+                          if ln.strip() and not ln.startswith("#")), "")
+            if re.fullmatch(r"(python-?)?\d+\.\d+(\.\d+)?", first):
+                return first.removeprefix("python-").removeprefix("python")
+    pyproject = app_dir / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            wanted = tomllib.loads(pyproject.read_text()).get("project", {}).get("requires-python")
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
+            wanted = None
+        if isinstance(wanted, str) and wanted.strip():
+            return wanted.strip()
+    return None
+
+
 class PythonRecipe(Recipe):
     name = "python"
-    interpreter = SYSTEM_PYTHON
 
     @classmethod
     def matches(cls, app_dir: Path) -> bool:
         return any((app_dir / n).is_file() for n in ("requirements.txt", "pyproject.toml", *MAIN_CANDIDATES))
 
-    def probe(self) -> dict[str, str]:
-        if not os.access(self.interpreter, os.X_OK):
-            raise ToolMissing(f"{self.interpreter} is not installed (the system Python the image ships)")
-        info: dict[str, str] = json.loads(run_tool([self.interpreter, "-I", "-c", _PROBE]))
-        return info
+    def requested_version(self) -> str | None:
+        return requested_python(self.app_dir)
 
-    def install_deps(self, info: dict[str, str]) -> Path | None:
+    def request(self) -> RuntimeRequest:
+        # the suite follows the version asked for unless one is named
+        return RuntimeRequest(self.name, self.runtime_override or self.requested_version(),
+                              self.suite_override or "auto")
+
+    def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
+        return python_runtime.resolve(self.request().version, self.suite_override, arches)
+
+    def install_deps(self, rt: PythonRuntime, workdir: Path, cache: bool = True) -> Path | None:
+        """site-packages from requirements.txt, installed and compiled by the locked interpreter."""
         req = self.app_dir / "requirements.txt"
         if not req.is_file():
             return None
-        key = content_key(req.read_bytes(), info["version"])
+        interpreter = next(a.digest for a in rt.lock.select(kind="deb") if a.name == f"python{rt.minor}")
+        key = content_key(req.read_bytes(), interpreter, rt.pip_wheel.name, rt.arch.name)
 
         def populate(tmp: Path) -> None:
-            run_tool([self.interpreter, "-m", "pip", "install", "--quiet", "--no-compile",
-                      "--no-cache-dir", "--disable-pip-version-check", "--no-warn-script-location",
-                      "--target", str(tmp / "site"), "-r", str(req)],
-                     env={"PIP_CERT": CA_ENV, "PIP_BREAK_SYSTEM_PACKAGES": "1"},
-                     what="pip install")
-            shutil.rmtree(tmp / "site" / "bin", ignore_errors=True)  # scripts point at the host's python
-            for record in glob.glob(str(tmp / "site" / "*.dist-info" / "RECORD")):
-                os.unlink(record)  # lists paths and hashes of scripts we removed; pip never needs it to run
+            with tempfile.TemporaryDirectory(prefix="pare-pip-") as scratch:
+                pip_cache = cache_root() / "pip-cache" if cache else Path(scratch)
+                rt.pip_install(req, tmp / "site", pip_cache=pip_cache)
+            rt.compile(tmp / "site", rt.site)
 
+        if not cache:  # made afresh in the build's scratch space (what --verify compares)
+            fresh = workdir / "pip"
+            fresh.mkdir(parents=True)
+            populate(fresh)
+            return fresh / "site"
         return cached_dir("pip", key, populate) / "site"
 
-    def native_plan(self, workdir: Path) -> BuildPlan:
+    def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         script = main_module(self.app_dir)
-        info = self.probe()
-        stdlib = info["stdlib"]
-        runtime = FileSet("runtime")
-        runtime_files(runtime)
-        real = runtime.add_host_path(self.interpreter)
-        runtime.add_tree(stdlib, Path(stdlib), exclude=(*PY_STDLIB_DROP, "*.pyc", "EXTERNALLY-MANAGED",
-                                                        *(f"lib-dynload/{p}" for p in PY_DYNLOAD_DROP)))
-        dynload = stdlib.lstrip("/") + "/lib-dynload/"
-        roots = [real, *("/" + p for p in runtime.paths() if p.startswith(dynload) and p.endswith(".so"))]
-        site = self.install_deps(info)
-        deps = FileSet("deps")
+        rt = PythonRuntime(lock, arch)
+        runtime = runtime_layer(rt.sysroot, rt.layer_spec())
+        layers = [runtime]
+        site = self.install_deps(rt, workdir, cache)
         if site is not None:
-            deps.add_tree(info["site"], site, exclude=("__pycache__", "*.pyc"))
-            roots += [str(site / p) for p in _elf_files(site)]  # compiled wheels: their libraries too
-        for path in closure(roots).files:
-            if site is None or not path.startswith(str(site) + "/"):
-                runtime.add_host_path(path)
-        layers = []
-        layers.append(runtime.freeze())
-        if site is not None:
+            deps = FileSet("deps", root=rt.sysroot.root)
+            deps.add_tree(rt.site, site)
+            extensions = {f"{rt.site}/{rel}": site / rel for rel in elf_files(site)}
+            needed = closure(extensions, rt.sysroot.root, extra_dirs=rt.sysroot.library_dirs(),
+                             files=extensions)
+            # libraries a compiled wheel needs beyond the interpreter's, with their packages' records
+            add_package_files(deps, rt.sysroot, [p for p in needed.files if p not in extensions], runtime)
             layers.append(deps.freeze())
         layers.append(app_layer(self.app_dir))
         env = (("PATH", PATH_ENV), ("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1"),
                ("PORT", DEFAULT_PORT))
-        config = RuntimeConfig(entrypoint=(self.interpreter, f"/app/{script}"), env=env, workdir="/app",
+        config = RuntimeConfig(entrypoint=(rt.interpreter, f"/app/{script}"), env=env, workdir="/app",
                                exposed_ports=(f"{DEFAULT_PORT}/tcp",))
-        return BuildPlan(self.app_name, self.name, tuple(layers), config)
+        return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
     def docker_facts(self) -> DockerFacts:
         deps = ("requirements.txt",) if (self.app_dir / "requirements.txt").is_file() else ()
         return DockerFacts("python", deps, main_module(self.app_dir))
-
-
-def _elf_files(tree: Path) -> list[str]:
-    """Relative paths of the ELF files (extension modules) under `tree`."""
-    found = []
-    for current, _dirs, files in os.walk(tree):
-        for name in files:
-            full = Path(current) / name
-            if (name.endswith(".so") or ".so." in name) and not full.is_symlink() and is_elf(full):
-                found.append(str(full.relative_to(tree)))
-    return sorted(found)

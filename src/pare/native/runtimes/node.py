@@ -1,0 +1,118 @@
+"""Node.js from pinned packages: the official node build from the npm registry, glibc and libstdc++
+from Debian, npm from the npm registry. The build machine's own node and npm are never used.
+
+Resolution turns a request (a version range, or none: the current LTS) into lock artifacts: the
+node build for every target platform (and for this machine, which runs npm), the newest npm that
+supports that node, and the Debian packages of the runtime foundation plus node's libraries.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pare.errors import UsageError
+from pare.native.lock import Artifact, Lock
+from pare.native.platforms import Arch, host_arch
+from pare.native.process import BuildFailed
+from pare.native.rootfs import RuntimeSpec
+from pare.native.runtimes import npm
+from pare.native.runtimes.debian import FOUNDATION, resolve_debs
+from pare.native.sysroot import Sysroot, ensure_sysroot
+
+NODE_LIBS = ("libc6", "libstdc++6", "libgcc-s1", "libatomic1")  # node 24+ links libatomic
+NODE_PATH = "/usr/local/bin/node"
+NODE_LICENSE = "/usr/local/share/doc/node/LICENSE"
+PATH_ENV = "/usr/local/bin:/usr/bin:/bin"
+
+
+def node_package(arch: Arch) -> str:
+    return f"node-linux-{arch.npm}"
+
+
+def resolve(spec: str | None, suite: str, arches: Sequence[Arch]) -> list[Artifact]:
+    """Every artifact a node app's image and its dependency install need, for `arches`."""
+    host = host_arch()
+    version = npm.node_version(spec, node_package(host))
+    artifacts = [npm.artifact(node_package(a), version, role="runtime", platform=a.name) for a in arches]
+    if host not in arches:
+        artifacts.append(npm.artifact(node_package(host), version, role="toolchain", platform=host.name))
+    artifacts.append(npm.artifact("npm", npm.npm_for_node(version), role="toolchain", platform="all"))
+    for arch in arches:
+        artifacts += resolve_debs(suite, arch, (*FOUNDATION, *NODE_LIBS))
+    return artifacts
+
+
+@dataclass(frozen=True)
+class NodeRuntime:
+    """The locked node runtime for one target platform."""
+
+    lock: Lock
+    arch: Arch
+
+    def _one(self, name: str) -> Artifact:
+        found = [a for a in self.lock.select(kind="npm") if a.name == name]
+        if len(found) != 1:
+            raise UsageError(f"pare.lock has {len(found)} entries for {name}: run pare build --update-lock")
+        return found[0]
+
+    @property
+    def version(self) -> str:
+        return self._one(node_package(self.arch)).version
+
+    @cached_property
+    def package(self) -> Path:
+        """The target's node package (bin/node, LICENSE, include/node for native addons)."""
+        return npm.fetch_package(self._one(node_package(self.arch)))
+
+    @cached_property
+    def host_node(self) -> Path:
+        return npm.fetch_package(self._one(node_package(host_arch()))) / "bin" / "node"
+
+    @cached_property
+    def npm_cli(self) -> Path:
+        return npm.fetch_package(self._one("npm")) / "bin" / "npm-cli.js"
+
+    @property
+    def npm_version(self) -> str:
+        return self._one("npm").version
+
+    @cached_property
+    def sysroot(self) -> Sysroot:
+        debs = self.lock.select(kind="deb", role="runtime", platform=self.arch.name)
+        return ensure_sysroot(debs, self.arch)
+
+    def layer_spec(self) -> RuntimeSpec:
+        return RuntimeSpec(elf=(NODE_PATH,),
+                           extra={NODE_PATH: (self.package / "bin" / "node", 0o755),
+                                  NODE_LICENSE: (self.package / "LICENSE", 0o644)})
+
+    def npm(self, args: Sequence[str], cwd: Path, *, npm_cache: Path, env: dict[str, str] | None = None,
+            what: str = "npm") -> str:
+        """Run the pinned npm with the pinned node (this machine's build of it): the user's npmrc
+        and npm cache are never read; dependencies for another architecture are chosen with
+        npm's --cpu/--os (pure-JS packages are the same everywhere)."""
+        npm_cache.mkdir(parents=True, exist_ok=True)
+        for name in ("userconfig", "globalconfig"):  # npm refuses to load one file as both configs
+            (npm_cache / f"empty-{name}").touch()
+        full_env = {**os.environ, "npm_config_cache": str(npm_cache),
+                    "npm_config_userconfig": str(npm_cache / "empty-userconfig"),
+                    "npm_config_globalconfig": str(npm_cache / "empty-globalconfig"),
+                    "npm_config_update_notifier": "false",
+                    "npm_config_fund": "false", "npm_config_audit": "false",
+                    "PATH": f"{self.host_node.parent}:{os.environ.get('PATH', '')}", **(env or {})}
+        for bundle in ("/etc/ssl/certs/ca-certificates.crt",):  # proxies with their own CA
+            if os.path.isfile(bundle):
+                full_env.setdefault("NODE_EXTRA_CA_CERTS", bundle)
+        argv = [str(self.host_node), str(self.npm_cli), *args]
+        if self.arch != host_arch():
+            argv += [f"--cpu={self.arch.npm}", "--os=linux", "--libc=glibc"]
+        done = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
+            raise BuildFailed(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
+        return done.stdout
