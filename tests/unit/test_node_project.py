@@ -52,6 +52,15 @@ def test_corpus_node_apps(name: str, manager: str, spec: str, node_range: str | 
         assert start(root)[0] == argv
 
 
+def test_corpus_yarn_plug_n_play() -> None:
+    root = CORPUS / "node-yarn4-pnp"
+    package = read_package_json(root)
+    found = package_manager(root, package)
+    assert (found.spec, found.berry, found.pnp, found.lockfile) == ("yarn@4.0.0", True, True, "yarn.lock")
+    argv = start_command(root, package, AppSettings(), port="8080", pnp=found.pnp).argv
+    assert argv == (NODE, "-r", "./.pnp.cjs", "server.js")
+
+
 def test_corpus_start_with_the_flags_apps_toml_gives() -> None:
     todo = start(CORPUS / "node-todo-sqlite", AppSettings(cmd="node src/index.js"))
     assert todo[0] == (NODE, "src/index.js")
@@ -104,7 +113,9 @@ def test_yarn_berry_from_lockfile_and_yarnrc(tmp_path: Path) -> None:
     root = app(tmp_path, {"package.json": {}, "yarn.lock": "__metadata:\n  version: 6\n",
                           ".yarnrc.yml": "yarnPath: .yarn/releases/yarn-3.6.1.cjs\n"})
     found = package_manager(root, {})
-    assert (found.name, found.berry, found.version) == ("yarn", True, "3.6.1")
+    assert (found.name, found.berry, found.version, found.pnp) == ("yarn", True, "3.6.1", True)
+    (root / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    assert not package_manager(root, {}).pnp
     (root / ".yarnrc.yml").unlink()
     found = package_manager(root, {})
     assert (found.berry, found.version, found.range) == (True, None, ">=2")

@@ -84,6 +84,7 @@ class PackageManager:
     lockfile: str | None  # file name, relative to the app
     source: str  # where the choice came from, for messages
     berry: bool = False  # yarn 2+ (lockfile with __metadata, .yarnrc.yml)
+    pnp: bool = False  # yarn berry's Plug'n'Play linker: no node_modules; node needs -r ./.pnp.cjs
 
     @property
     def spec(self) -> str:
@@ -110,7 +111,8 @@ def package_manager(app_dir: Path, package: Mapping[str, Any]) -> PackageManager
         name, version = found.group(1), found.group(2)
         lock = next((f for f, pm in present if pm == name), None)
         berry = name == "yarn" and int(version.split(".")[0]) >= 2
-        return PackageManager(name, version, None, lock, "package.json packageManager", berry)
+        pnp = berry and _yarn_config(app_dir).get("nodeLinker", "pnp") == "pnp"
+        return PackageManager(name, version, None, lock, "package.json packageManager", berry, pnp)
     if not present:
         return PackageManager("npm", None, _engine(package, "npm"), None, "no lockfile: npm")
     lock, name = present[0]
@@ -120,7 +122,8 @@ def package_manager(app_dir: Path, package: Mapping[str, Any]) -> PackageManager
     if name == "yarn":
         berry, release = _yarn_flavour(app_dir)
         rng = _engine(package, "yarn") or (None if release else (">=2" if berry else "1.x"))
-        return PackageManager("yarn", release, rng, lock, lock, berry)
+        pnp = berry and _yarn_config(app_dir).get("nodeLinker", "pnp") == "pnp"
+        return PackageManager("yarn", release, rng, lock, lock, berry, pnp)
     return PackageManager("npm", None, _engine(package, "npm") or _npm_range(app_dir / lock), lock, lock)
 
 
@@ -153,20 +156,27 @@ def _npm_range(lock: Path) -> str | None:
 
 def _yarn_flavour(app_dir: Path) -> tuple[bool, str | None]:
     """(berry?, the release .yarnrc.yml's yarnPath pins)."""
-    berry = "__metadata:" in _read_head(app_dir / "yarn.lock")
+    berry = "__metadata:" in _read_head(app_dir / "yarn.lock") or (app_dir / ".yarnrc.yml").is_file()
     release = None
-    rc = app_dir / ".yarnrc.yml"
-    if rc.is_file():
-        berry = True
-        try:
-            config = yaml.safe_load(rc.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise UsageError(f"{rc}: {exc}") from None
-        path = config.get("yarnPath") if isinstance(config, dict) else None
-        if isinstance(path, str):
-            found = re.search(r"yarn-(\d+\.\d+\.\d+[\w.-]*?)\.c?js$", path)
-            release = found.group(1) if found else None
+    path = _yarn_config(app_dir).get("yarnPath")
+    if isinstance(path, str):
+        found = re.search(r"yarn-(\d+\.\d+\.\d+[\w.-]*?)\.c?js$", path)
+        release = found.group(1) if found else None
     return berry, release
+
+
+def _yarn_config(app_dir: Path) -> dict[str, Any]:
+    """.yarnrc.yml (yarn 2+), or {} when there is none."""
+    rc = app_dir / ".yarnrc.yml"
+    if not rc.is_file():
+        return {}
+    try:
+        config = yaml.safe_load(rc.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"{rc}: {exc}") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{rc}: must be a mapping of settings")
+    return config
 
 
 def _read_head(path: Path, size: int = 4096) -> str:
@@ -258,9 +268,17 @@ def _package_of(parts: Sequence[str]) -> str | None:
 # --- start command -------------------------------------------------------------------------------
 
 def start_command(app_dir: Path, package: Mapping[str, Any], settings: AppSettings, *, port: str,
-                  node_modules: Path | None = None) -> StartCommand:
-    """What the image runs (see module docstring). `node_modules` (installed) resolves package bins."""
-    app_dir = Path(app_dir)
+                  node_modules: Path | None = None, pnp: bool = False) -> StartCommand:
+    """What the image runs (see module docstring). `node_modules` (installed) resolves package bins;
+    `pnp` (yarn Plug'n'Play) makes node load ./.pnp.cjs first, as `yarn start` would."""
+    found = _start_command(Path(app_dir), package, settings, port, node_modules)
+    if pnp and found.argv[0] == NODE and ".pnp.cjs" not in found.argv:
+        return StartCommand((NODE, "-r", "./.pnp.cjs", *found.argv[1:]), found.env, found.source)
+    return found
+
+
+def _start_command(app_dir: Path, package: Mapping[str, Any], settings: AppSettings, port: str,
+                   node_modules: Path | None) -> StartCommand:
     resolver = _Resolver(app_dir, package, port, node_modules)
     if settings.cmd is not None:
         if isinstance(settings.cmd, tuple):
