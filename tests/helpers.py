@@ -83,3 +83,12 @@ def write_multiarch(layout_dir: Path, amd: Image, name: str) -> tuple[Image, Ind
     entry = Descriptor(mt.OCI_INDEX, index.digest, len(index.raw), {REF_NAME: name})
     (layout_dir / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry.to_dict()]}))
     return arm, index
+
+
+def write_tree(root: Path, files: dict[str, Any]) -> Path:
+    """Files under `root` (parents made): str content as text, anything else as JSON."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return root

@@ -1,0 +1,148 @@
+"""Shell command lines (Procfile `web:`, npm `start` scripts, `--cmd`) turned into exec form.
+
+pare's images have no shell, so a command line must become an argv the runtime can exec. That works
+for the common case: words, quotes, backslashes, leading `KEY=VALUE` assignments (they become image
+env), a leading `exec`, and `$PORT` (`${PORT}`, `${PORT:-8080}`), which is replaced by the image's
+port at build time. Anything that needs a shell to mean what it says (`&&`, `;`, pipes, redirection,
+other variables, globs, `~`, command substitution) is refused with a NeedsShell error, so the caller
+can name `--cmd` in one clear line instead of building an image that fails at start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pare.errors import UsageError
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PORT_REF = re.compile(r"\$(?:PORT\b|\{PORT\}|\{PORT:-\d*\})")
+_OPERATORS = set(";&|<>()`")
+_GLOB = set("*?[")
+
+
+class NeedsShell(UsageError):
+    """A command line that means something different without a shell."""
+
+
+@dataclass(frozen=True)
+class ExecCommand:
+    """A command in exec form: environment assignments and the argv."""
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class StartCommand:
+    """What an image runs, as a recipe detected it. argv[0] may be a runtime placeholder ("node",
+    "python") that the recipe maps to its binary; paths are relative to the app directory."""
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    source: str  # where it came from, for messages: --cmd, Procfile web:, scripts.start, main...
+    pythonpath: tuple[str, ...] = ()  # Python: app-relative directories holding its modules (src/)
+
+
+def split_command(line: str, *, port: str) -> ExecCommand:
+    """Split a shell command line into exec form; NeedsShell when that would change its meaning."""
+    words = _tokenize(line, port)
+    env: list[tuple[str, str]] = []
+    while words and _assignment(words[0]):
+        name, _, value = words.pop(0).partition("=")
+        env.append((name, value))
+    if words and words[0] == "exec":
+        words.pop(0)
+    if not words:
+        raise NeedsShell(f"`{line}` runs no command")
+    return ExecCommand(tuple(words), tuple(env))
+
+
+def _assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and bool(ENV_NAME.match(name))
+
+
+def _tokenize(line: str, port: str) -> list[str]:
+    """POSIX shell word splitting for the subset above. Raises NeedsShell on anything else."""
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False
+    i = 0
+    n = len(line)
+
+    def refuse(what: str) -> NeedsShell:
+        return NeedsShell(f"`{line}` needs a shell ({what}), and pare's images have none")
+
+    while i < n:
+        ch = line[i]
+        if ch in " \t\n":
+            if in_word:
+                words.append("".join(word))
+                word, in_word = [], False
+            i += 1
+            continue
+        if ch == "#" and not in_word:
+            break  # a comment runs to the end of the line
+        if ch in _OPERATORS:
+            raise refuse(f"the operator {ch!r}")
+        if ch in _GLOB:
+            raise refuse(f"the pattern character {ch!r}")
+        if ch == "~" and not in_word:
+            raise refuse("'~' expansion")
+        in_word = True
+        if ch == "\\":
+            if i + 1 < n and line[i + 1] != "\n":
+                word.append(line[i + 1])
+            i += 2
+            continue
+        if ch == "'":
+            end = line.find("'", i + 1)
+            if end < 0:
+                raise UsageError(f"`{line}`: unterminated single quote")
+            word.append(line[i + 1:end])
+            i = end + 1
+            continue
+        if ch == '"':
+            i = _double_quoted(line, i + 1, word, port, refuse)
+            continue
+        if ch == "$":
+            i = _expand(line, i, word, port, refuse)
+            continue
+        word.append(ch)
+        i += 1
+    if in_word:
+        words.append("".join(word))
+    return words
+
+
+def _double_quoted(line: str, i: int, word: list[str], port: str, refuse: Callable[[str], NeedsShell]) -> int:
+    while i < len(line):
+        ch = line[i]
+        if ch == '"':
+            return i + 1
+        if ch == "\\" and i + 1 < len(line) and line[i + 1] in '"\\$`\n':
+            if line[i + 1] != "\n":
+                word.append(line[i + 1])
+            i += 2
+            continue
+        if ch == "`":
+            raise refuse("command substitution")
+        if ch == "$":
+            i = _expand(line, i, word, port, refuse)
+            continue
+        word.append(ch)
+        i += 1
+    raise UsageError(f"`{line}`: unterminated double quote")
+
+
+def _expand(line: str, i: int, word: list[str], port: str, refuse: Callable[[str], NeedsShell]) -> int:
+    found = _PORT_REF.match(line, i)
+    if found:
+        word.append(port)
+        return found.end()
+    if i + 1 >= len(line) or line[i + 1] in " \t\"":
+        word.append("$")  # a lone dollar sign is literal
+        return i + 1
+    raise refuse("a variable other than $PORT")

@@ -1,0 +1,3 @@
+module github.com/googlecloudplatform/cloud-run-hello/workerpool
+
+go 1.22.5

@@ -1,0 +1,3 @@
+module github.com/mccutchen/go-httpbin/v2
+
+go 1.25.0
