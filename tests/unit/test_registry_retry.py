@@ -62,3 +62,15 @@ def test_scheme_choice() -> None:
 def test_retry_after_never_crashes_nor_goes_negative(value: str) -> None:
     parsed = parse_retry_after(value)
     assert parsed is None or parsed >= 0
+
+
+def test_importing_the_client_leaves_httpcore_alone() -> None:
+    """Guards other libraries in the process: pare's big socket reads are its own transport's, not a
+    patch of httpcore's class (which every httpx user shares)."""
+    import subprocess
+    import sys
+    code = ("from httpcore._sync.http11 import HTTP11Connection as C; before = C.READ_NUM_BYTES; "
+            "import pare.stores.registry.store; print(before, C.READ_NUM_BYTES)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    before, after = out.split()
+    assert before == after == str(64 * 1024)
