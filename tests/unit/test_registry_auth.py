@@ -8,20 +8,24 @@ import os
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pare.errors import AuthError
 from pare.stores.registry.auth import (
+    Authenticator,
     Challenge,
     Credentials,
     credentials_from_config,
     credentials_from_env,
     default_credentials,
     parse_challenges,
+    realm_host_allowed,
     repository_scope,
 )
+from pare.stores.registry.client import RegistryClient
 
 
 def test_bearer_challenge_from_docker_hub() -> None:
@@ -162,3 +166,66 @@ def test_any_config_shape_gives_credentials_none_or_auth_error(config: dict[str,
     except AuthError:
         return
     assert result is None or isinstance(result, Credentials)
+
+
+# --- where credentials may go ------------------------------------------------------------------------
+@pytest.mark.parametrize(("realm_host", "registry", "allowed"), [
+    ("127.0.0.1", "127.0.0.1:5000", True),  # the registry's own host, any port
+    ("reg.example", "reg.example:5000", True),
+    ("gitlab.com", "registry.gitlab.com", True),  # a parent domain controls its subdomains
+    ("auth.docker.io", "docker.io", True),  # Docker Hub's own token host
+    ("auth.docker.io", "reg.example", False),
+    ("127.0.0.2", "127.0.0.1:5000", False),
+    ("evil.example", "reg.example", False),
+    ("example", "reg.example", False),  # a bare suffix is no parent domain
+    ("0.1", "127.0.0.1", False),  # nor is the tail of an IP address
+    ("g.com", "registry.gitlab.com", False),
+])
+def test_realm_hosts(realm_host: str, registry: str, allowed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards which token servers may receive a registry's credentials."""
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    assert realm_host_allowed(realm_host, registry) is allowed
+
+
+def test_realm_hosts_the_user_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARE_TOKEN_REALM_HOSTS", "auth.example, 127.0.0.2")
+    assert realm_host_allowed("auth.example", "reg.other")
+    assert realm_host_allowed("127.0.0.2", "127.0.0.1:5000")
+    assert not realm_host_allowed("auth2.example", "reg.other")
+
+
+@pytest.mark.parametrize(("realm", "allow_http", "message"), [
+    ("http://reg.example/token", False, "is plain HTTP"),
+    ("https://elsewhere.example/token", False, "is on another host"),
+    ("ftp://reg.example/token", True, "not an http"),
+    ("/token", True, "not an http"),
+])
+def test_bad_realms_are_refused(realm: str, allow_http: bool, message: str,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    auth = Authenticator("reg.example", lambda r: None, allow_http_realm=allow_http)
+    with pytest.raises(AuthError, match=message):
+        auth.check_realm(realm)
+    assert str(Authenticator("reg.example", lambda r: None).check_realm("https://reg.example/t?a=1")) == \
+        "https://reg.example/t?a=1"
+
+
+@pytest.mark.parametrize(("registry", "url", "allowed"), [
+    ("reg.example:5000", "https://reg.example:5000/v2/x/blobs/uploads/1", True),
+    ("reg.example", "https://reg.example:443/v2/", True),  # the default port spelled out
+    ("reg.example:5000", "https://reg.example:5001/v2/", False),  # another port is another origin
+    ("reg.example:5000", "http://reg.example:5000/v2/", False),  # plain HTTP off loopback
+    ("reg.example:5000", "https://storage.example/blob", False),
+    ("reg.example", "https://REG.example/v2/", True),  # host names are case-insensitive
+    ("127.0.0.1:5000", "http://127.0.0.1:5000/v2/", True),  # loopback speaks plain HTTP
+    ("127.0.0.1:5000", "http://127.0.0.2:5000/v2/", False),
+    ("127.0.0.1:5000", "http://localhost:5000/v2/", False),  # the same machine, another name
+])
+def test_credentials_only_to_the_registry_origin(registry: str, url: str, allowed: bool) -> None:
+    """Guards the origin check every request passes before an Authorization header is attached."""
+    client = RegistryClient(registry, credentials=lambda r: None)
+    try:
+        assert client.may_authorize(httpx.URL(url)) is allowed
+    finally:
+        client.close()
+
