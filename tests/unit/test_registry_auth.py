@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import stat
@@ -79,8 +78,14 @@ def test_scope() -> None:
 
 
 # --- docker config --------------------------------------------------------------------------------------
+# `auth` entries are written out as docker login writes them (base64 of user:password, computed once by
+# hand with `printf 'u:p:w' | base64`), not by the code under test.
+AUTH = {("u", "p:w"): "dTpwOnc=", ("hub", "x"): "aHViOng=", ("u", "p"): "dTpw",
+        ("file-user", "x"): "ZmlsZS11c2VyOng=", ("o", "p"): "bzpw", ("file", "f"): "ZmlsZTpm"}
+
+
 def _auth(user: str, password: str) -> str:
-    return base64.b64encode(f"{user}:{password}".encode()).decode()
+    return AUTH[(user, password)]
 
 
 def test_auths_entry_matches_with_or_without_scheme() -> None:
@@ -101,7 +106,7 @@ def test_bad_auth_entry_is_one_clear_error() -> None:
     with pytest.raises(AuthError, match="not base64"):
         credentials_from_config({"auths": {"r.example": {"auth": "%%%"}}}, "r.example")
     with pytest.raises(AuthError, match="no ':'"):
-        credentials_from_config({"auths": {"r.example": {"auth": base64.b64encode(b"nocolon").decode()}}},
+        credentials_from_config({"auths": {"r.example": {"auth": "bm9jb2xvbg=="}}},
                                 "r.example")
 
 
@@ -147,7 +152,11 @@ def test_corrupt_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_basic_header() -> None:
-    assert Credentials("a", "b").basic() == "Basic " + base64.b64encode(b"a:b").decode()
+    """Guards the header a registry checks: RFC 7617's example pair and a password with spaces."""
+    assert Credentials("a", "b").basic() == "Basic YTpi"
+    assert Credentials("Aladdin", "open sesame").basic() == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+    assert Credentials("pare-user", "correct horse battery").basic() == \
+        "Basic cGFyZS11c2VyOmNvcnJlY3QgaG9yc2UgYmF0dGVyeQ=="
 
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),

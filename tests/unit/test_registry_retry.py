@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,12 +28,21 @@ def test_retry_after_is_honoured_but_capped() -> None:
     assert policy.delay(0, "garbage", rng=lambda: 1.0) == policy.base  # falls back to backoff
 
 
-@given(st.integers(min_value=0, max_value=40), st.floats(min_value=0, max_value=1))
-def test_backoff_is_jittered_exponential_and_capped(retry: int, jitter: float) -> None:
-    policy = RetryPolicy(base=0.1, cap=4.0)
-    delay = policy.delay(retry, None, rng=lambda: jitter)
-    assert 0 <= delay <= min(4.0, 0.1 * 2 ** retry)
-    assert delay == jitter * min(4.0, 0.1 * 2 ** retry)
+def test_backoff_sequence() -> None:
+    """Guards the documented schedule (docs/registry.md): 0.2 s doubling, at most 10 s, fully jittered;
+    the expected figures are written out, not computed the way the policy computes them."""
+    policy = RetryPolicy()
+    ceilings = [policy.delay(n, None, rng=lambda: 1.0) for n in range(9)]
+    assert ceilings == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0, 10.0, 10.0])
+    halves = [RetryPolicy(base=0.1, cap=4.0).delay(n, None, rng=lambda: 0.5) for n in range(7)]
+    assert halves == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0])
+    assert policy.delay(3, None, rng=lambda: 0.0) == 0.0
+
+
+@given(st.integers(min_value=0, max_value=200), st.floats(min_value=0, max_value=1))
+def test_backoff_never_exceeds_the_cap(retry: int, jitter: float) -> None:
+    delay = RetryPolicy(base=0.1, cap=4.0).delay(retry, None, rng=lambda: jitter)
+    assert 0.0 <= delay <= 4.0
 
 
 def test_retryable_statuses() -> None:
