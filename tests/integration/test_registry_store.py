@@ -217,3 +217,15 @@ def test_progress_per_blob(registry: LocalRegistry, tmp_path: Path) -> None:
     puller.progress = _Recording()
     blob_bytes(puller.read(name).layers[0])
     assert puller.progress.bars[layer.digest.short] == [layer.size, layer.size]
+
+
+def test_tags_that_begin_like_a_digest(registry: LocalRegistry, tmp_path: Path) -> None:
+    """Guards tags such as 'sha-1' or 'sha256-abc' (CI tools write them): taken for digests, they
+    failed to parse before any request went out."""
+    image = make_image(tmp_path, {"a": b"sha tags"})
+    repo = _repo()
+    store = RegistryStore(registry.address)
+    for tag in ("sha-1", "sha256-abc", "shared"):
+        store.write(image, f"{registry.address}/{repo}:{tag}")
+        assert store.read(f"{registry.address}/{repo}:{tag}").digest == image.digest
+        assert store.resolve(f"{registry.address}/{repo}:{tag}").digest == image.digest
