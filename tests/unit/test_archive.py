@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import tar_of
 from pare.errors import DigestMismatch, ManifestError, NotFound, PareError, UsageError
 from pare.oci import mediatypes as mt
 from pare.oci.digest import digest_stream, sha256
@@ -170,3 +171,30 @@ def test_write_over_empty_file_and_refuse_junk(tmp_path: Path, make_image: Any) 
     with pytest.raises(ManifestError):
         ArchiveStore(junk).write(image, "a:1")
     assert junk.read_bytes() == b"precious user data" * 100, "a file that is not an archive is left alone"
+
+
+def _gzip_legacy_archive(path: Path, image: Any, layer_bytes: bytes | None = None) -> None:
+    """A legacy archive whose one layer.tar is gzip-compressed (some tools write them)."""
+    with image.layers[0].open_uncompressed() as fh:
+        tar = fh.read()
+    blob = gzip.compress(layer_bytes if layer_bytes is not None else tar, mtime=0)
+    with tarfile.open(path, "w") as archive:
+        _add(archive, "l1/layer.tar", blob)
+        _add(archive, f"{image.config.digest.hex}.json", image.config.raw)
+        entry = {"Config": f"{image.config.digest.hex}.json", "RepoTags": ["z:1"], "Layers": ["l1/layer.tar"]}
+        _add(archive, "manifest.json", json.dumps([entry]).encode())
+
+
+def test_compressed_legacy_layer_must_match_its_diff_id(tmp_path: Path, make_image: Any) -> None:
+    """Guards compressed layer.tar members: their blob digest was computed from the member itself, so
+    nothing ever checked that they decompress to the diff_id the config lists."""
+    image = make_image({"bin/app": b"C" * 5000})
+    good = tmp_path / "good.tar"
+    _gzip_legacy_archive(good, image)
+    read = ArchiveStore(good).read("z:1")
+    assert read.layers[0].media_type == mt.DOCKER_LAYER_GZIP
+    assert read.layers[0].diff_id == image.layers[0].diff_id
+    bad = tmp_path / "bad.tar"
+    _gzip_legacy_archive(bad, image, layer_bytes=tar_of({"bin/app": b"not what the config says"}))
+    with pytest.raises(DigestMismatch, match=r"decompresses to .* not the diff_id"):
+        ArchiveStore(bad).read("z:1")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpers import write_multiarch
+from helpers import corrupt_blobs, write_multiarch
 from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
 from pare.oci.descriptor import Platform
 from pare.oci.digest import sha256
@@ -147,3 +147,45 @@ def test_missing_or_tampered_blobs(tmp_path: Path, make_image: Any) -> None:
         store.read("t")
     with pytest.raises(NotFound):
         store.read(str(sha256(b"nothing")))
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "zero the tail"])
+def test_a_damaged_blob_already_there_is_replaced_not_trusted(tmp_path: Path, make_image: Any,
+                                                             damage: str) -> None:
+    """Guards the skip path of write(): a blob of the right size was trusted without its digest, so a
+    corrupted one stayed, and was shipped by every copy after."""
+    image = make_image({"bin/app": b"A" * 20_000}, {"etc/x": b"x"})
+    store = LayoutStore(tmp_path)
+    store.write(image, "v1")
+    path = store.blob_path(image.layers[0].digest)
+    data = bytearray(path.read_bytes())
+    if damage == "flip a byte":
+        data[len(data) // 2] ^= 0xFF
+    elif damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data[-64:] = bytes(64)  # same size, e.g. a disk that lost a block
+    path.write_bytes(bytes(data))
+    again = LayoutStore(tmp_path)
+    again.write(image, "v2")
+    assert again.stats.blobs_moved == 1 and again.stats.blobs_skipped == 3  # only the layer rewritten
+    assert corrupt_blobs(tmp_path / "blobs" / "sha256") == []
+
+
+def test_a_blob_damaged_after_writing_is_refused_when_read(tmp_path: Path, make_image: Any) -> None:
+    """Guards reads: layer streams from a layout are checked against their digest (a corrupted blob
+    gave its bytes silently to analyze, copies into archives, pushes)."""
+    image = make_image({"bin/app": b"B" * 20_000})
+    store = LayoutStore(tmp_path)
+    store.write(image, "v1")
+    path = store.blob_path(image.layers[0].digest)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    layer = store.read("v1").layers[0]
+    with pytest.raises(DigestMismatch), layer.open() as stream:
+        while stream.read(1 << 16):
+            pass
+    with pytest.raises(DigestMismatch):
+        LayoutStore(tmp_path / "copy").write(store.read("v1"), "v1")
+    assert not (tmp_path / "copy" / "blobs" / "sha256" / layer.digest.hex).exists()

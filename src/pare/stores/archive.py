@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
 from pare.oci import mediatypes as mt
-from pare.oci.compression import detect
+from pare.oci.compression import detect, open_decompressed
 from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest, Hasher, VerifyingReader
@@ -289,14 +289,21 @@ class ArchiveStore(Store):
         if compression == "none":
             desc = Descriptor(mt.DOCKER_LAYER, diff_id, member.size)
             return BlobLayer(desc, diff_id, self._verified_opener(member, diff_id), member.size)
-        # A compressed layer.tar (rare; some tools write them): its blob digest costs one pass.
+        # A compressed layer.tar (rare; some tools write them): one pass hashes the blob and checks
+        # that what it decompresses to is the diff_id the config promises.
+        blob_hasher, tar_hasher = Hasher(), Hasher(diff_id.algorithm)
         with _MemberReader(self.path, member) as reader:
-            hasher = Hasher()
-            while chunk := reader.read(READ_SIZE):
-                hasher.update(chunk)
-        digest = hasher.digest()
-        desc = Descriptor(mt.layer_media_type(compression, docker=True), digest, member.size)
-        return BlobLayer(desc, diff_id, self._verified_opener(member, digest))
+            tee = _Tee(reader, blob_hasher)
+            with open_decompressed(tee, compression) as tar:  # type: ignore[arg-type]
+                while chunk := tar.read(READ_SIZE):
+                    tar_hasher.update(chunk)
+            while tee.read(READ_SIZE):  # bytes after the compressed stream are part of the blob
+                pass
+        if tar_hasher.digest() != diff_id:
+            raise DigestMismatch(f"{self.path}: {member.name} decompresses to {tar_hasher.digest()}, "
+                                 f"not the diff_id {diff_id} its config lists")
+        desc = Descriptor(mt.layer_media_type(compression, docker=True), blob_hasher.digest(), member.size)
+        return BlobLayer(desc, diff_id, self._verified_opener(member, desc.digest), tar_hasher.size)
 
     def _verified_opener(self, member: _Member, digest: Digest) -> Callable[[], IO[bytes]]:
         def open_member() -> IO[bytes]:
@@ -498,6 +505,23 @@ class _ArchiveWriter:
         if repositories:
             self._add_file("repositories", json.dumps(repositories).encode())
         self.tar.close()
+
+
+class _Tee(io.RawIOBase):
+    """Hashes what a decompressor reads from a member (closing it leaves the member open)."""
+
+    def __init__(self, member: _MemberReader, hasher: Hasher) -> None:
+        super().__init__()
+        self._member = member
+        self._hasher = hasher
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._member.readinto(buffer)
+        self._hasher.update(memoryview(buffer)[:count])
+        return count
 
 
 class _Counting:

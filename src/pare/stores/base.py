@@ -7,12 +7,13 @@ pare.stores.copy is read from one store, write to another, so every pair of stor
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from pare.oci.descriptor import Platform
-from pare.oci.digest import Digest
+from pare.oci.descriptor import Descriptor, Platform
+from pare.oci.digest import Digest, VerifyingReader
 from pare.oci.image import Image
 from pare.progress import NullProgress, Progress
 
@@ -73,3 +74,16 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def verifying(stream: IO[bytes], desc: Descriptor) -> IO[bytes]:
+    """`stream`, checked against the descriptor's digest and size as it is read: as it is when it
+    already checks them (a layout or archive layer, a registry BlobReader), else wrapped."""
+    if isinstance(stream, VerifyingReader) and stream.expected == desc.digest \
+            and stream.expected_size == desc.size:
+        return stream
+    blobs = sys.modules.get("pare.stores.registry.blobs")  # never imported here: it loads httpx
+    if blobs is not None and isinstance(stream, blobs.BlobReader) \
+            and stream.descriptor.digest == desc.digest and stream.descriptor.size == desc.size:
+        return stream
+    return VerifyingReader(stream, desc.digest, desc.size, what=f"blob {desc.digest}")  # type: ignore[return-value]

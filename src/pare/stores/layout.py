@@ -5,7 +5,9 @@
     PATH/blobs/<alg>/<hex>   content-addressed blobs
 
 Blobs become visible only once verified: each is streamed into a temp file beside its final name
-through a VerifyingReader, then renamed. index.json is rewritten atomically (temp + rename) under a
+through a VerifyingReader, then renamed. A blob already present is trusted only after it hashes to
+its name (a truncated or corrupted one is replaced), and layer streams are verified as they are read.
+index.json is rewritten atomically (temp + rename) under a
 lock file, so concurrent writers never lose each other's tags and readers never see a torn file.
 """
 
@@ -24,7 +26,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import IO, Any
 
-from pare.errors import InvalidReference, ManifestError, NotFound, UsageError
+from pare.errors import DigestMismatch, InvalidReference, ManifestError, NotFound, UsageError
 from pare.oci import mediatypes as mt
 from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
@@ -33,7 +35,7 @@ from pare.oci.image import Image
 from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest, sniff_media_type
 from pare.oci.reference import Reference
-from pare.stores.base import Store
+from pare.stores.base import Store, verifying
 
 REF_NAME = "org.opencontainers.image.ref.name"
 LAYOUT_VERSION = "1.0.0"
@@ -59,10 +61,24 @@ class LayoutStore(Store):
         return self.path / "blobs" / digest.algorithm / digest.hex
 
     def has_blob(self, descriptor: Descriptor) -> bool:
+        """The blob is present with the right size (a cheap check: its bytes are verified when read)."""
         try:
             return self.blob_path(descriptor.digest).stat().st_size == descriptor.size
         except OSError:
             return False
+
+    def holds_verified(self, descriptor: Descriptor) -> bool:
+        """The blob is present and its bytes hash to its digest: only then may a write skip it."""
+        if not self.has_blob(descriptor):
+            return False
+        try:
+            with open(self.blob_path(descriptor.digest), "rb", buffering=0) as fh:
+                reader = VerifyingReader(fh, descriptor.digest, descriptor.size)
+                while reader.read(READ_SIZE):
+                    pass
+        except (OSError, DigestMismatch):
+            return False
+        return True
 
     def describe(self, name: str | None = None) -> str:
         return f"oci:{self.path}" + (f":{name}" if name else "")
@@ -152,19 +168,22 @@ class LayoutStore(Store):
             if not self.has_blob(layer_desc):
                 raise NotFound(f"{self.describe(name)}: layer blob {layer_desc.digest} is missing "
                                "or has the wrong size")
-            layers.append(BlobLayer(layer_desc, diff_id, self._opener(layer_desc.digest)))
+            layers.append(BlobLayer(layer_desc, diff_id, self._opener(layer_desc)))
         image = Image(manifest, config, tuple(layers))
         self.stats.add_phase("read", time.perf_counter() - started)
         return image
 
-    def _opener(self, digest: Digest) -> Callable[[], IO[bytes]]:
-        path = self.blob_path(digest)
+    def _opener(self, desc: Descriptor) -> Callable[[], IO[bytes]]:
+        """Opens the blob as a stream that raises DigestMismatch at EOF if its bytes are wrong."""
+        path = self.blob_path(desc.digest)
 
         def open_blob() -> IO[bytes]:
             try:
-                return open(path, "rb", buffering=READ_SIZE)
+                stream = open(path, "rb", buffering=READ_SIZE)  # noqa: SIM115 (the reader closes it)
             except FileNotFoundError:
-                raise NotFound(f"{self.path}: blob {digest} is missing") from None
+                raise NotFound(f"{self.path}: blob {desc.digest} is missing") from None
+            reader = VerifyingReader(stream, desc.digest, desc.size, what=f"{self.path}: blob")
+            return reader  # type: ignore[return-value]
         return open_blob
 
     def _read_small_blob(self, digest: Digest, size: int | None) -> bytes:
@@ -223,14 +242,14 @@ class LayoutStore(Store):
                 self.stats.bytes_moved += moved
 
     def _put_bytes(self, desc: Descriptor, data: bytes) -> None:
-        if self.has_blob(desc):
+        if self.holds_verified(desc):
             self._count(None)
             return
         self._put_stream(desc, io.BytesIO(data), label=None)
 
     def _put_layer(self, layer: Layer) -> None:
         desc = layer.descriptor
-        if self.has_blob(desc):
+        if self.holds_verified(desc):
             self._count(None)
             return
         with layer.open() as stream:
@@ -241,8 +260,7 @@ class LayoutStore(Store):
         directory = self.path / "blobs" / desc.digest.algorithm
         directory.mkdir(parents=True, exist_ok=True)
         final = directory / desc.digest.hex
-        reader = stream if _already_verifying(stream, desc.digest) else VerifyingReader(
-            stream, desc.digest, desc.size, what=f"blob {desc.digest}")
+        reader = verifying(stream, desc)
         fd, tmp = tempfile.mkstemp(prefix=f".tmp-{desc.digest.hex[:12]}-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -337,18 +355,6 @@ def same_reference(a: str, b: str) -> bool:
     except InvalidReference:
         return False
     return (ra.name, ra.tag or "latest", ra.digest) == (rb.name, rb.tag or "latest", rb.digest)
-
-
-def _already_verifying(stream: IO[bytes], digest: Digest) -> bool:
-    """A stream that already checks this digest at EOF (a VerifyingReader, or a registry BlobReader)
-    need not be hashed twice."""
-    if isinstance(stream, VerifyingReader):
-        return stream.expected == digest
-    try:
-        from pare.stores.registry.blobs import BlobReader
-    except ImportError:  # pragma: no cover - the registry package is part of pare
-        return False
-    return isinstance(stream, BlobReader) and stream.descriptor.digest == digest
 
 
 def _pump(reader: Any, out: IO[bytes], advance: Callable[[int], None]) -> None:
