@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from concurrency import run_all, write_archive
 from helpers import tar_of
 from pare.errors import DigestMismatch, ManifestError, NotFound, PareError, UsageError
 from pare.oci import mediatypes as mt
@@ -198,3 +199,20 @@ def test_compressed_legacy_layer_must_match_its_diff_id(tmp_path: Path, make_ima
     _gzip_legacy_archive(bad, image, layer_bytes=tar_of({"bin/app": b"not what the config says"}))
     with pytest.raises(DigestMismatch, match=r"decompresses to .* not the diff_id"):
         ArchiveStore(bad).read("z:1")
+
+
+def test_writer_processes_never_lose_each_others_images(tmp_path: Path) -> None:
+    """Guards ArchiveStore.write, which had no lock: two processes writing one archive each read the
+    old file and renamed their own over it, so one image was lost. Four processes, two images each."""
+    archive = tmp_path / "shared.tar"
+    workers, count = 4, 2
+    jobs = [(write_archive, (str(archive), w, count, str(tmp_path / "work"))) for w in range(workers)]
+    assert run_all(jobs) == [0] * workers
+    store = ArchiveStore(archive)
+    expected = sorted(f"w{w}:{i}" for w in range(workers) for i in range(count))
+    assert sorted(store.names()) == expected
+    for name in expected:
+        with store.read(name).layers[0].open() as blob:
+            while blob.read(1 << 20):  # verified against its digest at EOF
+                pass
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no lock or temp file left"

@@ -5,8 +5,10 @@
 
 Reading never extracts: the tar's member table is indexed once, then each layer is a bounded stream
 over the archive file at the member's data offset. Writing produces the Docker 25+ format (which
-`docker load` and skopeo both read) in a temp file beside the target, renamed when complete; images
-already in the archive under other names are carried over, so one archive holds several images.
+`docker load` and skopeo both read) in a temp file beside the target, renamed when complete, under a
+lock (a hidden `.NAME.pare-lock` beside it while a write runs), so concurrent writers never lose each
+other's images; images already in the archive under other names are carried over, so one archive
+holds several images.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pare.oci.manifest import Index, Manifest
 from pare.oci.reference import Reference
 from pare.stores.base import Store
 from pare.stores.layout import same_reference as _same_name
+from pare.stores.locking import locked
 
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
@@ -105,7 +108,7 @@ class ArchiveStore(Store):
         self.path = Path(path)
         self.parallel = max(1, parallel)
         self._catalog: _Catalog | None = None
-        self._catalog_key: tuple[int, int] | None = None
+        self._catalog_key: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
     def describe(self, name: str | None = None) -> str:
@@ -117,7 +120,7 @@ class ArchiveStore(Store):
             st = self.path.stat()
         except FileNotFoundError:
             raise NotFound(f"{self.path}: no such archive") from None
-        key = (st.st_mtime_ns, st.st_size)
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)  # a rewrite is a new file (rename): a new inode
         with self._lock:
             if self._catalog is None or self._catalog_key != key:
                 self._catalog = self._index_members()
@@ -346,31 +349,35 @@ class ArchiveStore(Store):
 
     # --- writing -------------------------------------------------------------------------------
     def write(self, image: Image, name: str | None = None) -> Digest:
-        """Write (or rewrite) the archive with `image` under `name`; other images are kept."""
+        """Write (or rewrite) the archive with `image` under `name`; other images are kept.
+
+        The whole read-carry-write-rename runs under the archive's lock, so a concurrent writer (in
+        any process) waits, then carries this one's image over instead of losing it."""
         started = time.perf_counter()
         tag = _repo_tag(name) if name else None
-        keep: list[tuple[Image, list[str]]] = []
-        if self.path.exists() and self.path.stat().st_size > 0:  # an empty file (mktemp) is no archive yet
-            keep = self._carry_over(tag)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
-        workdir = Path(tempfile.mkdtemp(prefix=".pare-archive-", dir=self.path.parent))
-        try:
-            with os.fdopen(fd, "wb") as out:
-                writer = _ArchiveWriter(out, workdir, self)
-                for kept, tags in keep:
-                    writer.add(kept, tags)
-                digest = writer.add(image, [tag] if tag else [])
-                writer.finish()
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        finally:
-            for leftover in workdir.iterdir():
-                leftover.unlink()
-            workdir.rmdir()
+        with locked(self.path.parent / f".{self.path.name}.pare-lock", remove=True):
+            keep: list[tuple[Image, list[str]]] = []
+            if self.path.exists() and self.path.stat().st_size > 0:  # an empty file (mktemp) is no archive
+                keep = self._carry_over(tag)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}-", dir=self.path.parent)
+            workdir = Path(tempfile.mkdtemp(prefix=".pare-archive-", dir=self.path.parent))
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    writer = _ArchiveWriter(out, workdir, self)
+                    for kept, tags in keep:
+                        writer.add(kept, tags)
+                    digest = writer.add(image, [tag] if tag else [])
+                    writer.finish()
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            finally:
+                for leftover in workdir.iterdir():
+                    leftover.unlink()
+                workdir.rmdir()
         self.stats.wall_seconds += time.perf_counter() - started
         return digest
 

@@ -7,14 +7,15 @@
 Blobs become visible only once verified: each is streamed into a temp file beside its final name
 through a VerifyingReader, then renamed. A blob already present is trusted only after it hashes to
 its name (a truncated or corrupted one is replaced), and layer streams are verified as they are read.
-index.json is rewritten atomically (temp + rename) under a
-lock file, so concurrent writers never lose each other's tags and readers never see a torn file.
+index.json is rewritten atomically (temp + rename) under a lock file, so concurrent writers never
+lose each other's tags and readers never see a torn file. A write holds the layout's gc lock shared
+from its first blob to its index.json entry, and gc() holds it exclusively, so gc never removes a
+blob (or temp file) that a write in another process is about to reference.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
 import os
@@ -36,12 +37,15 @@ from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest, sniff_media_type
 from pare.oci.reference import Reference
 from pare.stores.base import Store, verifying
+from pare.stores.locking import locked
 
 REF_NAME = "org.opencontainers.image.ref.name"
 LAYOUT_VERSION = "1.0.0"
 READ_SIZE = 4 << 20  # big reads: fewer syscalls and hash updates per blob
 DEFAULT_PLATFORM = Platform("linux", "amd64")
 MAX_NESTING = 4
+INDEX_LOCK = ".pare.lock"  # serialises index.json updates
+GC_LOCK = ".pare-gc.lock"  # writers hold it shared, gc() exclusive
 
 
 class LayoutStore(Store):
@@ -202,9 +206,21 @@ class LayoutStore(Store):
     def write(self, image: Image, name: str | None = None) -> Digest:
         started = time.perf_counter()
         self._init_layout()
+        with self._writing():
+            self._write_image(image)
+            manifest_started = time.perf_counter()
+            annotations = {REF_NAME: name} if name else {}
+            entry = Descriptor(image.media_type, image.digest, image.manifest.size, annotations,
+                               image.platform if image.config.architecture else None)
+            self._update_index(lambda entries: _replace_entry(entries, entry, name))
+            self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
+        self.stats.wall_seconds += time.perf_counter() - started
+        return image.digest
+
+    def _write_image(self, image: Image) -> None:
+        """Config, layers (in parallel), then the manifest: every blob verified before it is visible."""
         blobs_started = time.perf_counter()
-        config_desc = image.manifest.config
-        self._put_bytes(config_desc, image.config.raw)
+        self._put_bytes(image.manifest.config, image.config.raw)
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="layout-blob") as pool:
             futures = [pool.submit(self._put_layer, layer) for layer in image.layers]
             wait(futures, return_when=FIRST_EXCEPTION)
@@ -214,16 +230,13 @@ class LayoutStore(Store):
             if not future.cancelled() and future.exception() is not None:
                 raise future.exception()  # type: ignore[misc]
         self.stats.add_phase("blobs", time.perf_counter() - blobs_started)
-        manifest_started = time.perf_counter()
-        manifest_desc = image.manifest.descriptor()
-        self._put_bytes(manifest_desc, image.manifest.raw)
-        annotations = {REF_NAME: name} if name else {}
-        entry = Descriptor(manifest_desc.media_type, manifest_desc.digest, manifest_desc.size,
-                           annotations, image.platform if image.config.architecture else None)
-        self._update_index(lambda entries: _replace_entry(entries, entry, name))
-        self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
-        self.stats.wall_seconds += time.perf_counter() - started
-        return image.digest
+        self._put_bytes(image.manifest.descriptor(), image.manifest.raw)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Shared with other writers, exclusive of gc(): held from the first blob to the index entry."""
+        with locked(self.path / GC_LOCK, shared=True):
+            yield
 
     def _init_layout(self) -> None:
         (self.path / "blobs").mkdir(parents=True, exist_ok=True)
@@ -277,18 +290,8 @@ class LayoutStore(Store):
             raise
         self._count(desc.size)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".pare.lock", "a+b") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
     def _update_index(self, change: Callable[[list[Descriptor]], list[Descriptor]]) -> None:
-        with self._locked():
+        with locked(self.path / INDEX_LOCK):
             index_file = self.path / "index.json"
             current = list(self.index().manifests) if index_file.exists() else []
             new = change(current)
@@ -310,8 +313,10 @@ class LayoutStore(Store):
         return desc
 
     def gc(self) -> tuple[int, int]:
-        """Remove blobs no index.json entry reaches; returns (blobs removed, bytes freed)."""
-        with self._locked():
+        """Remove blobs no index.json entry reaches, and temp files of writes that died; returns (blobs
+        removed, bytes freed). Holds the gc lock exclusively: it waits for writes in flight (in any
+        process) to finish, and writes wait for it."""
+        with locked(self.path / GC_LOCK), locked(self.path / INDEX_LOCK):
             keep: set[Digest] = set()
             pending = list(self.index().manifests)
             while pending:
