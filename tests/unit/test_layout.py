@@ -113,8 +113,8 @@ def test_delete_and_gc(tmp_path: Path, make_image: Any) -> None:
     store.write(drop, "drop")
     store.delete("drop")
     assert store.names() == ["keep"]
-    removed, freed = store.gc()
-    assert removed == 3 and freed > 0  # drop's manifest, config and layer
+    result = store.gc()
+    assert result.removed == 3 and result.freed > 0  # drop's manifest, config and layer
     assert store.read("keep").digest == keep.digest
     assert not store.blob_path(drop.layers[0].digest).exists()
 
@@ -208,5 +208,28 @@ def test_many_writer_processes_and_a_gc_at_once(tmp_path: Path) -> None:
         image = store.read(name)
         digests = [image.digest, image.config.digest, *(layer.digest for layer in image.layers)]
         assert all(blob_ok(layout, str(d)) for d in digests), name
-    assert store.gc()[0] == 0, "nothing unreferenced left behind"
+    assert store.gc().removed == 0, "nothing unreferenced left behind"
     assert not list((layout / "blobs" / "sha256").glob(".tmp-*"))
+
+
+def test_gc_keeps_what_artifacts_and_referrers_point_at(tmp_path: Path, make_image: Any) -> None:
+    """Guards gc's walk, which followed only image manifests and indexes: the blobs of an artifact
+    manifest (a signature, an SBOM) that index.json lists were deleted."""
+    from pare.oci.descriptor import Descriptor
+    from pare.oci.digest import sha256
+    store = LayoutStore(tmp_path)
+    image = make_image({"a": b"1"})
+    store.write(image, "app")
+    payload = b'{"sbom": true}'
+    (tmp_path / "blobs" / "sha256" / sha256(payload).hex).write_bytes(payload)
+    artifact = json.dumps({"mediaType": "application/vnd.oci.artifact.manifest.v1+json",
+                           "artifactType": "application/spdx+json",
+                           "blobs": [{"mediaType": "application/spdx+json", "digest": str(sha256(payload)),
+                                      "size": len(payload)}],
+                           "subject": image.manifest.descriptor().to_dict()}).encode()
+    (tmp_path / "blobs" / "sha256" / sha256(artifact).hex).write_bytes(artifact)
+    entry = Descriptor("application/vnd.oci.artifact.manifest.v1+json", sha256(artifact), len(artifact))
+    store._update_index(lambda entries: [*entries, entry])
+    result = store.gc()
+    assert (tmp_path / "blobs" / "sha256" / sha256(payload).hex).exists()
+    assert result.removed == 0

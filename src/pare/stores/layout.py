@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +34,7 @@ from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest, VerifyingReader
 from pare.oci.image import Image
+from pare.oci.jsonutil import loads_object
 from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest, sniff_media_type
 from pare.oci.reference import Reference
@@ -46,6 +48,16 @@ DEFAULT_PLATFORM = Platform("linux", "amd64")
 MAX_NESTING = 4
 INDEX_LOCK = ".pare.lock"  # serialises index.json updates
 GC_LOCK = ".pare-gc.lock"  # writers hold it shared, gc() exclusive
+
+
+@dataclass(frozen=True)
+class GcResult:
+    """What gc() removed (or, on a dry run, would remove)."""
+
+    removed: int  # blobs (and leftover temp files) removed
+    freed: int  # bytes they held
+    kept: int  # blobs still referenced
+    dry_run: bool = False
 
 
 class LayoutStore(Store):
@@ -312,35 +324,72 @@ class LayoutStore(Store):
         self._update_index(drop)
         return desc
 
-    def gc(self) -> tuple[int, int]:
-        """Remove blobs no index.json entry reaches, and temp files of writes that died; returns (blobs
-        removed, bytes freed). Holds the gc lock exclusively: it waits for writes in flight (in any
-        process) to finish, and writes wait for it."""
+    def gc(self, *, dry_run: bool = False) -> GcResult:
+        """Remove blobs no index.json entry reaches, and temp files of writes that died.
+
+        Holds the gc lock exclusively: it waits for writes in flight (in any process) to finish, and
+        writes wait for it. A blob it cannot read to follow (corrupt, unparseable) stops it before it
+        removes anything."""
         with locked(self.path / GC_LOCK), locked(self.path / INDEX_LOCK):
-            keep: set[Digest] = set()
-            pending = list(self.index().manifests)
-            while pending:
-                desc = pending.pop()
-                if desc.digest in keep:
-                    continue
-                keep.add(desc.digest)
-                if not self.blob_path(desc.digest).exists():
-                    continue
-                if mt.is_index(desc.media_type):
-                    pending.extend(Index.parse(self._read_small_blob(desc.digest, None)).manifests)
-                elif mt.is_manifest(desc.media_type):
-                    manifest = Manifest.parse(self._read_small_blob(desc.digest, None))
-                    pending.append(manifest.config)
-                    keep.update(d.digest for d in manifest.layers)
+            keep = self._reachable() if (self.path / "index.json").exists() else set()
             removed = freed = 0
             blobs = self.path / "blobs"
-            for algorithm_dir in blobs.iterdir() if blobs.is_dir() else ():
-                for blob in algorithm_dir.iterdir():
-                    if blob.name.startswith(".tmp-") or Digest(algorithm_dir.name, blob.name) not in keep:
-                        freed += blob.stat().st_size
+            for algorithm_dir in sorted(blobs.iterdir()) if blobs.is_dir() else ():
+                if not algorithm_dir.is_dir():
+                    continue
+                for blob in sorted(algorithm_dir.iterdir()):
+                    digest = _digest_of(algorithm_dir.name, blob.name)
+                    if not blob.name.startswith(".tmp-") and digest in keep:
+                        continue
+                    freed += blob.stat().st_size
+                    removed += 1
+                    if not dry_run:
                         blob.unlink()
-                        removed += 1
-            return removed, freed
+            return GcResult(removed, freed, len(keep), dry_run)
+
+    def _reachable(self) -> set[Digest]:
+        """Every digest reachable from index.json: indexes, manifests (artifacts too), configs, layers."""
+        keep: set[Digest] = set()
+        pending = list(self.index().manifests)
+        while pending:
+            desc = pending.pop()
+            if desc.digest in keep:
+                continue
+            keep.add(desc.digest)
+            if not _may_list_blobs(desc.media_type) or not self.blob_path(desc.digest).exists():
+                continue
+            body = loads_object(self._read_small_blob(desc.digest, None), f"blob {desc.digest}")
+            pending.extend(_descriptors_in(body, desc.digest))
+        return keep
+
+
+def _may_list_blobs(media_type: str) -> bool:
+    """Indexes, image manifests and artifact manifests point at other blobs; configs and layers do not."""
+    return media_type in mt.MANIFESTS | mt.INDEXES or (
+        media_type.endswith("+json") and ("manifest" in media_type or "index" in media_type))
+
+
+def _descriptors_in(body: dict[str, Any], digest: Digest) -> list[Descriptor]:
+    """The descriptors a manifest-like document lists: manifests, config, layers, blobs, subject."""
+    found: list[Any] = []
+    for key in ("manifests", "layers", "blobs"):
+        value = body.get(key)
+        if isinstance(value, list):
+            found.extend(value)
+    for key in ("config", "subject"):
+        if isinstance(body.get(key), dict):
+            found.append(body[key])
+    try:
+        return [Descriptor.from_dict(d) for d in found]
+    except ManifestError as exc:
+        raise ManifestError(f"blob {digest}: {exc}; gc stopped before removing anything") from None
+
+
+def _digest_of(algorithm: str, name: str) -> Digest | None:
+    try:
+        return Digest.parse(f"{algorithm}:{name}")
+    except InvalidReference:
+        return None
 
 
 def _replace_entry(entries: list[Descriptor], entry: Descriptor, name: str | None) -> list[Descriptor]:
