@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from concurrency import blob_ok, gc_until, run_all, write_layout
-from helpers import corrupt_blobs, write_multiarch
+from helpers import corrupt_blobs, two_platform_index, write_multiarch
 from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
+from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
 from pare.oci.digest import sha256
 from pare.oci.image import Image
@@ -233,3 +234,39 @@ def test_gc_keeps_what_artifacts_and_referrers_point_at(tmp_path: Path, make_ima
     result = store.gc()
     assert (tmp_path / "blobs" / "sha256" / sha256(payload).hex).exists()
     assert result.removed == 0
+
+
+def test_an_index_round_trips_whole(tmp_path: Path) -> None:
+    """write_index/read_index: every platform's image and the index's exact bytes, under one name."""
+    index = two_platform_index(tmp_path / "build")
+    store = LayoutStore(tmp_path / "oci")
+    assert store.write_index(index, "multi") == index.digest
+    entry = json.loads((tmp_path / "oci" / "index.json").read_text())["manifests"]
+    assert entry == [{"mediaType": mt.OCI_INDEX, "digest": str(index.digest), "size": index.size,
+                      "annotations": {REF_NAME: "multi"}}]
+    back = store.read_index("multi")
+    assert back is not None and back.raw == index.raw
+    assert [i.digest for i in back.images] == [i.digest for i in index.images]
+    assert store.read("multi", Platform("linux", "arm64")).digest == index.images[1].digest
+    assert store.read_index(str(index.digest)) is not None
+    store.write(index.images[0], "single")
+    assert store.read_index("single") is None
+    assert store.gc().removed == 0, "the children are reachable through the index"
+    assert corrupt_blobs(tmp_path / "oci" / "blobs" / "sha256") == []
+
+
+def test_a_nested_index_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Indexes of indexes move as single platforms only (read), never half (read_index)."""
+    inner = two_platform_index(tmp_path / "build")
+    store = LayoutStore(tmp_path / "oci")
+    store.write_index(inner, "inner")
+    from pare.oci.descriptor import Descriptor
+    from pare.oci.manifest import Index
+    outer = Index.build([Descriptor(mt.OCI_INDEX, inner.digest, inner.size)])
+    (tmp_path / "oci" / "blobs" / "sha256" / outer.digest.hex).write_bytes(outer.raw)
+    entry = Descriptor(mt.OCI_INDEX, outer.digest, len(outer.raw), {REF_NAME: "outer"})
+    store._update_index(lambda entries: [*entries, entry])
+    with pytest.raises(ManifestError, match="pare moves indexes of image manifests only") as info:
+        store.read_index("outer")
+    assert "\n" not in str(info.value)
+    assert store.read("outer", Platform("linux", "arm64")).digest == inner.images[1].digest

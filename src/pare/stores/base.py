@@ -15,6 +15,7 @@ from typing import IO, Any
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest, VerifyingReader
 from pare.oci.image import Image
+from pare.oci.index import ImageIndex
 from pare.progress import NullProgress, Progress
 
 
@@ -61,6 +62,26 @@ class Store(ABC):
     def write(self, image: Image, name: str | None = None) -> Digest:
         """Store the image (blobs first, verified, then the manifest) and return its digest.
         A failed write leaves no partial blob or manifest visible."""
+
+    @abstractmethod
+    def read_index(self, name: str | None = None) -> ImageIndex | None:
+        """The whole multi-platform index stored under `name` (every platform's image, lazy layers),
+        or None when `name` holds a single image."""
+
+    @abstractmethod
+    def write_index(self, index: ImageIndex, name: str | None = None) -> Digest:
+        """Store every image of the index and the index itself under `name`, byte for byte, so the
+        index keeps its digest; returns it. A failed write leaves no index visible."""
+
+    def write_any(self, artifact: Image | ImageIndex, name: str | None = None) -> Digest:
+        """Write an Image or an ImageIndex, whichever it is."""
+        if isinstance(artifact, ImageIndex):
+            return self.write_index(artifact, name)
+        return self.write(artifact, name)
+
+    def read_any(self, name: str | None = None) -> Image | ImageIndex:
+        """The index `name` holds, whole, else its single image."""
+        return self.read_index(name) or self.read(name)
 
     def describe(self, name: str | None = None) -> str:
         return f"{self.transport}:{name or ''}"

@@ -34,6 +34,7 @@ from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest, VerifyingReader
 from pare.oci.image import Image
+from pare.oci.index import ImageIndex
 from pare.oci.jsonutil import loads_object
 from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest, sniff_media_type
@@ -171,6 +172,22 @@ class LayoutStore(Store):
             desc = index.select(platform or DEFAULT_PLATFORM)
         else:
             raise ManifestError(f"{self.describe(name)}: indexes nested too deep")
+        image = self._image(desc, name)
+        self.stats.add_phase("read", time.perf_counter() - started)
+        return image
+
+    def read_index(self, name: str | None = None) -> ImageIndex | None:
+        started = time.perf_counter()
+        desc = self.resolve(name)
+        if not mt.is_index(desc.media_type):
+            return None
+        index = Index.parse(self._read_small_blob(desc.digest, desc.size), desc.media_type)
+        result = ImageIndex.load(index, lambda entry: self._image(entry, name), self.describe(name))
+        self.stats.add_phase("read", time.perf_counter() - started)
+        return result
+
+    def _image(self, desc: Descriptor, name: str | None) -> Image:
+        """The image whose manifest `desc` points at; layers open lazily, verified as they stream."""
         if not mt.is_manifest(desc.media_type):
             raise ManifestError(f"{self.describe(name)}: {desc.digest} is {desc.media_type!r}, "
                                 "not an image manifest")
@@ -185,9 +202,7 @@ class LayoutStore(Store):
                 raise NotFound(f"{self.describe(name)}: layer blob {layer_desc.digest} is missing "
                                "or has the wrong size")
             layers.append(BlobLayer(layer_desc, diff_id, self._opener(layer_desc)))
-        image = Image(manifest, config, tuple(layers))
-        self.stats.add_phase("read", time.perf_counter() - started)
-        return image
+        return Image(manifest, config, tuple(layers))
 
     def _opener(self, desc: Descriptor) -> Callable[[], IO[bytes]]:
         """Opens the blob as a stream that raises DigestMismatch at EOF if its bytes are wrong."""
@@ -228,6 +243,22 @@ class LayoutStore(Store):
             self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
         self.stats.wall_seconds += time.perf_counter() - started
         return image.digest
+
+    def write_index(self, index: ImageIndex, name: str | None = None) -> Digest:
+        """Every image's blobs and manifest, then the index blob (its exact bytes), then one index.json
+        entry for the index under `name`."""
+        started = time.perf_counter()
+        self._init_layout()
+        with self._writing():
+            for image in index.images:
+                self._write_image(image)
+            manifest_started = time.perf_counter()
+            self._put_bytes(index.descriptor(), index.raw)
+            entry = index.descriptor({REF_NAME: name} if name else None)
+            self._update_index(lambda entries: _replace_entry(entries, entry, name))
+            self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
+        self.stats.wall_seconds += time.perf_counter() - started
+        return index.digest
 
     def _write_image(self, image: Image) -> None:
         """Config, layers (in parallel), then the manifest: every blob verified before it is visible."""
