@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from helpers import two_platform_index
 from pare.errors import ManifestError, UsageError
@@ -37,6 +39,8 @@ def test_platform_parse(text: str, expected: Platform) -> None:
     ("", "want os/arch"),
     ("linux/", "want os/arch"),
     ("a/b/c/d", "want os/arch"),
+    ("linux/arm\n64", "want os/arch"),  # a newline would split the one-line errors that name it
+    ("linux/amd 64", "want os/arch"),
 ])
 def test_platform_parse_refuses_what_names_no_image(text: str, message: str) -> None:
     """Guards `--platform linux`, which used to mean linux/linux and then matched nothing."""
@@ -87,3 +91,14 @@ def test_an_index_and_its_images_must_agree(tmp_path: Path) -> None:
         ImageIndex.assemble([amd, amd])
     with pytest.raises(UsageError, match="at least one image"):
         ImageIndex.assemble([])
+
+
+@given(st.text(max_size=40))
+def test_any_platform_text_parses_or_is_one_clear_error(text: str) -> None:
+    try:
+        platform = Platform.parse(text)
+    except ManifestError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert platform.os and platform.architecture
+    assert Platform.parse(str(platform)) == platform, "what pare prints, pare reads back"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ KNOWN_OS = frozenset({"aix", "android", "darwin", "dragonfly", "freebsd", "illum
                       "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows"})
 KNOWN_ARCH = frozenset({"386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64", "mips64le",
                         "ppc64", "ppc64le", "riscv64", "s390x", "wasm"})
+_PLATFORM_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # machine names (uname -m, Debian) -> (architecture, variant)
 _ARCH_ALIASES: dict[str, tuple[str, str | None]] = {
     "x86_64": ("amd64", None), "x86-64": ("amd64", None), "aarch64": ("arm64", None),
@@ -41,7 +43,7 @@ class Platform:
                                 f"too, e.g. {parts[0]}/amd64")
         if len(parts) == 1:
             parts = ["linux", *parts]
-        if len(parts) not in (2, 3) or not all(parts):
+        if len(parts) not in (2, 3) or not all(_PLATFORM_WORD.fullmatch(p) for p in parts):
             raise ManifestError(f"invalid platform {text!r}: want os/arch[/variant], e.g. linux/arm64")
         os_name, arch = parts[0], parts[1]
         if os_name not in KNOWN_OS and _ARCH_ALIASES.get(os_name, (os_name,))[0] in KNOWN_ARCH:
