@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +35,34 @@ def fresh_registry(tmp_path: Path) -> Iterator[LocalRegistry]:
     reg = LocalRegistry(tmp_path / "registry", port=free_port())
     with reg.running():
         yield reg
+
+
+@pytest.fixture(scope="module")
+def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private dockerd (vfs, no bridge, no iptables: nothing touches the host's network)."""
+    need("dockerd")
+    root = tmp_path_factory.mktemp("dockerd")
+    sock = root / "docker.sock"
+    log = open(root / "log", "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+                             "-H", f"unix://{sock}", "--pidfile", str(root / "docker.pid"),
+                             "--storage-driver", "vfs", "--bridge=none", "--iptables=false",
+                             "--ip-masq=false"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert proc.poll() is None, (root / "log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "dockerd did not start"
+            time.sleep(0.2)
+        yield f"unix://{sock}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,14 @@
 
 It listens on 127.0.0.1 (a free port), forwards every request to the registry unchanged (the Host
 header too, so the registry's upload Locations point back at the proxy), and applies the first
-matching fault: answer a status itself (500, 429 + Retry-After...), cut the connection after N bytes
-of a response body, flip a byte of a body, or replace a body (with a recomputed Docker-Content-Digest,
-as a lying registry would). Every request is logged so tests can assert what the client did.
+matching fault: answer a status itself (500, 429 + Retry-After, a 307 redirect...), answer a whole
+response itself (`respond`: status, headers, body), cut the connection after N bytes of a response
+body, flip a byte of a body, replace a body (with a recomputed Docker-Content-Digest, as a lying
+registry would), or set headers on the registry's answer (`rewrite`: a foreign upload Location or
+tag-list Link). Every request is logged so tests can assert what the client did.
+
+`Recorder` is the other half of credential tests: a loopback server (on any 127.x address) that
+logs every request it receives, headers included, and answers with a fixed response.
 
 Bodies are held in memory: the tests' blobs are small.
 """
@@ -18,7 +23,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-connection", "content-length"}
@@ -29,13 +34,13 @@ class Fault:
     """What to do to requests matching `method` (None: any) and the `path` regex (searched)."""
 
     path: str
-    action: Literal["status", "drop", "corrupt", "replace"]
+    action: Literal["status", "drop", "corrupt", "replace", "respond", "rewrite"]
     method: str | None = None
     times: int | None = 1  # how many matching requests it hits; None: all of them
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     after: int = 0  # drop: body bytes sent before the connection is cut
-    body: bytes = b""  # replace: the new body
+    body: bytes = b""  # replace, respond: the new body
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -59,7 +64,24 @@ class _Server(ThreadingHTTPServer):
         """Clients hanging up mid-response is what these tests provoke: not worth a traceback."""
 
 
-class FaultProxy:
+class _Background:
+    """A server on a thread of its own for the length of a `with` block."""
+
+    def _serve(self, server: _Server, name: str) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class FaultProxy(_Background):
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.faults: list[Fault] = []
@@ -70,8 +92,7 @@ class FaultProxy:
         class Handler(_Handler):
             owner = proxy
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="faultproxy", daemon=True)
+        self._serve(_Server(("127.0.0.1", 0), Handler), "faultproxy")
 
     @property
     def address(self) -> str:
@@ -97,15 +118,6 @@ class FaultProxy:
     def seen(self, method: str, path_regex: str) -> list[Seen]:
         with self._lock:
             return [s for s in self.log if s.method == method and re.search(path_regex, s.path)]
-
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -138,16 +150,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         fault = self.owner.take(self.command, self.path, headers)
+        if fault is not None and fault.action == "respond":
+            _answer(self, fault.status, fault.headers, fault.body)
+            return
         if fault is not None and fault.action == "status":
             payload = b'{"errors":[{"code":"INJECTED","message":"fault proxy"}]}'
-            self.send_response(fault.status)
-            for key, value in fault.headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
+            _answer(self, fault.status, {**fault.headers, "Content-Type": "application/json"}, payload)
             return
         host, _, port = self.owner.upstream.rpartition(":")
         upstream = http.client.HTTPConnection(host, int(port), timeout=60)
@@ -166,6 +174,10 @@ class _Handler(BaseHTTPRequestHandler):
             length = str(len(data))
             out_headers = [(k, v) for k, v in out_headers if k.lower() != "docker-content-digest"]
             out_headers.append(("Docker-Content-Digest", "sha256:" + hashlib.sha256(data).hexdigest()))
+        if fault is not None and fault.action == "rewrite":
+            names = {k.lower() for k in fault.headers}
+            out_headers = [(k, v) for k, v in out_headers if k.lower() not in names]
+            out_headers += list(fault.headers.items())
         if fault is not None and fault.action == "corrupt" and data:
             middle = len(data) // 2
             data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:]
@@ -183,3 +195,60 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.command != "HEAD":
             self.wfile.write(data)
+
+
+def _answer(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    handler.send_response(status)
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(body)
+
+
+class Recorder(_Background):
+    """A loopback HTTP server that records every request (method, path, headers) and answers each with
+    `status`, `headers` and `body` (by default a 401 Basic challenge, to tempt a client into sending
+    credentials). Bind it to another loopback address (127.0.0.2) to play a foreign host."""
+
+    def __init__(self, host: str = "127.0.0.2", status: int = 401, headers: dict[str, str] | None = None,
+                 body: bytes = b"") -> None:
+        self.status = status
+        self.headers = headers if headers is not None else {"WWW-Authenticate": 'Basic realm="recorder"'}
+        self.body = body
+        self.log: list[Seen] = []
+        self._lock = threading.Lock()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                with recorder._lock:
+                    recorder.log.append(Seen(self.command, self.path, dict(self.headers.items()), None))
+                _answer(self, recorder.status, recorder.headers, recorder.body)
+
+            do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+        self._serve(_Server((host, 0), Handler), "recorder")
+
+    @property
+    def address(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    def credentials_seen(self) -> list[Seen]:
+        """Every request that carried an Authorization header (or a cookie)."""
+        with self._lock:
+            return [s for s in self.log if any(k.lower() in ("authorization", "cookie") for k in s.headers)]

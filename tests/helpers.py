@@ -92,3 +92,16 @@ def write_tree(root: Path, files: dict[str, Any]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content if isinstance(content, str) else json.dumps(content))
     return root
+
+
+def two_platform_index(workdir: Path, *, docker: bool = False) -> Any:
+    """An ImageIndex of two images built here, linux/amd64 and linux/arm64, each with a layer of its
+    own and one shared: what a multi-platform build writes."""
+    from pare.oci.index import ImageIndex
+    media_type = mt.DOCKER_MANIFEST if docker else mt.OCI_MANIFEST
+    shared = {"etc/app.conf": b"port=8080\n"}
+    amd = make_image(workdir / "amd64", shared, {"bin/app": b"\x7fELF amd64" + noise(40_000, 64)},
+                     media_type=media_type)
+    arm = make_image(workdir / "arm64", shared, {"bin/app": b"\x7fELF arm64" + noise(40_000, 65)},
+                     media_type=media_type, architecture="arm64")
+    return ImageIndex.assemble([amd, arm])

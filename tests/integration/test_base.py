@@ -8,6 +8,7 @@ private cache directory.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -46,8 +47,13 @@ def read_file(image: Image, name: str) -> bytes:
 def extract(image: Image, dest: Path) -> Path:
     """Unpack the base with the system tar (as root it keeps owners, modes and links)."""
     dest.mkdir()
-    with image.layers[0].open() as blob:
-        subprocess.run(["tar", "-xzf", "-", "-C", str(dest)], stdin=blob, check=True)
+    # streamed through Python: the layout's layer stream checks its digest as it is read
+    with image.layers[0].open() as blob, subprocess.Popen(["tar", "-xzf", "-", "-C", str(dest)],
+                                                          stdin=subprocess.PIPE) as tar:
+        assert tar.stdin is not None
+        shutil.copyfileobj(blob, tar.stdin, 1 << 20)
+        tar.stdin.close()
+    assert tar.returncode == 0
     return dest
 
 

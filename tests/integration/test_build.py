@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,34 +153,6 @@ def test_static_site_builds_natively_and_serves(tmp_path: Path, podman: PodmanEn
     with podman.running(f"oci:{tmp_path}/layout:site", port=free_port()) as url:
         assert "static pare" in httpx.get(url + "/", timeout=5).text
         assert httpx.get(url + "/css/a.css", timeout=5).status_code == 200
-
-
-@pytest.fixture(scope="module")
-def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private dockerd (vfs, no bridge, no iptables: nothing touches the host's network)."""
-    need("dockerd")
-    root = tmp_path_factory.mktemp("dockerd")
-    sock = root / "docker.sock"
-    log = open(root / "log", "wb")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-                             "-H", f"unix://{sock}", "--pidfile", str(root / "docker.pid"),
-                             "--storage-driver", "vfs", "--bridge=none", "--iptables=false",
-                             "--ip-masq=false"], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while not sock.exists():
-            assert proc.poll() is None, (root / "log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "dockerd did not start"
-            time.sleep(0.2)
-        yield f"unix://{sock}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_docker_engine_builds_and_exports(tmp_path: Path, dockerd: str) -> None:

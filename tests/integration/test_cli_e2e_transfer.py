@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from helpers import two_platform_index
 from pare.localregistry import LocalRegistry, free_port
 from pare.stores.layout import LayoutStore
 
@@ -87,3 +88,28 @@ def test_archive_to_registry_with_zstd(registry: LocalRegistry, tmp_path: Path, 
     assert [layer["media_type"] for layer in doc["layers"]] == ["application/vnd.oci.image.layer.v1.tar+zstd"]
     assert doc["layers"][0]["diff_id"] == str(image.layers[0].diff_id)
     assert doc["layers"][0]["uncompressed_size"] == image.layers[0].size
+
+
+def test_multi_platform_push_pull_copy_inspect(registry: LocalRegistry, tmp_path: Path) -> None:
+    """pare push and pull move a whole index (its digest kept) unless --platform picks one; pare copy
+    picks one unless --all; pare inspect lists the platforms."""
+    index = two_platform_index(tmp_path / "build")
+    LayoutStore(tmp_path / "src").write_index(index, "m")
+    ref = f"{registry.address}/cli/multi-{uuid.uuid4().hex[:8]}:1"
+    pushed = json.loads(pare("push", "--json", f"oci:{tmp_path / 'src'}:m", ref).stdout)
+    assert pushed["digest"] == str(index.digest) and pushed["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert pare("pull", "-q", ref).stdout.strip() == str(index.digest)
+    local = LayoutStore(os.environ["PARE_STORE"]).read_index(ref)
+    assert local is not None and local.raw == index.raw
+    one = pare("pull", "-q", "--platform", "linux/arm64", ref, f"oci:{tmp_path / 'arm'}:t").stdout.strip()
+    assert one == str(index.images[1].digest)
+    copied = pare("copy", "-q", ref, f"oci:{tmp_path / 'one'}:t").stdout.strip()
+    assert copied == str(index.images[0].digest), "copy without --all: linux/amd64"
+    assert pare("copy", "-q", "--all", ref, f"oci:{tmp_path / 'all'}:t").stdout.strip() == str(index.digest)
+    doc = json.loads(pare("inspect", "--json", "--no-sizes", ref).stdout)
+    assert doc["index"]["digest"] == str(index.digest) and doc["digest"] == str(index.images[0].digest)
+    assert [i["platform"] for i in doc["index"]["images"]] == ["linux/amd64", "linux/arm64"]
+    table = pare("inspect", "--no-sizes", ref).stdout
+    assert "platforms" in table and "linux/arm64" in table
+    refused = pare("copy", "--all", "--platform", "arm64", ref, f"oci:{tmp_path / 'x'}", ok=False)
+    assert "--platform" in one_line_error(refused)

@@ -6,6 +6,7 @@ one clear error), and that no partial or corrupt blob became visible in the dest
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -239,3 +240,66 @@ def test_registry_to_registry_copy_resumes_a_dropped_blob(registry: LocalRegistr
     assert source.stats.retries == 1 and dest.stats.blobs_moved == 3
     pulled = RegistryStore(fresh_registry.address).read(target)
     assert blob_bytes(pulled.layers[0]) == blob_bytes(layer)
+
+
+# --- manifests in every digest algorithm pare accepts --------------------------------------------------
+# Distribution stores manifests under sha256 only, so the proxy answers the sha512 requests itself
+# (`respond`), with the real manifest's bytes, or with other bytes, as a lying registry would.
+def _sha512(data: bytes) -> str:
+    return "sha512:" + hashlib.sha512(data).hexdigest()
+
+
+def test_manifest_asked_for_by_sha512_is_verified(registry: LocalRegistry, proxy: FaultProxy,
+                                                  tmp_path: Path) -> None:
+    """Guards manifests fetched by a sha512 digest, which were never checked."""
+    image, repo = _pushed(registry, tmp_path, size=1000)
+    wanted = _sha512(image.manifest.raw)
+    headers = {"Content-Type": image.media_type}
+    proxy.add(Fault(f"/manifests/{wanted}", "respond", method="GET", status=200, headers=headers,
+                    body=image.manifest.raw))
+    name = f"{proxy.address}/{repo.split(':')[0]}@{wanted}"
+    assert _store(proxy).read(name).digest == image.digest
+    other = make_image(tmp_path / "other", {"other": b"x"})
+    proxy.add(Fault(f"/manifests/{wanted}", "respond", method="GET", status=200, headers=headers,
+                    body=other.manifest.raw))
+    with pytest.raises(DigestMismatch, match=f"not {wanted} \\(the digest asked for\\)"):
+        _store(proxy).read(name)
+
+
+def test_docker_content_digest_is_checked_in_its_own_algorithm(registry: LocalRegistry, proxy: FaultProxy,
+                                                               tmp_path: Path) -> None:
+    """Guards the header check, which looked at sha256 values only: a sha512 Docker-Content-Digest
+    that does not match the bytes is refused, and one pare cannot check is an error, not skipped."""
+    image, repo = _pushed(registry, tmp_path, size=1000)
+    for header, error in ((_sha512(b"something else"), DigestMismatch), ("md5:" + "0" * 32, RegistryError)):
+        proxy.add(Fault("/manifests/1$", "respond", method="GET", status=200, body=image.manifest.raw,
+                        headers={"Content-Type": image.media_type, "Docker-Content-Digest": header}))
+        with pytest.raises(error, match="Docker-Content-Digest"):
+            _store(proxy).read(f"{proxy.address}/{repo}")
+    proxy.add(Fault("/manifests/1$", "respond", method="GET", status=200, body=image.manifest.raw,
+                    headers={"Content-Type": image.media_type,
+                             "Docker-Content-Digest": _sha512(image.manifest.raw)}))
+    assert _store(proxy).read(f"{proxy.address}/{repo}").digest == image.digest
+
+
+def test_head_by_digest_must_answer_that_digest(registry: LocalRegistry, proxy: FaultProxy,
+                                                tmp_path: Path) -> None:
+    """Guards resolve(): a HEAD for one digest answered with another is refused, not believed."""
+    image, repo = _pushed(registry, tmp_path, size=1000)
+    name = f"{proxy.address}/{repo.split(':')[0]}@{image.digest}"
+    assert _store(proxy).resolve(name).digest == image.digest
+    proxy.add(Fault("/manifests/sha256:", "rewrite", method="HEAD",
+                    headers={"Docker-Content-Digest": str(sha256(b"another manifest"))}))
+    with pytest.raises(DigestMismatch, match="refused"):
+        _store(proxy).resolve(name)
+
+
+def test_put_answered_with_another_digest_is_refused(registry: LocalRegistry, proxy: FaultProxy,
+                                                    tmp_path: Path) -> None:
+    """Guards the push side: a registry saying it stored the manifest under a digest (any algorithm)
+    the bytes do not have."""
+    image = make_image(tmp_path, {"a": b"put"})
+    proxy.add(Fault("/manifests/1$", "rewrite", method="PUT",
+                    headers={"Docker-Content-Digest": _sha512(b"not these bytes")}))
+    with pytest.raises(DigestMismatch, match="the digest the registry says it stored"):
+        _store(proxy).write(image, f"{proxy.address}/faults-put-{uuid.uuid4().hex[:8]}:1")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import need
+from helpers import two_platform_index
 from pare.localregistry import LocalRegistry
 from pare.oci import mediatypes as mt
 from pare.stores.archive import ArchiveStore
@@ -147,3 +148,50 @@ def test_zstd_image_to_archive_reads_in_skopeo(tmp_path: Path, make_image: Any) 
     assert info["Layers"] == [str(d) for d in image.config.diff_ids], "archives hold plain tars"
     skopeo("copy", f"docker-archive:{tmp_path / 'z.tar'}", f"oci:{tmp_path / 'sk'}:t")
     assert LayoutStore(tmp_path / "sk").read("t").config.diff_ids == image.config.diff_ids
+
+
+def test_skopeo_copy_all_sees_every_platform_pare_pushed(registry: LocalRegistry, tmp_path: Path) -> None:
+    """pare pushes a two-platform index; skopeo (inspect --raw, copy --all) sees the same index and both
+    images; what skopeo copied comes back into pare with the same digest; legacy skopeo reading pare's
+    index archive gets the linux/amd64 image."""
+    index = two_platform_index(tmp_path / "build")
+    LayoutStore(tmp_path / "src").write_index(index, "multi")
+    ref = repo(registry, "multi")
+    done = subprocess.run([PARE, "push", "--json", f"oci:{tmp_path / 'src'}:multi", ref], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["digest"] == str(index.digest)
+    raw = skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}").encode()
+    assert raw.strip() == index.raw, "the registry serves pare's exact index bytes"
+    assert [m["platform"]["architecture"] for m in json.loads(raw)["manifests"]] == ["amd64", "arm64"]
+    skopeo("copy", "--all", "--src-tls-verify=false", f"docker://{ref}", f"oci:{tmp_path / 'sk'}:multi")
+    copied = LayoutStore(tmp_path / "sk").read_index("multi")
+    assert copied is not None and copied.digest == index.digest
+    assert [i.digest for i in copied.images] == [i.digest for i in index.images]
+    arm = json.loads(skopeo("inspect", "--override-arch", "arm64", f"oci:{tmp_path / 'sk'}:multi"))
+    assert arm["Architecture"] == "arm64" and arm["Layers"] == [str(x.digest) for x in index.images[1].layers]
+    archive = tmp_path / "multi.tar"
+    copy(f"oci:{tmp_path / 'src'}:multi", f"docker-archive:{archive}:interop/multi:1", all_platforms=True)
+    legacy = json.loads(skopeo("inspect", f"docker-archive:{archive}"))
+    assert legacy["Architecture"] == "amd64"
+    assert legacy["Layers"] == [str(d) for d in index.images[0].config.diff_ids]
+
+
+def test_legacy_docker_load_of_an_index_archive(dockerd: str, tmp_path: Path) -> None:
+    """What an older `docker load` (20.10 here, before the OCI-in-tar index support of 25) makes of a
+    two-platform archive pare wrote: the linux/amd64 image, tagged, its gzip layers decompressed and
+    checked against the config's diff_ids by docker itself."""
+    index = two_platform_index(tmp_path / "build")
+    archive = tmp_path / "multi.tar"
+    ArchiveStore(archive).write_index(index, "pare-test/multi:1")
+    env = {**os.environ, "DOCKER_HOST": dockerd}
+    load = subprocess.run([need("docker"), "load", "-i", str(archive)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert load.returncode == 0, load.stderr
+    assert "Loaded image: pare-test/multi:1" in load.stdout
+    shown = subprocess.run([need("docker"), "image", "inspect", "pare-test/multi:1"], capture_output=True,
+                           text=True, env=env, timeout=60)
+    [image] = json.loads(shown.stdout)
+    amd = index.images[0]
+    assert image["Id"] == str(amd.config.digest) and image["Architecture"] == "amd64"
+    assert image["RootFS"]["Layers"] == [str(d) for d in amd.config.diff_ids]

@@ -9,6 +9,7 @@ trust, so the registry's own token verification runs for real.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import json
 import threading
@@ -29,10 +30,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from helpers import blob_bytes, make_image
+from faultproxy import Fault, FaultProxy, Recorder
+from helpers import blob_bytes, make_image, noise
 from pare.errors import AuthError, RegistryError
 from pare.localregistry import LocalRegistry, free_port
 from pare.stores.registry.auth import static_credentials
+from pare.stores.registry.client import RetryPolicy
 from pare.stores.registry.store import RegistryStore
 
 pytestmark = pytest.mark.integration
@@ -124,6 +127,7 @@ class TokenServer:
     issuer: str = "pare-test-issuer"
     service: str = "pare-test-registry"
     requests: list[dict[str, Any]] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)  # the Authorization header of every request
 
     def token(self, scopes: list[str], user: str | None) -> str:
         access = []
@@ -156,10 +160,13 @@ def _self_signed() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     return key, cert
 
 
-@pytest.fixture(scope="module")
-def bearer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegistry, TokenServer]]:
-    root = tmp_path_factory.mktemp("bearer-registry")
+@contextlib.contextmanager
+def bearer_registry(root: Path, token_host: str = "127.0.0.1", *, tls: tuple[Path, Path] | None = None
+                    ) -> Iterator[tuple[AuthRegistry, TokenServer]]:
+    """The real registry with token auth, its realm a plain-HTTP token server on `token_host`; with
+    `tls` (cert, key), the registry itself serves HTTPS."""
     key, cert = _self_signed()
+    root.mkdir(parents=True, exist_ok=True)
     (root / "root.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     tokens = TokenServer(key, cert)
 
@@ -171,6 +178,7 @@ def bearer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegis
             query = parse_qs(urlsplit(self.path).query)
             user = None
             header = self.headers.get("Authorization", "")
+            tokens.authorizations.append(header)
             if header.startswith("Basic "):
                 name, _, password = base64.b64decode(header[6:]).decode().partition(":")
                 if (name, password) != (USER, PASSWORD):
@@ -189,13 +197,15 @@ def bearer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegis
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((token_host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    realm = f"http://127.0.0.1:{server.server_address[1]}/token"
-    reg = AuthRegistry(root / "reg", port=free_port(), auth_yaml=(
-        f"auth: {{token: {{realm: '{realm}', service: {tokens.service}, issuer: {tokens.issuer}, "
-        f"rootcertbundle: {root / 'root.pem'}}}}}\n"))
+    realm = f"http://{token_host}:{server.server_address[1]}/token"
+    auth_yaml = (f"auth: {{token: {{realm: '{realm}', service: {tokens.service}, issuer: {tokens.issuer}, "
+                 f"rootcertbundle: {root / 'root.pem'}}}}}\n")
+    reg: AuthRegistry = TLSAuthRegistry(root / "reg", port=free_port(), auth_yaml=auth_yaml, cert=tls[0],
+                                        key=tls[1]) if tls else \
+        AuthRegistry(root / "reg", port=free_port(), auth_yaml=auth_yaml)
     try:
         with reg.running():
             yield reg, tokens
@@ -203,6 +213,12 @@ def bearer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegis
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def bearer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegistry, TokenServer]]:
+    with bearer_registry(tmp_path_factory.mktemp("bearer-registry")) as running:
+        yield running
 
 
 def test_bearer_token_flow_push_pull_and_mount(bearer: tuple[AuthRegistry, TokenServer],
@@ -266,8 +282,8 @@ class TLSRegistry(LocalRegistry):
             return False
 
 
-def test_tls_registry_verified_with_the_configured_ca(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def tls_cert(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem) in `directory`."""
     import ipaddress
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
@@ -279,12 +295,30 @@ def test_tls_registry_verified_with_the_configured_ca(tmp_path: Path,
                            critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .sign(key, hashes.SHA256()))
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                         serialization.PrivateFormat.TraditionalOpenSSL,
-                                                         serialization.NoEncryption()))
-    reg = TLSRegistry(tmp_path / "reg", port=free_port(), cert=tmp_path / "cert.pem",
-                      key=tmp_path / "key.pem")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.TraditionalOpenSSL,
+                                                          serialization.NoEncryption()))
+    return directory / "cert.pem", directory / "key.pem"
+
+
+@dataclass
+class TLSAuthRegistry(TLSRegistry, AuthRegistry):
+    """HTTPS and an `auth:` section; healthy when /v2/ answers at all (401 included)."""
+
+    def healthy(self) -> bool:
+        try:
+            answer = httpx.get(f"https://{self.address}/v2/", timeout=1.0, verify=False)
+            return answer.status_code in (200, 401)
+        except httpx.HTTPError:
+            return False
+
+
+def test_tls_registry_verified_with_the_configured_ca(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tls_cert(tmp_path)
+    reg = TLSRegistry(tmp_path / "reg", port=free_port(), cert=cert, key=key)
     # 127.0.0.1 would get plain HTTP; treat it as remote so pare must use (and verify) TLS
     monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
     image = make_image(tmp_path / "img", {"tls": b"over https"})
@@ -301,3 +335,150 @@ def test_tls_registry_verified_with_the_configured_ca(tmp_path: Path,
         assert RegistryStore(reg.address).write(image, f"{reg.address}/tls:1") == image.digest
         pulled = RegistryStore(reg.address).read(f"{reg.address}/tls:1")
         assert blob_bytes(pulled.layers[0]) == blob_bytes(image.layers[0])
+
+
+# --- credentials go only to the registry they belong to ------------------------------------------------
+# The registry is the real one with real auth. What it cannot do on its own (hand out a foreign upload
+# Location or tag-list Link, redirect a blob) a FaultProxy in front of it does by rewriting its answers;
+# the foreign host is a Recorder on 127.0.0.2 that logs every header it receives.
+FAST = RetryPolicy(attempts=2, base=0.01, cap=0.02)
+CREDS = static_credentials(USER, PASSWORD)
+
+
+def _through(proxy: FaultProxy, insecure: bool = False) -> RegistryStore:
+    store = RegistryStore(proxy.address, insecure=insecure, credentials=CREDS)
+    store.client.retry_policy = FAST
+    return store
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    # a foreign host that asks for credentials both ways: Basic, and Bearer with itself as the realm
+    with Recorder("127.0.0.2") as running:
+        running.headers = {"WWW-Authenticate": f'Bearer realm="{running.url}/token",service=evil, '
+                                               'Basic realm="evil"'}
+        yield running
+
+
+@pytest.mark.parametrize("auth", ["basic", "bearer"])
+def test_foreign_upload_location_gets_no_credentials(auth: str, basic_registry: AuthRegistry,
+                                                     bearer: tuple[AuthRegistry, TokenServer],
+                                                     recorder: Recorder, tmp_path: Path) -> None:
+    """Guards the upload path: a registry (or whoever answers for it) that hands out an upload Location
+    on another host must not receive pare's Basic credentials or Bearer token there."""
+    reg = basic_registry if auth == "basic" else bearer[0]
+    image = make_image(tmp_path, {"a": b"upload"})
+    with FaultProxy(reg.address) as proxy:
+        proxy.add(Fault(r"/blobs/uploads/$", "rewrite", method="POST", times=None,
+                        headers={"Location": f"{recorder.url}/v2/leak/blobs/uploads/stolen"}))
+        with pytest.raises(AuthError) as info:
+            _through(proxy).write(image, f"{proxy.address}/leak/location:1")
+        assert [s for s in proxy.log if "Authorization" in s.headers], "the registry itself got them"
+    assert recorder.credentials_seen() == []
+    assert {s.method for s in recorder.log} == {"PUT"}, "the upload went to the foreign Location"
+    assert "asks for credentials; pare sends credentials only to" in str(info.value)
+
+
+def test_foreign_tag_list_link_gets_no_credentials(basic_registry: AuthRegistry, recorder: Recorder,
+                                                   tmp_path: Path) -> None:
+    """Guards tag listing: a next-page Link on another host is followed without credentials, and its
+    challenge is not answered."""
+    image = make_image(tmp_path, {"a": b"tags"})
+    RegistryStore(basic_registry.address, credentials=CREDS).write(image,
+                                                                   f"{basic_registry.address}/leak/tags:1")
+    with FaultProxy(basic_registry.address) as proxy:
+        proxy.add(Fault(r"/tags/list", "rewrite", method="GET", times=None,
+                        headers={"Link": f'<{recorder.url}/v2/leak/tags/list?n=1&last=1>; rel="next"'}))
+        with pytest.raises(AuthError) as info:
+            _through(proxy).tags(f"{proxy.address}/leak/tags")
+    assert recorder.credentials_seen() == []
+    assert [s.path for s in recorder.log] == ["/v2/leak/tags/list?n=1&last=1"]
+    assert "asks for credentials" in str(info.value)
+
+
+def test_redirects_carry_credentials_only_to_the_registry(basic_registry: AuthRegistry, recorder: Recorder,
+                                                         tmp_path: Path) -> None:
+    """Guards pare's own redirect following: a blob redirected to the registry's own origin still
+    carries the credentials (it needs them), one redirected elsewhere carries none, and the foreign
+    host's challenge (a Bearer realm naming itself) is never answered."""
+    image = make_image(tmp_path, {"a": noise(20_000, 3)})
+    name = f"leak/redirect:{uuid.uuid4().hex[:6]}"
+    RegistryStore(basic_registry.address, credentials=CREDS).write(image, f"{basic_registry.address}/{name}")
+    layer = image.layers[0].digest
+    with FaultProxy(basic_registry.address) as proxy:
+        # same origin: served by the real registry, which checks the credentials
+        proxy.add(Fault(f"/blobs/{layer}$", "status", method="GET", status=307,
+                        headers={"Location": f"/v2/{name.split(':')[0]}/blobs/{layer}?hop=1"}))
+        pulled = _through(proxy).read(f"{proxy.address}/{name}")
+        assert blob_bytes(pulled.layers[0]) == blob_bytes(image.layers[0])
+        hop = proxy.seen("GET", r"\?hop=1")
+        assert hop and hop[0].headers.get("Authorization", "").startswith("Basic ")
+        # another origin: no credentials, and no token fetched from the realm it names
+        proxy.add(Fault(f"/blobs/{layer}$", "status", method="GET", status=307, times=None,
+                        headers={"Location": f"{recorder.url}/storage/{layer.hex}"}))
+        pulled = _through(proxy).read(f"{proxy.address}/{name}")
+        with pytest.raises(AuthError) as info:
+            blob_bytes(pulled.layers[0])
+    assert recorder.credentials_seen() == []
+    assert [s.path for s in recorder.log] == [f"/storage/{layer.hex}"]
+    assert "asks for credentials" in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def foreign_realm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegistry, TokenServer]]:
+    """The real registry with token auth whose realm is a token server on another host (127.0.0.2)."""
+    with bearer_registry(tmp_path_factory.mktemp("foreign-realm"), token_host="127.0.0.2") as running:
+        yield running
+
+
+def test_token_realm_on_another_host_is_refused_unless_allowed(
+        foreign_realm: tuple[AuthRegistry, TokenServer], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the realm check: a registry naming a token server on another host does not get pare to
+    send the user's password there; PARE_TOKEN_REALM_HOSTS is how a user says that host is trusted."""
+    reg, tokens = foreign_realm
+    image = make_image(tmp_path, {"a": b"realm"})
+    name = f"{reg.address}/team/realm:1"
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    with pytest.raises(AuthError, match=r"is on another host.*PARE_TOKEN_REALM_HOSTS") as info:
+        RegistryStore(reg.address, credentials=CREDS).write(image, name)
+    assert "\n" not in str(info.value)
+    assert tokens.authorizations == [], "the token server was never contacted"
+    monkeypatch.setenv("PARE_TOKEN_REALM_HOSTS", "127.0.0.2")
+    assert RegistryStore(reg.address, credentials=CREDS).write(image, name) == image.digest
+    assert tokens.authorizations and all(a.startswith("Basic ") for a in tokens.authorizations)
+
+
+def test_plain_http_realm_of_an_https_registry_is_refused(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the realm scheme: an HTTPS registry whose realm is plain HTTP would send the password in
+    clear; refused, unless --insecure (then the user has said this registry is not protected)."""
+    cert, key = tls_cert(tmp_path / "tls")
+    monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    image = make_image(tmp_path, {"a": b"http realm"})
+    with bearer_registry(tmp_path / "root", tls=(cert, key)) as (reg, tokens):
+        name = f"{reg.address}/team/plain:1"
+        with pytest.raises(AuthError, match=r"token realm http://.* is plain HTTP"):
+            RegistryStore(reg.address, credentials=CREDS).write(image, name)
+        assert tokens.authorizations == []
+        assert RegistryStore(reg.address, insecure=True, credentials=CREDS).write(image, name) == image.digest
+        assert tokens.authorizations
+
+
+def test_insecure_fallback_to_plain_http_never_carries_credentials(basic_registry: AuthRegistry,
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the --insecure downgrade: TLS fails, pare falls back to plain HTTP as docker does, and
+    then refuses to answer the registry's Basic challenge over it (the password would cross the
+    network in clear)."""
+    monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
+    image = make_image(tmp_path, {"a": b"downgrade"})
+    with FaultProxy(basic_registry.address) as proxy:
+        store = _through(proxy, insecure=True)
+        assert store.client.base_url.startswith("https://")
+        with pytest.raises(AuthError, match="over plain HTTP; pare sends credentials over plain HTTP only"):
+            store.write(image, f"{proxy.address}/leak/downgrade:1")
+        assert store.client.base_url.startswith("http://"), "it did fall back"
+        assert proxy.log, "requests went out over plain HTTP"
+        assert [s for s in proxy.log if "Authorization" in s.headers] == []

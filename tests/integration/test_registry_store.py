@@ -11,12 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from helpers import blob_bytes, make_image, noise
+from helpers import blob_bytes, make_image, noise, two_platform_index
 from pare.errors import NotFound, RegistryError, UsageError
 from pare.localregistry import LocalRegistry, free_port
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
-from pare.oci.manifest import Index
+from pare.stores.copy import copy
+from pare.stores.layout import LayoutStore
 from pare.stores.registry.client import RetryPolicy
 from pare.stores.registry.store import RegistryLayer, RegistryStore
 
@@ -96,19 +97,41 @@ def test_docker_media_types_round_trip(registry: LocalRegistry, tmp_path: Path) 
 
 
 def test_index_platform_selection(registry: LocalRegistry, tmp_path: Path) -> None:
-    amd = make_image(tmp_path, {"arch": b"amd64"})
-    arm = make_image(tmp_path, {"arch": b"arm64"}, architecture="arm64")
-    index = Index.build([amd.manifest.descriptor(Platform("linux", "amd64")),
-                         arm.manifest.descriptor(Platform("linux", "arm64"))])
+    index = two_platform_index(tmp_path)
+    amd, arm = index.images
     name = f"{registry.address}/{_repo()}:multi"
     store = RegistryStore(registry.address)
-    assert store.write_index(index, [amd, arm], name) == index.digest
+    assert store.write_index(index, name) == index.digest
     assert store.read(name).digest == amd.digest
     assert store.read(name, Platform("linux", "arm64")).digest == arm.digest
     read_back = store.read_index(name)
     assert read_back is not None and read_back.raw == index.raw
     with pytest.raises(NotFound, match="no image for platform linux/s390x"):
         store.read(name, Platform("linux", "s390x"))
+    assert store.read_index(f"{registry.address}/{name.split('/', 1)[1].split(':')[0]}@{amd.digest}") is None
+
+
+def test_an_index_round_trips_through_every_store_with_its_digest(registry: LocalRegistry,
+                                                                  tmp_path: Path) -> None:
+    """layout -> registry -> layout -> archive -> layout: the same index digest at every stop, every
+    platform's image whole (each blob read back and verified)."""
+    index = two_platform_index(tmp_path / "build")
+    LayoutStore(tmp_path / "a").write_index(index, "multi")
+    ref = f"{registry.address}/{_repo('multi')}:1"
+    steps = [(f"oci:{tmp_path / 'a'}:multi", ref), (ref, f"oci:{tmp_path / 'b'}:multi"),
+             (f"oci:{tmp_path / 'b'}:multi", f"docker-archive:{tmp_path / 'c.tar'}:multi:1"),
+             (f"docker-archive:{tmp_path / 'c.tar'}:multi:1", f"oci:{tmp_path / 'd'}:multi")]
+    for src, dst in steps:
+        result = copy(src, dst, all_platforms=True)
+        assert result.digest == index.digest, f"{src} -> {dst}"
+        assert result.platforms == ("linux/amd64", "linux/arm64")
+    final = LayoutStore(tmp_path / "d").read_index("multi")
+    assert final is not None and final.raw == index.raw
+    for image, original in zip(final.images, index.images, strict=True):
+        assert image.manifest.raw == original.manifest.raw
+        assert [blob_bytes(a) for a in image.layers] == [blob_bytes(b) for b in original.layers]
+    on_registry = RegistryStore(registry.address).read_index(ref)
+    assert on_registry is not None and on_registry.digest == index.digest
 
 
 def test_layers_open_concurrently(registry: LocalRegistry, tmp_path: Path) -> None:
@@ -217,3 +240,15 @@ def test_progress_per_blob(registry: LocalRegistry, tmp_path: Path) -> None:
     puller.progress = _Recording()
     blob_bytes(puller.read(name).layers[0])
     assert puller.progress.bars[layer.digest.short] == [layer.size, layer.size]
+
+
+def test_tags_that_begin_like_a_digest(registry: LocalRegistry, tmp_path: Path) -> None:
+    """Guards tags such as 'sha-1' or 'sha256-abc' (CI tools write them): taken for digests, they
+    failed to parse before any request went out."""
+    image = make_image(tmp_path, {"a": b"sha tags"})
+    repo = _repo()
+    store = RegistryStore(registry.address)
+    for tag in ("sha-1", "sha256-abc", "shared"):
+        store.write(image, f"{registry.address}/{repo}:{tag}")
+        assert store.read(f"{registry.address}/{repo}:{tag}").digest == image.digest
+        assert store.resolve(f"{registry.address}/{repo}:{tag}").digest == image.digest

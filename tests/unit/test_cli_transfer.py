@@ -74,5 +74,28 @@ def test_inspect_shows_the_index(tmp_path: Path, make_image: Any, capsys: pytest
     code, out, _ = run(["inspect", "--json", "--platform", "linux/arm64", f"oci:{tmp_path}:m"], capsys)
     doc = json.loads(out)
     assert code == 0 and doc["digest"] == str(arm.digest) and doc["platform"] == "linux/arm64"
-    assert doc["index"] == {"digest": str(index.digest), "media_type": mt.OCI_INDEX,
-                            "platforms": ["linux/amd64", "linux/arm64"]}
+    assert doc["index"]["digest"] == str(index.digest) and doc["index"]["media_type"] == mt.OCI_INDEX
+    assert doc["index"]["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert [(i["platform"], i["digest"], i["layers"]) for i in doc["index"]["images"]] == [
+        ("linux/amd64", str(amd.digest), 1), ("linux/arm64", str(arm.digest), 1)]
+    code, out, _ = run(["inspect", f"oci:{tmp_path}:m"], capsys)
+    assert code == 0 and "platforms" in out and "linux/arm64" in out and "linux/amd64 *" in out
+    code, out, _ = run(["inspect", "--raw", f"oci:{tmp_path}:m"], capsys)
+    assert out.encode().strip() == index.raw, "--raw on an index: the index's own bytes"
+    code, out, _ = run(["inspect", "--raw", "--platform", "arm64", f"oci:{tmp_path}:m"], capsys)
+    assert out.encode().strip() == arm.manifest.raw
+
+
+def test_copy_all_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers import two_platform_index
+    index = two_platform_index(tmp_path / "build")
+    LayoutStore(tmp_path / "src").write_index(index, "m")
+    code, out, _ = run(["copy", "--all", f"oci:{tmp_path / 'src'}:m", f"oci:{tmp_path / 'dst'}:m"], capsys)
+    assert code == 0 and "index digest" in out and "linux/amd64, linux/arm64" in out
+    code, out, _ = run(["copy", "--all", "-q", f"oci:{tmp_path / 'src'}:m", f"oci:{tmp_path / 'q'}"], capsys)
+    assert code == 0 and out.strip() == str(index.digest)
+    code, out, _ = run(["copy", "-q", f"oci:{tmp_path / 'src'}:m", f"oci:{tmp_path / 'one'}:m"], capsys)
+    assert code == 0 and out.strip() == str(index.images[0].digest), "without --all: one platform"
+    code, _, err = run(["copy", "--all", "--platform", "arm64", f"oci:{tmp_path / 'src'}:m",
+                        f"oci:{tmp_path / 'x'}"], capsys)
+    assert code == 2 and "--all moves every platform" in err

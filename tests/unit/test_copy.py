@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from helpers import two_platform_index
 from pare.errors import NotFound, UsageError
 from pare.oci import mediatypes as mt
+from pare.oci.descriptor import Platform
 from pare.oci.mutate import with_compression
 from pare.stores.copy import copy
 from pare.stores.layout import LayoutStore
@@ -69,3 +71,36 @@ def test_errors_are_pare_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         copy(f"oci:{tmp_path}", f"oci:{tmp_path / 'dst'}", parallel=0)
     assert not (tmp_path / "dst").exists()
+
+
+def test_copy_all_moves_every_platform_and_keeps_the_index_digest(tmp_path: Path) -> None:
+    """layout -> archive -> layout with --all: the same index, byte for byte, at every stop."""
+    index = two_platform_index(tmp_path / "build")
+    LayoutStore(tmp_path / "src").write_index(index, "multi")
+    to_archive = copy(f"oci:{tmp_path / 'src'}:multi", f"docker-archive:{tmp_path / 'm.tar'}:multi:1",
+                      all_platforms=True)
+    assert to_archive.digest == index.digest and to_archive.is_index
+    assert to_archive.platforms == ("linux/amd64", "linux/arm64")
+    assert to_archive.to_dict()["platforms"] == ["linux/amd64", "linux/arm64"]
+    back = copy(f"docker-archive:{tmp_path / 'm.tar'}:multi:1", f"oci:{tmp_path / 'back'}:multi",
+                all_platforms=True)
+    assert back.digest == index.digest
+    again = LayoutStore(tmp_path / "back").read_index("multi")
+    assert again is not None and again.raw == index.raw
+    assert [i.digest for i in again.images] == [i.digest for i in index.images]
+
+
+def test_copy_without_all_picks_one_platform(tmp_path: Path) -> None:
+    index = two_platform_index(tmp_path / "build")
+    LayoutStore(tmp_path / "src").write_index(index, "multi")
+    one = copy(f"oci:{tmp_path / 'src'}:multi", f"oci:{tmp_path / 'dst'}:one")
+    assert one.digest == index.images[0].digest and not one.is_index
+    arm = copy(f"oci:{tmp_path / 'src'}:multi", f"oci:{tmp_path / 'dst'}:arm",
+               platform=Platform.parse("arm64"))
+    assert arm.digest == index.images[1].digest
+    assert LayoutStore(tmp_path / "dst").read_index("arm") is None
+    with pytest.raises(UsageError, match="--all moves every platform"):
+        copy(f"oci:{tmp_path / 'src'}:multi", f"oci:{tmp_path / 'x'}", all_platforms=True,
+             platform=Platform.parse("arm64"))
+    single = copy(f"oci:{tmp_path / 'dst'}:one", f"oci:{tmp_path / 'y'}:one", all_platforms=True)
+    assert single.digest == index.images[0].digest and not single.is_index, "--all of one image: that image"

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from helpers import write_multiarch
+from concurrency import blob_ok, gc_until, run_all, write_layout
+from helpers import corrupt_blobs, two_platform_index, write_multiarch
 from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
+from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
 from pare.oci.digest import sha256
 from pare.oci.image import Image
@@ -112,8 +114,8 @@ def test_delete_and_gc(tmp_path: Path, make_image: Any) -> None:
     store.write(drop, "drop")
     store.delete("drop")
     assert store.names() == ["keep"]
-    removed, freed = store.gc()
-    assert removed == 3 and freed > 0  # drop's manifest, config and layer
+    result = store.gc()
+    assert result.removed == 3 and result.freed > 0  # drop's manifest, config and layer
     assert store.read("keep").digest == keep.digest
     assert not store.blob_path(drop.layers[0].digest).exists()
 
@@ -147,3 +149,124 @@ def test_missing_or_tampered_blobs(tmp_path: Path, make_image: Any) -> None:
         store.read("t")
     with pytest.raises(NotFound):
         store.read(str(sha256(b"nothing")))
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "truncate", "zero the tail"])
+def test_a_damaged_blob_already_there_is_replaced_not_trusted(tmp_path: Path, make_image: Any,
+                                                             damage: str) -> None:
+    """Guards the skip path of write(): a blob of the right size was trusted without its digest, so a
+    corrupted one stayed, and was shipped by every copy after."""
+    image = make_image({"bin/app": b"A" * 20_000}, {"etc/x": b"x"})
+    store = LayoutStore(tmp_path)
+    store.write(image, "v1")
+    path = store.blob_path(image.layers[0].digest)
+    data = bytearray(path.read_bytes())
+    if damage == "flip a byte":
+        data[len(data) // 2] ^= 0xFF
+    elif damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data[-64:] = bytes(64)  # same size, e.g. a disk that lost a block
+    path.write_bytes(bytes(data))
+    again = LayoutStore(tmp_path)
+    again.write(image, "v2")
+    assert again.stats.blobs_moved == 1 and again.stats.blobs_skipped == 3  # only the layer rewritten
+    assert corrupt_blobs(tmp_path / "blobs" / "sha256") == []
+
+
+def test_a_blob_damaged_after_writing_is_refused_when_read(tmp_path: Path, make_image: Any) -> None:
+    """Guards reads: layer streams from a layout are checked against their digest (a corrupted blob
+    gave its bytes silently to analyze, copies into archives, pushes)."""
+    image = make_image({"bin/app": b"B" * 20_000})
+    store = LayoutStore(tmp_path)
+    store.write(image, "v1")
+    path = store.blob_path(image.layers[0].digest)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    layer = store.read("v1").layers[0]
+    with pytest.raises(DigestMismatch), layer.open() as stream:
+        while stream.read(1 << 16):
+            pass
+    with pytest.raises(DigestMismatch):
+        LayoutStore(tmp_path / "copy").write(store.read("v1"), "v1")
+    assert not (tmp_path / "copy" / "blobs" / "sha256" / layer.digest.hex).exists()
+
+
+def test_many_writer_processes_and_a_gc_at_once(tmp_path: Path) -> None:
+    """Guards the layout under real concurrency: gc() held the lock but write() took it only for the
+    index.json update, so a gc in another process deleted temp files in flight and blobs not yet in
+    the index. Four writer processes (three images each) and a process running gc in a loop: every
+    writer succeeds, and every image in the index is complete and verifies."""
+    layout = tmp_path / "layout"
+    workers, count = 4, 3
+    jobs = [(write_layout, (str(layout), w, count, str(tmp_path / "work"))) for w in range(workers)]
+    codes = run_all(jobs, gc_until, (str(layout),))
+    assert codes == [0] * (workers + 1)
+    store = LayoutStore(layout)
+    assert sorted(store.names()) == sorted(f"w{w}-{i}" for w in range(workers) for i in range(count))
+    for name in store.names():
+        image = store.read(name)
+        digests = [image.digest, image.config.digest, *(layer.digest for layer in image.layers)]
+        assert all(blob_ok(layout, str(d)) for d in digests), name
+    assert store.gc().removed == 0, "nothing unreferenced left behind"
+    assert not list((layout / "blobs" / "sha256").glob(".tmp-*"))
+
+
+def test_gc_keeps_what_artifacts_and_referrers_point_at(tmp_path: Path, make_image: Any) -> None:
+    """Guards gc's walk, which followed only image manifests and indexes: the blobs of an artifact
+    manifest (a signature, an SBOM) that index.json lists were deleted."""
+    from pare.oci.descriptor import Descriptor
+    from pare.oci.digest import sha256
+    store = LayoutStore(tmp_path)
+    image = make_image({"a": b"1"})
+    store.write(image, "app")
+    payload = b'{"sbom": true}'
+    (tmp_path / "blobs" / "sha256" / sha256(payload).hex).write_bytes(payload)
+    artifact = json.dumps({"mediaType": "application/vnd.oci.artifact.manifest.v1+json",
+                           "artifactType": "application/spdx+json",
+                           "blobs": [{"mediaType": "application/spdx+json", "digest": str(sha256(payload)),
+                                      "size": len(payload)}],
+                           "subject": image.manifest.descriptor().to_dict()}).encode()
+    (tmp_path / "blobs" / "sha256" / sha256(artifact).hex).write_bytes(artifact)
+    entry = Descriptor("application/vnd.oci.artifact.manifest.v1+json", sha256(artifact), len(artifact))
+    store._update_index(lambda entries: [*entries, entry])
+    result = store.gc()
+    assert (tmp_path / "blobs" / "sha256" / sha256(payload).hex).exists()
+    assert result.removed == 0
+
+
+def test_an_index_round_trips_whole(tmp_path: Path) -> None:
+    """write_index/read_index: every platform's image and the index's exact bytes, under one name."""
+    index = two_platform_index(tmp_path / "build")
+    store = LayoutStore(tmp_path / "oci")
+    assert store.write_index(index, "multi") == index.digest
+    entry = json.loads((tmp_path / "oci" / "index.json").read_text())["manifests"]
+    assert entry == [{"mediaType": mt.OCI_INDEX, "digest": str(index.digest), "size": index.size,
+                      "annotations": {REF_NAME: "multi"}}]
+    back = store.read_index("multi")
+    assert back is not None and back.raw == index.raw
+    assert [i.digest for i in back.images] == [i.digest for i in index.images]
+    assert store.read("multi", Platform("linux", "arm64")).digest == index.images[1].digest
+    assert store.read_index(str(index.digest)) is not None
+    store.write(index.images[0], "single")
+    assert store.read_index("single") is None
+    assert store.gc().removed == 0, "the children are reachable through the index"
+    assert corrupt_blobs(tmp_path / "oci" / "blobs" / "sha256") == []
+
+
+def test_a_nested_index_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Indexes of indexes move as single platforms only (read), never half (read_index)."""
+    inner = two_platform_index(tmp_path / "build")
+    store = LayoutStore(tmp_path / "oci")
+    store.write_index(inner, "inner")
+    from pare.oci.descriptor import Descriptor
+    from pare.oci.manifest import Index
+    outer = Index.build([Descriptor(mt.OCI_INDEX, inner.digest, inner.size)])
+    (tmp_path / "oci" / "blobs" / "sha256" / outer.digest.hex).write_bytes(outer.raw)
+    entry = Descriptor(mt.OCI_INDEX, outer.digest, len(outer.raw), {REF_NAME: "outer"})
+    store._update_index(lambda entries: [*entries, entry])
+    with pytest.raises(ManifestError, match="pare moves indexes of image manifests only") as info:
+        store.read_index("outer")
+    assert "\n" not in str(info.value)
+    assert store.read("outer", Platform("linux", "arm64")).digest == inner.images[1].digest

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pare.errors import AuthError
 from pare.stores.registry.auth import (
+    Authenticator,
     Challenge,
     Credentials,
     credentials_from_config,
     credentials_from_env,
     default_credentials,
     parse_challenges,
+    realm_host_allowed,
     repository_scope,
 )
+from pare.stores.registry.client import RegistryClient
 
 
 def test_bearer_challenge_from_docker_hub() -> None:
@@ -75,8 +78,14 @@ def test_scope() -> None:
 
 
 # --- docker config --------------------------------------------------------------------------------------
+# `auth` entries are written out as docker login writes them (base64 of user:password, computed once by
+# hand with `printf 'u:p:w' | base64`), not by the code under test.
+AUTH = {("u", "p:w"): "dTpwOnc=", ("hub", "x"): "aHViOng=", ("u", "p"): "dTpw",
+        ("file-user", "x"): "ZmlsZS11c2VyOng=", ("o", "p"): "bzpw", ("file", "f"): "ZmlsZTpm"}
+
+
 def _auth(user: str, password: str) -> str:
-    return base64.b64encode(f"{user}:{password}".encode()).decode()
+    return AUTH[(user, password)]
 
 
 def test_auths_entry_matches_with_or_without_scheme() -> None:
@@ -97,7 +106,7 @@ def test_bad_auth_entry_is_one_clear_error() -> None:
     with pytest.raises(AuthError, match="not base64"):
         credentials_from_config({"auths": {"r.example": {"auth": "%%%"}}}, "r.example")
     with pytest.raises(AuthError, match="no ':'"):
-        credentials_from_config({"auths": {"r.example": {"auth": base64.b64encode(b"nocolon").decode()}}},
+        credentials_from_config({"auths": {"r.example": {"auth": "bm9jb2xvbg=="}}},
                                 "r.example")
 
 
@@ -143,7 +152,11 @@ def test_corrupt_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_basic_header() -> None:
-    assert Credentials("a", "b").basic() == "Basic " + base64.b64encode(b"a:b").decode()
+    """Guards the header a registry checks: RFC 7617's example pair and a password with spaces."""
+    assert Credentials("a", "b").basic() == "Basic YTpi"
+    assert Credentials("Aladdin", "open sesame").basic() == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+    assert Credentials("pare-user", "correct horse battery").basic() == \
+        "Basic cGFyZS11c2VyOmNvcnJlY3QgaG9yc2UgYmF0dGVyeQ=="
 
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -162,3 +175,66 @@ def test_any_config_shape_gives_credentials_none_or_auth_error(config: dict[str,
     except AuthError:
         return
     assert result is None or isinstance(result, Credentials)
+
+
+# --- where credentials may go ------------------------------------------------------------------------
+@pytest.mark.parametrize(("realm_host", "registry", "allowed"), [
+    ("127.0.0.1", "127.0.0.1:5000", True),  # the registry's own host, any port
+    ("reg.example", "reg.example:5000", True),
+    ("gitlab.com", "registry.gitlab.com", True),  # a parent domain controls its subdomains
+    ("auth.docker.io", "docker.io", True),  # Docker Hub's own token host
+    ("auth.docker.io", "reg.example", False),
+    ("127.0.0.2", "127.0.0.1:5000", False),
+    ("evil.example", "reg.example", False),
+    ("example", "reg.example", False),  # a bare suffix is no parent domain
+    ("0.1", "127.0.0.1", False),  # nor is the tail of an IP address
+    ("g.com", "registry.gitlab.com", False),
+])
+def test_realm_hosts(realm_host: str, registry: str, allowed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards which token servers may receive a registry's credentials."""
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    assert realm_host_allowed(realm_host, registry) is allowed
+
+
+def test_realm_hosts_the_user_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARE_TOKEN_REALM_HOSTS", "auth.example, 127.0.0.2")
+    assert realm_host_allowed("auth.example", "reg.other")
+    assert realm_host_allowed("127.0.0.2", "127.0.0.1:5000")
+    assert not realm_host_allowed("auth2.example", "reg.other")
+
+
+@pytest.mark.parametrize(("realm", "allow_http", "message"), [
+    ("http://reg.example/token", False, "is plain HTTP"),
+    ("https://elsewhere.example/token", False, "is on another host"),
+    ("ftp://reg.example/token", True, "not an http"),
+    ("/token", True, "not an http"),
+])
+def test_bad_realms_are_refused(realm: str, allow_http: bool, message: str,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    auth = Authenticator("reg.example", lambda r: None, allow_http_realm=allow_http)
+    with pytest.raises(AuthError, match=message):
+        auth.check_realm(realm)
+    assert str(Authenticator("reg.example", lambda r: None).check_realm("https://reg.example/t?a=1")) == \
+        "https://reg.example/t?a=1"
+
+
+@pytest.mark.parametrize(("registry", "url", "allowed"), [
+    ("reg.example:5000", "https://reg.example:5000/v2/x/blobs/uploads/1", True),
+    ("reg.example", "https://reg.example:443/v2/", True),  # the default port spelled out
+    ("reg.example:5000", "https://reg.example:5001/v2/", False),  # another port is another origin
+    ("reg.example:5000", "http://reg.example:5000/v2/", False),  # plain HTTP off loopback
+    ("reg.example:5000", "https://storage.example/blob", False),
+    ("reg.example", "https://REG.example/v2/", True),  # host names are case-insensitive
+    ("127.0.0.1:5000", "http://127.0.0.1:5000/v2/", True),  # loopback speaks plain HTTP
+    ("127.0.0.1:5000", "http://127.0.0.2:5000/v2/", False),
+    ("127.0.0.1:5000", "http://localhost:5000/v2/", False),  # the same machine, another name
+])
+def test_credentials_only_to_the_registry_origin(registry: str, url: str, allowed: bool) -> None:
+    """Guards the origin check every request passes before an Authorization header is attached."""
+    client = RegistryClient(registry, credentials=lambda r: None)
+    try:
+        assert client.may_authorize(httpx.URL(url)) is allowed
+    finally:
+        client.close()
+

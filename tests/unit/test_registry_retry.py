@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,12 +28,21 @@ def test_retry_after_is_honoured_but_capped() -> None:
     assert policy.delay(0, "garbage", rng=lambda: 1.0) == policy.base  # falls back to backoff
 
 
-@given(st.integers(min_value=0, max_value=40), st.floats(min_value=0, max_value=1))
-def test_backoff_is_jittered_exponential_and_capped(retry: int, jitter: float) -> None:
-    policy = RetryPolicy(base=0.1, cap=4.0)
-    delay = policy.delay(retry, None, rng=lambda: jitter)
-    assert 0 <= delay <= min(4.0, 0.1 * 2 ** retry)
-    assert delay == jitter * min(4.0, 0.1 * 2 ** retry)
+def test_backoff_sequence() -> None:
+    """Guards the documented schedule (docs/registry.md): 0.2 s doubling, at most 10 s, fully jittered;
+    the expected figures are written out, not computed the way the policy computes them."""
+    policy = RetryPolicy()
+    ceilings = [policy.delay(n, None, rng=lambda: 1.0) for n in range(9)]
+    assert ceilings == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0, 10.0, 10.0])
+    halves = [RetryPolicy(base=0.1, cap=4.0).delay(n, None, rng=lambda: 0.5) for n in range(7)]
+    assert halves == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0])
+    assert policy.delay(3, None, rng=lambda: 0.0) == 0.0
+
+
+@given(st.integers(min_value=0, max_value=200), st.floats(min_value=0, max_value=1))
+def test_backoff_never_exceeds_the_cap(retry: int, jitter: float) -> None:
+    delay = RetryPolicy(base=0.1, cap=4.0).delay(retry, None, rng=lambda: jitter)
+    assert 0.0 <= delay <= 4.0
 
 
 def test_retryable_statuses() -> None:
@@ -62,3 +72,15 @@ def test_scheme_choice() -> None:
 def test_retry_after_never_crashes_nor_goes_negative(value: str) -> None:
     parsed = parse_retry_after(value)
     assert parsed is None or parsed >= 0
+
+
+def test_importing_the_client_leaves_httpcore_alone() -> None:
+    """Guards other libraries in the process: pare's big socket reads are its own transport's, not a
+    patch of httpcore's class (which every httpx user shares)."""
+    import subprocess
+    import sys
+    code = ("from httpcore._sync.http11 import HTTP11Connection as C; before = C.READ_NUM_BYTES; "
+            "import pare.stores.registry.store; print(before, C.READ_NUM_BYTES)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    before, after = out.split()
+    assert before == after == str(64 * 1024)

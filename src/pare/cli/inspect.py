@@ -1,7 +1,9 @@
 """`pare inspect LOCATION`: manifest, config summary and a layer table, from any store.
 
 Uncompressed sizes are what the layer knows, else measured by streaming the layer once (in
-parallel); `--no-sizes` skips that for a quick look at a big remote image.
+parallel); `--no-sizes` skips that for a quick look at a big remote image. A multi-platform index is
+listed platform by platform, then the image of one platform (--platform, default linux/amd64) is
+shown in full; `--raw` prints the index's own bytes unless --platform names an image.
 """
 
 from __future__ import annotations
@@ -17,28 +19,22 @@ from pare.cli.transfer import human_bytes
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
 from pare.oci.image import Image
+from pare.oci.index import ImageIndex
 from pare.oci.layer import Layer
-from pare.oci.manifest import Index
-from pare.stores.base import Store
 from pare.stores.transports import parse_location, store_for
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
-def top_index(store: Store, name: str | None) -> Index | None:
-    """The multi-platform index the name points at, if it points at one (layouts and registries)."""
-    from pare.stores.layout import LayoutStore
-    if isinstance(store, LayoutStore):
-        desc = store.resolve(name)
-        if mt.is_index(desc.media_type):
-            return Index.parse(store.blob_path(desc.digest).read_bytes(), desc.media_type)
-        return None
-    if store.transport == "docker" and name:
-        from pare.stores.registry.store import RegistryStore
-        assert isinstance(store, RegistryStore)
-        return store.read_index(name)
-    return None
+def index_summary(index: ImageIndex) -> dict[str, Any]:
+    """The `index` part of `inspect --json`: the index and one row per platform."""
+    return {"digest": str(index.digest), "media_type": index.media_type,
+            "platforms": [str(p) for p in index.platforms],
+            "images": [{"platform": str(platform), "digest": str(image.digest),
+                        "media_type": image.media_type, "layers": len(image.layers),
+                        "compressed_size": image.compressed_size}
+                       for platform, image in zip(index.platforms, index.images, strict=True)]}
 
 
 def short_media_type(media_type: str) -> str:
@@ -79,7 +75,7 @@ def render(doc: dict[str, Any], console: Console) -> None:
     head.add_column(overflow="fold")
     if "index" in doc:
         index = doc["index"]
-        head.add_row("index", f"{index['digest']} ({', '.join(index['platforms']) or 'no platforms'})")
+        head.add_row("index", f"{index['digest']} ({len(index['images'])} platforms)")
     for key in ("digest", "media_type", "platform", "config_digest", "created"):
         head.add_row(key.replace("_", " "), str(doc[key] or "-"))
     for key in ("entrypoint", "cmd"):
@@ -92,6 +88,16 @@ def render(doc: dict[str, Any], console: Console) -> None:
         head.add_row("ports", ", ".join(doc["exposed_ports"]))
     head.add_row("size", f"{human_bytes(doc['compressed_size'])} compressed, "
                          f"{human_bytes(doc['uncompressed_size'])} uncompressed")
+    if "index" in doc:
+        platforms = Table(title="platforms", title_justify="left")
+        for column in ("platform", "manifest", "layers", "compressed"):
+            platforms.add_column(column, justify="right" if column in ("layers", "compressed") else "left")
+        for row in doc["index"]["images"]:
+            mark = " *" if row["digest"] == doc["digest"] else ""
+            platforms.add_row(row["platform"] + mark, row["digest"][7:19], str(row["layers"]),
+                              human_bytes(row["compressed_size"]))
+        console.print(platforms)
+        console.print(f"* shown below: {doc['platform']}")
     console.print(head)
     table = Table(title="layers", title_justify="left")
     table.add_column("#", justify="right")
@@ -124,9 +130,13 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
     loc = parse_location(location)
     store = store_for(loc, insecure=insecure, parallel=parallel)
     try:
-        image = store.read(loc.name, Platform.parse(platform) if platform else None)
+        wanted = Platform.parse(platform) if platform else None
+        found = store.read_any(loc.name)
+        index = found if isinstance(found, ImageIndex) else None
+        image = found.image(wanted or Platform()) if isinstance(found, ImageIndex) else found
         if raw or show_config:
-            data = image.manifest.raw if raw else image.config.raw
+            data = image.config.raw if show_config else \
+                index.raw if index is not None and wanted is None else image.manifest.raw
             sys.stdout.buffer.write(data + (b"" if data.endswith(b"\n") else b"\n"))
             return
         sizes: list[int | None]
@@ -136,10 +146,8 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
             with ThreadPoolExecutor(max_workers=parallel) as pool:
                 sizes = list(pool.map(Layer.tar_size, image.layers))
         doc = summary(image, sizes)
-        index = top_index(store, loc.name)
         if index is not None:
-            doc["index"] = {"digest": str(index.digest), "media_type": index.media_type,
-                            "platforms": [str(d.platform) for d in index.manifests if d.platform]}
+            doc["index"] = index_summary(index)
         if as_json:
             click.echo(json.dumps(doc, indent=2))
         else:

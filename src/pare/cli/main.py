@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from pare import __version__
+from pare import __version__, caches
 from pare.errors import PareError
 
 # name -> "module:attribute" of a click.Command
@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dockerfile": ("pare.cli.build", "dockerfile"),
     "bench": ("pare.cli.bench", "bench"),
     "report": ("pare.cli.bench", "report"),
+    "gc": ("pare.cli.cleanup", "gc"),
+    "prune": ("pare.cli.cleanup", "prune"),
 }
 
 
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        return cli.main(args=args, prog_name="pare", standalone_mode=False)
+        with caches.held_by_command(args):  # so `pare prune` leaves caches alone while builds run
+            return cli.main(args=args, prog_name="pare", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("pare: aborted", err=True)
         sys.exit(130)

@@ -4,6 +4,10 @@
     pare pull 127.0.0.1:5000/app:1 oci:out:1       into any other store
     pare push local:127.0.0.1:5000/app:1 127.0.0.1:5000/app:1
     pare copy docker-archive:app.tar 127.0.0.1:5000/app:1
+    pare copy --all oci:out:multi 127.0.0.1:5000/app:2     every platform of an index, same index digest
+
+pull and push move a multi-platform index whole (every platform, the index digest kept), as crane
+does, unless --platform picks one; copy picks one platform unless --all, as skopeo does.
 """
 
 from __future__ import annotations
@@ -49,7 +53,9 @@ def render_result(result: CopyResult, console: Console | None = None, title: str
     summary.add_column(overflow="fold")
     summary.add_row("from", result.source)
     summary.add_row("to", result.destination)
-    summary.add_row("digest", str(result.digest))
+    summary.add_row("index digest" if result.is_index else "digest", str(result.digest))
+    if result.is_index:
+        summary.add_row("platforms", ", ".join(result.platforms))
     summary.add_row("layers", f"{result.layers} ({human_bytes(result.image_bytes)} with config)")
     summary.add_row("moved", f"{human_bytes(result.bytes_moved)} in {result.blobs_moved} blobs; "
                              f"{result.blobs_skipped} already there, {result.blobs_mounted} mounted")
@@ -82,7 +88,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
-                     help="Which image of a multi-platform index (default linux/amd64)."),
+                     help="Move only this image of a multi-platform index."),
         click.option("--insecure", is_flag=True, help="Allow plain HTTP / unverified TLS off loopback."),
         click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True,
                      help="Blobs moved at once."),
@@ -96,12 +102,13 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(src: str, dst: str, title: str, *, as_json: bool, platform: str | None, insecure: bool,
-         parallel: int, compress: str, quiet: bool, dest_name: str | None = None) -> None:
+         parallel: int, compress: str, quiet: bool, dest_name: str | None = None,
+         all_platforms: bool = False) -> None:
     wanted = Platform.parse(platform) if platform else None
     progress = for_terminal(quiet=quiet or as_json)
     result = copying.copy(src, dst, platform=wanted, insecure=insecure, progress=progress, parallel=parallel,
-                  compress=compress,  # type: ignore[arg-type]
-                  dest_name=dest_name)
+                          compress=compress,  # type: ignore[arg-type]
+                          dest_name=dest_name, all_platforms=all_platforms)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif quiet:
@@ -123,13 +130,15 @@ def _registry_location(text: str, what: str) -> str:
 @click.argument("dest", required=False)
 @_options
 def pull(ref: str, dest: str | None, **opts: Any) -> None:
-    """Pull REF from a registry into DEST (default: the embedded store, tagged REF)."""
+    """Pull REF from a registry into DEST (default: the embedded store, tagged REF).
+
+    A multi-platform REF comes whole (every platform, same index digest) unless --platform picks one."""
     name = _registry_location(ref, "REF")
     dest_name = None
     if dest is None:
         dest = "local:"
         dest_name = str(Reference.parse(name))
-    _run(ref, dest, "pull", dest_name=dest_name, **opts)
+    _run(ref, dest, "pull", dest_name=dest_name, all_platforms=opts["platform"] is None, **opts)
 
 
 @click.command()
@@ -137,15 +146,21 @@ def pull(ref: str, dest: str | None, **opts: Any) -> None:
 @click.argument("ref")
 @_options
 def push(src: str, ref: str, **opts: Any) -> None:
-    """Push the image at SRC (local:NAME, oci:DIR[:TAG], docker-archive:FILE[:REF]) to registry REF."""
+    """Push the image at SRC (local:NAME, oci:DIR[:TAG], docker-archive:FILE[:REF]) to registry REF.
+
+    A multi-platform SRC goes whole (every platform, same index digest) unless --platform picks one."""
     _registry_location(ref, "REF")
-    _run(src, ref, "push", **opts)
+    _run(src, ref, "push", all_platforms=opts["platform"] is None, **opts)
 
 
 @click.command(name="copy")
 @click.argument("src")
 @click.argument("dst")
+@click.option("--all", "all_platforms", is_flag=True,
+              help="Copy every platform of a multi-platform index, and the index (its digest kept).")
 @_options
-def copy(src: str, dst: str, **opts: Any) -> None:
-    """Copy an image between any two locations (oci:, docker-archive:, local:, registry)."""
-    _run(src, dst, "copy", **opts)
+def copy(src: str, dst: str, all_platforms: bool, **opts: Any) -> None:
+    """Copy an image between any two locations (oci:, docker-archive:, local:, registry).
+
+    From a multi-platform index, one platform (--platform, default linux/amd64) unless --all."""
+    _run(src, dst, "copy", all_platforms=all_platforms, **opts)

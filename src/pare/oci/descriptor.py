@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from pare.errors import ManifestError
 from pare.oci.digest import Digest
+
+# GOOS and GOARCH values: the names image indexes use (the OCI image spec defers to Go's).
+KNOWN_OS = frozenset({"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux",
+                      "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows"})
+KNOWN_ARCH = frozenset({"386", "amd64", "arm", "arm64", "loong64", "mips", "mipsle", "mips64", "mips64le",
+                        "ppc64", "ppc64le", "riscv64", "s390x", "wasm"})
+_PLATFORM_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# machine names (uname -m, Debian) -> (architecture, variant)
+_ARCH_ALIASES: dict[str, tuple[str, str | None]] = {
+    "x86_64": ("amd64", None), "x86-64": ("amd64", None), "aarch64": ("arm64", None),
+    "i386": ("386", None), "i686": ("386", None), "armhf": ("arm", "v7"), "armv7l": ("arm", "v7"),
+    "armel": ("arm", "v5"), "armv6l": ("arm", "v6")}
 
 
 @dataclass(frozen=True)
@@ -19,13 +32,26 @@ class Platform:
 
     @classmethod
     def parse(cls, text: str) -> Platform:
-        """'linux/amd64', 'linux/arm64/v8' or 'amd64' (linux implied)."""
-        parts = text.split("/")
+        """'linux/amd64', 'linux/arm64/v8', or a bare architecture ('arm64': linux implied).
+
+        A bare word is an architecture, as with `docker run --platform`; an OS on its own ('linux')
+        names no image and is refused, as is an architecture in the OS place ('amd64/linux').
+        Common machine names are spelled the way image indexes spell them (x86_64 -> amd64)."""
+        parts = text.strip().split("/")
+        if len(parts) == 1 and parts[0] in KNOWN_OS:
+            raise ManifestError(f"invalid platform {text!r}: {parts[0]} is an OS; name an architecture "
+                                f"too, e.g. {parts[0]}/amd64")
         if len(parts) == 1:
             parts = ["linux", *parts]
-        if len(parts) not in (2, 3) or not all(parts):
-            raise ManifestError(f"invalid platform {text!r}: want os/arch[/variant]")
-        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+        if len(parts) not in (2, 3) or not all(_PLATFORM_WORD.fullmatch(p) for p in parts):
+            raise ManifestError(f"invalid platform {text!r}: want os/arch[/variant], e.g. linux/arm64")
+        os_name, arch = parts[0], parts[1]
+        if os_name not in KNOWN_OS and _ARCH_ALIASES.get(os_name, (os_name,))[0] in KNOWN_ARCH:
+            raise ManifestError(f"invalid platform {text!r}: {os_name} is an architecture; "
+                                f"want os/arch, e.g. linux/{os_name}")
+        arch, implied_variant = _ARCH_ALIASES.get(arch, (arch, None))
+        variant = parts[2] if len(parts) == 3 else implied_variant
+        return cls(os_name, arch, variant)
 
     @classmethod
     def from_dict(cls, data: Any) -> Platform:

@@ -120,6 +120,12 @@ class VerifyingReader:
             self.check()
         return data
 
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """For buffered readers (gzip, io.BufferedReader) that fill their own buffers."""
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
     def check(self) -> None:
         if self._checked:
             return

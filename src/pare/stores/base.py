@@ -7,13 +7,15 @@ pare.stores.copy is read from one store, write to another, so every pair of stor
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from pare.oci.descriptor import Platform
-from pare.oci.digest import Digest
+from pare.oci.descriptor import Descriptor, Platform
+from pare.oci.digest import Digest, VerifyingReader
 from pare.oci.image import Image
+from pare.oci.index import ImageIndex
 from pare.progress import NullProgress, Progress
 
 
@@ -61,6 +63,26 @@ class Store(ABC):
         """Store the image (blobs first, verified, then the manifest) and return its digest.
         A failed write leaves no partial blob or manifest visible."""
 
+    @abstractmethod
+    def read_index(self, name: str | None = None) -> ImageIndex | None:
+        """The whole multi-platform index stored under `name` (every platform's image, lazy layers),
+        or None when `name` holds a single image."""
+
+    @abstractmethod
+    def write_index(self, index: ImageIndex, name: str | None = None) -> Digest:
+        """Store every image of the index and the index itself under `name`, byte for byte, so the
+        index keeps its digest; returns it. A failed write leaves no index visible."""
+
+    def write_any(self, artifact: Image | ImageIndex, name: str | None = None) -> Digest:
+        """Write an Image or an ImageIndex, whichever it is."""
+        if isinstance(artifact, ImageIndex):
+            return self.write_index(artifact, name)
+        return self.write(artifact, name)
+
+    def read_any(self, name: str | None = None) -> Image | ImageIndex:
+        """The index `name` holds, whole, else its single image."""
+        return self.read_index(name) or self.read(name)
+
     def describe(self, name: str | None = None) -> str:
         return f"{self.transport}:{name or ''}"
 
@@ -73,3 +95,16 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def verifying(stream: IO[bytes], desc: Descriptor) -> IO[bytes]:
+    """`stream`, checked against the descriptor's digest and size as it is read: as it is when it
+    already checks them (a layout or archive layer, a registry BlobReader), else wrapped."""
+    if isinstance(stream, VerifyingReader) and stream.expected == desc.digest \
+            and stream.expected_size == desc.size:
+        return stream
+    blobs = sys.modules.get("pare.stores.registry.blobs")  # never imported here: it loads httpx
+    if blobs is not None and isinstance(stream, blobs.BlobReader) \
+            and stream.descriptor.digest == desc.digest and stream.descriptor.size == desc.size:
+        return stream
+    return VerifyingReader(stream, desc.digest, desc.size, what=f"blob {desc.digest}")  # type: ignore[return-value]

@@ -5,14 +5,17 @@
     PATH/blobs/<alg>/<hex>   content-addressed blobs
 
 Blobs become visible only once verified: each is streamed into a temp file beside its final name
-through a VerifyingReader, then renamed. index.json is rewritten atomically (temp + rename) under a
-lock file, so concurrent writers never lose each other's tags and readers never see a torn file.
+through a VerifyingReader, then renamed. A blob already present is trusted only after it hashes to
+its name (a truncated or corrupted one is replaced), and layer streams are verified as they are read.
+index.json is rewritten atomically (temp + rename) under a lock file, so concurrent writers never
+lose each other's tags and readers never see a torn file. A write holds the layout's gc lock shared
+from its first blob to its index.json entry, and gc() holds it exclusively, so gc never removes a
+blob (or temp file) that a write in another process is about to reference.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import json
 import os
@@ -21,25 +24,41 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pare.errors import InvalidReference, ManifestError, NotFound, UsageError
+from pare.errors import DigestMismatch, InvalidReference, ManifestError, NotFound, UsageError
 from pare.oci import mediatypes as mt
 from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest, VerifyingReader
 from pare.oci.image import Image
+from pare.oci.index import ImageIndex
+from pare.oci.jsonutil import loads_object
 from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest, sniff_media_type
 from pare.oci.reference import Reference
-from pare.stores.base import Store
+from pare.stores.base import Store, verifying
+from pare.stores.locking import locked
 
 REF_NAME = "org.opencontainers.image.ref.name"
 LAYOUT_VERSION = "1.0.0"
 READ_SIZE = 4 << 20  # big reads: fewer syscalls and hash updates per blob
 DEFAULT_PLATFORM = Platform("linux", "amd64")
 MAX_NESTING = 4
+INDEX_LOCK = ".pare.lock"  # serialises index.json updates
+GC_LOCK = ".pare-gc.lock"  # writers hold it shared, gc() exclusive
+
+
+@dataclass(frozen=True)
+class GcResult:
+    """What gc() removed (or, on a dry run, would remove)."""
+
+    removed: int  # blobs (and leftover temp files) removed
+    freed: int  # bytes they held
+    kept: int  # blobs still referenced
+    dry_run: bool = False
 
 
 class LayoutStore(Store):
@@ -59,10 +78,24 @@ class LayoutStore(Store):
         return self.path / "blobs" / digest.algorithm / digest.hex
 
     def has_blob(self, descriptor: Descriptor) -> bool:
+        """The blob is present with the right size (a cheap check: its bytes are verified when read)."""
         try:
             return self.blob_path(descriptor.digest).stat().st_size == descriptor.size
         except OSError:
             return False
+
+    def holds_verified(self, descriptor: Descriptor) -> bool:
+        """The blob is present and its bytes hash to its digest: only then may a write skip it."""
+        if not self.has_blob(descriptor):
+            return False
+        try:
+            with open(self.blob_path(descriptor.digest), "rb", buffering=0) as fh:
+                reader = VerifyingReader(fh, descriptor.digest, descriptor.size)
+                while reader.read(READ_SIZE):
+                    pass
+        except (OSError, DigestMismatch):
+            return False
+        return True
 
     def describe(self, name: str | None = None) -> str:
         return f"oci:{self.path}" + (f":{name}" if name else "")
@@ -139,6 +172,22 @@ class LayoutStore(Store):
             desc = index.select(platform or DEFAULT_PLATFORM)
         else:
             raise ManifestError(f"{self.describe(name)}: indexes nested too deep")
+        image = self._image(desc, name)
+        self.stats.add_phase("read", time.perf_counter() - started)
+        return image
+
+    def read_index(self, name: str | None = None) -> ImageIndex | None:
+        started = time.perf_counter()
+        desc = self.resolve(name)
+        if not mt.is_index(desc.media_type):
+            return None
+        index = Index.parse(self._read_small_blob(desc.digest, desc.size), desc.media_type)
+        result = ImageIndex.load(index, lambda entry: self._image(entry, name), self.describe(name))
+        self.stats.add_phase("read", time.perf_counter() - started)
+        return result
+
+    def _image(self, desc: Descriptor, name: str | None) -> Image:
+        """The image whose manifest `desc` points at; layers open lazily, verified as they stream."""
         if not mt.is_manifest(desc.media_type):
             raise ManifestError(f"{self.describe(name)}: {desc.digest} is {desc.media_type!r}, "
                                 "not an image manifest")
@@ -152,19 +201,20 @@ class LayoutStore(Store):
             if not self.has_blob(layer_desc):
                 raise NotFound(f"{self.describe(name)}: layer blob {layer_desc.digest} is missing "
                                "or has the wrong size")
-            layers.append(BlobLayer(layer_desc, diff_id, self._opener(layer_desc.digest)))
-        image = Image(manifest, config, tuple(layers))
-        self.stats.add_phase("read", time.perf_counter() - started)
-        return image
+            layers.append(BlobLayer(layer_desc, diff_id, self._opener(layer_desc)))
+        return Image(manifest, config, tuple(layers))
 
-    def _opener(self, digest: Digest) -> Callable[[], IO[bytes]]:
-        path = self.blob_path(digest)
+    def _opener(self, desc: Descriptor) -> Callable[[], IO[bytes]]:
+        """Opens the blob as a stream that raises DigestMismatch at EOF if its bytes are wrong."""
+        path = self.blob_path(desc.digest)
 
         def open_blob() -> IO[bytes]:
             try:
-                return open(path, "rb", buffering=READ_SIZE)
+                stream = open(path, "rb", buffering=READ_SIZE)  # noqa: SIM115 (the reader closes it)
             except FileNotFoundError:
-                raise NotFound(f"{self.path}: blob {digest} is missing") from None
+                raise NotFound(f"{self.path}: blob {desc.digest} is missing") from None
+            reader = VerifyingReader(stream, desc.digest, desc.size, what=f"{self.path}: blob")
+            return reader  # type: ignore[return-value]
         return open_blob
 
     def _read_small_blob(self, digest: Digest, size: int | None) -> bytes:
@@ -183,9 +233,37 @@ class LayoutStore(Store):
     def write(self, image: Image, name: str | None = None) -> Digest:
         started = time.perf_counter()
         self._init_layout()
+        with self._writing():
+            self._write_image(image)
+            manifest_started = time.perf_counter()
+            annotations = {REF_NAME: name} if name else {}
+            entry = Descriptor(image.media_type, image.digest, image.manifest.size, annotations,
+                               image.platform if image.config.architecture else None)
+            self._update_index(lambda entries: _replace_entry(entries, entry, name))
+            self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
+        self.stats.wall_seconds += time.perf_counter() - started
+        return image.digest
+
+    def write_index(self, index: ImageIndex, name: str | None = None) -> Digest:
+        """Every image's blobs and manifest, then the index blob (its exact bytes), then one index.json
+        entry for the index under `name`."""
+        started = time.perf_counter()
+        self._init_layout()
+        with self._writing():
+            for image in index.images:
+                self._write_image(image)
+            manifest_started = time.perf_counter()
+            self._put_bytes(index.descriptor(), index.raw)
+            entry = index.descriptor({REF_NAME: name} if name else None)
+            self._update_index(lambda entries: _replace_entry(entries, entry, name))
+            self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
+        self.stats.wall_seconds += time.perf_counter() - started
+        return index.digest
+
+    def _write_image(self, image: Image) -> None:
+        """Config, layers (in parallel), then the manifest: every blob verified before it is visible."""
         blobs_started = time.perf_counter()
-        config_desc = image.manifest.config
-        self._put_bytes(config_desc, image.config.raw)
+        self._put_bytes(image.manifest.config, image.config.raw)
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="layout-blob") as pool:
             futures = [pool.submit(self._put_layer, layer) for layer in image.layers]
             wait(futures, return_when=FIRST_EXCEPTION)
@@ -195,16 +273,13 @@ class LayoutStore(Store):
             if not future.cancelled() and future.exception() is not None:
                 raise future.exception()  # type: ignore[misc]
         self.stats.add_phase("blobs", time.perf_counter() - blobs_started)
-        manifest_started = time.perf_counter()
-        manifest_desc = image.manifest.descriptor()
-        self._put_bytes(manifest_desc, image.manifest.raw)
-        annotations = {REF_NAME: name} if name else {}
-        entry = Descriptor(manifest_desc.media_type, manifest_desc.digest, manifest_desc.size,
-                           annotations, image.platform if image.config.architecture else None)
-        self._update_index(lambda entries: _replace_entry(entries, entry, name))
-        self.stats.add_phase("manifest", time.perf_counter() - manifest_started)
-        self.stats.wall_seconds += time.perf_counter() - started
-        return image.digest
+        self._put_bytes(image.manifest.descriptor(), image.manifest.raw)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Shared with other writers, exclusive of gc(): held from the first blob to the index entry."""
+        with locked(self.path / GC_LOCK, shared=True):
+            yield
 
     def _init_layout(self) -> None:
         (self.path / "blobs").mkdir(parents=True, exist_ok=True)
@@ -223,14 +298,14 @@ class LayoutStore(Store):
                 self.stats.bytes_moved += moved
 
     def _put_bytes(self, desc: Descriptor, data: bytes) -> None:
-        if self.has_blob(desc):
+        if self.holds_verified(desc):
             self._count(None)
             return
         self._put_stream(desc, io.BytesIO(data), label=None)
 
     def _put_layer(self, layer: Layer) -> None:
         desc = layer.descriptor
-        if self.has_blob(desc):
+        if self.holds_verified(desc):
             self._count(None)
             return
         with layer.open() as stream:
@@ -241,8 +316,7 @@ class LayoutStore(Store):
         directory = self.path / "blobs" / desc.digest.algorithm
         directory.mkdir(parents=True, exist_ok=True)
         final = directory / desc.digest.hex
-        reader = stream if _already_verifying(stream, desc.digest) else VerifyingReader(
-            stream, desc.digest, desc.size, what=f"blob {desc.digest}")
+        reader = verifying(stream, desc)
         fd, tmp = tempfile.mkstemp(prefix=f".tmp-{desc.digest.hex[:12]}-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -259,18 +333,8 @@ class LayoutStore(Store):
             raise
         self._count(desc.size)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".pare.lock", "a+b") as lock:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
     def _update_index(self, change: Callable[[list[Descriptor]], list[Descriptor]]) -> None:
-        with self._locked():
+        with locked(self.path / INDEX_LOCK):
             index_file = self.path / "index.json"
             current = list(self.index().manifests) if index_file.exists() else []
             new = change(current)
@@ -291,33 +355,72 @@ class LayoutStore(Store):
         self._update_index(drop)
         return desc
 
-    def gc(self) -> tuple[int, int]:
-        """Remove blobs no index.json entry reaches; returns (blobs removed, bytes freed)."""
-        with self._locked():
-            keep: set[Digest] = set()
-            pending = list(self.index().manifests)
-            while pending:
-                desc = pending.pop()
-                if desc.digest in keep:
-                    continue
-                keep.add(desc.digest)
-                if not self.blob_path(desc.digest).exists():
-                    continue
-                if mt.is_index(desc.media_type):
-                    pending.extend(Index.parse(self._read_small_blob(desc.digest, None)).manifests)
-                elif mt.is_manifest(desc.media_type):
-                    manifest = Manifest.parse(self._read_small_blob(desc.digest, None))
-                    pending.append(manifest.config)
-                    keep.update(d.digest for d in manifest.layers)
+    def gc(self, *, dry_run: bool = False) -> GcResult:
+        """Remove blobs no index.json entry reaches, and temp files of writes that died.
+
+        Holds the gc lock exclusively: it waits for writes in flight (in any process) to finish, and
+        writes wait for it. A blob it cannot read to follow (corrupt, unparseable) stops it before it
+        removes anything."""
+        with locked(self.path / GC_LOCK), locked(self.path / INDEX_LOCK):
+            keep = self._reachable() if (self.path / "index.json").exists() else set()
             removed = freed = 0
             blobs = self.path / "blobs"
-            for algorithm_dir in blobs.iterdir() if blobs.is_dir() else ():
-                for blob in algorithm_dir.iterdir():
-                    if blob.name.startswith(".tmp-") or Digest(algorithm_dir.name, blob.name) not in keep:
-                        freed += blob.stat().st_size
+            for algorithm_dir in sorted(blobs.iterdir()) if blobs.is_dir() else ():
+                if not algorithm_dir.is_dir():
+                    continue
+                for blob in sorted(algorithm_dir.iterdir()):
+                    digest = _digest_of(algorithm_dir.name, blob.name)
+                    if not blob.name.startswith(".tmp-") and digest in keep:
+                        continue
+                    freed += blob.stat().st_size
+                    removed += 1
+                    if not dry_run:
                         blob.unlink()
-                        removed += 1
-            return removed, freed
+            return GcResult(removed, freed, len(keep), dry_run)
+
+    def _reachable(self) -> set[Digest]:
+        """Every digest reachable from index.json: indexes, manifests (artifacts too), configs, layers."""
+        keep: set[Digest] = set()
+        pending = list(self.index().manifests)
+        while pending:
+            desc = pending.pop()
+            if desc.digest in keep:
+                continue
+            keep.add(desc.digest)
+            if not _may_list_blobs(desc.media_type) or not self.blob_path(desc.digest).exists():
+                continue
+            body = loads_object(self._read_small_blob(desc.digest, None), f"blob {desc.digest}")
+            pending.extend(_descriptors_in(body, desc.digest))
+        return keep
+
+
+def _may_list_blobs(media_type: str) -> bool:
+    """Indexes, image manifests and artifact manifests point at other blobs; configs and layers do not."""
+    return media_type in mt.MANIFESTS | mt.INDEXES or (
+        media_type.endswith("+json") and ("manifest" in media_type or "index" in media_type))
+
+
+def _descriptors_in(body: dict[str, Any], digest: Digest) -> list[Descriptor]:
+    """The descriptors a manifest-like document lists: manifests, config, layers, blobs, subject."""
+    found: list[Any] = []
+    for key in ("manifests", "layers", "blobs"):
+        value = body.get(key)
+        if isinstance(value, list):
+            found.extend(value)
+    for key in ("config", "subject"):
+        if isinstance(body.get(key), dict):
+            found.append(body[key])
+    try:
+        return [Descriptor.from_dict(d) for d in found]
+    except ManifestError as exc:
+        raise ManifestError(f"blob {digest}: {exc}; gc stopped before removing anything") from None
+
+
+def _digest_of(algorithm: str, name: str) -> Digest | None:
+    try:
+        return Digest.parse(f"{algorithm}:{name}")
+    except InvalidReference:
+        return None
 
 
 def _replace_entry(entries: list[Descriptor], entry: Descriptor, name: str | None) -> list[Descriptor]:
@@ -337,18 +440,6 @@ def same_reference(a: str, b: str) -> bool:
     except InvalidReference:
         return False
     return (ra.name, ra.tag or "latest", ra.digest) == (rb.name, rb.tag or "latest", rb.digest)
-
-
-def _already_verifying(stream: IO[bytes], digest: Digest) -> bool:
-    """A stream that already checks this digest at EOF (a VerifyingReader, or a registry BlobReader)
-    need not be hashed twice."""
-    if isinstance(stream, VerifyingReader):
-        return stream.expected == digest
-    try:
-        from pare.stores.registry.blobs import BlobReader
-    except ImportError:  # pragma: no cover - the registry package is part of pare
-        return False
-    return isinstance(stream, BlobReader) and stream.descriptor.digest == digest
 
 
 def _pump(reader: Any, out: IO[bytes], advance: Callable[[int], None]) -> None:

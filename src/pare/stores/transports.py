@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pare.errors import UsageError
 from pare.oci.reference import Reference
 from pare.stores.base import Store
+
+if TYPE_CHECKING:
+    from pare.oci.digest import Digest
+    from pare.oci.image import Image
+    from pare.oci.index import ImageIndex
 
 TRANSPORTS = ("oci", "docker-archive", "docker", "local")
 
@@ -98,3 +104,17 @@ def open_location(text: str, *, insecure: bool = False, parallel: int = 4) -> tu
     """The store a location names, and the name within it."""
     loc = parse_location(text)
     return store_for(loc, insecure=insecure, parallel=parallel), loc.name
+
+
+def write_to(location: str, artifact: Image | ImageIndex, *, insecure: bool = False, parallel: int = 4
+             ) -> Digest:
+    """Write an Image, or an ImageIndex (every platform and the index, byte for byte), to any location:
+
+        write_to("oci:out:app", ImageIndex.assemble([amd64_image, arm64_image]))
+
+    Returns the digest written (the index's, for an index)."""
+    store, name = open_location(location, insecure=insecure, parallel=parallel)
+    try:
+        return store.write_any(artifact, name)
+    finally:
+        store.close()

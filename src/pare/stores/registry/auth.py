@@ -10,6 +10,11 @@ With none, requests go out anonymously; a registry that then asks for credential
 A registry answers 401 with `WWW-Authenticate`: Basic means send the credentials with every request;
 Bearer names a token server (realm, service) from which a token is fetched for the scopes a request
 needs (repository:NAME:pull[,push]). Tokens are cached per scope set until shortly before they expire.
+
+The realm receives the credentials, so it is checked first: it must be https (plain http only where
+the registry itself may be plain: loopback, or `--insecure`), and on the registry's own host or a
+parent domain of it (registry.gitlab.com -> gitlab.com), or Docker Hub's known token host; any other
+host must be named in PARE_TOKEN_REALM_HOSTS (comma-separated host names) by the user.
 """
 
 from __future__ import annotations
@@ -25,12 +30,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
-from pare.errors import AuthError
+from pare.errors import AuthError, RegistryError
+from pare.oci.reference import Reference
+from pare.stores.registry import redirects
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
+REALM_HOSTS_ENV = "PARE_TOKEN_REALM_HOSTS"
+# token hosts that live on another domain than their registry's API host, known to be theirs
+KNOWN_REALMS = {"registry-1.docker.io": frozenset({"auth.docker.io"})}
 
 
 @dataclass(frozen=True)
@@ -226,8 +237,10 @@ class _Token:
 class Authenticator:
     """Turns challenges into Authorization headers for one registry; thread-safe, caches tokens."""
 
-    def __init__(self, registry: str, credentials: CredentialSource) -> None:
+    def __init__(self, registry: str, credentials: CredentialSource, *,
+                 allow_http_realm: bool = False) -> None:
         self.registry = registry
+        self.allow_http_realm = allow_http_realm
         self._source = credentials
         self._credentials: Credentials | None = None
         self._loaded = False
@@ -294,16 +307,35 @@ class Authenticator:
         schemes = ", ".join(c.scheme for c in challenges) or "none"
         raise AuthError(f"{self.registry} asks for an unsupported auth scheme ({schemes})")
 
+    def check_realm(self, realm: str) -> httpx.URL:
+        """The realm as a URL, if pare may send this registry's credentials there; else AuthError."""
+        try:
+            url = httpx.URL(realm)
+        except httpx.InvalidURL:
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host:
+            raise AuthError(f"{self.registry}: token realm {realm!r} is not an http(s) URL")
+        if url.scheme == "http" and not self.allow_http_realm:
+            raise AuthError(f"{self.registry}: token realm {realm} is plain HTTP; pare sends credentials "
+                            "to a token server only over HTTPS (unless the registry is on loopback or "
+                            "--insecure)")
+        if not realm_host_allowed(url.host, self.registry):
+            raise AuthError(f"{self.registry}: token realm {realm} is on another host; pare sends this "
+                            f"registry's credentials there only if you list {url.host} in {REALM_HOSTS_ENV}")
+        return url
+
     def _fetch_token(self, challenge: Challenge, scopes: tuple[str, ...], http: httpx.Client) -> str:
         realm = challenge.params.get("realm", "")
-        if not realm.startswith(("http://", "https://")):
-            raise AuthError(f"{self.registry}: token realm {realm!r} is not an http(s) URL")
+        realm_url = self.check_realm(realm)
         params: list[tuple[str, str | int | float | bool | None]] = []
         if challenge.params.get("service"):
             params.append(("service", challenge.params["service"]))
         wanted = list(scopes) or ([challenge.params["scope"]] if challenge.params.get("scope") else [])
         params += [("scope", s) for s in wanted]
         creds = self.credentials()
+
+        def on_realm(url: httpx.URL) -> bool:
+            return redirects.same_origin(url, realm_url)
         try:
             if creds is not None and creds.identity_token:
                 form = {"grant_type": "refresh_token", "refresh_token": creds.identity_token,
@@ -312,10 +344,16 @@ class Authenticator:
                     form["service"] = challenge.params["service"]
                 if wanted:
                     form["scope"] = " ".join(wanted)
-                response = http.post(realm, data=form)
+                response = redirects.send(http, "POST", realm_url, content=urlencode(form).encode(),
+                                          headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                          may_follow=on_realm)
             else:
-                headers = {"Authorization": creds.basic()} if creds is not None else {}
-                response = http.get(realm, params=params, headers=headers)
+                url = realm_url.copy_merge_params(httpx.QueryParams(params))
+                response = redirects.send(http, "GET", url, authorization=creds.basic() if creds else None,
+                                          may_authorize=on_realm, may_follow=on_realm)
+            response.read()
+        except RegistryError as exc:
+            raise AuthError(f"{self.registry}: token server {realm}: {exc}") from None
         except httpx.HTTPError as exc:
             raise AuthError(f"{self.registry}: token server {realm} unreachable: {exc}") from None
         if response.status_code in (401, 403):
@@ -336,3 +374,17 @@ class Authenticator:
             # renew a little early so a token never expires mid-request
             self._tokens[scopes] = _Token(value, time.monotonic() + max(expires_in - 10, 1))
         return value
+
+
+def realm_host_allowed(realm_host: str, registry: str) -> bool:
+    """May a token server on `realm_host` receive the credentials of `registry`? Its own host, a parent
+    domain of it, Docker Hub's token host for Docker Hub, or a host the user lists in the environment."""
+    realm_host = realm_host.lower().rstrip(".")
+    api_host = Reference(registry, "x").api_host.rsplit(":", 1)[0].strip("[]").lower()
+    if realm_host == api_host or realm_host in KNOWN_REALMS.get(api_host, ()):
+        return True
+    is_name = "." in realm_host and not realm_host.replace(".", "").isdigit()
+    if is_name and api_host.endswith("." + realm_host):
+        return True
+    listed = {h.strip().lower() for h in os.environ.get(REALM_HOSTS_ENV, "").split(",") if h.strip()}
+    return realm_host in listed

@@ -6,6 +6,12 @@ falling back to plain HTTP when the host does not speak TLS. Requests that fail 
 5xx, or lose their connection, are retried with exponential backoff and full jitter, honouring
 Retry-After. A request whose body is a one-shot stream is not retried here: the upload code
 restarts the whole upload.
+
+Credentials (a Basic header or a Bearer token) go only to the registry's own origin: scheme, host
+and port as the client reaches it. URLs the registry hands out (upload Locations, tag-list Links,
+redirects) are followed, but without credentials when they point elsewhere, and a challenge from
+elsewhere is never answered. Plain HTTP carries credentials only to a loopback registry: after an
+`insecure` fall-back from TLS to plain HTTP, a registry that asks for credentials is refused.
 """
 
 from __future__ import annotations
@@ -29,19 +35,12 @@ import httpx
 from pare.errors import AuthError, DigestMismatch, NotFound, RegistryError
 from pare.oci.reference import Reference
 from pare.stores.base import TransferStats
+from pare.stores.registry import redirects
 from pare.stores.registry.auth import Authenticator, CredentialSource, default_credentials
-
-# httpcore reads 64 KiB per recv(); with 1 MiB a 120 MB blob downloads ~1.7x faster here (measured on
-# loopback). It is a class attribute read per call, so raising it is safe; skipped if httpcore moves it.
-_READ_BYTES = 1 << 20
-with contextlib.suppress(ImportError, AttributeError):
-    from httpcore._sync.http11 import HTTP11Connection
-
-    if getattr(HTTP11Connection, "READ_NUM_BYTES", _READ_BYTES) < _READ_BYTES:
-        HTTP11Connection.READ_NUM_BYTES = _READ_BYTES
+from pare.stores.registry.bigreads import big_read_transport
+from pare.stores.registry.redirects import Content
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-Content = bytes | Callable[[], Any] | None
 
 
 @dataclass(frozen=True)
@@ -195,14 +194,15 @@ def _http_client(registry: str, insecure: bool, timeout: httpx.Timeout, limits: 
     URL is ever requested. With proxy variables in the environment, httpx's own set-up is kept so
     they apply."""
     verify: ssl.SSLContext | bool = False
-    common: dict[str, Any] = {"timeout": timeout, "follow_redirects": True,
+    # redirects are followed by pare.stores.registry.redirects, which decides where credentials go
+    common: dict[str, Any] = {"timeout": timeout, "follow_redirects": False,
                               "headers": {"User-Agent": "pare/0.1"}}
     if urllib.request.getproxies():
         return httpx.Client(limits=limits, verify=verify if insecure else tls_context(registry), **common)
     # plain http:// never touches the TLS context, so the default transport needs no CA bundle
-    plain = httpx.HTTPTransport(verify=False, limits=limits)
-    tls = _LazyTransport(lambda: httpx.HTTPTransport(verify=verify if insecure else tls_context(registry),
-                                                     limits=limits))
+    plain = big_read_transport(verify=False, limits=limits)
+    tls = _LazyTransport(lambda: big_read_transport(verify=verify if insecure else tls_context(registry),
+                                                    limits=limits))
     return httpx.Client(transport=plain, mounts={"https://": tls}, **common)
 
 
@@ -220,7 +220,9 @@ class RegistryClient:
         self.retry_policy = retry or RetryPolicy()
         self.recorder = recorder or StatsRecorder(TransferStats())
         self._sleep = sleep
-        self.auth = Authenticator(registry, credentials or default_credentials)
+        # a token realm may be plain HTTP only where the registry itself may be
+        self.auth = Authenticator(registry, credentials or default_credentials,
+                                  allow_http_realm=insecure or is_loopback(registry))
         self.http = _http_client(registry, insecure, httpx.Timeout(timeout, connect=min(timeout, 15.0)),
                                  httpx.Limits(max_connections=pool, max_keepalive_connections=pool))
 
@@ -236,6 +238,15 @@ class RegistryClient:
             return path_or_url
         return self.base_url + path_or_url
 
+    def is_registry(self, url: httpx.URL) -> bool:
+        """Is `url` on the registry's own origin (scheme, host, port as the client reaches it)?"""
+        return redirects.same_origin(url, httpx.URL(self.base_url))
+
+    def may_authorize(self, url: httpx.URL) -> bool:
+        """May credentials ride on a request to `url`? Only to the registry's own origin, and over
+        plain HTTP only when the registry is on loopback (never after an insecure fall-back)."""
+        return self.is_registry(url) and (url.scheme == "https" or is_loopback(self.registry))
+
     # --- requests ------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, scopes: tuple[str, ...], what: str,
                 headers: Mapping[str, str] | None = None, params: Mapping[str, str] | None = None,
@@ -247,20 +258,18 @@ class RegistryClient:
         attempt = 0
         answered_challenge = False
         while True:
-            body = content() if callable(content) else content
-            request_headers = dict(headers or {})
             with self.recorder.phase("auth"):
                 authz = self.auth.header(scopes, self.http)
-            if authz:
-                request_headers["Authorization"] = authz
-            request = self.http.build_request(method, self.url(path), headers=request_headers,
-                                              params=params, content=body)
+            url = self.url(path)
             try:
-                response = self.http.send(request, stream=stream)
+                response = redirects.send(self.http, method, url, headers=headers, params=params,
+                                          content=content, stream=stream, authorization=authz,
+                                          may_authorize=self.may_authorize)
             except httpx.TransportError as exc:
-                if self.insecure and _is_tls_failure(exc) and \
-                        str(request.url).startswith(f"https://{self._api_host}/"):
-                    self.scheme = "http"  # an insecure registry that does not speak TLS at all
+                if self.insecure and _is_tls_failure(exc) and url.startswith(f"https://{self._api_host}/"):
+                    # an insecure registry that does not speak TLS at all; may_authorize keeps any
+                    # credentials off the plain HTTP that follows
+                    self.scheme = "http"
                     continue
                 if retry and attempt + 1 < self.retry_policy.attempts and not _is_tls_failure(exc):
                     self._pause(attempt, None)
@@ -273,6 +282,9 @@ class RegistryClient:
             status = response.status_code
             if status in ok:
                 return response
+            if status == 401 and not self.may_authorize(response.request.url):
+                response.close()
+                raise self._refused_challenge(response.request.url, what)
             if status == 401 and not answered_challenge:
                 challenge = response.headers.get("WWW-Authenticate", "")
                 response.close()
@@ -293,6 +305,16 @@ class RegistryClient:
                 raise error
             finally:
                 response.close()
+
+    def _refused_challenge(self, url: httpx.URL, what: str) -> AuthError:
+        """A 401 from where pare sends no credentials: say why instead of answering it."""
+        where = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+        if self.is_registry(url):
+            return AuthError(f"{self.registry} asks for credentials for {what} over plain HTTP; pare sends "
+                             "credentials over plain HTTP only to a loopback registry (give the registry "
+                             "TLS, or reach it as localhost)")
+        return AuthError(f"{self.registry}: {what} led to {where}, which asks for credentials; pare sends "
+                         f"credentials only to {self.base_url} itself")
 
     def _pause(self, attempt: int, retry_after: str | None) -> None:
         self.recorder.retry()

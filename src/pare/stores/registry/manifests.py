@@ -1,15 +1,16 @@
 """Manifests and tags over the distribution API: GET (every media type pare reads), HEAD, PUT, tags.
 
 Manifests move as exact bytes: the digest of what was fetched is checked against the digest asked
-for (or the Docker-Content-Digest header), and a PUT sends the bytes the image already holds.
+for and against the Docker-Content-Digest header, in whichever algorithm each names (sha256 or
+sha512; Digest.parse refuses any other), and a PUT sends the bytes the image already holds.
 """
 
 from __future__ import annotations
 
-from pare.errors import DigestMismatch, ManifestError, RegistryError
+from pare.errors import DigestMismatch, InvalidReference, ManifestError, RegistryError
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Descriptor
-from pare.oci.digest import Digest, sha256
+from pare.oci.digest import Digest, digest_chunks, sha256
 from pare.oci.jsonutil import MAX_JSON_BYTES
 from pare.oci.manifest import sniff_media_type
 from pare.stores.registry.blobs import pull_scopes, push_scopes
@@ -42,14 +43,12 @@ def get_manifest(client: RegistryClient, repository: str, identifier: str, what:
         finally:
             response.close()
     raw = b"".join(chunks)
-    actual = sha256(raw)
-    expected: Digest | None = None
-    if identifier.startswith("sha"):
-        expected = Digest.parse(identifier)
-    elif (header := response.headers.get("Docker-Content-Digest", "")).startswith("sha256:"):
-        expected = Digest.parse(header)
-    if expected is not None and expected.algorithm == "sha256" and expected != actual:
-        raise DigestMismatch(f"{what}: manifest bytes hash to {actual}, expected {expected}; refused")
+    asked = _asked_digest(identifier)
+    if asked is not None:
+        _check(raw, asked, what, "the digest asked for")
+    header = _header_digest(response.headers.get("Docker-Content-Digest"), what)
+    if header is not None:
+        _check(raw, header, what, "the registry's Docker-Content-Digest")
     media_type = sniff_media_type(raw, _content_type(response.headers.get("Content-Type")))
     if media_type not in mt.MANIFESTS | mt.INDEXES:
         raise ManifestError(f"{what}: unsupported manifest media type {media_type!r}")
@@ -64,17 +63,16 @@ def head_manifest(client: RegistryClient, repository: str, identifier: str, what
                                   scopes=pull_scopes(repository), what=what,
                                   headers={"Accept": mt.MANIFEST_ACCEPT})
     response.close()
-    digest_text = response.headers.get("Docker-Content-Digest")
-    if not digest_text:
-        if identifier.startswith("sha"):
-            digest_text = identifier
-        else:
-            raise RegistryError(f"{what}: registry sent no Docker-Content-Digest on HEAD")
+    asked = _asked_digest(identifier)
+    digest = _header_digest(response.headers.get("Docker-Content-Digest"), what) or asked
+    if digest is None:
+        raise RegistryError(f"{what}: registry sent no Docker-Content-Digest on HEAD")
+    if asked is not None and digest != asked:
+        raise DigestMismatch(f"{what}: registry says the manifest asked for as {asked} is {digest}; refused")
     try:
-        digest = Digest.parse(digest_text)
         size = int(response.headers.get("Content-Length", "0"))
     except ValueError:
-        raise RegistryError(f"{what}: registry sent an invalid digest or length on HEAD") from None
+        raise RegistryError(f"{what}: registry sent an invalid length on HEAD") from None
     media_type = _content_type(response.headers.get("Content-Type")) or mt.OCI_MANIFEST
     return Descriptor(media_type, digest, size)
 
@@ -88,11 +86,34 @@ def put_manifest(client: RegistryClient, repository: str, identifier: str, raw: 
                                   scopes=push_scopes(repository), what=what,
                                   headers={"Content-Type": media_type}, content=raw, ok=(201, 200))
     response.close()
-    returned = response.headers.get("Docker-Content-Digest")
-    if returned and returned.startswith("sha256:") and returned != str(digest):
-        raise DigestMismatch(f"{what}: registry stored the manifest as {returned}, expected {digest}")
+    returned = _header_digest(response.headers.get("Docker-Content-Digest"), what)
+    if returned is not None:
+        _check(raw, returned, what, "the digest the registry says it stored")
     client.recorder.moved(len(raw))
     return digest
+
+
+def _asked_digest(identifier: str) -> Digest | None:
+    """The digest a manifest was asked for by (a tag never holds ':'), else None."""
+    return Digest.parse(identifier) if ":" in identifier else None
+
+
+def _header_digest(value: str | None, what: str) -> Digest | None:
+    """Docker-Content-Digest, parsed; a value pare cannot check is an error, not something to skip."""
+    if not value:
+        return None
+    try:
+        return Digest.parse(value.strip())
+    except InvalidReference as exc:
+        raise RegistryError(f"{what}: registry sent Docker-Content-Digest {value!r}: {exc}") from None
+
+
+def _check(raw: bytes, expected: Digest, what: str, how: str) -> None:
+    """The bytes hash to `expected` in its own algorithm, or DigestMismatch."""
+    actual, _ = digest_chunks([raw], expected.algorithm)
+    if actual != expected:
+        raise DigestMismatch(f"{what}: the manifest's bytes hash to {actual}, not {expected} ({how}); "
+                             "refused")
 
 
 def list_tags(client: RegistryClient, repository: str, page: int = 1000) -> list[str]:

@@ -4,7 +4,8 @@
 fetches the manifest and config; layers stay lazy (`RegistryLayer.open()` streams the blob, verified
 against its digest at EOF, resuming with Range after a dropped connection). Writing uploads missing
 blobs in parallel, mounting those that already live in another repository of the same registry,
-then puts the manifest with its exact bytes.
+then puts the manifest with its exact bytes. An index is read whole (every platform's manifest and
+config) and written whole: every image by digest, then the index's exact bytes under the tag.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
 from pare.oci.digest import Digest
 from pare.oci.image import Image
+from pare.oci.index import ImageIndex
 from pare.oci.layer import BlobLayer, Layer, Opener
 from pare.oci.manifest import Index, Manifest
 from pare.oci.reference import Reference
@@ -101,18 +103,47 @@ class RegistryStore(Store):
     def read(self, name: str | None = None, platform: Platform | None = None) -> Image:
         ref = self._ref(name)
         started = time.perf_counter()
-        media_type, raw = manifests.get_manifest(self.client, ref.repository, ref.identifier,
-                                                 f"manifest {ref}")
+        media_type, raw = self._manifest(ref, ref.identifier)
         if mt.is_index(media_type):
             index = _parse(ref, lambda: Index.parse(raw, media_type))
             desc = index.select(platform or Platform())
-            media_type, raw = manifests.get_manifest(self.client, ref.repository, str(desc.digest),
-                                                     f"manifest {ref.repository}@{desc.digest}")
+            media_type, raw = self._manifest(ref, str(desc.digest))
             if not mt.is_manifest(media_type):
                 raise ManifestError(f"{ref}: index entry {desc.digest} is not an image manifest")
         image = self._image(ref, media_type, raw)
         self._recorder.add_wall(time.perf_counter() - started)
         return image
+
+    def read_index(self, name: str | None = None) -> ImageIndex | None:
+        found = self._read_top(name, image=False)
+        return found if isinstance(found, ImageIndex) else None
+
+    def read_any(self, name: str | None = None) -> Image | ImageIndex:
+        """One manifest GET decides: an index is read whole, a manifest as its image."""
+        found = self._read_top(name, image=True)
+        assert found is not None
+        return found
+
+    def _read_top(self, name: str | None, image: bool) -> Image | ImageIndex | None:
+        """What `name` points at: an index, whole (every entry's manifest and config fetched, layers
+        lazy); a single image when `image`, else None."""
+        ref = self._ref(name)
+        started = time.perf_counter()
+        media_type, raw = self._manifest(ref, ref.identifier)
+        found: Image | ImageIndex | None = None
+        if mt.is_index(media_type):
+            index = _parse(ref, lambda: Index.parse(raw, media_type))
+            found = _parse(ref, lambda: ImageIndex.load(
+                index, lambda entry: self._image(ref, *self._manifest(ref, str(entry.digest))), str(ref)))
+        elif image:
+            found = self._image(ref, media_type, raw)
+        self._recorder.add_wall(time.perf_counter() - started)
+        return found
+
+    def _manifest(self, ref: Reference, identifier: str) -> tuple[str, bytes]:
+        what = f"manifest {ref}" if identifier == ref.identifier else \
+            f"manifest {ref.repository}@{identifier}"
+        return manifests.get_manifest(self.client, ref.repository, identifier, what)
 
     def _image(self, ref: Reference, media_type: str, raw: bytes) -> Image:
         manifest = _parse(ref, lambda: Manifest.parse(raw, media_type))
@@ -144,13 +175,6 @@ class RegistryStore(Store):
             bar.__exit__(*sys.exc_info())
             raise
 
-    def read_index(self, name: str) -> Index | None:
-        """The index `name` points at, or None when it points at a single image manifest."""
-        ref = self._ref(name)
-        media_type, raw = manifests.get_manifest(self.client, ref.repository, ref.identifier,
-                                                 f"manifest {ref}")
-        return _parse(ref, lambda: Index.parse(raw, media_type)) if mt.is_index(media_type) else None
-
     def resolve(self, name: str) -> Descriptor:
         """HEAD the manifest: media type, digest and size, without downloading it."""
         ref = self._ref(name)
@@ -173,17 +197,21 @@ class RegistryStore(Store):
         self._recorder.add_wall(time.perf_counter() - started)
         return digest
 
-    def write_index(self, index: Index, images: list[Image], name: str) -> Digest:
-        """Push every image (by digest) then the index under `name`; returns the index digest."""
+    def write_index(self, index: ImageIndex, name: str | None = None) -> Digest:
+        """Push every image (by digest) then the index's exact bytes under `name`; returns its digest."""
         ref = self._ref(name)
-        listed = {d.digest for d in index.manifests}
-        for image in images:
-            if image.digest not in listed:
-                raise UsageError(f"image {image.digest} is not in the index being written")
-            self.write(image, f"{self.registry}/{ref.repository}@{image.digest}")
+        if ref.digest is not None and ref.digest != index.digest:
+            raise UsageError(f"{name} pins {ref.digest}, but the index's digest is {index.digest}")
+        started = time.perf_counter()
+        for image in index.images:
+            self._push_blobs(ref.repository, image)
+            manifests.put_manifest(self.client, ref.repository, str(image.digest), image.manifest.raw,
+                                   image.media_type, f"manifest {ref.repository}@{image.digest}")
         identifier = ref.tag or (str(index.digest) if ref.digest else "latest")
-        return manifests.put_manifest(self.client, ref.repository, identifier, index.raw, index.media_type,
-                                      f"index {ref}")
+        digest = manifests.put_manifest(self.client, ref.repository, identifier, index.raw, index.media_type,
+                                        f"index {ref}")
+        self._recorder.add_wall(time.perf_counter() - started)
+        return digest
 
     def _push_blobs(self, repository: str, image: Image) -> None:
         """Every blob the manifest needs, in parallel: HEAD, else mount, else upload."""
