@@ -3,7 +3,7 @@
 # Idempotent: only missing packages are installed, and apt-get update runs only when needed.
 set -euo pipefail
 
-packages=(docker-registry skopeo buildah umoci mmdebstrap runc podman golang-go busybox-static
+packages=(docker-registry skopeo buildah umoci mmdebstrap runc podman golang-go busybox-static qemu-user-static
           uidmap iproute2 ca-certificates python3-venv chromium docker.io binutils)
 missing=()
 for p in "${packages[@]}"; do

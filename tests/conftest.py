@@ -112,3 +112,33 @@ def make_image(tmp_path: Path):  # type: ignore[no-untyped-def]
                                             for i in range(len(built))])
         return with_runtime(image, entrypoint=entrypoint or ["/bin/app"], env={"PATH": "/bin"})
     return build
+
+
+BINFMT = Path("/proc/sys/fs/binfmt_misc")
+QEMU_AARCH64 = Path("/usr/lib/binfmt.d/qemu-aarch64.conf")  # Debian's qemu-user-static
+
+
+@pytest.fixture(scope="session")
+def arm64_emulation() -> Iterator[None]:
+    """arm64 programs run here under qemu-user-static: binfmt_misc mounted and qemu-aarch64
+    registered (with the F flag, so it works inside containers) for the session; whatever this
+    fixture mounted or registered it removes afterwards, and nothing else."""
+    import subprocess
+    if not QEMU_AARCH64.is_file():
+        pytest.fail("qemu-user-static is not installed: run `make setup` (scripts/install-system.sh)")
+    mounted = registered = False
+    if not (BINFMT / "register").exists():
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT)], check=True)
+        mounted = True
+    entry = BINFMT / "qemu-aarch64"
+    try:
+        if not entry.exists():
+            line = next(ln for ln in QEMU_AARCH64.read_text().splitlines() if ln.startswith(":"))
+            (BINFMT / "register").write_text(line)
+            registered = True
+        yield
+    finally:
+        if registered and entry.exists():
+            entry.write_text("-1")
+        if mounted:
+            subprocess.run(["umount", str(BINFMT)], check=False)

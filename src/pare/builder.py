@@ -295,9 +295,10 @@ def _result(image: Image, target: str, layers: tuple[LayerSize, ...], seconds: f
 
 
 def _write_index(images: list[Image], dest: str, insecure: bool) -> Digest:
-    """Write the images as one multi-platform index (pare.stores' index support)."""
-    raise UsageError(f"{len(images)} platforms built; writing them as one index needs the stores' index "
-                     "support (not merged yet)")
+    """Write the images as one multi-platform index (one entry per platform, from each config)."""
+    from pare.oci.index import ImageIndex
+    from pare.stores.transports import write_to
+    return write_to(dest, ImageIndex.assemble(images), insecure=insecure)
 
 
 @contextlib.contextmanager

@@ -54,6 +54,9 @@ def download(url: str, dest: Path, digest: Digest) -> Path:
     try:
         hasher = Hasher(digest.algorithm)
         with os.fdopen(fd, "wb") as out, _client() as client, client.stream("GET", url) as response:
+            if response.status_code == 404:
+                raise DownloadError(f"{url} is gone from its archive (404); if pare.lock pins it, "
+                                    "pare build --update-lock resolves the runtime again")
             if response.status_code != 200:
                 raise DownloadError(f"download of {url} failed: HTTP {response.status_code}")
             for chunk in response.iter_bytes(CHUNK):

@@ -54,12 +54,15 @@ class PodmanEngine(BuildahEngine):
     # --- running ----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def running(self, image: str, *, port: int, env: Mapping[str, str] | None = None,
-                ready_path: str = "/", timeout: float = 30.0) -> Iterator[str]:
+                ready_path: str = "/", timeout: float = 30.0, platform: str | None = None) -> Iterator[str]:
         """Run `image` (any transport podman pulls from, e.g. oci:DIR:TAG) on the host network with
-        PORT set; yields the base URL once GET ready_path answers, and removes the container after."""
+        PORT set; yields the base URL once GET ready_path answers, and removes the container after.
+        platform: the image of an index to run (another architecture runs under binfmt emulation)."""
         name = f"pare-{uuid.uuid4().hex[:12]}"
         penv = self.env()
         args = [*self.global_args(), "run", "-d", "--name", name, "--network", "host", "-e", f"PORT={port}"]
+        if platform:
+            args += ["--platform", platform]
         for key, value in (env or {}).items():
             args += ["-e", f"{key}={value}"]
         run([*args, image], env=penv, what="podman run", timeout=300)

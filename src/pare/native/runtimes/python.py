@@ -169,13 +169,15 @@ class PythonRuntime:
 
     @cached_property
     def host_sysroot(self) -> Sysroot:
-        """The interpreter of this machine's architecture, to run pip and compileall."""
+        """The interpreter of this machine's architecture, to run pip and compileall: the runtime's
+        own when this machine's platform is a target, else the lock's toolchain packages."""
         host = host_arch()
-        tools = self.lock.select(kind="deb", role="toolchain", platform=host.name)
-        if host == self.arch or not tools:
-            return self.sysroot if host == self.arch else \
-                ensure_sysroot(self.lock.select(kind="deb", role="runtime", platform=host.name), host)
-        return ensure_sysroot(tools, host)
+        if host == self.arch:
+            return self.sysroot
+        runtime = self.lock.select(kind="deb", role="runtime", platform=host.name)
+        if any(a.name == f"python{self.minor}" for a in runtime):
+            return ensure_sysroot(runtime, host)
+        return ensure_sysroot(self.lock.select(kind="deb", role="toolchain", platform=host.name), host)
 
     @cached_property
     def pip_wheel(self) -> Path:
