@@ -14,6 +14,7 @@ from pare.errors import UsageError
 from pare.native.assemble import LayerCache, assemble
 from pare.native.cache import cached_dir, content_key
 from pare.native.plan import NONROOT_UID, BuildPlan, FileSet, RuntimeConfig
+from pare.oci.digest import digest_stream
 from pare.oci.layer import layer_from_tar
 from pare.recipes import detect
 from pare.recipes.base import app_layer
@@ -174,6 +175,46 @@ def test_layer_cache_matches_a_rewritten_but_identical_file_by_content(
     (app / "run").write_text("a changed binary\n" * 1000)
     assert assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache).digest != first.digest
     assert written == ["app"]
+
+
+def test_a_damaged_cached_layer_is_written_again_never_shipped(tmp_path: Path) -> None:
+    """The cache used to trust a blob whose size matched: a flipped byte shipped as it was."""
+    app = make(tmp_path / "app", {"run": "some bytes\n" * 200})
+    cache = LayerCache(tmp_path / "cache")
+    first = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
+    blob = first.layers[1].path  # type: ignore[attr-defined]
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, different bytes
+    blob.write_bytes(bytes(data))
+    again = assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache)
+    assert again.digest == first.digest
+    with open(again.layers[1].path, "rb") as fh:  # type: ignore[attr-defined]
+        assert digest_stream(fh)[0] == first.layers[1].digest  # the blob shipped is whole again
+    blob.write_bytes(bytes(data[:100]))  # truncated
+    assert assemble(plan_for(app), tmp_path / "w", epoch=0, cache=cache).digest == first.digest
+
+
+def test_verify_builds_the_second_time_with_every_cache_empty(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """--verify's second build must not reuse npm, pip, layer or runtime caches: it runs with
+    caching off and a build cache of its own (the first build's caches stay as they were)."""
+    from pare import builder
+    monkeypatch.setenv("PARE_BUILD_CACHE", str(tmp_path / "user-cache"))
+    seen: list[tuple[bool, str]] = []
+
+    def fake_build(app_dir, dest, *args, cache=True, **kwargs):  # type: ignore[no-untyped-def]
+        # a stand-in for build(): this test is about what verify() hands it, not about building
+        seen.append((cache, os.environ["PARE_BUILD_CACHE"]))
+        from pare.oci.digest import sha256
+        return builder.BuildResult(sha256(b"same"), dest, 0, 0, 0.0, 0.0, "native", "go", None, None, ())
+
+    monkeypatch.setattr(builder, "build", fake_build)
+    check = builder.verify(tmp_path)
+    assert check.reproducible
+    (first_cache, first_root), (second_cache, second_root) = seen
+    assert first_cache is True and first_root == str(tmp_path / "user-cache")
+    assert second_cache is False and second_root != first_root
+    assert os.environ["PARE_BUILD_CACHE"] == str(tmp_path / "user-cache")  # restored after
 
 
 def test_the_app_layer_compresses_fast_and_the_rest_small(tmp_path: Path) -> None:

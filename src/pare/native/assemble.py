@@ -123,7 +123,10 @@ def write_layer(layer: LayerPlan, workdir: Path, epoch: int, compression: mt.Com
 
 
 class LayerCache:
-    """Compressed layers by plan fingerprint, in a directory shared by builds (safe to delete)."""
+    """Compressed layers by plan fingerprint, in a directory shared by builds (safe to delete).
+
+    A hit is used only when the blob still hashes to its digest: a truncated or corrupted cache
+    entry is a miss (the layer is written again), never a layer shipped with the wrong bytes."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -134,7 +137,7 @@ class LayerCache:
             meta = json.loads(meta_path.read_text())
             digest = Digest.parse(meta["digest"])
             blob = self.root / f"{digest.algorithm}-{digest.hex}"
-            if blob.stat().st_size != meta["size"]:
+            if blob.stat().st_size != meta["size"] or digest_file(blob, digest.algorithm) != digest:
                 return None
             descriptor = Descriptor(meta["media_type"], digest, meta["size"],
                                     annotations=dict(meta.get("annotations", {})))
