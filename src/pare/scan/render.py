@@ -90,7 +90,6 @@ def sarif(result: ScanResult) -> dict[str, Any]:
                                "layer": f.package.layer}})
     return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
             "runs": [{"tool": {"driver": {"name": "pare", "version": __version__,
-                                          "informationUri": "https://github.com/pare",
                                           "rules": list(rules.values())}},
                       "results": results,
                       "properties": {"image": result.catalog.image, "digest": result.catalog.digest,
