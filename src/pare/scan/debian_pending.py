@@ -339,13 +339,13 @@ def _installed_sources(catalog: Catalog) -> dict[str, tuple[str, list[str]]]:
 
 def pending_fixes(catalog: Catalog, mirror: str = DEFAULT_MIRROR, cache: Path | None = None) -> DebianPending:
     """What the suite's security and updates archives fix that this image does not carry."""
+    installed = _installed_sources(catalog)
+    if not installed:
+        return DebianPending((), (), ("no Debian packages recorded in this image: nothing to check",))
     distro = catalog.distro
     if distro is None or distro.id != "debian" or not distro.codename:
         raise PareError("--debian-pending needs a Debian image whose os-release names its suite "
                         f"(found {distro.pretty or distro.id if distro else 'no os-release'})")
-    installed = _installed_sources(catalog)
-    if not installed:
-        return DebianPending((), (), ("no Debian packages recorded in this image",))
     suites = (("debian-security", f"{distro.codename}-security"), ("debian", f"{distro.codename}-updates"))
     arch = _architecture(catalog)
     archive = Archive(mirror, cache)
