@@ -42,6 +42,8 @@ def single_image_layout(location: str, work: Path) -> tuple[str, Path]:
 def components(path: Path) -> dict[str, set[tuple[str, str]]]:
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for c in json.loads(path.read_text()).get("components", []):
+        if c.get("type") == "operating-system":  # syft describes the distro as a component: not a package
+            continue
         purl = c.get("purl", "")
         kind = purl[4:].split("/", 1)[0] if purl.startswith("pkg:") else c.get("type", "?")
         out[kind].add((c.get("name", ""), c.get("version", "")))

@@ -237,3 +237,16 @@ def test_a_deleted_binary_is_no_longer_counted(tmp_path: Path) -> None:
     cat = catalog_image(img)
     assert [f.path for f in cat.unclaimed_elf] == ["/opt/keep"]
     assert cat.elf_bytes == len(ELF) + 10
+
+
+def test_alpine_installed_db_and_its_file_claims(tmp_path: Path) -> None:
+    db = (DATA / "alpine/installed").read_bytes()
+    img = image(tmp_path, {"lib/apk/db/installed": db, "etc/os-release": b"ID=alpine\nVERSION_ID=3.12.0\n",
+                           "etc/profile": ELF + b"claimed by the record's R:profile under F:etc",
+                           "etc/other": ELF + b"nobody lists this one"})
+    cat = catalog_image(img)
+    (pkg,) = cat.packages
+    assert (pkg.ecosystem, pkg.name, pkg.version, pkg.licenses) == ("apk", "alpine-baselayout", "3.2.0-r6",
+                                                                   ("GPL-2.0-only",))
+    assert pkg.purl == "pkg:apk/alpine/alpine-baselayout@3.2.0-r6?distro=alpine-3.12.0"
+    assert [f.path for f in cat.unclaimed_elf] == ["/etc/other"]
