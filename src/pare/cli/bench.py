@@ -95,6 +95,11 @@ def preset_notes(preset: str, plan: Plan, full_repeats: int) -> list[str]:
 @click.option("--deployments", default="1,3,5", show_default=True, help="Node recovery: deployment counts.")
 @click.option("--max-parallel-pulls", type=int, default=3, show_default=True,
               help="Node recovery: kubelet maxParallelImagePulls (0 skips node recovery).")
+@click.option("--scan/--no-scan", "scan", default=True, show_default=True,
+              help="Record each variant's packages, known vulnerabilities (offline OSV index, pare db) "
+                   "and coverage.")
+@click.option("--debian-pending", is_flag=True,
+              help="With --scan, also count fixes waiting in the suite's -security/-updates archives.")
 @click.option("--client", type=click.Choice(["skopeo", "pare"]), default="skopeo", show_default=True,
               help="Tool that pushes and pulls in the measured runs.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("bench-results.json"),
@@ -109,7 +114,7 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
           profiles: tuple[str, ...], machines: Path | None, variants: tuple[str, ...], engine: str,
           repeats: int, repeats_on: tuple[str, ...], quick: bool, demo: bool, recovery_all: bool,
           deployments: str,
-          max_parallel_pulls: int,
+          max_parallel_pulls: int, scan: bool, debian_pending: bool,
           client: str, output: Path, html: Path | None, workdir: Path | None, emit_k8s: Path | None,
           k8s_registry: str) -> None:
     """Measure what small images buy: size, build, push and pull per variant and machine profile,
@@ -173,7 +178,7 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
             subjects += subj.app_subjects(apps, chosen_variants, work, engine)
         plan = Plan(chosen, counts, deployments=dep_counts, max_parallel_pulls=max_parallel_pulls,
                     client=Client(client), workdir=work, recovery_all=recovery_all, skip_metrics=skip,
-                    recovery_runs=recovery_runs)
+                    recovery_runs=recovery_runs, scan=scan, debian_pending=debian_pending)
         results = Results(["pare", *sys.argv[1:]], machine_info(), __version__)
         results.notes.extend(preset_notes(preset, plan, repeats))
         registry = LocalRegistry(work / "registry", port=free_port())

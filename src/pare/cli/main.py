@@ -32,6 +32,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("pare.cli.bench", "report"),
     "gc": ("pare.cli.cleanup", "gc"),
     "prune": ("pare.cli.cleanup", "prune"),
+    "scan": ("pare.cli.scan", "scan"),
+    "sbom": ("pare.cli.scan", "sbom"),
+    "db": ("pare.cli.db", "db"),
 }
 
 

@@ -201,6 +201,9 @@ class Results:
     methods: dict[str, str] = field(default_factory=dict)  # metric -> one exact command that measured it
     # app -> variant -> {"role": "fat" | "small", "description": ...}
     variants: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # app -> variant -> what `pare scan` found in v1: packages, known vulnerabilities by severity,
+    # pending Debian fixes, and the coverage (see pare.scan; measured once per image, not per profile)
+    security: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     # --- persistence -----------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -209,7 +212,8 @@ class Results:
                 "profiles": self.profiles, "client": self.client, "variants": self.variants,
                 "runs": [s.to_dict() for s in self.samples],
                 "node_recovery": [r.to_dict() for r in self.recovery],
-                "errors": self.errors, "notes": self.notes, "methods": self.methods}
+                "errors": self.errors, "notes": self.notes, "methods": self.methods,
+                "security": self.security}
 
     @classmethod
     def from_dict(cls, d: Any, origin: str = "results") -> Results:
@@ -223,7 +227,9 @@ class Results:
                        samples=[Sample.from_dict(s) for s in d.get("runs", [])],
                        recovery=[RecoverySample.from_dict(r) for r in d.get("node_recovery", [])],
                        errors=list(d.get("errors", [])), notes=[str(n) for n in d.get("notes", [])],
-                       methods={str(k): str(v) for k, v in dict(d.get("methods", {})).items()})
+                       methods={str(k): str(v) for k, v in dict(d.get("methods", {})).items()},
+                       security={str(a): {str(v): dict(body) for v, body in dict(vs).items()}
+                                 for a, vs in dict(d.get("security", {})).items()})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise UsageError(f"{origin}: malformed results file ({type(exc).__name__}: {exc})") from None
 
@@ -316,6 +322,8 @@ def merge(results: list[Results], *, allow_mixed: bool = False) -> tuple[Results
         merged.notes.extend(r.notes)
         for app, vs in r.variants.items():
             merged.variants.setdefault(app, {}).update(vs)
+        for app, found in r.security.items():
+            merged.security.setdefault(app, {}).update(found)
         for metric, command in r.methods.items():
             merged.methods.setdefault(metric, command)
     merged.notes.extend(warnings)

@@ -125,6 +125,8 @@ class Plan:
     recovery_runs: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     client: Client = field(default_factory=Client)
     workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    scan: bool = True  # record each variant's packages, known vulnerabilities and coverage (offline)
+    debian_pending: bool = False  # also ask the Debian archive for fixes the image does not carry
 
     def recovery_for(self, profile: str) -> tuple[tuple[int, int], ...]:
         """The node-recovery runs on `profile`: (D, 1) serial and (D, k) parallel for every D."""
@@ -266,6 +268,7 @@ class Experiment:
                     subprocess.run(argv, check=True, capture_output=True, env=s.builder.env())
             s.builder.cleanup()
         self._sizes(profile, s)
+        self._scan(s)
         self._transfers(profile, s, n, entry, metrics)
 
     def _transfers(self, profile: Profile, s: Subject, n: int, entry: dict[str, object],
@@ -292,6 +295,27 @@ class Experiment:
                     self._measure(profile, entry, s, "pull", r, client.pull(f"{ref}:v1", dest / "oci", "v1"))
                 finally:
                     shutil.rmtree(dest, ignore_errors=True)
+
+    def _scan(self, s: Subject) -> None:
+        """What v1 carries, once per image (unlimited: a scan is analysis, not a measured figure)."""
+        if not self.plan.scan:
+            return
+        image = LayoutStore(s.layout).read("v1")
+        known = self.results.security.get(s.app, {}).get(s.variant)
+        if known is not None and known.get("digest") == str(image.digest):
+            return
+        from pare.scan.summary import scan_for_bench
+        self.progress(f"  scanning {s.app}/{s.variant} (packages, known vulnerabilities, coverage)")
+        try:
+            body = scan_for_bench(image, f"{s.app}/{s.variant}", debian_pending=self.plan.debian_pending)
+        except PareError as exc:
+            self.results.errors.append({"app": s.app, "variant": s.variant, "profile": "-", "metric": "scan",
+                                        "message": str(exc)})
+            return
+        self.results.security.setdefault(s.app, {})[s.variant] = body
+        self.results.methods.setdefault("security", "pare scan IMAGE --json"
+                                        + (" --debian-pending" if self.plan.debian_pending else ""))
+        self.save()
 
     def _unlimited(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env)

@@ -11,14 +11,18 @@ from pathlib import Path
 from pare.experiment.results import METRICS, TIME_METRICS, Results, Summary
 from pare.report import svg
 from pare.report.model import (
+    SEVERITY_COLUMNS,
     caveats,
     column_label,
     fmt_bytes,
+    fmt_pending,
     fmt_seconds,
     fmt_summary,
     label,
     profile_tables,
     recovery_tables,
+    security_notes,
+    security_rows,
 )
 
 CSS = """
@@ -153,6 +157,23 @@ def render(results: Results) -> str:
                          "".join(f"<td>{escape(c.text()) if (c := comps[col]) else '-'}</td>"
                                  for col in rt.columns) + "</tr>")
         parts.append("</table>")
+    security = security_rows(results)
+    if security:
+        parts.append("<h2>Known vulnerabilities</h2><p>What each variant carries, from offline OSV data "
+                     "(<code>pare scan</code>); the coverage says what the counts cannot include.</p>"
+                     "<table><tr><th>app / variant</th><th>packages</th>" +
+                     "".join(f"<th>{s}</th>" for s in SEVERITY_COLUMNS) +
+                     "<th>pending Debian fixes</th><th>ELF bytes no package claims</th>"
+                     "<th>coverage</th></tr>")
+        for sec in security:
+            parts.append(f"<tr><td>{escape(sec.app)} / {escape(sec.variant)} ({escape(sec.role)})</td>"
+                         f"<td>{sec.packages}</td>" +
+                         "".join(f"<td>{sec.counts.get(s, 0)}</td>" for s in SEVERITY_COLUMNS) +
+                         f"<td>{escape(fmt_pending(sec.pending))}</td>"
+                         f"<td>{fmt_bytes(sec.unclaimed_bytes)}</td>"
+                         f"<td>{escape(sec.coverage)}</td></tr>")
+        parts.append("</table><ul class=\"notes\">" +
+                     "".join(f"<li>{escape(n)}</li>" for n in security_notes(results)) + "</ul>")
     parts.append(f"<p>Raw runs: {len(results.samples)} measurements, {len(results.recovery)} node-recovery "
                  f"runs; time metrics: {', '.join(TIME_METRICS)}.</p></body></html>")
     return "\n".join(parts)

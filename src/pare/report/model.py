@@ -176,3 +176,77 @@ def caveats(results: Results) -> list[str]:
         out.append(f"failed: {err.get('app')}/{err.get('variant')} {err.get('metric')} on "
                    f"{err.get('profile')}: {err.get('message')}")
     return out
+
+
+# --- known vulnerabilities per variant (pare scan) --------------------------------------------------
+SEVERITY_COLUMNS = ("critical", "high", "medium", "low", "negligible", "unknown")
+
+
+@dataclass(frozen=True)
+class SecurityRow:
+    app: str
+    variant: str
+    role: str
+    packages: int
+    counts: dict[str, int]
+    findings: int
+    pending: dict[str, int] | None  # source packages / CVEs fixed in -security/-updates, kernel apart
+    unclaimed_bytes: int
+    unclaimed_files: int
+    without_data: dict[str, int]
+    coverage: str
+
+
+def security_rows(results: Results) -> list[SecurityRow]:
+    rows = []
+    for app, variants in results.security.items():
+        order = results.variants_of(app) or list(variants)
+        for variant in [v for v in order if v in variants] + [v for v in variants if v not in order]:
+            body = variants[variant]
+            rows.append(SecurityRow(app, variant, results.role(app, variant), int(body.get("packages", 0)),
+                                    {k: int(v) for k, v in dict(body.get("counts", {})).items()},
+                                    int(body.get("findings", 0)), body.get("debian_pending"),
+                                    int(body.get("unclaimed_elf_bytes", 0)),
+                                    int(body.get("unclaimed_elf_files", 0)),
+                                    dict(body.get("without_data", {})), str(body.get("coverage", ""))))
+    return rows
+
+
+def fmt_pending(pending: dict[str, int] | None) -> str:
+    if pending is None:
+        return "-"
+    text = f"{pending.get('packages', 0)} pkgs, {pending.get('cves', 0)} CVEs"
+    if pending.get("kernel_packages"):
+        text += f" (+ kernel headers: {pending.get('kernel_cves', 0)} CVEs)"
+    return text
+
+
+def security_notes(results: Results) -> list[str]:
+    """What the known-vulnerabilities row cannot include, said once per report."""
+    notes: list[str] = []
+    sources: dict[str, str] = {}
+    for variants in results.security.values():
+        for body in variants.values():
+            for s in body.get("data_sources", []):
+                newest = s.get("newest_record") or "?"
+                sources[str(s.get("name"))] = f"{s.get('records')} records, newest {newest}"
+    if not results.security:
+        return notes
+    if sources:
+        notes.append("known vulnerabilities: offline OSV data (" +
+                     "; ".join(f"{k}: {v}" for k, v in sorted(sources.items())) +
+                     "); a finding is one advisory in one package version, as Trivy and Grype count them")
+    else:
+        notes.append("known vulnerabilities: no vulnerability data was imported (pare db import): the row "
+                     "shows packages and coverage only, not a clean bill of health")
+    missing = sorted({eco for vs in results.security.values() for b in vs.values()
+                      for eco in dict(b.get("without_data", {}))})
+    if missing:
+        notes.append("no advisory data for " + ", ".join(missing) +
+                     ": those packages are counted, not matched")
+    unseen = [f"{a}/{v}" for a, vs in results.security.items() for v, b in vs.items()
+              if int(b.get("unclaimed_elf_bytes", 0))]
+    if unseen:
+        notes.append("ELF files no package claims (invisible to any package-based scanner) in: " +
+                     ", ".join(unseen))
+    return notes

@@ -8,12 +8,17 @@ from rich.table import Table
 
 from pare.experiment.results import Results
 from pare.report.model import (
+    SEVERITY_COLUMNS,
     caveats,
     column_label,
+    fmt_bytes,
+    fmt_pending,
     fmt_summary,
     label,
     profile_tables,
     recovery_tables,
+    security_notes,
+    security_rows,
 )
 
 
@@ -55,5 +60,23 @@ def render(results: Results, console: Console | None = None) -> None:
             texts = [comp.text() if (comp := comps[c]) is not None else "-" for c in rt.columns]
             table.add_row(f"[bold]{app}: {fat} / {small}[/]", *texts, style="bold")
         console.print(table)
+    security = security_rows(results)
+    if security:
+        table = Table(title="known vulnerabilities per variant (pare scan, offline)", title_justify="left")
+        table.add_column("app / variant")
+        table.add_column("packages", justify="right")
+        for severity in SEVERITY_COLUMNS:
+            table.add_column(severity, justify="right")
+        table.add_column("pending Debian fixes", justify="right")
+        table.add_column("ELF no package claims", justify="right")
+        for sec in security:
+            name = f"{sec.app} / {sec.variant}" + (" (fat)" if sec.role == "fat" else "")
+            table.add_row(name, str(sec.packages), *(str(sec.counts.get(s, 0)) for s in SEVERITY_COLUMNS),
+                          fmt_pending(sec.pending),
+                          f"{fmt_bytes(sec.unclaimed_bytes)} ({sec.unclaimed_files})"
+                          if sec.unclaimed_files else "0")
+        console.print(table)
+        for note in security_notes(results):
+            console.print(f"[cyan]security:[/] {note}", highlight=False)
     for note in caveats(results):
         console.print(f"[yellow]note:[/] {note}")
