@@ -16,27 +16,7 @@ from pare.errors import UnsafeTarError
 from pare.oci.compression import open_decompressed
 from pare.oci.digest import sha256
 from pare.oci.tarsafe import SafeTar, extract, normalize, symlink_escapes
-
-
-def build(entries: list[tuple[str, str, object]], fmt: int = tarfile.PAX_FORMAT) -> bytes:
-    """entries: (name, kind, payload) with kind f (bytes), d, s (target), h (target)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
-        for name, kind, payload in entries:
-            info = tarfile.TarInfo(name)
-            data = None
-            if kind == "f":
-                assert isinstance(payload, bytes)
-                info.size = len(payload)
-                data = io.BytesIO(payload)
-            elif kind == "d":
-                info.type = tarfile.DIRTYPE
-            elif kind == "s":
-                info.type, info.linkname = tarfile.SYMTYPE, str(payload)
-            elif kind == "h":
-                info.type, info.linkname = tarfile.LNKTYPE, str(payload)
-            tar.addfile(info, data)
-    return buf.getvalue()
+from tarcases import tar_entries as build
 
 
 def read_all(data: bytes) -> list[tuple[str, str, bytes]]:

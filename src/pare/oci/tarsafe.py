@@ -12,6 +12,7 @@ Every failure is an UnsafeTarError with the member name, never a tarfile or OS t
 
 from __future__ import annotations
 
+import lzma
 import os
 import posixpath
 import stat
@@ -36,11 +37,12 @@ BLOCK = 512
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 
-# ISA-L gzip reports a corrupt deflate stream with its own exception, outside the OSError family
+# ISA-L gzip and xz report a corrupt stream with their own exceptions, outside the OSError family
 _STREAM_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     EOFError,
     ValueError,
+    lzma.LZMAError,  # a .deb's data.tar.xz
     cast(type[BaseException], IsalError),
 )
 
