@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from pare.bases.debs import unpack_deb
+from pare.bases.debs import resolve_in_root, unpack_deb
 from pare.errors import PareError
 from tarcases import BROKEN_KINDS, broken, make_deb, tar_entries
 
@@ -130,3 +133,49 @@ def test_a_packaged_merged_usr_symlink_leaves_the_trees_own(tmp_path: Path) -> N
     (root / "bin").symlink_to("usr/bin")
     _, written = unpack(tmp_path, tar_entries([("./bin", "s", "usr/bin"), ("./bin/sh", "f", b"x")]))
     assert written == ["/usr/bin/sh"] and os.readlink(root / "bin") == "usr/bin"
+
+
+_names = st.sampled_from(["a", "b", "d", "e", "a/b", "a/b/c", "e/x", "d/e/x", "up/x", "e/up/d/x",
+                          ".wh.a", "a/.wh.b", ".wh...", "a/.wh..", ".wh..wh..opq", "./a/../b"])
+_targets = st.sampled_from([".", "..", "d/..", "e/../..", "d/e/..", "a", "a/b", "/", "/a", "/..",
+                            "../outside", "../../..", "d", "e", "up", "./a/b", "../../outside/sentinel"])
+_entries = st.lists(st.one_of(
+    st.tuples(_names, st.just("f"), st.binary(max_size=4)),
+    st.tuples(_names, st.just("d"), st.none()),
+    st.tuples(_names, st.just("s"), _targets),
+    st.tuples(_names, st.just("h"), _targets),
+), max_size=10)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_entries, min_size=1, max_size=3), st.lists(_names, max_size=4))
+def test_no_package_escapes_the_tree_whatever_its_links_and_whiteouts(
+        tmp_path: Path, packages: list[list[tuple[str, str, object]]], lookups: list[str]) -> None:
+    """Chains of links (`d -> .`, `e -> d/..`, `up -> ../../..`, absolute ones), whiteout names and
+    hard links, over several packages unpacked into one tree: nothing outside the tree is written,
+    removed or linked, and every path resolved in the tree stays in it."""
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        base = Path(tmp)
+        (base / "outside").mkdir()
+        (base / "outside" / "sentinel").write_bytes(b"keep")
+        root = base / "deep" / "root"
+        root.mkdir(parents=True)
+        for entries in packages:
+            deb = base / "p.deb"
+            deb.write_bytes(make_deb(tar_entries(entries), compress=False))
+            try:
+                unpack_deb(deb, root, (), ())
+            except PareError:
+                pass
+            deb.unlink()
+        assert sorted(os.listdir(base / "outside")) == ["sentinel"]
+        assert (base / "outside" / "sentinel").read_bytes() == b"keep"
+        assert os.stat(base / "outside" / "sentinel").st_nlink == 1
+        assert sorted(os.listdir(base)) == ["deep", "outside"] and os.listdir(base / "deep") == ["root"]
+        real_root = os.path.realpath(root)
+        for name in lookups:
+            try:
+                resolved = os.path.realpath(resolve_in_root(root, name))
+            except PareError:
+                continue
+            assert resolved == real_root or resolved.startswith(real_root + "/")
