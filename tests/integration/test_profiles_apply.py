@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pare.experiment import cgroup
+from pare.experiment import cgroup, shaping
 from pare.experiment.cgroup import ROOT, Cgroup, LimitNotApplied
 from pare.experiment.limits import Machine
 from pare.experiment.profiles import Profile
@@ -111,8 +111,10 @@ def fetch_seconds(port: int, total: int, host: str = "127.0.0.1") -> float:
     return time.perf_counter() - start
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1"], ids=["ipv4"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"], ids=["ipv4", "ipv6"])
 def test_bandwidth_limit_is_real_and_only_on_its_port(host: str) -> None:
+    """Over ::1 too: the filters matched IPv4 only, so a client reaching the registry over IPv6
+    was not slowed at all."""
     shaped, other = free_port_on(host), free_port_on(host)
     total = 5 * 1024 * 1024  # 5 MiB at 20 Mbit/s: 2.1 s
     with Machine(Profile("net", bandwidth_mbit=20), registry_port=shaped) as m:
@@ -332,3 +334,57 @@ def test_v1_sweep_after_a_kill(tmp_path: Path) -> None:
         assert not alive(int(str(made["sleeper"])))
     finally:
         kill(child)
+
+
+CHILD_SHAPER = """
+import json
+from pare.experiment.shaping import Shaper
+shaper = Shaper({args}).__enter__()
+print(json.dumps(shaper.describe()), flush=True)
+"""
+
+
+def qdiscs(dev: str) -> str:
+    return subprocess.run(["tc", "qdisc", "show", "dev", dev], capture_output=True, text=True).stdout
+
+
+def test_tc_sweep_after_a_kill(dummy_dev: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGKILLed run's classes, filters and the HTB root it added are swept by the next run."""
+    monkeypatch.setenv("PARE_STATE_DIR", str(tmp_path / "state"))  # the children inherit it
+    child, made = run_then_kill(CHILD_SHAPER.format(args=f"5000, 20, dev={dummy_dev!r}"))
+    try:
+        shaping.sweep()
+        assert all(c in tc_lines(dummy_dev) for c in made["classes"])  # type: ignore[attr-defined]
+        kill(child)
+        assert "htb" in qdiscs(dummy_dev)
+        shaping.sweep()
+        assert tc_lines(dummy_dev).strip() == "" and "htb" not in qdiscs(dummy_dev)
+    finally:
+        kill(child)
+
+
+def test_an_htb_root_shared_by_two_runs_goes_with_the_last(dummy_dev: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first run added the root and left it when the second still had classes under it; then
+    nobody owned it and it stayed on the device for good."""
+    monkeypatch.setenv("PARE_STATE_DIR", str(tmp_path))
+    first = Shaper(5000, 20, dev=dummy_dev).__enter__()
+    second = Shaper(5001, 20, dev=dummy_dev).__enter__()
+    assert first.owns_root and not second.owns_root and second.handle == first.handle
+    first.close()
+    assert "htb" in qdiscs(dummy_dev) and all(c in tc_lines(dummy_dev) for c in second.classes)
+    second.close()
+    assert "htb" not in qdiscs(dummy_dev)
+
+
+def test_ipv4_and_ipv6_filters_are_added_and_removed(dummy_dev: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARE_STATE_DIR", str(tmp_path))
+
+    def filters() -> str:
+        return subprocess.run(["tc", "filter", "show", "dev", dummy_dev], capture_output=True,
+                              text=True).stdout
+
+    with Shaper(5000, 20, dev=dummy_dev):
+        assert "protocol ip " in filters() and "protocol ipv6 " in filters()
+    assert filters().strip() == ""

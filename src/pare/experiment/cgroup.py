@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 
 from pare.errors import PareError
-from pare.experiment.leftovers import Entries, Ledger, is_alive, state_dir, this_process, warn
+from pare.experiment.leftovers import Entries, Ledger, state_dir, this_process, warn
 
 ROOT = Path("/sys/fs/cgroup")
 PARENT = "pare"
@@ -91,13 +91,7 @@ class Cgroup:
             raise LimitNotApplied(self._what() + ": no cgroup cpu/memory controllers under "
                                   f"{self.root} (mount cgroup v1 cpu+memory or cgroup v2)")
         try:
-            with ledger(self.state).edit() as entries:
-                _sweep(entries)
-                try:
-                    self._setup(entries)
-                except BaseException:
-                    self._release(entries)
-                    raise
+            ledger(self.state).set_up(_sweep, self._setup, self._release)
         except OSError as exc:
             raise LimitNotApplied(f"{self._what()}: cannot configure a cgroup ({exc.strerror or exc}"
                                   f"{': ' + str(exc.filename) if exc.filename else ''}); "
@@ -111,11 +105,7 @@ class Cgroup:
     def close(self) -> None:
         if self.version is None:
             return
-        try:
-            with ledger(self.state).edit() as entries:
-                self._release(entries)
-        except OSError as exc:
-            warn(f"cannot update the cgroup ledger: {exc.strerror or exc}")
+        ledger(self.state).tear_down(self._release)
         self.version = None
 
     def _what(self) -> str:
@@ -257,19 +247,15 @@ def _prepare(top: Path, parent: Path, controllers: list[str], entries: Entries, 
 
 def _sweep(entries: Entries) -> None:
     """Remove the groups whose run is gone (killing what is left in them), then unused set-up."""
-    kept = []
-    for group in entries.get("groups"):
-        if is_alive(group.get("owner")):
-            kept.append(group)
-            continue
-        path = Path(str(group.get("path")))
-        _kill_all(path)
-        why = _remove_dir(path)
-        if why:
-            warn(f"cannot remove cgroup {path} left by a run that is gone: {why}")
-            kept.append(group)
-    entries.put("groups", kept)
+    entries.sweep("groups", _remove_leftover)
     _teardown_unused(entries)
+
+
+def _remove_leftover(group: dict[str, object]) -> str:
+    path = Path(str(group.get("path")))
+    _kill_all(path)
+    why = _remove_dir(path)
+    return f"cgroup {path}: {why}" if why else ""
 
 
 def _teardown_unused(entries: Entries) -> None:

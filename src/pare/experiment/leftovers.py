@@ -16,7 +16,7 @@ import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,26 @@ class Ledger:
                 entries.save()
 
 
+    def set_up(self, sweep: Callable[[Entries], None], setup: Callable[[Entries], None],
+               undo: Callable[[Entries], None]) -> None:
+        """Under the lock: sweep what killed runs left, then set up; a set-up that fails is undone."""
+        with self.edit() as entries:
+            sweep(entries)
+            try:
+                setup(entries)
+            except BaseException:
+                undo(entries)
+                raise
+
+    def tear_down(self, undo: Callable[[Entries], None]) -> None:
+        """Under the lock: undo a set-up; a ledger that cannot be written is one warning."""
+        try:
+            with self.edit() as entries:
+                undo(entries)
+        except OSError as exc:
+            warn(f"cannot update {self.path}: {exc.strerror or exc}")
+
+
 class Entries:
     """The content of a locked ledger: named lists of JSON objects."""
 
@@ -108,6 +128,20 @@ class Entries:
         run killed half way through its set-up still leaves a record of it."""
         self.data[key] = [*self.get(key), entry]
         self.save()
+
+    def sweep(self, key: str, remove: Callable[[dict[str, Any]], str]) -> None:
+        """Undo and drop the entries under `key` whose owner is gone. `remove` undoes one and
+        returns '' or what is left of it: that stays recorded, with one warning line."""
+        kept = []
+        for entry in self.get(key):
+            if is_alive(entry.get("owner")):
+                kept.append(entry)
+                continue
+            left = remove(entry)
+            if left:
+                warn(f"cannot remove {left}, left by a run that is gone (the next run tries again)")
+                kept.append(entry)
+        self.put(key, kept)
 
     def save(self) -> None:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")

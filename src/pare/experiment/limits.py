@@ -28,6 +28,7 @@ from pare.experiment.cgroup import Cgroup, LimitNotApplied
 from pare.experiment.cgroup import sweep as sweep_cgroups
 from pare.experiment.profiles import Profile
 from pare.experiment.shaping import Shaper
+from pare.experiment.shaping import sweep as sweep_tc
 
 __all__ = ["CommandFailed", "LimitNotApplied", "Machine", "Run"]
 
@@ -61,6 +62,7 @@ class Machine:
     def __enter__(self) -> Machine:
         p = self.profile
         sweep_cgroups()
+        sweep_tc()
         try:
             if p.cpus is not None or p.memory_mb is not None:
                 self.cgroup = self._stack.enter_context(Cgroup(p.cpus, p.memory_mb))
