@@ -1,0 +1,38 @@
+"""Regression tests for the tracebacks the fuzz harness (tests/fuzz) found: each input below made a
+parser of untrusted input raise something other than a PareError (or, for the Dockerfile generator,
+let an app's file name add instructions). Each is now one clear PareError."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from pare.errors import AuthError
+from pare.stores.registry.auth import Authenticator, static_credentials
+
+
+def token_answer(www_authenticate: str, status: int, body: bytes) -> str:
+    """Authenticator.answer against a token server that answers (status, body). The server is an
+    httpx MockTransport: what is under test is parsing its answer, not the network."""
+    def serve(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
+
+    with httpx.Client(transport=httpx.MockTransport(serve)) as http:
+        return Authenticator("registry.test", static_credentials("u", "p")).answer(
+            www_authenticate, ("repository:app:pull",), http)
+
+
+@pytest.mark.parametrize("realm", ["http://", "http://\x00", "https://[::1", "http://:80/token", "ftp://x/t"])
+def test_a_token_realm_without_a_host_is_an_auth_error(realm: str) -> None:
+    """Found: realm "http://" raised ValueError from httpx, "http://\\x00" InvalidURL (now refused by
+    the realm check the credentials work added)."""
+    with pytest.raises(AuthError, match="realm"):
+        token_answer(f'Bearer realm="{realm}"', 200, b'{"token": "t"}')
+
+
+def test_a_token_lifetime_beyond_floats_is_an_auth_error() -> None:
+    """Found: {"expires_in": 1e310} is float('inf') to json, and int(inf) raised OverflowError."""
+    challenge = 'Bearer realm="https://registry.test/token"'
+    with pytest.raises(AuthError, match="no JSON token"):
+        token_answer(challenge, 200, b'{"token": "t", "expires_in": 1e310}')
+    assert token_answer(challenge, 200, b'{"token": "t"}') == "Bearer t"
