@@ -7,7 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pare.errors import AuthError
+from pare.errors import AuthError, UsageError
+from pare.experiment.profiles import parse_profiles
 from pare.stores.registry.auth import Authenticator, static_credentials
 
 
@@ -36,3 +37,12 @@ def test_a_token_lifetime_beyond_floats_is_an_auth_error() -> None:
     with pytest.raises(AuthError, match="no JSON token"):
         token_answer(challenge, 200, b'{"token": "t", "expires_in": 1e310}')
     assert token_answer(challenge, 200, b'{"token": "t"}') == "Bearer t"
+
+
+@pytest.mark.parametrize("text", ["[x]\ncpus = inf\n", "[x]\nmemory_mb = nan\n",
+                                  "[x]\nbandwidth_mbit = -inf\n"])
+def test_machine_profile_limits_must_be_finite(text: str) -> None:
+    """Found: memory_mb = nan raised ValueError (int(nan)); cpus = inf passed and would have crashed
+    the cgroup set-up later."""
+    with pytest.raises(UsageError, match="must be a number"):
+        parse_profiles(text, "machines.toml")
