@@ -4,11 +4,14 @@ let an app's file name add instructions). Each is now one clear PareError."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from pare.errors import AuthError, UsageError
 from pare.experiment.profiles import parse_profiles
+from pare.experiment.results import Results
 from pare.stores.registry.auth import Authenticator, static_credentials
 
 
@@ -46,3 +49,20 @@ def test_machine_profile_limits_must_be_finite(text: str) -> None:
     the cgroup set-up later."""
     with pytest.raises(UsageError, match="must be a number"):
         parse_profiles(text, "machines.toml")
+
+
+def results_file(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = {"schema": "pare-bench/1", "pare_version": "0.1.0", "command": ["pare"],
+                               "machine": {"fingerprint": "f"}, "profiles": {"micro": {"profile": {}}},
+                               "variants": {"app": {"fat": {"role": "fat"}}}}
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize("changes", [{"profiles": {"micro": []}}, {"profiles": []},
+                                     {"variants": {"app": ["fat"]}}, {"variants": {"app": {"fat": 1}}}])
+def test_results_tables_of_the_wrong_shape_are_malformed(changes: dict[str, object]) -> None:
+    """Found: "profiles": {"micro": []} loaded, then merging two files raised AttributeError."""
+    with pytest.raises(UsageError, match="malformed"):
+        Results.from_dict(json.loads(json.dumps(results_file(**changes))))
+    Results.from_dict(results_file())
