@@ -6,7 +6,7 @@ PARE   := $(VENV)/bin/pare
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv demo test unit integration lint bench bench-transfer bench-analyze bench-build clean
+.PHONY: setup system venv demo test unit integration lint fuzz bench bench-transfer bench-analyze bench-build clean
 
 setup: system venv
 
@@ -33,6 +33,11 @@ unit: venv
 
 integration: setup
 	$(PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+
+# The long fuzz run: every parser of untrusted bytes, FUZZ_SECONDS each (the short run is in `unit`).
+FUZZ_SECONDS ?= 40
+fuzz: venv
+	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
 
 # Fast checks first, then the real registry / engine tests.
 test: setup lint

@@ -22,6 +22,7 @@ from pare.oci.tarwriter import (
     tree_layer,
     write_tree,
 )
+from tarcases import BROKEN_KINDS, broken, tar_entries
 
 
 def make_tree(root: Path, order: list[str], mtime: int) -> None:
@@ -249,8 +250,39 @@ def test_truncated_tar_is_one_clear_error() -> None:
     data = io.BytesIO()
     builder.write(data)
     for cut in (300, 600, 5000):
-        with pytest.raises(UnsafeTarError, match="malformed tar"):
+        with pytest.raises(UnsafeTarError):
             normalize_tar(io.BytesIO(data.getvalue()[:cut]), io.BytesIO(), epoch=0)
+
+
+@pytest.mark.parametrize("kind", BROKEN_KINDS)
+def test_a_broken_rootfs_stream_fails_instead_of_giving_a_short_base(kind: str) -> None:
+    """Guards the mmdebstrap path: tarfile's stream mode stopped quietly at a bad header or at a
+    stream without end-of-archive blocks, and normalize_tar wrote the members read so far as a
+    complete (short) base layer."""
+    source = tar_entries([("./etc/", "d", None), ("./etc/a", "f", b"a" * 700), ("./etc/b", "f", b"b" * 900)])
+    with pytest.raises(UnsafeTarError):
+        normalize_tar(io.BytesIO(broken(source)[kind]), io.BytesIO(), epoch=0)
+
+
+@pytest.mark.parametrize("entries", [
+    [("./ok", "f", b"x"), ("./../escape", "f", b"x")],
+    [("./a", "f", b"x"), ("./b", "h", "../a")],
+], ids=["dotdot-name", "dotdot-hardlink"])
+def test_names_that_leave_the_root_are_refused_not_copied(entries: list[tuple[str, str, object]]) -> None:
+    """normalize_tar stripped './' and copied '../escape' into the base layer as is."""
+    with pytest.raises(UnsafeTarError, match=r"'\.\.'"):
+        normalize_tar(io.BytesIO(tar_entries(entries)), io.BytesIO(), epoch=0)
+
+
+def test_a_hard_link_to_an_excluded_file_is_an_error_not_a_dangling_link() -> None:
+    """Excluding a file (dev/*, etc/hostname...) that a later hard link names left the link
+    dangling in the layer, which every strict reader then refuses."""
+    source = tar_entries([("./etc/", "d", None), ("./etc/hostname", "f", b"h"),
+                          ("./etc/alias", "h", "./etc/hostname")])
+    with pytest.raises(UnsafeTarError, match="hard link"):
+        normalize_tar(io.BytesIO(source), io.BytesIO(), epoch=0, exclude=["etc/hostname"])
+    out = io.BytesIO()
+    assert normalize_tar(io.BytesIO(source), out, epoch=0) == 3
 
 
 @settings(max_examples=100, deadline=None)

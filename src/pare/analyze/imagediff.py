@@ -5,33 +5,32 @@ differing layer the tar entries whose metadata or content differ (what `pare bui
 from __future__ import annotations
 
 import hashlib
-import tarfile
 from typing import Any
 
 from pare.oci.digest import CHUNK
 from pare.oci.image import Image
 from pare.oci.layer import Layer
+from pare.oci.tarsafe import SafeTar
 
 MAX_REPORTED = 20
 
-Row = tuple[str, int, int, int, int, float, str, str]  # type, size, mode, uid, gid, mtime, link, sha256
+Row = tuple[str, int, int, int, int, int, str, str]  # kind, size, mode, uid, gid, mtime, link, sha256
 
 
 def tar_index(layer: Layer) -> dict[str, Row]:
-    """name -> metadata and content hash, streaming the layer once."""
+    """name -> metadata and content hash, streaming the layer once with the strict reader (a cut or
+    corrupt layer is an UnsafeTarError, not a shorter list of entries)."""
     index: dict[str, Row] = {}
-    with layer.open_uncompressed() as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
-        for member in tar:
+    with layer.open_uncompressed() as stream:
+        for member, reader in SafeTar(stream, hash_stream=False):
             digest = ""
-            if member.isreg():
+            if reader is not None:
                 h = hashlib.sha256()
-                fh = tar.extractfile(member)
-                assert fh is not None
-                while chunk := fh.read(CHUNK):
+                while chunk := reader.read(CHUNK):
                     h.update(chunk)
                 digest = h.hexdigest()[:16]
-            index[member.name.rstrip("/")] = (member.type.decode(errors="replace"), member.size, member.mode,
-                                              member.uid, member.gid, member.mtime, member.linkname, digest)
+            index[member.path] = (member.kind, member.size, member.mode, member.uid, member.gid,
+                                  member.mtime, member.linkname, digest)
     return index
 
 

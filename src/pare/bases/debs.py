@@ -11,24 +11,31 @@ layer from the tree.
 
 from __future__ import annotations
 
+import bz2
+import contextlib
 import fnmatch
+import lzma
 import os
 import re
 import shutil
-import tarfile
+import stat
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, cast
 
-from debian.debfile import DebFile
+from debian.arfile import ArError
+from debian.debfile import DebError, DebFile
 
 from pare.bases.apt import DEFAULT_EXCLUDED_PACKAGES, AptSource, PrivateApt, fetch_debs, resolve
 from pare.bases.mmdebstrap import BaseBuildError, RootfsLayer
 from pare.bases.profiles import Profile
 from pare.errors import UnsafeTarError
 from pare.oci import mediatypes as mt
+from pare.oci.compression import open_decompressed
+from pare.oci.tarsafe import Member, SafeTar
 from pare.oci.tarwriter import tree_layer
 
 MERGED_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
@@ -90,46 +97,93 @@ def _safe(root: Path, name: str) -> Path:
     return resolve_in_root(root, str(path.parent)) / path.name
 
 
+_DATA_DECOMPRESSORS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
+    "data.tar": lambda member: member,
+    "data.tar.xz": lambda member: cast(IO[bytes], lzma.LZMAFile(member)),  # noqa: SIM115  # open_data_tar closes it
+    "data.tar.gz": lambda member: open_decompressed(member, "gzip"),
+    "data.tar.zst": lambda member: open_decompressed(member, "zstd"),
+    "data.tar.bz2": lambda member: cast(IO[bytes], bz2.BZ2File(member)),
+}
+
+
+@contextlib.contextmanager
+def open_data_tar(deb: Path) -> Iterator[IO[bytes]]:
+    """The decompressed data.tar of a .deb, as a stream (never read whole into memory)."""
+    try:
+        archive = DebFile(str(deb))
+        names = [name for name in archive.getnames() if name in _DATA_DECOMPRESSORS]
+        member = archive.getmember(names[0])
+    except (DebError, ArError, OSError, ValueError, IndexError, KeyError) as exc:
+        raise BaseBuildError(f"{deb.name}: not a valid .deb: {exc}") from None
+    stream = _DATA_DECOMPRESSORS[names[0]](cast(IO[bytes], member))
+    try:
+        yield stream
+    finally:
+        stream.close()
+        member.close()
+
+
 def unpack_deb(deb: Path, root: Path, excludes: tuple[str, ...], keeps: tuple[str, ...]) -> list[str]:
-    """Extract a .deb's files into `root` (merged /usr, filters applied); returns the paths written."""
+    """Extract a .deb's files into `root` (merged /usr, filters applied); returns the paths written.
+
+    The data tar is read by SafeTar, so a cut or corrupt one fails the build instead of installing
+    part of a package. Paths resolve inside `root` as a chroot would; a hard link may only name a
+    regular file this package wrote, and is never made through a symlink."""
     written: list[str] = []
+    own_files: set[str] = set()  # the only valid hard-link sources
     as_root = os.geteuid() == 0
-    data: tarfile.TarFile = DebFile(str(deb)).data.tgz()
-    for member in data:
-        name = member.name
-        while name.startswith("./"):
-            name = name[2:]
-        if member.issym() and name.rstrip("/") in MERGED_DIRS:
-            continue  # trixie's base-files ships /bin -> usr/bin itself: the root already has it
-        name = _merged(name.rstrip("/"))
-        if not name or name == "." or _excluded(name, excludes, keeps):
-            continue
-        target = _safe(root, name)
-        if member.isdir():
-            if target.is_symlink():
-                continue  # e.g. usr/lib64 kept as the symlink it already is
-            target.mkdir(parents=True, exist_ok=True)
-            os.chmod(target, member.mode)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_symlink() or target.exists():
-                target.unlink()
-            if member.issym():
-                os.symlink(member.linkname, target)
-            elif member.islnk():
-                os.link(_safe(root, _merged(member.linkname.removeprefix("./"))), target)
-            elif member.isreg():
-                source = data.extractfile(member)
-                assert source is not None
-                with source, open(target, "wb") as out:
-                    shutil.copyfileobj(source, out, 1 << 20)
-                os.chmod(target, member.mode)
-            else:
+    with open_data_tar(deb) as stream:
+        for member, reader in SafeTar(stream, hash_stream=False):
+            if member.kind == "symlink" and member.path in MERGED_DIRS:
+                continue  # trixie's base-files ships /bin -> usr/bin itself: the root already has it
+            name = _merged(member.path)
+            if not name or _excluded(name, excludes, keeps):
                 continue
-            written.append("/" + name)
-        if as_root and not member.issym():
-            os.chown(target, member.uid, member.gid, follow_symlinks=False)
+            try:
+                if _place(root, name, member, reader, own_files, as_root):
+                    written.append("/" + name)
+            except OSError as exc:
+                raise BaseBuildError(f"{deb.name}: cannot unpack /{name}: {exc.strerror or exc}") from None
     return written
+
+
+def _place(root: Path, name: str, member: Member, reader: IO[bytes] | None, own_files: set[str],
+           as_root: bool) -> bool:
+    """Write one member at `name` inside root; False when nothing was written (a directory, a device)."""
+    target = _safe(root, name)
+    own_files.discard(name)
+    if member.kind == "dir":
+        if not target.is_symlink():  # else e.g. usr/lib64 stays the symlink it already is
+            target.mkdir(parents=True, exist_ok=True)
+            if as_root:
+                os.chown(target, member.uid, member.gid, follow_symlinks=False)
+            os.chmod(target, member.mode, follow_symlinks=False)
+        return False
+    if member.kind not in ("file", "symlink", "hardlink"):
+        return False  # device nodes and fifos: not in a distroless tree
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() or target.exists():
+        target.unlink()  # a directory in the way raises IsADirectoryError, as dpkg refuses it too
+    if member.kind == "symlink":
+        os.symlink(member.linkname, target)
+        if as_root:
+            os.chown(target, member.uid, member.gid, follow_symlinks=False)
+    elif member.kind == "hardlink":
+        source_name = _merged(member.linkname)
+        source = _safe(root, source_name)
+        if source_name not in own_files or not stat.S_ISREG(os.lstat(source).st_mode):
+            raise UnsafeTarError(f"hard link /{name} -> /{source_name}: not a regular file of this package")
+        os.link(source, target, follow_symlinks=False)
+    else:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            if reader is not None:
+                shutil.copyfileobj(reader, out, 1 << 20)
+            if as_root:  # owner first: Linux clears setuid and setgid on chown, even for root
+                os.fchown(fd, member.uid, member.gid)
+            os.fchmod(fd, member.mode)
+        own_files.add(name)
+    return True
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def skip_httpx_cli() -> None:
+    """Keep httpx from importing its own command-line tool (rich, pygments, click) when pare runs as
+    a program: pare never runs it, and a registry command starts sooner. Done here, in the program's
+    entry point and never on `import pare`, because it changes httpx for the whole process."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: one clear line and a non-zero exit for user errors, tracebacks with --debug."""
+    skip_httpx_cli()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:

@@ -10,14 +10,30 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from pare.engines.base import BuildRequest, Engine, EngineResult, run
+from pare.engines.base import BuildRequest, Engine, EngineError, EngineResult, run
 from pare.engines.storage import storage_driver
+from pare.errors import InvalidReference
 from pare.oci.image import Image
+from pare.oci.reference import Reference
 from pare.stores.layout import LayoutStore
+
+
+def load_dir(parent: Path = Path("/tmp")) -> Path:
+    """A new private directory (mkdtemp: created atomically, mode 0700, unpredictable name) whose path
+    is also a valid repository name, because buildah names an image pulled from `oci:PATH` after it.
+    A fixed or guessable name in /tmp lets another user plant a symlink there first."""
+    for _ in range(100):
+        path = Path(tempfile.mkdtemp(prefix="pare-load-", dir=parent))
+        try:
+            Reference.parse(f"localhost{path}")
+            return path
+        except InvalidReference:  # mkdtemp's '_' can start, end or triple a separator
+            path.rmdir()
+    raise EngineError(f"no temp directory under {parent} makes a valid image name")
 
 
 class BuildahEngine(Engine):
@@ -70,9 +86,7 @@ class BuildahEngine(Engine):
         if self.has_image(name):
             return
         env = self.env()
-        # the oci: path becomes the pulled image's name, so it must be a valid repository name
-        # (no dots or capitals in any component): a plain directory under /tmp
-        tmp = Path("/tmp") / f"pare-load-{os.getpid()}-{time.monotonic_ns()}"
+        tmp = load_dir()
         try:
             LayoutStore(tmp).write(image, "load")
             done = run([*self.global_args(), "pull", "--quiet", f"oci:{tmp}:load"], env=env,

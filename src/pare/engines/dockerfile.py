@@ -13,6 +13,7 @@ Every final image has the CA bundle, a non-root user (65532, as distroless) and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from pare.recipes.base import DEFAULT_PORT, DockerFacts
 from pare.recipes.go import GO_BUILD_FLAGS
 
 STRATEGIES = ("onbuild", "slim", "multistage")
+# The entry point (a file of the app) goes into RUN and ENTRYPOINT lines as it is.
+SAFE_ENTRY = re.compile(r"[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*")
 CA = "/etc/ssl/certs/ca-certificates.crt"
 NONROOT = "65532:65532"
 
@@ -173,6 +176,9 @@ def generate(facts: DockerFacts, strategy: str = "multistage", bases: Mapping[st
              ) -> Generated:
     """The Dockerfile for `facts` under `strategy`; `bases` maps profile names to image references."""
     profiles = profiles_for(facts.language, strategy)
+    if not SAFE_ENTRY.fullmatch(facts.entry) or ".." in facts.entry.split("/"):
+        raise UsageError(f"entry point {facts.entry!r}: a generated Dockerfile takes only letters, digits "
+                         "and '._+@-/' there (a newline, quote or shell character would change it)")
     text = GENERATORS[facts.language](facts, strategy, bases or {})
     return Generated(text, profiles)
 

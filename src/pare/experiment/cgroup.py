@@ -1,10 +1,16 @@
 """CPU and memory limits through a cgroup of pare's own (v1 here, v2 where the host has it).
 
-A `Cgroup` is a context manager: entering creates `pare-<id>` under the cpu and memory
-hierarchies and writes the limits; leaving kills whatever the measured commands left in it (only
-processes pare started: nothing else is ever put in the group) and removes it, also on Ctrl-C.
-Commands join it from inside the child, before exec (`preexec`), so not one instruction of the
-measured command runs unlimited.
+A `Cgroup` is a context manager: entering creates `pare-<id>` inside pare's subtree of the cpu and
+memory hierarchies (`<root>/pare`, or the delegated subtree $PARE_CGROUP_PARENT names) and writes
+the limits; leaving kills whatever the measured commands left in it (only processes pare started:
+nothing else is ever put in the group) and removes it, also on Ctrl-C. Commands join it from inside
+the child, before exec (`preexec`), so not one instruction of the measured command runs unlimited.
+
+On cgroup v2 the controllers must be switched on in `cgroup.subtree_control` of every cgroup above
+the group. pare switches on only what is missing, from the highest cgroup it did not create itself
+(the root, or the delegated subtree), and switches it off again when its last group is gone.
+Everything is written to a ledger (pare.experiment.leftovers) before it is changed, so the next
+run sweeps what a killed one left; whatever cannot be removed is one warning line.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from pathlib import Path
 from types import TracebackType
 
 from pare.errors import PareError
+from pare.experiment.leftovers import Entries, Ledger, state_dir, this_process, warn
 
 ROOT = Path("/sys/fs/cgroup")
+PARENT = "pare"
 PERIOD_US = 100_000
+OPTIONAL = "?"  # an interface file written only where the kernel has it
 
 
 class LimitNotApplied(PareError):
@@ -37,9 +46,31 @@ def cgroup_version(root: Path = ROOT) -> int | None:
     return None
 
 
+def default_parent() -> str:
+    """$PARE_CGROUP_PARENT (a subtree delegated to pare, relative to the cgroup root), else `pare`."""
+    return os.environ.get("PARE_CGROUP_PARENT", "").strip("/") or PARENT
+
+
+def ledger(state: Path | None = None) -> Ledger:
+    return Ledger((state or state_dir()) / "cgroups.json")
+
+
+def sweep(state: Path | None = None) -> None:
+    """Remove the groups of runs that are gone, and the set-up no live group needs any more."""
+    try:
+        with ledger(state).edit() as entries:
+            _sweep(entries)
+    except OSError as exc:
+        warn(f"cannot sweep cgroups left by killed runs: {exc.strerror or exc}")
+
+
 @dataclass
 class Cgroup:
-    """A private cgroup with a CPU quota (in CPUs) and/or a memory limit (in MB)."""
+    """A private cgroup with a CPU quota (in CPUs) and/or a memory limit (in MB).
+
+    settings: more interface files and their values (e.g. {"pids.max": "256"}); the controller is
+    the part of the name before the first dot. state: the ledger's directory (None: the default).
+    """
 
     cpus: float | None = None
     memory_mb: int | None = None
@@ -47,22 +78,21 @@ class Cgroup:
     name: str = field(default_factory=lambda: f"pare-{uuid.uuid4().hex[:10]}")
     dirs: list[Path] = field(default_factory=list)
     version: int | None = None
+    parent: str = field(default_factory=default_parent)
+    settings: dict[str, str] = field(default_factory=dict)
+    state: Path | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Cgroup:
-        if self.cpus is None and self.memory_mb is None:
+        if self.cpus is None and self.memory_mb is None and not self.settings:
             return self
         self.version = cgroup_version(self.root)
         if self.version is None:
             raise LimitNotApplied(self._what() + ": no cgroup cpu/memory controllers under "
                                   f"{self.root} (mount cgroup v1 cpu+memory or cgroup v2)")
         try:
-            if self.version == 1:
-                self._setup_v1()
-            else:
-                self._setup_v2()
+            ledger(self.state).set_up(_sweep, self._setup, self._release)
         except OSError as exc:
-            self._remove()
             raise LimitNotApplied(f"{self._what()}: cannot configure a cgroup ({exc.strerror or exc}"
                                   f"{': ' + str(exc.filename) if exc.filename else ''}); "
                                   "run as root or delegate a cgroup to this user") from None
@@ -73,8 +103,10 @@ class Cgroup:
         self.close()
 
     def close(self) -> None:
-        self._kill_members()
-        self._remove()
+        if self.version is None:
+            return
+        ledger(self.state).tear_down(self._release)
+        self.version = None
 
     def _what(self) -> str:
         parts = []
@@ -82,46 +114,61 @@ class Cgroup:
             parts.append(f"cpu limit {self.cpus:g} CPU")
         if self.memory_mb is not None:
             parts.append(f"memory limit {self.memory_mb} MB")
+        parts.extend(f"{key} {value}" for key, value in self.settings.items())
         return " and ".join(parts) + " not applied"
 
-    def _setup_v1(self) -> None:
+    def _files(self) -> dict[str, dict[str, str]]:
+        """controller -> {interface file: value}, in this hierarchy's names, in writing order."""
+        v1 = self.version == 1
+        out: dict[str, dict[str, str]] = {}
         if self.cpus is not None:
-            cpu = self.root / "cpu" / self.name
-            cpu.mkdir()
-            self.dirs.append(cpu)
-            (cpu / "cpu.cfs_period_us").write_text(str(PERIOD_US))
-            (cpu / "cpu.cfs_quota_us").write_text(str(max(1000, int(self.cpus * PERIOD_US))))
-        if self.memory_mb is not None:
-            mem = self.root / "memory" / self.name
-            mem.mkdir()
-            self.dirs.append(mem)
+            quota = max(1000, int(self.cpus * PERIOD_US))
+            out["cpu"] = ({"cpu.cfs_period_us": str(PERIOD_US), "cpu.cfs_quota_us": str(quota)} if v1
+                          else {"cpu.max": f"{quota} {PERIOD_US}"})
+        if self.memory_mb is not None:  # and no swapping around the limit either
             limit = str(self.memory_mb * 1024 * 1024)
-            (mem / "memory.limit_in_bytes").write_text(limit)
-            memsw = mem / "memory.memsw.limit_in_bytes"
-            if memsw.exists():  # no swapping around the limit either
-                memsw.write_text(limit)
+            out["memory"] = ({"memory.limit_in_bytes": limit, "memory.memsw.limit_in_bytes" + OPTIONAL: limit}
+                             if v1 else {"memory.max": limit, "memory.swap.max" + OPTIONAL: "0"})
+        for key, value in self.settings.items():
+            out.setdefault(key.split(".", 1)[0], {})[key] = value
+        return out
 
-    def _setup_v2(self) -> None:
-        wanted = [c for c, v in (("cpu", self.cpus), ("memory", self.memory_mb)) if v is not None]
-        available = (self.root / "cgroup.controllers").read_text().split()
-        missing = [c for c in wanted if c not in available]
-        if missing:
-            raise LimitNotApplied(f"{self._what()}: cgroup v2 controller(s) {', '.join(missing)} "
-                                  "not available")
-        enabled = (self.root / "cgroup.subtree_control").read_text().split()
-        for c in wanted:
-            if c not in enabled:
-                (self.root / "cgroup.subtree_control").write_text(f"+{c}")
-        group = self.root / self.name
-        group.mkdir()
-        self.dirs.append(group)
-        if self.cpus is not None:
-            (group / "cpu.max").write_text(f"{max(1000, int(self.cpus * PERIOD_US))} {PERIOD_US}")
-        if self.memory_mb is not None:
-            (group / "memory.max").write_text(str(self.memory_mb * 1024 * 1024))
-            swap = group / "memory.swap.max"
-            if swap.exists():
-                swap.write_text("0")
+    def _setup(self, entries: Entries) -> None:
+        files = self._files()
+        if self.version == 1:
+            hierarchies = [(self.root / controller, [controller]) for controller in files]
+        else:
+            hierarchies = [(self.root, list(files))]
+        for top, controllers in hierarchies:
+            parent = _prepare(top, top / self.parent, controllers if self.version == 2 else [], entries,
+                              self._what())
+            group = parent / self.name
+            entries.add("groups", {"path": str(group), "root": str(top), "owner": this_process()})
+            group.mkdir()
+            self.dirs.append(group)
+            for controller in controllers:
+                for key, value in files[controller].items():
+                    target = group / key.removesuffix(OPTIONAL)
+                    if key.endswith(OPTIONAL) and not target.exists():
+                        continue
+                    target.write_text(value)
+
+    def _release(self, entries: Entries) -> None:
+        """Kill what is left in the groups, remove them, and undo the set-up no group needs now."""
+        for directory in self.dirs:
+            _kill_all(directory)
+        failed = {str(d): why for d in self.dirs if (why := _remove_dir(d))}
+        kept = []
+        for group in entries.get("groups"):
+            path = str(group.get("path"))
+            if Path(path).name == self.name and path not in failed:  # recorded, made or not
+                continue
+            if path in failed:
+                warn(f"cannot remove cgroup {path}: {failed[path]} (the next run tries again)")
+            kept.append(group)
+        entries.put("groups", kept)
+        _teardown_unused(entries)
+        self.dirs = [d for d in self.dirs if str(d) in failed]
 
     # --- use -------------------------------------------------------------------------------
     def procs_files(self) -> list[Path]:
@@ -170,23 +217,96 @@ class Cgroup:
                                 return int(value)
         return 0
 
-    # --- teardown --------------------------------------------------------------------------
-    def _kill_members(self) -> None:
-        deadline = time.monotonic() + 5
-        while (pids := self.members()) and time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
 
-    def _remove(self) -> None:
-        for d in reversed(self.dirs):
-            for _ in range(50):
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.05)
-        self.dirs = [d for d in self.dirs if d.exists()]
+
+def _prepare(top: Path, parent: Path, controllers: list[str], entries: Entries, what: str) -> Path:
+    """Make `parent` (and what is missing above it) and switch `controllers` on down to it (v2);
+    from the highest cgroup pare did not create itself, recording each change before it is made."""
+    made = {str(e.get("path")) for e in entries.get("setup") if e.get("kind") == "mkdir"}
+    chain = [parent]
+    while chain[0] != top and (not chain[0].exists() or str(chain[0]) in made):
+        chain.insert(0, chain[0].parent)
+    if controllers:
+        available = (chain[0] / "cgroup.controllers").read_text().split()
+        missing = [c for c in controllers if c not in available]
+        if missing:
+            raise LimitNotApplied(f"{what}: cgroup v2 controller(s) {', '.join(missing)} not available "
+                                  f"in {chain[0]} (not enabled above it, or not delegated to pare)")
+    for directory in chain:
+        if not directory.exists():
+            entries.add("setup", {"root": str(top), "kind": "mkdir", "path": str(directory)})
+            directory.mkdir()
+        switches = directory / "cgroup.subtree_control"
+        for controller in controllers:
+            if controller not in switches.read_text().split():
+                entries.add("setup", {"root": str(top), "kind": "enable", "path": str(directory),
+                                      "controller": controller})
+                switches.write_text(f"+{controller}")
+    return parent
+
+
+def _sweep(entries: Entries) -> None:
+    """Remove the groups whose run is gone (killing what is left in them), then unused set-up."""
+    entries.sweep("groups", _remove_leftover)
+    _teardown_unused(entries)
+
+
+def _remove_leftover(group: dict[str, object]) -> str:
+    path = Path(str(group.get("path")))
+    _kill_all(path)
+    why = _remove_dir(path)
+    return f"cgroup {path}: {why}" if why else ""
+
+
+def _teardown_unused(entries: Entries) -> None:
+    """Undo, newest first, the set-up of every hierarchy in which no group is left."""
+    busy = {str(g.get("root")) for g in entries.get("groups")}
+    kept = []
+    for step in reversed(entries.get("setup")):
+        if str(step.get("root")) in busy:
+            kept.append(step)
+            continue
+        path = Path(str(step.get("path")))
+        try:
+            if step.get("kind") == "mkdir":
+                with contextlib.suppress(FileNotFoundError):
+                    path.rmdir()
+            elif path.exists():
+                (path / "cgroup.subtree_control").write_text(f"-{step.get('controller')}")
+        except OSError as exc:
+            what = f"remove cgroup {path}" if step.get("kind") == "mkdir" else \
+                f"switch {step.get('controller')} off again in {path / 'cgroup.subtree_control'}"
+            warn(f"cannot {what}: {exc.strerror or exc} (the next run tries again)")
+            kept.append(step)
+    entries.put("setup", list(reversed(kept)))
+
+
+def _kill_all(group: Path) -> None:
+    """SIGKILL every process in a group (a killed run's measured commands may still be running)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+def _remove_dir(group: Path) -> str | None:
+    """rmdir a cgroup, waiting briefly for killed members to go; None when gone, else why not."""
+    why = ""
+    for _ in range(50):
+        try:
+            group.rmdir()
+            return None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            time.sleep(0.05)
+    return why

@@ -6,7 +6,8 @@ under them.
 
 Every limit the profile names is applied for real (cgroup for CPU and memory, tc for bandwidth) or
 the `with` fails with LimitNotApplied naming it: a run never claims a limit it did not have.
-Leaving the block (normally, on an error, or on Ctrl-C) removes everything it set up.
+Leaving the block (normally, on an error, or on Ctrl-C) removes everything it set up; entering it
+first sweeps what runs that were killed (SIGKILL, OOM) left behind.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from typing import Any
 
 from pare.errors import PareError
 from pare.experiment.cgroup import Cgroup, LimitNotApplied
+from pare.experiment.cgroup import sweep as sweep_cgroups
 from pare.experiment.profiles import Profile
 from pare.experiment.shaping import Shaper
+from pare.experiment.shaping import sweep as sweep_tc
 
 __all__ = ["CommandFailed", "LimitNotApplied", "Machine", "Run"]
 
@@ -58,6 +61,8 @@ class Machine:
 
     def __enter__(self) -> Machine:
         p = self.profile
+        sweep_cgroups()
+        sweep_tc()
         try:
             if p.cpus is not None or p.memory_mb is not None:
                 self.cgroup = self._stack.enter_context(Cgroup(p.cpus, p.memory_mb))

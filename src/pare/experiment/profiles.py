@@ -7,6 +7,7 @@ Applying a profile is pare.experiment.limits' job; this module only parses and v
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class Profile:
 def _positive(name: str, key: str, value: Any, kind: type) -> Any:
     if value is None or value == 0:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise UsageError(f"machine profile {name!r}: {key} must be a number, got {value!r}")
     if value < 0:
         raise UsageError(f"machine profile {name!r}: {key} must be positive, got {value!r}")

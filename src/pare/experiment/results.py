@@ -222,8 +222,9 @@ class Results:
         try:
             return cls(command=[str(a) for a in d["command"]], machine=dict(d["machine"]),
                        pare_version=str(d["pare_version"]), started=str(d.get("started", "")),
-                       finished=str(d.get("finished", "")), profiles=dict(d.get("profiles", {})),
-                       client=str(d.get("client", "")), variants=dict(d.get("variants", {})),
+                       finished=str(d.get("finished", "")), profiles=_tables(d.get("profiles", {})),
+                       client=str(d.get("client", "")),
+                       variants={str(k): _tables(v) for k, v in _tables(d.get("variants", {})).items()},
                        samples=[Sample.from_dict(s) for s in d.get("runs", [])],
                        recovery=[RecoverySample.from_dict(r) for r in d.get("node_recovery", [])],
                        errors=list(d.get("errors", [])), notes=[str(n) for n in d.get("notes", [])],
@@ -285,6 +286,13 @@ class Results:
 
     def repeats(self, profile: str) -> int:
         return int(self.profiles.get(profile, {}).get("repeats", 0))
+
+
+def _tables(value: Any) -> dict[str, Any]:
+    """A JSON object of JSON objects (TypeError otherwise, which from_dict reports as malformed)."""
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise TypeError(f"expected an object of objects, got {type(value).__name__}")
+    return {str(k): v for k, v in value.items()}
 
 
 def merge(results: list[Results], *, allow_mixed: bool = False) -> tuple[Results, list[str]]:

@@ -1,24 +1,23 @@
-"""Safe reading of untrusted layer tars, in one streaming pass, and a safe extractor built on it.
+"""Safe reading of untrusted tars, in one streaming pass: the one tar reader of pare.
 
-Layer tars come from anywhere (a registry, a `docker save` file someone mailed you). Reading one
-must never write outside a chosen root, never trust a header's size, and never take a truncated or
-corrupt stream for a short but valid one: Python's tarfile silently stops at a bad header after the
-first member, so `SafeTar` checks that the archive really ends with an end-of-archive block.
+Tars come from anywhere (a registry, a `docker save` file someone mailed you, a .deb, mmdebstrap's
+output). Reading one must never trust a header's size, and never take a truncated or corrupt stream
+for a short but valid one: Python's tarfile silently stops at a bad header after the first member,
+so `SafeTar` checks that the archive really ends with an end-of-archive block.
 
 Names are normalised to relative POSIX paths without `.` components ("./usr/bin/" -> "usr/bin");
-`..` components, absolute names, NUL bytes and hard links outside the archive are refused.
-Every failure is an UnsafeTarError with the member name, never a tarfile or OS traceback.
+`..` components, absolute names, NUL bytes, hard links outside the archive and whiteouts of
+"", "." or ".." are refused. Every failure is an UnsafeTarError with the member name, never a
+tarfile or OS traceback. pare never extracts a layer: it reads it as a stream.
 """
 
 from __future__ import annotations
 
-import os
+import lzma
 import posixpath
-import stat
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Literal, cast
 
 from isal.igzip_lib import IsalError
@@ -35,12 +34,14 @@ MAX_READ = 16 << 20  # tarfile reads pax and GNU long-name headers whole: cap wh
 BLOCK = 512
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
+XATTR_PREFIX = "SCHILY.xattr."
 
-# ISA-L gzip reports a corrupt deflate stream with its own exception, outside the OSError family
+# ISA-L gzip and xz report a corrupt stream with their own exceptions, outside the OSError family
 _STREAM_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     EOFError,
     ValueError,
+    lzma.LZMAError,  # a .deb's data.tar.xz
     cast(type[BaseException], IsalError),
 )
 
@@ -71,6 +72,7 @@ class Member:
     gid: int
     mtime: int
     linkname: str = ""
+    xattrs: tuple[tuple[str, str], ...] = ()  # pax SCHILY.xattr.* records (file capabilities...)
 
     @property
     def name(self) -> str:
@@ -116,20 +118,10 @@ def normalize(name: str) -> str:
     return "/".join(parts)
 
 
-def symlink_escapes(path: str, target: str) -> bool:
-    """True when a symlink at `path` pointing to `target` leaves the root it is extracted into
-    (judged lexically; an absolute target counts as outside, as it would be on the host)."""
-    if target.startswith("/"):
-        return True
-    depth = path.count("/")  # directories above the link, inside the root
-    for part in target.split("/"):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return True
-        elif part not in ("", "."):
-            depth += 1
-    return False
+def _bad_whiteout(path: str) -> bool:
+    """A whiteout whose target is "", "." or "..": it would delete the directory itself or its parent."""
+    name = path.rsplit("/", 1)[-1]
+    return name.startswith(WHITEOUT_PREFIX) and name[len(WHITEOUT_PREFIX) :] in ("", ".", "..")
 
 
 class _CountingReader:
@@ -293,7 +285,10 @@ class SafeTar:
             if "\x00" in info.linkname:
                 raise UnsafeTarError(f"symlink {info.name!r} target contains a NUL byte")
             linkname = info.linkname
+        if _bad_whiteout(path):
+            raise UnsafeTarError(f"tar member {info.name!r} is a whiteout of {path.rsplit('/', 1)[-1][4:]!r}")
         size = info.size if kind == "file" and path else 0
+        xattrs = tuple(sorted((k, v) for k, v in info.pax_headers.items() if k.startswith(XATTR_PREFIX)))
         return Member(
             path,
             kind,
@@ -303,6 +298,7 @@ class SafeTar:
             max(info.gid, 0),
             int(info.mtime) if isinstance(info.mtime, int | float) else 0,
             linkname,
+            xattrs,
         )
 
     def _check_end(self, offset: int) -> None:
@@ -345,166 +341,3 @@ def iter_members(
 ) -> Iterator[tuple[Member, IO[bytes] | None]]:
     """Shorthand for iterating `SafeTar(stream)`."""
     yield from SafeTar(stream, hash_stream=hash_stream)
-
-
-# --- extraction ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExtractResult:
-    files: int
-    bytes: int
-    skipped: tuple[str, ...]  # device nodes and the like, not created
-
-
-def extract(tar_stream: IO[bytes], root: Path, *, apply_whiteouts: bool = True) -> ExtractResult:
-    """Unpack a layer tar under `root`, never writing outside it.
-
-    Symlinks are created but never followed while writing: a member whose parent path crosses a
-    symlink is refused, as is a symlink that points outside the root. Whiteouts delete lower
-    content already in `root` (so layers can be extracted in order to build a rootfs). Ownership
-    and device nodes are not applied (they need privileges and are not needed to inspect content).
-    """
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    root_fd_path = os.path.realpath(root)
-    written: set[str] = set()
-    skipped: list[str] = []
-    files = 0
-    total = 0
-    dir_times: list[tuple[str, int]] = []
-    for member, reader in SafeTar(tar_stream, hash_stream=False):
-        if member.path == "":
-            continue
-        try:
-            if member.is_whiteout:
-                if apply_whiteouts:
-                    _apply_whiteout(root_fd_path, member, written)
-                continue
-            target = _safe_target(root_fd_path, member.path)
-            _make_parents(root_fd_path, member.path)
-            if member.kind == "dir":
-                if os.path.lexists(target) and not _is_real_dir(target):
-                    _remove(target)
-                if not os.path.lexists(target):
-                    os.mkdir(target, 0o700)
-                os.chmod(target, (member.mode & 0o777) | 0o700)
-                dir_times.append((member.path, member.mtime))
-            elif member.kind in ("char", "block", "fifo"):
-                skipped.append(member.path)
-                continue
-            else:
-                if os.path.lexists(target):
-                    _remove(target)
-                written_bytes = _write_member(root_fd_path, member, target, reader)
-                total += written_bytes
-                files += member.kind != "symlink"
-        except OSError as exc:
-            raise UnsafeTarError(
-                f"cannot extract tar member {member.path!r}: {exc.strerror or exc}"
-            ) from None
-        _mark_written(written, member.path)
-    for relpath, mtime in reversed(dir_times):  # last: writing into a directory changes its mtime
-        try:
-            target = _safe_target(root_fd_path, relpath, check_last=True)
-        except UnsafeTarError:
-            continue  # a later member put a symlink on the way: leave it alone
-        if _is_real_dir(target):
-            os.utime(target, (mtime, mtime), follow_symlinks=False)
-    return ExtractResult(files, total, tuple(skipped))
-
-
-def _write_member(root: str, member: Member, target: str, reader: IO[bytes] | None) -> int:
-    """Create a file, symlink or hard link at `target` (already free); returns content bytes written."""
-    if member.kind == "file":
-        total = 0
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            while reader is not None and (chunk := reader.read(CHUNK)):
-                out.write(chunk)
-                total += len(chunk)
-        os.chmod(target, member.mode & 0o777)
-        os.utime(target, (member.mtime, member.mtime), follow_symlinks=False)
-        return total
-    if member.kind == "symlink":
-        if symlink_escapes(member.path, member.linkname):
-            raise UnsafeTarError(f"symlink {member.path!r} -> {member.linkname!r} leaves the root")
-        os.symlink(member.linkname, target)
-        return 0
-    source = _safe_target(root, member.linkname, check_last=True)
-    if not os.path.lexists(source) or os.path.islink(source) or _is_real_dir(source):
-        raise UnsafeTarError(
-            f"hard link {member.path!r} -> {member.linkname!r}: no such regular file in the archive"
-        )
-    os.link(source, target, follow_symlinks=False)
-    return 0
-
-
-def _mark_written(written: set[str], path: str) -> None:
-    """Remember a path and its parents as coming from this layer (opaque markers keep them)."""
-    while path and path not in written:
-        written.add(path)
-        path = posixpath.dirname(path)
-
-
-def _is_real_dir(path: str) -> bool:
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-
-
-def _safe_target(root: str, relpath: str, *, check_last: bool = False) -> str:
-    """root/relpath, refusing any existing parent component that is a symlink."""
-    current = root
-    parts = relpath.split("/")
-    for part in parts if check_last else parts[:-1]:
-        current = os.path.join(current, part)
-        try:
-            st = os.lstat(current)
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # created later by _make_parents, as a real directory
-        if stat.S_ISLNK(st.st_mode):
-            raise UnsafeTarError(
-                f"tar member {relpath!r} would be written through the symlink "
-                f"{os.path.relpath(current, root)!r}"
-            )
-        if not stat.S_ISDIR(st.st_mode):
-            continue  # a file in the way: replaced by a directory in _make_parents
-    return os.path.join(root, *parts)
-
-
-def _make_parents(root: str, relpath: str) -> None:
-    current = root
-    for part in relpath.split("/")[:-1]:
-        current = os.path.join(current, part)
-        if os.path.lexists(current) and not _is_real_dir(current):
-            _remove(current)
-        if not os.path.lexists(current):
-            os.mkdir(current, 0o755)
-
-
-def _remove(path: str) -> None:
-    if _is_real_dir(path):
-        for entry in os.scandir(path):
-            _remove(entry.path)
-        os.rmdir(path)
-    else:
-        os.unlink(path)
-
-
-def _apply_whiteout(root: str, member: Member, written: set[str]) -> None:
-    directory = _safe_target(root, member.parent, check_last=True) if member.parent else root
-    if not _is_real_dir(directory):
-        return
-    if member.is_opaque:
-        prefix = f"{member.parent}/" if member.parent else ""
-        for entry in os.scandir(directory):
-            if f"{prefix}{entry.name}" not in written:
-                _remove(entry.path)
-        return
-    if member.whiteout_target in written:
-        return  # a whiteout never hides what its own layer wrote
-    target = os.path.join(directory, member.whiteout_target.rsplit("/", 1)[-1])
-    if os.path.lexists(target):
-        _remove(target)

@@ -29,8 +29,12 @@ from pare.errors import UnsafeTarError
 from pare.oci import mediatypes as mt
 from pare.oci.digest import CHUNK
 from pare.oci.layer import FileLayer, layer_from_tar
+from pare.oci.tarsafe import SafeTar
 
 Kind = Literal["dir", "file", "symlink", "hardlink"]
+
+_TAR_TYPES: dict[str, bytes] = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE,
+                                "hardlink": tarfile.LNKTYPE}
 
 # Extended attributes worth keeping from a rootfs tar: file capabilities (ping, newuidmap...).
 KEEP_PAX_PREFIXES = ("SCHILY.xattr.security.capability",)
@@ -273,8 +277,7 @@ class TarBuilder:
 
     def _tarinfo(self, entry: Entry) -> tarfile.TarInfo:
         info = tarfile.TarInfo(entry.name + ("/" if entry.kind == "dir" else ""))
-        info.type = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE,
-                     "hardlink": tarfile.LNKTYPE}[entry.kind]
+        info.type = _TAR_TYPES[entry.kind]
         mode = entry.mode
         if self.normalize_modes and entry.kind in ("dir", "file", "hardlink"):
             mode = normalized_mode(mode, entry.kind == "dir")
@@ -305,40 +308,35 @@ def normalize_tar(src: IO[bytes], out: IO[bytes], *, epoch: int | None = None, u
 
     Names lose './', mtimes become the epoch, user/group names are dropped, only capability xattrs
     survive, devices/FIFOs are skipped. Streams both sides; returns the number of entries written.
+    The source is read by SafeTar: a cut, corrupt or unterminated stream (mmdebstrap killed half
+    way) is an UnsafeTarError, never a shorter tar, and so is a hard link to an entry not written.
     """
     when = source_date_epoch() if epoch is None else epoch
     exc = list(exclude or ())
-    try:
-        return _normalize(src, out, when, exc, uid, gid)
-    except (tarfile.TarError, EOFError) as error:
-        raise UnsafeTarError(f"malformed tar stream: {error}") from None
-
-
-def _normalize(src: IO[bytes], out: IO[bytes], when: int, exc: list[str], uid: int | None,
-               gid: int | None) -> int:
     count = 0
-    with tarfile.open(fileobj=src, mode="r|") as reader, open_writer(out) as writer:
-        for member in reader:
-            name = normalize_name(member.name)
-            if not name or (exc and _matches(name, exc)):
+    written: set[str] = set()
+    with open_writer(out) as writer:
+        for member, reader in SafeTar(src, hash_stream=False):
+            if not member.path or (exc and _matches(member.path, exc)) or member.kind not in _TAR_TYPES:
                 continue
-            if not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
-                continue
-            info = tarfile.TarInfo(name + ("/" if member.isdir() else ""))
-            info.type = tarfile.REGTYPE if member.isreg() else member.type
+            if member.kind == "hardlink" and member.linkname not in written:
+                raise UnsafeTarError(f"hard link {member.path!r} -> {member.linkname!r}: no such file "
+                                     "written before it (excluded, skipped or absent)")
+            info = tarfile.TarInfo(member.path + ("/" if member.kind == "dir" else ""))
+            info.type = _TAR_TYPES[member.kind]
             info.mode = member.mode
             info.uid = member.uid if uid is None else uid
             info.gid = member.gid if gid is None else gid
-            info.uname = info.gname = ""
             info.mtime = when
-            info.linkname = normalize_name(member.linkname) if member.islnk() else member.linkname
-            info.pax_headers = {k: v for k, v in sorted(member.pax_headers.items())
-                                if k.startswith(KEEP_PAX_PREFIXES)}
-            if member.isreg():
+            info.linkname = member.linkname
+            info.pax_headers = {k: v for k, v in member.xattrs if k.startswith(KEEP_PAX_PREFIXES)}
+            if member.kind == "file":
                 info.size = member.size
-                writer.addfile(info, reader.extractfile(member))
+            writer.addfile(info, reader)
+            if member.kind == "file":
+                written.add(member.path)
             else:
-                writer.addfile(info)
+                written.discard(member.path)
             count += 1
     return count
 

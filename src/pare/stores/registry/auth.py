@@ -366,7 +366,7 @@ class Authenticator:
             body = response.json()
             value = body.get("token") or body.get("access_token")
             expires_in = int(body.get("expires_in") or 60)
-        except (ValueError, AttributeError, TypeError):
+        except (ValueError, AttributeError, TypeError, OverflowError):  # OverflowError: "expires_in": 1e999
             raise AuthError(f"{self.registry}: token server {realm} sent no JSON token") from None
         if not isinstance(value, str) or not value:
             raise AuthError(f"{self.registry}: token server {realm} sent no token")
