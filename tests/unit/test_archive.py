@@ -304,3 +304,22 @@ def test_an_image_saved_by_another_tool_keeps_its_digest_when_another_is_added(t
     ArchiveStore(archive).write(make_image({"ours": b"o"}), "ours:1")
     assert ArchiveStore(archive).read("theirs:1").digest == sha256(manifest)
     assert sorted(ArchiveStore(archive).names()) == ["ours:1", "theirs:1"]
+
+
+@pytest.mark.parametrize("damage", ["garbage after the last member", "cut in the middle"])
+def test_a_damaged_archive_is_refused_not_read_short(tmp_path: Path, make_image: Any, damage: str) -> None:
+    """The member table used raw tarfile, which stops quietly at a bad header or a cut: the archive
+    then looked like one with fewer members. Now it must end with an end-of-archive block."""
+    image = make_image({"bin/app": b"x" * 5000}, {"etc/a": b"a" * 3000})
+    path = tmp_path / "a.tar"
+    ArchiveStore(path).write(image, "pare/demo:1")
+    data = path.read_bytes()
+    end = len(data.rstrip(b"\0"))  # where the end-of-archive zeros begin (rounded up to a block below)
+    end += -end % 512
+    if damage == "garbage after the last member":
+        broken = data[:end] + b"\x01" * 512 + b"\0" * 1024
+    else:
+        broken = data[: end - 700]
+    path.write_bytes(broken)
+    with pytest.raises(ManifestError, match="tar"):
+        ArchiveStore(path).read("pare/demo:1")

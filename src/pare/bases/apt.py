@@ -231,12 +231,15 @@ def _add(index: dict[str, Package], fields: dict[str, str], mirror: str) -> None
     name = fields["Package"]
     current = index.get(name)
     version = fields.get("Version", "0")
-    if current is not None and Version(current.version) >= Version(version):
-        return
+    try:
+        if current is not None and Version(current.version) >= Version(version):
+            return
+    except ValueError:
+        raise AptError(f"package {name}: invalid version {version!r} in the package index") from None
     depends = parse_depends(", ".join(filter(None, (fields.get("Pre-Depends"), fields.get("Depends")))))
     provides = tuple(alt[0] for alt in parse_depends(fields.get("Provides", "")))
     size = fields.get("Size", "0")
-    source = fields.get("Source", name).split()[0]
+    source = (fields.get("Source", "").split() or [name])[0]
     index[name] = Package(name, version, depends, provides, fields.get("Filename", ""),
                           fields.get("Architecture", ""), fields.get("SHA256", ""),
                           int(size) if size.isdigit() else 0, mirror, source)

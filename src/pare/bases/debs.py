@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import stat
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ from pare.oci.compression import open_decompressed
 from pare.oci.tarsafe import Member, SafeTar
 from pare.oci.tarwriter import tree_layer
 
+PACKAGE_NAME = re.compile(r"[a-z0-9][a-z0-9+.-]+")  # Debian policy 5.6.1
 MERGED_DIRS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 PASSWD = ("root:x:0:0:root:/root:/sbin/nologin\n"
@@ -197,12 +199,19 @@ class PackageMeta:
 
 
 def read_package_meta(deb: Path) -> PackageMeta:
-    debfile = DebFile(str(deb))
-    control = (debfile.control.get_content("control", encoding="utf-8") or "").rstrip("\n")
+    """The package's name, control paragraph and md5sums; BaseBuildError for a broken .deb or a
+    name that could not be a Debian package's (it becomes a status.d file name)."""
+    try:
+        debfile = DebFile(str(deb))
+        control = (debfile.control.get_content("control", encoding="utf-8") or "").rstrip("\n")
+        md5sums = debfile.md5sums(encoding="utf-8") or {}
+    except (DebError, ArError, OSError, ValueError, EOFError, tarfile.TarError) as exc:
+        raise BaseBuildError(f"{deb.name}: not a readable .deb ({exc})") from None
     name = re.search(r"^Package:\s*(\S+)", control, re.M)
     if not name:
         raise BaseBuildError(f"{deb.name}: no Package field in its control file")
-    md5sums = debfile.md5sums(encoding="utf-8") or {}
+    if not PACKAGE_NAME.fullmatch(name.group(1)):
+        raise BaseBuildError(f"{deb.name}: {name.group(1)!r} is not a Debian package name")
     merged = sorted((_merged(str(path).lstrip("/")), str(digest)) for path, digest in md5sums.items())
     return PackageMeta(name.group(1), control, tuple(merged))
 

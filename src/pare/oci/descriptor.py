@@ -62,7 +62,7 @@ class Platform:
             architecture=_str(data, "architecture", required=True) or "",
             variant=_str(data, "variant"),
             os_version=_str(data, "os.version"),
-            os_features=tuple(data.get("os.features") or ()),
+            os_features=_strings(data, "os.features"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +137,13 @@ class Descriptor:
         if self.artifact_type:
             out["artifactType"] = self.artifact_type
         return out
+
+
+def _strings(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key) or ()
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ManifestError(f"field {key!r} must be a list of strings")
+    return tuple(value)
 
 
 def _str(data: dict[str, Any], key: str, required: bool = False) -> str | None:

@@ -14,6 +14,7 @@ tarfile or OS traceback. pare never extracts a layer: it reads it as a stream.
 from __future__ import annotations
 
 import lzma
+import os
 import posixpath
 import tarfile
 from collections.abc import Iterator
@@ -268,38 +269,7 @@ class SafeTar:
         self.finished = True
 
     def _member(self, info: tarfile.TarInfo) -> Member:
-        kind = _KINDS.get(info.type)
-        if kind is None:
-            raise UnsafeTarError(f"tar member {info.name!r} has unsupported type {info.type!r}")
-        path = normalize(info.name)
-        if path == "" and kind != "dir":
-            raise UnsafeTarError(f"tar member {info.name!r} names the root but is a {kind}, not a directory")
-        if info.size < 0 or info.size > self.max_member_size:
-            raise UnsafeTarError(f"tar member {info.name!r} claims an absurd size ({info.size} bytes)")
-        linkname = ""
-        if kind == "hardlink":
-            linkname = normalize(info.linkname)
-            if not linkname:
-                raise UnsafeTarError(f"hard link {info.name!r} points at the root")
-        elif kind == "symlink":
-            if "\x00" in info.linkname:
-                raise UnsafeTarError(f"symlink {info.name!r} target contains a NUL byte")
-            linkname = info.linkname
-        if _bad_whiteout(path):
-            raise UnsafeTarError(f"tar member {info.name!r} is a whiteout of {path.rsplit('/', 1)[-1][4:]!r}")
-        size = info.size if kind == "file" and path else 0
-        xattrs = tuple(sorted((k, v) for k, v in info.pax_headers.items() if k.startswith(XATTR_PREFIX)))
-        return Member(
-            path,
-            kind,
-            size,
-            info.mode & 0o7777,
-            max(info.uid, 0),
-            max(info.gid, 0),
-            int(info.mtime) if isinstance(info.mtime, int | float) else 0,
-            linkname,
-            xattrs,
-        )
+        return member_of(info, self.max_member_size)
 
     def _check_end(self, offset: int) -> None:
         """tarfile also stops quietly at garbage or at a cut; only a zero block is a real end."""
@@ -312,6 +282,63 @@ class SafeTar:
             )
         if block.count(0) != BLOCK:
             raise UnsafeTarError(f"invalid tar header at byte {offset} (after member {self.members})")
+
+
+def member_of(info: tarfile.TarInfo, max_member_size: int = MAX_MEMBER_SIZE) -> Member:
+    """The validated Member for a header tarfile parsed (every reader checks names the same way)."""
+    kind = _KINDS.get(info.type)
+    if kind is None:
+        raise UnsafeTarError(f"tar member {info.name!r} has unsupported type {info.type!r}")
+    path = normalize(info.name)
+    if path == "" and kind != "dir":
+        raise UnsafeTarError(f"tar member {info.name!r} names the root but is a {kind}, not a directory")
+    if info.size < 0 or info.size > max_member_size:
+        raise UnsafeTarError(f"tar member {info.name!r} claims an absurd size ({info.size} bytes)")
+    linkname = ""
+    if kind == "hardlink":
+        linkname = normalize(info.linkname)
+        if not linkname:
+            raise UnsafeTarError(f"hard link {info.name!r} points at the root")
+    elif kind == "symlink":
+        if "\x00" in info.linkname:
+            raise UnsafeTarError(f"symlink {info.name!r} target contains a NUL byte")
+        linkname = info.linkname
+    if _bad_whiteout(path):
+        raise UnsafeTarError(f"tar member {info.name!r} is a whiteout of {path.rsplit('/', 1)[-1][4:]!r}")
+    size = info.size if kind == "file" and path else 0
+    xattrs = tuple(sorted((k, v) for k, v in info.pax_headers.items() if k.startswith(XATTR_PREFIX)))
+    return Member(
+        path,
+        kind,
+        size,
+        info.mode & 0o7777,
+        max(info.uid, 0),
+        max(info.gid, 0),
+        int(info.mtime) if isinstance(info.mtime, int | float) else 0,
+        linkname,
+        xattrs,
+    )
+
+
+def index_tar_file(path: str | os.PathLike[str]) -> list[tuple[Member, int]]:
+    """Every member of a tar *file* with the offset of its data, for readers that seek into it (a
+    `docker save` archive read in place): names checked as SafeTar checks them, and the archive
+    must end with an end-of-archive block, not stop quietly at a cut or at garbage."""
+    found: list[tuple[Member, int]] = []
+    try:
+        with open(path, "rb") as fh, tarfile.open(fileobj=fh, mode="r:") as tar:
+            for info in tar:
+                found.append((member_of(info), info.offset_data))
+            end = tar.offset
+            fh.seek(end)
+            block = fh.read(BLOCK)
+    except (tarfile.TarError, EOFError, UnicodeError, ValueError, OverflowError) as exc:
+        raise UnsafeTarError(f"not a valid tar archive: {exc}") from None
+    if len(block) < BLOCK:
+        raise UnsafeTarError(f"truncated tar archive: it ends at byte {end} without an end-of-archive block")
+    if block.count(0) != BLOCK:
+        raise UnsafeTarError(f"invalid tar header at byte {end} (after member {len(found)})")
+    return found
 
 
 class _GuardedMember:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from pare.errors import DigestMismatch, ManifestError, NotFound, UsageError
+from pare.errors import DigestMismatch, ManifestError, NotFound, UnsafeTarError, UsageError
 from pare.oci import mediatypes as mt
 from pare.oci.compression import detect, open_decompressed
 from pare.oci.config import ImageConfig
@@ -46,6 +46,7 @@ from pare.oci.index import ImageIndex
 from pare.oci.layer import BlobLayer, Layer
 from pare.oci.manifest import Index, Manifest
 from pare.oci.reference import Reference
+from pare.oci.tarsafe import index_tar_file
 from pare.stores.base import Store, verifying
 from pare.stores.layout import same_reference as _same_name
 from pare.stores.locking import locked
@@ -148,17 +149,17 @@ class ArchiveStore(Store):
         members: dict[str, _Member] = {}
         links: dict[str, str] = {}
         try:
-            with tarfile.open(self.path, "r:") as tar:
-                for info in tar:
-                    name = _clean(info.name)
-                    if info.isreg():
-                        members[name] = _Member(name, info.offset_data, info.size)
-                    elif info.issym():
-                        links[name] = _clean(posixpath.join(posixpath.dirname(name), info.linkname))
-                    elif info.islnk():
-                        links[name] = _clean(info.linkname)
-        except (tarfile.TarError, EOFError) as exc:
-            raise ManifestError(f"{self.path}: not a valid tar archive: {exc}") from None
+            entries = index_tar_file(self.path)  # the strict reader: a cut or garbage is an error
+        except UnsafeTarError as exc:
+            raise ManifestError(f"{self.path}: {exc}") from None
+        for member, offset in entries:
+            name = member.path
+            if member.kind == "file":
+                members[name] = _Member(name, offset, member.size)
+            elif member.kind == "symlink":
+                links[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
+            elif member.kind == "hardlink":
+                links[name] = member.linkname
         for name, target in links.items():
             for _ in range(16):
                 if target in members or target not in links:

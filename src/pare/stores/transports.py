@@ -68,17 +68,25 @@ def parse_location(text: str) -> Location:
     return Location("docker", None, text)
 
 
+def _exists(path: str) -> bool:
+    """Path.exists that treats a name the system refuses (too long, a NUL) as absent."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _split_path_name(rest: str) -> tuple[str, str | None]:
     """'dir:tag' -> ('dir', 'tag'); a colon inside an existing path is kept as part of the path."""
-    if ":" not in rest or Path(rest).exists():
+    if ":" not in rest or _exists(rest):
         return rest, None
     path, _, name = rest.rpartition(":")
     if not path:
         return rest, None
     # docker-archive refs may themselves hold a registry port: 'a.tar:localhost:5000/x:1'
-    if not Path(path).exists() and ":" in path:
+    if not _exists(path) and ":" in path:
         head, _, tail = rest.partition(":")
-        if Path(head).exists() or head.endswith((".tar", ".tar.gz")):
+        if _exists(head) or head.endswith((".tar", ".tar.gz")):
             return head, tail
     return path, name
 
