@@ -124,7 +124,9 @@ class Plan:
     # and parallel. A profile mapped to () gets no node recovery.
     recovery_runs: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     client: Client = field(default_factory=Client)
-    workdir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    # scratch space for changed apps and deployments: a private directory of its own by default
+    # (never fixed names in the shared /tmp)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pare-bench-")))
     scan: bool = True  # record each variant's packages, known vulnerabilities and coverage (offline)
     debian_pending: bool = False  # also ask the Debian archive for fixes the image does not carry
 
