@@ -142,3 +142,16 @@ def arm64_emulation() -> Iterator[None]:
             entry.write_text("-1")
         if mounted:
             subprocess.run(["umount", str(BINFMT)], check=False)
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _examples_stay_clean() -> Iterator[None]:
+    """No test may write into examples/ (a native build writes pare.lock beside its app: tests
+    build copies). A lock left there would also make later runs honour it instead of writing one."""
+    before = sorted(EXAMPLES_DIR.rglob("pare.lock"))
+    yield
+    after = sorted(EXAMPLES_DIR.rglob("pare.lock"))
+    assert after == before, f"a test wrote into examples/: {[str(p) for p in after if p not in before]}"

@@ -55,7 +55,8 @@ def clean_env(home: Path, path: str | None = None) -> dict[str, str]:
 
 
 def copy_app(name: str, into: Path) -> Path:
-    shutil.copytree(EXAMPLES / name, into / name)
+    """The example as committed (a pare.lock `make demo` left beside it is not part of it)."""
+    shutil.copytree(EXAMPLES / name, into / name, ignore=shutil.ignore_patterns("pare.lock"))
     return into / name
 
 

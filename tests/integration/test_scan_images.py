@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need
 from helpers import run_cli
 from pare.scan.catalog import catalog_image
 from pare.scan.model import Catalog
@@ -47,15 +46,15 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]
         layout = root / profile
         LayoutStore(layout).write(ensure_base(profile), "v1")
         out[profile] = layout
-    need("go")
-    need("npm")
     cache = root / "build-cache"
     old = os.environ.get("PARE_BUILD_CACHE")
     os.environ["PARE_BUILD_CACHE"] = str(cache)
     try:
         for app in ("go-hello", "node-express"):
             layout = root / f"{app}-native"
-            build(EXAMPLES / app, f"oci:{layout}:v1")
+            source = root / "apps" / app  # the build writes pare.lock beside the app: never in examples/
+            shutil.copytree(EXAMPLES / app, source)
+            build(source, f"oci:{layout}:v1", level=1)  # the catalog is the same at any zstd level
             out[f"{app}-native"] = layout
     finally:
         if old is None:
