@@ -134,8 +134,11 @@ def artifact(name: str, version: str, *, role: str, platform: str) -> Artifact:
     return Artifact("npm", role, platform, name, version, digest, dist["tarball"])
 
 
-def npm_for_node(node: str) -> str:
-    """The newest npm release whose `engines.node` accepts this node version."""
+def npm_for_node(node: str, spec: str | None = None) -> str:
+    """The newest npm release whose `engines.node` accepts this node version (and that satisfies
+    `spec`, the project's own npm range, when it gives one: engines.npm, a packageManager pin)."""
+    if spec and nodesemver.valid_range(spec, False) is None:
+        raise UsageError(f"invalid npm version range {spec!r}")
     usable = []
     for text, manifest in packument("npm")["versions"].items():
         version = nodesemver.valid(text, False)
@@ -148,10 +151,19 @@ def npm_for_node(node: str) -> str:
                         or not nodesemver.satisfies(node, engines, loose=False)):
             continue
         usable.append(version)
-    best = pick(usable, "*")
+    best = pick(usable, spec or "*")
     if best is None:
-        raise UsageError(f"no npm release supports node {node}")
+        raise UsageError(f"no npm release{' matching ' + spec if spec else ''} supports node {node}")
     return best
+
+
+def newest(name: str, spec: str | None) -> str:
+    """The newest release of package `name` satisfying the npm range `spec` (None: any): the
+    package manager a project asks for (pnpm, yarn, @yarnpkg/cli-dist)."""
+    found = pick(releases(name), spec or "*")
+    if found is None:
+        raise UsageError(f"no {name} release on the npm registry satisfies {spec!r}")
+    return found
 
 
 def fetch_package(item: Artifact) -> Path:
