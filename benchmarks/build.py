@@ -200,6 +200,7 @@ class Bench:
             with tempfile.TemporaryDirectory(prefix="bench-ctx-") as tmp:
                 context = builder.prepare_context(recipe, text, Path(tmp))
                 request = BuildRequest(context, f"localhost/bench/{recipe.app_name}:x",
+                                       dockerfile=builder.DOCKERFILE,
                                        build_args={"NODE_EXTRA_CA_CERTS": str(CA_BUNDLE),
                                                    "PIP_CERT": str(CA_BUNDLE)},
                                        volumes=[(str(CA_BUNDLE), str(CA_BUNDLE))], timestamp=0, cache=cache)

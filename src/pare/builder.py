@@ -15,12 +15,13 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pare.engines import ENGINES, BuildRequest, Engine, get_engine
-from pare.engines.dockerfile import STRATEGIES, dockerignore, generate
+from pare.engines.dockerfile import STRATEGIES, generate
 from pare.errors import UsageError
 from pare.native.assemble import DEFAULT_COMPRESSION, LayerCache, assemble
 from pare.native.cache import cache_root
@@ -35,7 +36,8 @@ from pare.oci.image import Image
 from pare.oci.mediatypes import Compression
 from pare.oci.tarwriter import source_date_epoch
 from pare.recipes import Recipe, detect
-from pare.recipes.base import APP_EXCLUDES, read_ignore
+from pare.recipes.base import copy_app_files
+from pare.recipes.settings import load_settings
 from pare.stores.transports import open_location
 
 
@@ -154,13 +156,16 @@ def build_native(recipe: Recipe, workdir: Path, arch: Arch, lock: Lock, *, epoch
     return image, [layer.name for layer in plan.layers]
 
 
+DOCKERFILE = "../Dockerfile"  # beside the context, never in it: the app's own files stay as they are
+
+
 def prepare_context(recipe: Recipe, dockerfile_text: str, into: Path) -> Path:
-    """A clean build context: the app's files (no VCS, caches or node_modules) and the Dockerfile."""
-    ignore = shutil.ignore_patterns(*APP_EXCLUDES, *read_ignore(recipe.app_dir), "Dockerfile")
+    """A clean build context: the app's files as the native path selects them (its .dockerignore,
+    which is kept as it is, and no VCS data, caches or node_modules); the Dockerfile goes beside
+    the context (`DOCKERFILE`, relative to it)."""
     context = into / "context"
-    shutil.copytree(recipe.app_dir, context, ignore=ignore, symlinks=True)
-    (context / "Dockerfile").write_text(dockerfile_text)
-    (context / ".dockerignore").write_text(dockerignore())
+    copy_app_files(recipe.app_dir, recipe.files, context)
+    (into / "Dockerfile").write_text(dockerfile_text)
     return context
 
 
@@ -217,7 +222,7 @@ def build_engine(recipe: Recipe, strategy: str, engine: str, *, registry: str | 
             volumes = [(str(CA_BUNDLE), str(CA_BUNDLE))] if CA_BUNDLE.is_file() and engine != "docker" else []
             ca_args = {"NODE_EXTRA_CA_CERTS": str(CA_BUNDLE), "PIP_CERT": str(CA_BUNDLE)}
             request = BuildRequest(context, f"localhost/pare-build/{recipe.app_name}:{strategy}",
-                                   build_args=ca_args, volumes=volumes,
+                                   dockerfile=DOCKERFILE, build_args=ca_args, volumes=volumes,
                                    timestamp=source_date_epoch() if epoch is None else epoch, cache=cache)
             result = engine_impl.build(request, export_dir)
     return result.image, result.seconds, text
@@ -228,12 +233,15 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
           epoch: int | None = None, cache: bool = True, insecure: bool = False,
           engine_state: Path | None = None, compression: Compression = DEFAULT_COMPRESSION,
           level: int | None = None, strip: bool = True, platforms: str | None = None,
-          runtime: str | None = None, suite: str | None = None, update_lock: bool = False) -> BuildResult:
+          runtime: str | None = None, suite: str | None = None, update_lock: bool = False,
+          settings: Mapping[str, Any] | None = None) -> BuildResult:
     """Build `app_dir` and write the image to `dest` (any store location; default local:APP:latest).
 
     Native builds take their runtime from the app's pare.lock (written on the first build;
     `update_lock` resolves it again); `platforms` ('linux/amd64,linux/arm64') writes an index with
-    one image per platform. `runtime` ('node@22') and `suite` ('trixie') override detection."""
+    one image per platform. `runtime` ('node@22') and `suite` ('trixie') override detection.
+    `settings`: what the user gave as flags (AppSettings fields: cmd, env, port...), merged over
+    the app's pare.toml or [tool.pare] (pare.recipes.settings)."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r} (choose from {', '.join(STRATEGIES)})")
     if engine not in ENGINES:
@@ -246,7 +254,8 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
         raise UsageError("engine builds make images for this machine's platform only: drop --platform, "
                          "or build natively")
     started = time.perf_counter()
-    recipe = detect(app_dir, language, runtime=runtime, suite=suite)
+    app_settings = load_settings(app_dir, {**(settings or {}), "runtime": runtime, "suite": suite})
+    recipe = detect(app_dir, language, settings=app_settings)
     target = dest or default_dest(recipe)
     open_location(target, insecure=insecure)  # a bad destination fails before any work
     with tempfile.TemporaryDirectory(prefix="pare-build-") as tmp:

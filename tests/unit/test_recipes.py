@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tarfile
 from pathlib import Path
@@ -19,8 +18,6 @@ from pare.oci.layer import layer_from_tar
 from pare.recipes import detect
 from pare.recipes.base import app_layer
 from pare.recipes.go import binary_name
-from pare.recipes.node import main_script
-from pare.recipes.python import main_module
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -64,35 +61,23 @@ def test_detect_errors(tmp_path: Path) -> None:
 def test_go_binary_name_comes_from_the_module_path(tmp_path: Path) -> None:
     assert binary_name(make(tmp_path, {"go.mod": "module example.com/team/svc\n\ngo 1.19\n"})) == "svc"
     assert binary_name(EXAMPLES / "go-hello") == "go-hello"
-
-
-def test_node_main_script(tmp_path: Path) -> None:
-    app = make(tmp_path / "a", {"package.json": json.dumps({"scripts": {"start": "node ./srv.js"}})})
-    assert main_script(app) == "srv.js"
-    app = make(tmp_path / "b", {"package.json": json.dumps({"main": "lib/main.js"}), "lib/main.js": ""})
-    assert main_script(app) == "lib/main.js"
-    app = make(tmp_path / "c", {"package.json": "{}", "index.js": ""})
-    assert main_script(app) == "index.js"
-    with pytest.raises(UsageError, match="no start script"):
-        main_script(make(tmp_path / "d", {"package.json": "{}"}))
-    with pytest.raises(UsageError):
-        main_script(make(tmp_path / "e", {"package.json": "[1, 2"}))
-    assert main_script(EXAMPLES / "node-express") == "server.js"
-
-
-def test_python_main_module(tmp_path: Path) -> None:
-    assert main_module(make(tmp_path / "a", {"main.py": ""})) == "main.py"
-    with pytest.raises(UsageError):
-        main_module(make(tmp_path / "b", {"requirements.txt": ""}))
+    assert binary_name(make(tmp_path / "v2", {"go.mod": "module example.com/svc/v2\n"})) == "svc"
+    assert binary_name(tmp_path, "./cmd/server") == "server"
 
 
 def test_app_layer_leaves_out_vcs_caches_dependencies_and_ignored_files(tmp_path: Path) -> None:
     app = make(tmp_path, {"server.js": "x", "lib/a.js": "y", ".git/HEAD": "ref", "node_modules/m/i.js": "",
-                          "__pycache__/a.pyc": "", "secret.env": "k", ".dockerignore": "*.env\n# c\n"})
+                          "lib/node_modules/n.js": "", "__pycache__/a.pyc": "", "secret.env": "k",
+                          "keep.env": "k", "docs/a.md": "", "docs/keep.md": "", "pare.lock": "",
+                          ".dockerignore": "*.env\n# c\n!keep.env\ndocs\n!docs/keep.md\n"})
     paths = [e.path for e in app_layer(app).entries]
     assert "app/server.js" in paths and "app/lib/a.js" in paths
-    assert not any(p.startswith(("app/.git", "app/node_modules", "app/__pycache__")) for p in paths)
-    assert "app/secret.env" not in paths
+    assert not any(p.startswith(("app/.git", "app/node_modules", "app/__pycache__", "app/lib/node_modules"))
+                   for p in paths)
+    assert "app/secret.env" not in paths and "app/pare.lock" not in paths
+    # Docker's `!` lines: re-included after the exclusion, even inside an excluded directory
+    assert "app/keep.env" in paths and "app/docs/keep.md" in paths and "app/docs/a.md" not in paths
+    assert (app / ".dockerignore").read_text().startswith("*.env")  # read, never rewritten
 
 
 def test_fileset_follows_symlinks_like_the_loader(tmp_path: Path) -> None:

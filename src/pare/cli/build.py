@@ -15,6 +15,42 @@ from pare.errors import PareError, UsageError
 
 _app = click.argument("app_dir", type=click.Path(path_type=Path, file_okay=False))
 
+# The app settings (pare.recipes.settings, docs/settings.md): the same names as in pare.toml and
+# [tool.pare]; given flags win over the file.
+_SETTINGS = (
+    click.option("--cmd", default=None, metavar="LINE",
+                 help="What the image runs (default: detected: Procfile web:, scripts.start, Django...)."),
+    click.option("--entrypoint", default=None, metavar="LINE",
+                 help="The image's entrypoint; --cmd (if given) becomes its arguments."),
+    click.option("--env", "env", multiple=True, metavar="KEY=VALUE",
+                 help="Environment of the image and of build steps (repeatable)."),
+    click.option("--port", type=int, default=None, help="The port the app listens on ($PORT; default 8080)."),
+    click.option("--user", default=None, metavar="USER[:GROUP]",
+                 help="The user the app runs as (default 65532:65532, non-root)."),
+    click.option("--label", "labels", multiple=True, metavar="KEY=VALUE",
+                 help="An image label (repeatable)."),
+    click.option("--workdir", default=None, metavar="/PATH",
+                 help="Where the app goes in the image, and its working directory (default /app)."),
+    click.option("--main", default=None, metavar="./cmd/NAME",
+                 help="Go: the main package (default: the root, or the only one under cmd/)."),
+    click.option("--ignore-scripts", is_flag=True, default=None,
+                 help="Node: run no install scripts (dependencies' or the app's)."),
+)
+
+
+def settings_options(command: Any) -> Any:
+    for option in reversed(_SETTINGS):
+        command = option(command)
+    return command
+
+
+def settings_from(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings flags click parsed, keyed by AppSettings field (None: not given)."""
+    found = {key: values.pop(key) for key in ("cmd", "entrypoint", "env", "port", "user", "labels", "workdir",
+                                              "main", "ignore_scripts")}
+    found["ignore_scripts"] = found["ignore_scripts"] or None  # a flag not given leaves pare.toml's value
+    return found
+
 
 def _mb(n: int | None) -> str:
     return "?" if n is None else f"{n / 1e6:.2f} MB"
@@ -71,18 +107,23 @@ class NotReproducible(PareError):
 @click.option("--update-lock", is_flag=True,
               help="Resolve the runtime again and rewrite pare.lock (otherwise it is honoured).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@settings_options
 def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | None, strategy: str | None,
           language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
           compression: str, level: int | None, strip: bool, platforms: str | None, runtime: str | None,
-          suite: str | None, update_lock: bool, as_json: bool) -> None:
-    """Detect APP_DIR's language and build the smallest image that runs it."""
+          suite: str | None, update_lock: bool, as_json: bool, **settings: Any) -> None:
+    """Detect APP_DIR's language and build the smallest image that runs it.
+
+    What to run, the port, environment, user... come from detection, the app's pare.toml (or
+    [tool.pare] in pyproject.toml) and the flags below, which win (docs/settings.md)."""
     from pare import builder
     if native is True and (engine or strategy):
         raise UsageError("--native builds without an engine: drop --engine/--strategy, or use --no-native")
     use_native = native if native is not None else not (engine or strategy)
     options: dict[str, Any] = {"language": language, "registry": base_registry, "insecure": insecure,
                                "compression": compression, "level": level, "strip": strip,
-                               "platforms": platforms, "runtime": runtime, "suite": suite}
+                               "platforms": platforms, "runtime": runtime, "suite": suite,
+                               "settings": settings_from(settings)}
     chosen_strategy = strategy or "multistage"
     chosen_engine = engine or "buildah"
     if verify:
@@ -125,14 +166,17 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
 @click.option("--language", default=None, help="Skip detection: go, node or python.")
 @click.option("--base", "bases", multiple=True, metavar="PROFILE=REF",
               help="Image reference for a base profile (repeatable), e.g. slim-go=registry/slim-go:1.")
-def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[str, ...]) -> None:
+@settings_options
+def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[str, ...],
+               **settings: Any) -> None:
     """Print the builder-pattern Dockerfile pare would build APP_DIR with."""
     from pare.recipes import detect
+    from pare.recipes.settings import load_settings
     mapping: dict[str, str] = {}
     for item in bases:
         profile, sep, ref = item.partition("=")
         if not sep or not profile or not ref:
             raise UsageError(f"--base {item!r}: expected PROFILE=REF")
         mapping[profile] = ref
-    recipe = detect(app_dir, language)
+    recipe = detect(app_dir, language, settings=load_settings(app_dir, settings_from(settings)))
     click.echo(generate(recipe.docker_facts(), strategy, mapping).text, nl=False)

@@ -2,38 +2,62 @@
 
 The toolchain is the one go.mod asks for (pare.native.runtimes.go: the host's go when it is new
 enough, else Debian's golang-1.N-go); GOOS/GOARCH come from the target platform, as ko sets them.
-vendor/ is honoured and no module proxy is ever asked; go.mod is never rewritten.
+The program is the main package at the module root, else the only one under cmd/, else `--main`
+(pare.recipes.go_project). vendor/ is honoured (and checked first: an incomplete one is one clear
+line, not a compiler error) and no module proxy is ever asked; go.mod is never rewritten.
+
+The app's other files (templates, static assets, index.html...) ship beside the binary in its
+working directory, as Google's and Heroku's Go buildpacks keep the app directory: servers that
+read files relative to their working directory find them. Go sources, modules, vendor/, testdata,
+other modules and build files are left out, and so is whatever .dockerignore excludes.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
+from pare.errors import UsageError
 from pare.native.cache import cache_root
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet, RuntimeConfig
+from pare.native.plan import BuildPlan, FileSet
 from pare.native.platforms import Arch
 from pare.native.process import run_tool
 from pare.native.rootfs import RuntimeSpec, runtime_layer
 from pare.native.runtimes import go as go_runtime
 from pare.native.runtimes.go import GoToolchain
 from pare.native.sysroot import ensure_sysroot
-from pare.recipes.base import DEFAULT_PORT, DockerFacts, Recipe
+from pare.recipes.base import DockerFacts, Recipe, add_app_files
+from pare.recipes.command import StartCommand
+from pare.recipes.go_project import GoMod, main_package, read_go_mod, require_vendor
+from pare.recipes.procfile import web_command
 
 # Flags that make the binary static and reproducible: same source, same toolchain, same bytes.
 GO_BUILD_FLAGS = ("-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=")
+# Never shipped beside the binary: what only builds it.
+GO_IGNORES = ("**/*.go", "go.mod", "go.sum", "go.work", "go.work.sum", "vendor", "**/testdata", ".git*",
+              ".dockerignore", ".pareignore", "Dockerfile", "**/*.Dockerfile", "**/*.dockerfile",
+              "Makefile", "pare.toml")
+_SKIP_WALK = {"vendor", "testdata", ".git", "node_modules"}
 
 
-def binary_name(app_dir: Path) -> str:
-    """The last element of the module path (what `go build` names the binary)."""
+def binary_name(app_dir: Path, package: str = ".") -> str:
+    """What `go build` names the binary: the package directory's name, or for the module root the
+    last element of the module path (before a /vN major-version suffix)."""
+    if package not in (".", "./"):
+        return Path(package).name
     mod = app_dir / "go.mod"
     if mod.is_file():
         found = re.search(r"^module\s+(\S+)", mod.read_text(errors="replace"), re.M)
         if found:
-            return found.group(1).strip('"').rstrip("/").rsplit("/", 1)[-1]
+            parts = found.group(1).strip('"').rstrip("/").split("/")
+            if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+                parts.pop()
+            return parts[-1]
     return app_dir.name
 
 
@@ -48,6 +72,16 @@ def go_env(arch: Arch, app_dir: Path, gocache: Path) -> dict[str, str]:
     return env
 
 
+def nested_modules(app_dir: Path) -> list[str]:
+    """Directories below the root with a go.mod of their own: other modules, never this build's."""
+    found = []
+    for current, dirs, files in os.walk(app_dir):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_WALK)
+        if "go.mod" in files and Path(current) != app_dir:
+            found.append(Path(current).relative_to(app_dir).as_posix())
+    return found
+
+
 class GoRecipe(Recipe):
     name = "go"
 
@@ -55,9 +89,34 @@ class GoRecipe(Recipe):
     def matches(cls, app_dir: Path) -> bool:
         return (app_dir / "go.mod").is_file() or any(app_dir.glob("*.go"))
 
+    @cached_property
+    def go_mod(self) -> GoMod | None:
+        return read_go_mod(self.app_dir)
+
+    @cached_property
+    def package(self) -> str:
+        """The main package to build: `.` or `./cmd/NAME`."""
+        return main_package(self.app_dir, self.settings.main)
+
     @property
     def binary(self) -> str:
-        return binary_name(self.app_dir)
+        return binary_name(self.app_dir, self.package)
+
+    @property
+    def binary_path(self) -> str:
+        return f"{self.workdir.rstrip('/')}/{self.binary}"
+
+    def extra_ignores(self) -> tuple[str, ...]:
+        return (*GO_IGNORES, *nested_modules(self.app_dir))
+
+    def beside(self) -> list[str]:
+        """The app's files shipped beside the binary (an entry named like the binary gives way);
+        directories that held only Go sources are left out too."""
+        rels = [r for r in self.files if r != self.binary and not r.startswith(self.binary + "/")]
+        holding = {"/".join(r.split("/")[:i]) for r in rels if not (self.app_dir / r).is_dir()
+                   for i in range(1, r.count("/") + 1)}
+        return [r for r in rels if not (self.app_dir / r).is_dir() or r in holding
+                or not any((self.app_dir / r).iterdir())]
 
     def requested_version(self) -> str | None:
         return go_runtime.required_version(self.app_dir)
@@ -66,25 +125,53 @@ class GoRecipe(Recipe):
         request = self.request()
         return go_runtime.resolve(request.version, request.suite, arches)
 
+    def check_vendor(self) -> None:
+        if self.go_mod is not None and (self.app_dir / "vendor").is_dir():
+            require_vendor(self.app_dir, self.go_mod)
+
     def compile(self, out: Path, lock: Lock, arch: Arch, cache: bool = True) -> Path:
+        self.check_vendor()
         toolchain = GoToolchain.from_lock(lock)
         target = out / self.binary
         with tempfile.TemporaryDirectory(prefix="pare-gocache-") as scratch:
             gocache = cache_root() / "go-build" if cache else Path(scratch)
-            run_tool([toolchain.go, "build", *GO_BUILD_FLAGS, "-o", str(target), "."], cwd=self.app_dir,
-                     env=go_env(arch, self.app_dir, gocache), what="go build")
+            run_tool([toolchain.go, "build", *GO_BUILD_FLAGS, "-o", str(target), self.package],
+                     cwd=self.app_dir, env=go_env(arch, self.app_dir, gocache), what="go build")
         return target
 
+    def start(self) -> StartCommand:
+        """--cmd, else the Procfile's web: line, else the binary; a command that names the binary
+        (`server`, `./server`, `bin/server`) runs it."""
+        line = self.settings.cmd if self.settings.cmd is not None else web_command(self.app_dir)
+        source = "--cmd" if self.settings.cmd is not None else "Procfile web:"
+        if line is None:
+            return StartCommand((self.binary_path,), (), "the binary")
+        argv, env = self.exec_form(line, source)
+        if Path(argv[0]).name == self.binary and not argv[0].startswith("/"):
+            argv = (self.binary_path, *argv[1:])
+        return StartCommand(argv, env, source)
+
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
+        launch = self.launch(self.start_or_none(self.start), ())
         binary = self.compile(workdir / arch.debian, lock, arch, cache)
         sysroot = ensure_sysroot(lock.select(kind="deb", role="runtime", platform=arch.name), arch)
         app = FileSet("app")
-        app.add_file(f"app/{self.binary}", binary, 0o755)
-        config = RuntimeConfig(entrypoint=(f"/app/{self.binary}",), env=(("PORT", DEFAULT_PORT),),
-                               exposed_ports=(f"{DEFAULT_PORT}/tcp",), workdir="/app")
+        add_app_files(app, self.image_dir, self.app_dir, self.beside())
+        app.add_file(f"{self.image_dir}/{self.binary}", binary, 0o755)
         layers = (runtime_layer(sysroot, RuntimeSpec()), app.freeze())
-        return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
+        return BuildPlan(self.app_name, self.name, layers, self.runtime_config(launch, {}),
+                         platform=arch.platform)
 
     def docker_facts(self) -> DockerFacts:
+        launch = self.launch(self.start_or_none(self.start), ())
         deps = tuple(n for n in ("go.mod", "go.sum") if (self.app_dir / n).is_file())
-        return DockerFacts("go", deps, self.binary)
+        if self.go_mod is not None and self.go_mod.requires and not (self.app_dir / "vendor").is_dir() \
+                and "go.sum" not in deps:
+            raise UsageError(f"{self.app_dir}: go.mod requires modules but there is no go.sum")
+        self.check_vendor()
+        top = sorted({r.split("/", 1)[0] for r in self.beside()})
+        vendored = (self.app_dir / "vendor" / "modules.txt").is_file()
+        install = ("go mod download",) if "go.sum" in deps and not vendored else ()
+        return self.facts("go", deps, self.binary, launch, install=install, main_package=self.package,
+                          files=tuple(top))
+

@@ -129,8 +129,10 @@ class IgnoreRules:
         self._prefix_only = not any(p.has_wildcards for p in exceptions)
 
     @classmethod
-    def from_dir(cls, app_dir: Path | str) -> IgnoreRules:
-        lines: list[str] = []
+    def from_dir(cls, app_dir: Path | str, defaults: Iterable[str] = ()) -> IgnoreRules:
+        """The app's ignore files, read after `defaults` (pare's own exclusions), so the app's
+        lines win: a `!` line can bring back what a default left out."""
+        lines: list[str] = list(defaults)
         for name in IGNORE_FILES:
             path = Path(app_dir) / name
             if path.is_file():

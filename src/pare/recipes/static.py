@@ -1,7 +1,8 @@
 """A static site: the files under /www served by busybox's httpd, nothing else.
 
 busybox comes from Debian's busybox-static package of the lock's suite (statically linked, about
-1 MB); `sh -c` is only there to read PORT. Native path only: the engine bases carry no httpd.
+1 MB); its `sh -c` reads PORT when the container starts. Settings apply as for every recipe
+(--cmd replaces httpd; --workdir moves the site). Native path only: the engine bases carry no httpd.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from pathlib import Path
 
 from pare.errors import UsageError
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet, RuntimeConfig
+from pare.native.plan import BuildPlan, FileSet
 from pare.native.platforms import Arch
 from pare.native.rootfs import RuntimeSpec, runtime_layer
 from pare.native.runtimes.debian import resolve_debs
 from pare.native.sysroot import ensure_sysroot
-from pare.recipes.base import APP_EXCLUDES, DEFAULT_PORT, DockerFacts, Recipe, read_ignore
+from pare.recipes.base import DockerFacts, Recipe, add_app_files
+from pare.recipes.command import StartCommand
 
 STATIC_PACKAGES = ("base-files", "busybox-static")
 BUSYBOX = "/usr/bin/busybox"
@@ -37,12 +39,24 @@ class StaticRecipe(Recipe):
         sysroot = ensure_sysroot(lock.select(kind="deb", role="runtime", platform=arch.name), arch)
         spec = RuntimeSpec(files=(BUSYBOX, "/etc/os-release"), foundation=False)
         site = FileSet("app")
-        site.add_tree("www", self.app_dir, exclude=(*APP_EXCLUDES, *read_ignore(self.app_dir)))
-        serve = f'exec {BUSYBOX} httpd -f -v -p "${{PORT:-{DEFAULT_PORT}}}" -h /www'
-        config = RuntimeConfig(entrypoint=(BUSYBOX, "sh", "-c", serve), env=(("PORT", DEFAULT_PORT),),
-                               workdir="/www", exposed_ports=(f"{DEFAULT_PORT}/tcp",))
+        add_app_files(site, self.image_dir, self.app_dir, self.files)
         layers = (runtime_layer(sysroot, spec), site.freeze())
+        config = self.runtime_config(self.launch(self.start(), ()), {})
         return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
+
+    @property
+    def workdir(self) -> str:
+        return self.settings.workdir or "/www"
+
+    def start(self) -> StartCommand | None:
+        if self.settings.entrypoint is not None:
+            return None
+        if self.settings.cmd is not None:
+            argv, env = self.exec_form(self.settings.cmd, "--cmd")
+            return StartCommand(argv, env, "--cmd")
+        # busybox's sh reads PORT when the container starts, so a platform's PORT is honoured
+        serve = f'exec {BUSYBOX} httpd -f -v -p "${{PORT:-{self.port}}}" -h {self.workdir}'
+        return StartCommand((BUSYBOX, "sh", "-c", serve), (), "httpd")
 
     def docker_facts(self) -> DockerFacts:
         raise UsageError("static sites are built natively only (pare build without --engine/--strategy)")
