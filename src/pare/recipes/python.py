@@ -1,57 +1,78 @@
 """Python: the locked interpreter (Debian's python3.X) with its pruned, compiled standard library,
 then the app's dependencies (installed by that interpreter with the locked pip), then the app.
 
+What an app is comes from pare.recipes.python_project: its dependencies (requirements.txt,
+Pipfile.lock, poetry.lock, uv.lock or PEP 621, as pinned pip lines), the Python it asks for, and
+what to start (--cmd, the Procfile's web:, Django under gunicorn, an ASGI app under uvicorn, a
+WSGI app under gunicorn, else app.py...). A src/ layout is put on PYTHONPATH rather than installed,
+so the app's code stays in the app layer. A Django project whose settings set STATIC_ROOT (with
+the app's --env) gets `collectstatic` at build time, as Heroku runs it.
+
 Three layers so a code change re-pushes only the last: runtime (shared by every app on the same
 lock entries), deps (site-packages with .pyc files, cached by the requirements' hash), app.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
-import tomllib
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
-from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
-from pare.native.elf import closure
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet, RuntimeConfig
+from pare.native.plan import BuildPlan, FileSet
 from pare.native.platforms import Arch
-from pare.native.rootfs import add_package_files, elf_files, runtime_layer
+from pare.native.rootfs import elf_files, runtime_layer
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
-from pare.recipes.base import DEFAULT_PORT, DockerFacts, Recipe, RuntimeRequest, app_layer
+from pare.recipes.base import (
+    APP_IGNORES,
+    DockerFacts,
+    Recipe,
+    RuntimeRequest,
+    add_app_files,
+    add_library_closure,
+    copy_app_files,
+    shell_quote,
+    tree_digest_parts,
+)
+from pare.recipes.command import StartCommand
+from pare.recipes.ignore import IgnoreRules
+from pare.recipes.python_project import (
+    MAIN_FILES,
+    PYTHON,
+    Dependencies,
+    DjangoProject,
+    dependencies,
+    django_project,
+    python_request,
+    start_command,
+)
 
-MAIN_CANDIDATES = ("app.py", "main.py", "server.py", "wsgi.py", "__main__.py")
+STATIC_FORMAT = "1"
+DEPS_FORMAT = "2"  # bump when what install_deps makes of the same requirements changes
+# Before Python 3.12 every virtualenv had setuptools, and old releases of popular packages
+# (gunicorn 20, for one) import pkg_resources without declaring it; pare adds it for them, at the
+# newest release that still ships pkg_resources.
+PKG_RESOURCES = "setuptools==80.9.0"
+_PKG_RESOURCES_IMPORT = re.compile(rb"^\s*(?:import|from)\s+pkg_resources\b", re.M)
+# Run in a copy of the app (one line, so a Dockerfile RUN step can hold it too): Django's own settings
+# decide whether there is anything to collect (STATIC_ROOT may depend on the environment, as in
+# Render's and Heroku's examples); collectstatic writes into the copy. Prints STATIC_ROOT or nothing.
+COLLECTSTATIC = ("import os,sys,django;os.environ.setdefault('DJANGO_SETTINGS_MODULE',sys.argv[1]);"
+                 "django.setup();from django.conf import settings as s;"
+                 "from django.core.management import call_command as c;r=getattr(s,'STATIC_ROOT',None);"
+                 "r and c('collectstatic',interactive=False,verbosity=0);print(r or '')")
 
 
-def main_module(app_dir: Path) -> str:
-    for name in MAIN_CANDIDATES:
-        if (app_dir / name).is_file():
-            return name
-    raise UsageError(f"{app_dir}: no {', '.join(MAIN_CANDIDATES)} to run")
-
-
-def requested_python(app_dir: Path) -> str | None:
-    """The Python the app asks for: .python-version, runtime.txt, pyproject's requires-python."""
-    for name in (".python-version", "runtime.txt"):
-        path = app_dir / name
-        if path.is_file():
-            first = next((ln.strip() for ln in path.read_text(errors="replace").splitlines()
-                          if ln.strip() and not ln.startswith("#")), "")
-            if re.fullmatch(r"(python-?)?\d+\.\d+(\.\d+)?", first):
-                return first.removeprefix("python-").removeprefix("python")
-    pyproject = app_dir / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            wanted = tomllib.loads(pyproject.read_text()).get("project", {}).get("requires-python")
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError):
-            wanted = None
-        if isinstance(wanted, str) and wanted.strip():
-            return wanted.strip()
-    return None
+def needs_pkg_resources(site: Path) -> bool:
+    """Whether installed code imports pkg_resources that nothing installed provides."""
+    if (site / "pkg_resources").is_dir():
+        return False
+    return any(_PKG_RESOURCES_IMPORT.search(path.read_bytes()) for path in site.rglob("*.py"))
 
 
 class PythonRecipe(Recipe):
@@ -59,10 +80,20 @@ class PythonRecipe(Recipe):
 
     @classmethod
     def matches(cls, app_dir: Path) -> bool:
-        return any((app_dir / n).is_file() for n in ("requirements.txt", "pyproject.toml", *MAIN_CANDIDATES))
+        markers = ("requirements.txt", "pyproject.toml", "Pipfile", "Pipfile.lock", "manage.py", *MAIN_FILES)
+        return any((app_dir / n).is_file() for n in markers)
+
+    @cached_property
+    def deps(self) -> Dependencies:
+        return dependencies(self.app_dir)
+
+    @cached_property
+    def django(self) -> DjangoProject | None:
+        return django_project(self.app_dir)
 
     def requested_version(self) -> str | None:
-        return requested_python(self.app_dir)
+        found = python_request(self.app_dir)
+        return str(found.spec) if found.spec is not None else None
 
     def request(self) -> RuntimeRequest:
         # the suite follows the version asked for unless one is named
@@ -72,18 +103,40 @@ class PythonRecipe(Recipe):
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
         return python_runtime.resolve(self.request().version, self.suite_override, arches)
 
-    def install_deps(self, rt: PythonRuntime, workdir: Path, cache: bool = True) -> Path | None:
-        """site-packages from requirements.txt, installed and compiled by the locked interpreter."""
-        req = self.app_dir / "requirements.txt"
-        if not req.is_file():
+    def start(self) -> StartCommand:
+        return start_command(self.app_dir, self.deps, self.settings, port=self.port)
+
+    def requirements(self, into: Path) -> tuple[Path, bytes] | None:
+        """The requirements file pip installs from, and the bytes its cache key is made of."""
+        deps = self.deps
+        if not deps.source:
             return None
+        if deps.source == "requirements.txt":
+            path = self.app_dir / "requirements.txt"
+            return path, path.read_bytes()
+        text = "".join(line + "\n" for line in deps.lines)
+        into.mkdir(parents=True, exist_ok=True)
+        path = into / "requirements.txt"
+        path.write_text(text)
+        return path, f"{deps.source}\n{text}".encode()
+
+    def install_deps(self, rt: PythonRuntime, workdir: Path, cache: bool = True) -> Path | None:
+        """site-packages from the app's dependencies, installed and compiled by the locked interpreter."""
+        found = self.requirements(workdir / "requirements")
+        if found is None:
+            return None
+        requirements, content = found
         interpreter = next(a.digest for a in rt.lock.select(kind="deb") if a.name == f"python{rt.minor}")
-        key = content_key(req.read_bytes(), interpreter, rt.pip_wheel.name, rt.arch.name)
+        key = content_key(DEPS_FORMAT, content, interpreter, rt.pip_wheel.name, rt.arch.name)
 
         def populate(tmp: Path) -> None:
             with tempfile.TemporaryDirectory(prefix="pare-pip-") as scratch:
                 pip_cache = cache_root() / "pip-cache" if cache else Path(scratch)
-                rt.pip_install(req, tmp / "site", pip_cache=pip_cache)
+                rt.pip_install(requirements, tmp / "site", pip_cache=pip_cache, cwd=self.app_dir)
+                if needs_pkg_resources(tmp / "site"):
+                    extra = Path(scratch) / "setuptools.txt"
+                    extra.write_text(PKG_RESOURCES + "\n")
+                    rt.pip_install(extra, tmp / "site", pip_cache=pip_cache)
             rt.compile(tmp / "site", rt.site)
 
         if not cache:  # made afresh in the build's scratch space (what --verify compares)
@@ -93,8 +146,37 @@ class PythonRecipe(Recipe):
             return fresh / "site"
         return cached_dir("pip", key, populate) / "site"
 
+    def collect_static(self, rt: PythonRuntime, site: Path | None, start: StartCommand | None,
+                       workdir: Path, cache: bool) -> Path | None:
+        """A copy of the app with Django's collected static files, when its settings (with the
+        app's env) set STATIC_ROOT; None when there is nothing to collect."""
+        django = self.django
+        if django is None or not django.static_root_assigned:
+            return None
+        env = dict(start.env if start else ())
+        env.update(self.settings.env)
+        key = content_key(STATIC_FORMAT, str(site), json.dumps(sorted(env.items())),
+                          *tree_digest_parts(self.app_dir, self.files))
+
+        def populate(tmp: Path) -> None:
+            tree = tmp / "app"
+            copy_app_files(self.app_dir, self.files, tree)
+            paths = [str(tree), *(str(tree / p) for p in (start.pythonpath if start else ())),
+                     *([str(site)] if site else [])]
+            out = rt.python(["-c", COLLECTSTATIC, django.settings_module], cwd=tree, what="collectstatic",
+                            env={**env, "PYTHONPATH": ":".join(paths)})
+            (tmp / "collected").write_text(out.strip())
+
+        if not cache:
+            home = workdir / "django"
+            home.mkdir(parents=True)
+            populate(home)
+        else:
+            home = cached_dir("django-static", key, populate)
+        return home / "app" if (home / "collected").read_text() else None
+
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
-        script = main_module(self.app_dir)
+        start = self.start_or_none(self.start)
         rt = PythonRuntime(lock, arch)
         runtime = runtime_layer(rt.sysroot, rt.layer_spec())
         layers = [runtime]
@@ -103,18 +185,37 @@ class PythonRecipe(Recipe):
             deps = FileSet("deps", root=rt.sysroot.root)
             deps.add_tree(rt.site, site)
             extensions = {f"{rt.site}/{rel}": site / rel for rel in elf_files(site)}
-            needed = closure(extensions, rt.sysroot.root, extra_dirs=rt.sysroot.library_dirs(),
-                             files=extensions)
-            # libraries a compiled wheel needs beyond the interpreter's, with their packages' records
-            add_package_files(deps, rt.sysroot, [p for p in needed.files if p not in extensions], runtime)
+            add_library_closure(deps, rt.sysroot, extensions, runtime, "a compiled wheel")
             layers.append(deps.freeze())
-        layers.append(app_layer(self.app_dir))
-        env = (("PATH", PATH_ENV), ("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1"),
-               ("PORT", DEFAULT_PORT))
-        config = RuntimeConfig(entrypoint=(rt.interpreter, f"/app/{script}"), env=env, workdir="/app",
-                               exposed_ports=(f"{DEFAULT_PORT}/tcp",))
+        collected = self.collect_static(rt, site, start, workdir, cache)
+        app = FileSet("app")
+        if collected is not None:  # the app with its collected static files
+            add_app_files(app, self.image_dir, collected, IgnoreRules(APP_IGNORES).walk(collected))
+        else:
+            add_app_files(app, self.image_dir, self.app_dir, self.files)
+        layers.append(app.freeze())
+        env = [("PATH", PATH_ENV), ("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1")]
+        if start is not None and start.pythonpath:
+            env.append(("PYTHONPATH", ":".join(f"{self.workdir.rstrip('/')}/{p}" for p in start.pythonpath)))
+        config = self.runtime_config(self.launch(start, env), {PYTHON: rt.interpreter})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
     def docker_facts(self) -> DockerFacts:
-        deps = ("requirements.txt",) if (self.app_dir / "requirements.txt").is_file() else ()
-        return DockerFacts("python", deps, main_module(self.app_dir))
+        start = self.start_or_none(self.start)
+        deps = self.deps
+        env = [("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1")]
+        pythonpath = start.pythonpath if start is not None else ()
+        launch = self.launch(start, env)
+        install: tuple[str, ...] = ()
+        dep_files: tuple[str, ...] = ()
+        if deps.source == "requirements.txt":
+            dep_files = ("requirements.txt",)
+            install = ("-r requirements.txt",)
+        elif deps.source:
+            install = (shell_quote(deps.lines),)
+        build: tuple[str, ...] = ()
+        if self.django is not None and self.django.static_root_assigned:
+            build = (f"python3 -c {shell_quote([COLLECTSTATIC])} {self.django.settings_module}",)
+        return self.facts("python", dep_files, " ".join(launch.entrypoint or launch.cmd), launch,
+                          install=install, build=build, pythonpath=pythonpath)
+

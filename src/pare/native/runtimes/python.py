@@ -225,8 +225,10 @@ class PythonRuntime:
                            host_trees={self.stdlib: self.stdlib_tree},
                            links={"/usr/bin/python3": f"python{self.minor}"})
 
-    def pip_install(self, requirements: Path, target: Path, *, pip_cache: Path) -> None:
-        """Install pinned requirements into `target` with the locked interpreter and pip."""
+    def pip_install(self, requirements: Path, target: Path, *, pip_cache: Path,
+                    cwd: Path | None = None) -> None:
+        """Install pinned requirements into `target` with the locked interpreter and pip (`cwd`: where
+        relative paths in them, such as `-e .`, point)."""
         args = [str(self.pip_wheel / "pip"), "install", "--quiet", "--no-compile",
                 "--disable-pip-version-check", "--no-warn-script-location", "--target", str(target),
                 "-r", str(requirements)]
@@ -239,7 +241,7 @@ class PythonRuntime:
         bundle = "/etc/ssl/certs/ca-certificates.crt"  # proxies with their own CA
         if os.path.isfile(bundle) and "PIP_CERT" not in os.environ:
             env["PIP_CERT"] = bundle
-        self.python(args, env=env, what="pip install")
+        self.python(args, env=env, cwd=cwd, what="pip install")
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts point at this machine's paths
         for record in target.glob("*.dist-info/RECORD"):
             prune_record(record, target)
