@@ -34,9 +34,9 @@ def start(path: Path, settings: AppSettings | None = None, **kw: object) -> tupl
 
 @pytest.mark.parametrize(("name", "manager", "spec", "node_range", "argv"), [
     ("node-todo-sqlite", "yarn", "yarn@1.x", None, None),
-    ("node-pnpm-express", "pnpm", "pnpm@>=8", ">=18", (NODE, "index.js")),
+    ("node-pnpm-express", "pnpm", "pnpm@>=8 8.x", ">=18", (NODE, "index.js")),
     ("node-tsc-postinstall", "npm", "npm@>=7", "16.18.1", (NODE, "dist/web.js")),
-    ("node-nest-starter", "npm", "npm@>=10.0.0", ">=20.0.0", None),
+    ("node-nest-starter", "npm", "npm@>=10.0.0 >=7", ">=20.0.0", None),
 ])
 def test_corpus_node_apps(name: str, manager: str, spec: str, node_range: str | None,
                           argv: tuple[str, ...] | None) -> None:
@@ -124,7 +124,7 @@ def test_yarn_berry_from_lockfile_and_yarnrc(tmp_path: Path) -> None:
 def test_yarn_classic_and_engines(tmp_path: Path) -> None:
     root = app(tmp_path, {"yarn.lock": "# yarn lockfile v1\n"})
     assert package_manager(root, {}).spec == "yarn@1.x"
-    assert package_manager(root, {"engines": {"yarn": "1.22.19"}}).spec == "yarn@1.22.19"
+    assert package_manager(root, {"engines": {"yarn": "1.22.19"}}).spec == "yarn@1.22.19 1.x"
 
 
 @pytest.mark.parametrize(("version", "expected"), [("'9.0'", ">=9"), ("'6.0'", "8.x"), ("5.4", "7.x")])

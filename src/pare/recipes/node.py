@@ -1,68 +1,158 @@
 """Node.js: the locked runtime (node from the npm registry, glibc and libstdc++ from Debian), the
-app's node_modules, then the app.
+app's dependencies installed by its own package manager, then the app.
+
+The package manager is the one the project uses (pare.recipes.node_project: npm, yarn classic, yarn
+berry with node_modules or Plug'n'Play, pnpm), at the version it pins, fetched from the npm
+registry as a pinned lock artifact (or, for yarn berry, the release the project commits under
+yarnPath) and run by the locked node; corepack is not needed. Install scripts run (unless
+--ignore-scripts), native addons compile from source against the target node's own headers with
+the host's compilers (they compile, they never ship), and the libraries an addon links come from
+the runtime's Debian packages.
+
+Two ways to install, as the buildpacks do:
+- production only, from the manifests alone (package.json, the lockfile, package manager config),
+  cached by their content: a code change never reinstalls;
+- when the app has a `build` script, or root install scripts (a `postinstall: tsc`), in a copy of
+  the app: everything installed, the build run, then pruned to production dependencies; cached by
+  the content of every app file. The build's output (dist/, .next/...) ships in the app layer.
 
 Three layers so a code change re-pushes only the last: runtime (shared by every node app on the
-same lock entries), deps (node_modules from `npm ci` against package-lock.json, run by the locked
-npm and node, cached by the lockfile's hash), app.
+same lock entries), deps (node_modules, or PnP's .pnp.cjs and zip cache), app.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
+import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet, RuntimeConfig
-from pare.native.platforms import Arch
-from pare.native.rootfs import runtime_layer
+from pare.native.plan import BuildPlan, FileSet
+from pare.native.platforms import Arch, host_arch
+from pare.native.process import BuildFailed
+from pare.native.rootfs import elf_files, runtime_layer
 from pare.native.runtimes import node as node_runtime
+from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
-from pare.recipes.base import DEFAULT_PORT, DockerFacts, Recipe, app_layer
+from pare.recipes.base import (
+    APP_IGNORES,
+    DockerFacts,
+    Recipe,
+    RuntimeRequest,
+    add_app_files,
+    add_library_closure,
+    app_files,
+    copy_app_files,
+    shell_quote,
+    tree_digest_parts,
+)
+from pare.recipes.command import StartCommand
+from pare.recipes.ignore import IgnoreRules
+from pare.recipes.node_project import (
+    NODE,
+    PackageManager,
+    has_build_script,
+    node_request,
+    package_manager,
+    read_package_json,
+    scripts,
+    start_command,
+)
+
+INSTALL_FORMAT = "2"  # bump when the install's result changes for the same inputs
+# What a dependency install reads: the manifests, the package manager's config and pinned release,
+# patches, and (zero-installs) a committed yarn cache.
+MANIFESTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
+             ".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs", ".yarn/releases",
+             ".yarn/plugins", ".yarn/patches", ".yarn/cache", "patches")
+ROOT_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
+# Package manager tooling and build caches: never in the app layer.
+NODE_IGNORES = (".yarn/releases", ".yarn/plugins", ".yarn/sdks", ".yarn/versions", ".yarn/cache",
+                ".yarn/unplugged", ".yarn/install-state.gz", ".yarn/build-state.yml", ".pnp.cjs",
+                ".pnp.loader.mjs", ".pnp.data.json", ".next/cache", ".npm", ".pnpm-store")
+PNP_FILES = (".pnp.cjs", ".pnp.loader.mjs", ".pnp.data.json", ".yarn/cache", ".yarn/unplugged")
+# Written by the package managers with install-time details (paths, times): not app content.
+VOLATILE = ("node_modules/.package-lock.json", "node_modules/.yarn-integrity", "node_modules/.modules.yaml",
+            "node_modules/.yarn-state.yml", "node_modules/.pnpm/lock.yaml", ".yarn/install-state.gz",
+            ".yarn/build-state.yml")
+NPM_QUIET = ("--no-audit", "--no-fund", "--loglevel=error")
 
 
-def main_script(app_dir: Path) -> str:
-    """The script `npm start` would run: scripts.start `node X`, else `main`, else server.js/index.js."""
-    try:
-        package = json.loads((app_dir / "package.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{app_dir / 'package.json'}: {exc}") from None
-    if not isinstance(package, dict):
-        raise UsageError(f"{app_dir / 'package.json'}: not a JSON object")
-    start = (package.get("scripts") or {}).get("start")
-    if isinstance(start, str):
-        words = start.split()
-        if len(words) == 2 and words[0] == "node":
-            return words[1].removeprefix("./")
-    main = package.get("main")
-    if isinstance(main, str) and (app_dir / main).is_file():
-        return main.removeprefix("./")
-    for name in ("server.js", "index.js", "app.js", "main.js"):
-        if (app_dir / name).is_file():
-            return name
-    raise UsageError(f"{app_dir}: no start script, main, server.js or index.js to run")
+@dataclass(frozen=True)
+class Installed:
+    """A dependency install: `root` holds the deps (`deps`, relative paths) and, when `built`, the
+    whole app with its build output (then the app layer comes from here, not the app directory)."""
+
+    root: Path
+    deps: tuple[str, ...]
+    built: bool
 
 
-def requested_node(app_dir: Path) -> str | None:
-    """The node version the app asks for: package.json engines.node, else .nvmrc, else .node-version."""
-    try:
-        engines = json.loads((app_dir / "package.json").read_text()).get("engines") or {}
-    except (OSError, ValueError, AttributeError):
-        engines = {}
-    wanted = engines.get("node") if isinstance(engines, dict) else None
-    if isinstance(wanted, str) and wanted.strip():
-        return wanted.strip()
-    for name in (".nvmrc", ".node-version"):
-        path = app_dir / name
-        if path.is_file():
-            text = path.read_text(errors="replace").split("#", 1)[0].strip()
-            if text:
-                return text
-    return None
+@dataclass(frozen=True)
+class Tool:
+    """How to run the project's package manager: its JS entry point (a file of a locked npm
+    package, or the project's own yarnPath release), and the lock artifact it comes from."""
+
+    name: str  # npm | yarn | pnpm
+    package: str | None  # npm registry package (None: npm itself, or the project's yarnPath)
+    version: str | None
+
+
+def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, store: Path
+                ) -> list[list[str]]:
+    """The install command(s), as argument lists for the package manager."""
+    scripts_off = ["--ignore-scripts"] if ignore_scripts else []
+    if pm.name == "npm":
+        return [["ci", "--omit=dev" if production else "--include=dev", *NPM_QUIET, *scripts_off]]
+    if pm.name == "pnpm":
+        return [["install", "--frozen-lockfile", "--prod" if production else "--prod=false",
+                 "--store-dir", str(store), "--package-import-method=copy",
+                 "--config.confirmModulesPurge=false", "--reporter=append-only", *scripts_off]]
+    if pm.berry:
+        if production and _berry_major(pm) >= 4:
+            return [["workspaces", "focus", "--all", "--production"]]
+        return [["install", "--immutable"]]
+    return [["install", "--frozen-lockfile", "--non-interactive", "--no-progress",
+             f"--production={'true' if production else 'false'}", "--cache-folder", str(store), *scripts_off]]
+
+
+def pm_prune(pm: PackageManager, store: Path) -> list[str] | None:
+    """The command that drops devDependencies after a build (None: nothing to do)."""
+    if pm.name == "npm":
+        return ["prune", "--omit=dev", *NPM_QUIET]
+    if pm.name == "pnpm":
+        return ["prune", "--prod", "--store-dir", str(store), "--config.confirmModulesPurge=false"]
+    if pm.berry:
+        return ["workspaces", "focus", "--all", "--production"] if _berry_major(pm) >= 4 else None
+    return ["install", "--frozen-lockfile", "--non-interactive", "--no-progress", "--production=true",
+            "--ignore-scripts", "--prefer-offline", "--cache-folder", str(store)]
+
+
+def _berry_major(pm: PackageManager) -> int:
+    version = pm.version or ""
+    return int(version.split(".")[0]) if version[:1].isdigit() else 4
+
+
+def prune_addon_builds(tree: Path) -> None:
+    """node-gyp leaves object files, makefiles and a config.gypi (with absolute paths) beside the
+    addon: keep only what loads (`*.node`, shared objects) under each addon's build/."""
+    for current, dirs, files in os.walk(tree):
+        if "binding.gyp" in files and (Path(current) / "build").is_dir():
+            build = Path(current) / "build"
+            for sub, _subdirs, names in os.walk(build, topdown=False):
+                for name in names:
+                    path = Path(sub) / name
+                    if not (name.endswith(".node") or ".so" in name):
+                        path.unlink()
+                if not any(Path(sub).iterdir()):
+                    Path(sub).rmdir()
+        dirs[:] = [d for d in dirs if d != ".bin"]
 
 
 class NodeRecipe(Recipe):
@@ -72,57 +162,253 @@ class NodeRecipe(Recipe):
     def matches(cls, app_dir: Path) -> bool:
         return (app_dir / "package.json").is_file()
 
+    @cached_property
+    def package(self) -> dict[str, Any]:
+        return read_package_json(self.app_dir)
+
+    @cached_property
+    def pm(self) -> PackageManager:
+        return package_manager(self.app_dir, self.package)
+
+    def extra_ignores(self) -> tuple[str, ...]:
+        return NODE_IGNORES
+
     def requested_version(self) -> str | None:
-        return requested_node(self.app_dir)
+        found = node_request(self.app_dir, self.package)
+        return "lts/*" if found.lts else found.range
+
+    @property
+    def yarn_path(self) -> str | None:
+        """The yarn release the project commits (.yarnrc.yml yarnPath), relative to the app."""
+        if not self.pm.berry:
+            return None
+        import yaml
+        try:
+            config = yaml.safe_load((self.app_dir / ".yarnrc.yml").read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            return None
+        path = config.get("yarnPath") if isinstance(config, dict) else None
+        return path if isinstance(path, str) and (self.app_dir / path).is_file() else None
+
+    @cached_property
+    def tool(self) -> Tool:
+        """The package manager to run, pinned (resolved against the registry once, then locked)."""
+        pm = self.pm
+        if pm.name == "npm":
+            return Tool("npm", None, None)
+        if pm.berry and self.yarn_path:
+            return Tool("yarn", None, None)
+        package = "@yarnpkg/cli-dist" if pm.berry else pm.name
+        return Tool(pm.name, package, pm.version)
+
+    def request(self) -> RuntimeRequest:
+        pm = self.pm
+        pin = pm.version or pm.range or "*"
+        source = f" ({self.yarn_path})" if self.yarn_path else ""
+        return replace(super().request(), extra=(("package_manager", f"{pm.name}@{pin}{source}"),))
 
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
         request = self.request()
-        return node_runtime.resolve(request.version, request.suite, arches)
+        pm = self.pm
+        npm_spec = (pm.version or pm.range) if pm.name == "npm" else None
+        artifacts = node_runtime.resolve(request.version, request.suite, arches, npm_spec=npm_spec)
+        tool = self.tool
+        if tool.package is not None:
+            version = tool.version or npm_registry.newest(tool.package, pm.range)
+            artifacts.append(npm_registry.artifact(tool.package, version, role="toolchain", platform="all"))
+        return artifacts
 
-    def install_deps(self, rt: NodeRuntime, workdir: Path, cache: bool = True) -> Path | None:
-        """node_modules for production, installed by the locked npm and node from the lockfile;
-        cached by lockfile, node, npm and target platform."""
-        lock = self.app_dir / "package-lock.json"
-        package = self.app_dir / "package.json"
-        if not lock.is_file():
+    # --- installing --------------------------------------------------------------------------------
+    @property
+    def builds(self) -> bool:
+        """The app is built in a copy of itself: a build script, or root install scripts that run."""
+        root_scripts = any(scripts(self.package).get(k, "").strip() for k in ROOT_SCRIPTS)
+        return has_build_script(self.package) or (root_scripts and not self.settings.ignore_scripts)
+
+    def has_dependencies(self) -> bool:
+        return bool(self.package.get("dependencies") or self.package.get("devDependencies"))
+
+    def manifest_files(self) -> list[str]:
+        """What a production install reads (MANIFESTS that the app has and does not ignore), with
+        their parent directories, parents first."""
+        rels = [r for r in app_files(self.app_dir) if _under(r, MANIFESTS)]
+        parents = {"/".join(r.split("/")[:i]) for r in rels for i in range(1, r.count("/") + 1)}
+        return sorted(set(rels) | parents)
+
+    def deps_paths(self, root: Path) -> tuple[str, ...]:
+        if self.pm.pnp:
+            return tuple(p for p in PNP_FILES if (root / p).exists())
+        return ("node_modules",) if (root / "node_modules").is_dir() else ()
+
+    def install(self, rt: NodeRuntime, workdir: Path, cache: bool = True) -> Installed | None:
+        """Dependencies (and the build, if any) with the locked node and package manager; None
+        when there is nothing to install or build."""
+        pm = self.pm
+        if pm.name == "npm" and pm.lockfile is None and self.has_dependencies():
             raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`); "
                              "builds without a lockfile are not reproducible")
-        if not json.loads(lock.read_text()).get("packages", {}).keys() - {""}:
-            return None  # no dependencies at all
-        key = content_key(package.read_bytes(), lock.read_bytes(), rt.version, rt.npm_version, rt.arch.name)
+        building = self.builds
+        if not self.has_dependencies() and not building:
+            return None
+        rels = app_files(self.app_dir) if building else self.manifest_files()
+        tool = self.tool_version(rt)
+        key = content_key(INSTALL_FORMAT, "build" if building else "deps", pm.name, tool, rt.version,
+                          rt.npm_version, rt.arch.name, str(self.settings.ignore_scripts),
+                          repr(self.settings.env), *tree_digest_parts(self.app_dir, rels))
 
         def populate(tmp: Path) -> None:
-            shutil.copy2(package, tmp / "package.json")
-            shutil.copy2(lock, tmp / "package-lock.json")
-            with tempfile.TemporaryDirectory(prefix="pare-npm-") as scratch:
-                npm_cache = cache_root() / "npm-cache" if cache else Path(scratch)
-                args = ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
-                rt.npm(args, tmp, npm_cache=npm_cache, what="npm ci")
-            # npm leaves a lock copy inside node_modules that records install-time details
-            (tmp / "node_modules" / ".package-lock.json").unlink(missing_ok=True)
+            tree = tmp / "app"
+            copy_app_files(self.app_dir, rels, tree)
+            with tempfile.TemporaryDirectory(prefix="pare-node-") as scratch:
+                self.run_install(rt, tree, Path(scratch), building, cache)
+            for rel in VOLATILE:
+                (tree / rel).unlink(missing_ok=True)
+            prune_addon_builds(tree)
 
-        if not cache:  # made afresh in the build's scratch space (what --verify compares)
-            fresh = workdir / "npm"
-            fresh.mkdir(parents=True)
-            populate(fresh)
-            return fresh / "node_modules"
-        return cached_dir("npm", key, populate) / "node_modules"
+        if cache:
+            home = cached_dir("node-install", key, populate)
+        else:  # made afresh in the build's scratch space (what --verify compares)
+            home = workdir / "node-install"
+            home.mkdir(parents=True)
+            populate(home)
+        root = home / "app"
+        return Installed(root, self.deps_paths(root), building)
+
+    def tool_version(self, rt: NodeRuntime) -> str:
+        tool = self.tool
+        if tool.package is None:
+            return self.yarn_path or f"npm {rt.npm_version}"
+        found = [a for a in rt.lock.select(kind="npm", role="toolchain") if a.name == tool.package]
+        if len(found) != 1:
+            raise UsageError(f"pare.lock has no {tool.package} for {self.pm.spec}: "
+                             "run pare build --update-lock")
+        return f"{found[0].name} {found[0].version}"
+
+    def tool_script(self, rt: NodeRuntime, tree: Path) -> Path:
+        """The package manager's JS entry point."""
+        tool = self.tool
+        if tool.name == "npm":
+            return rt.npm_cli
+        if tool.package is None:
+            assert self.yarn_path is not None
+            return tree / self.yarn_path
+        package = rt.tool(tool.package)
+        for rel in ("bin/yarn.js", "bin/pnpm.cjs", "bin/yarn"):
+            if (package / rel).is_file():
+                return package / rel
+        raise UsageError(f"{tool.package} in pare.lock has no bin to run")
+
+    def run_install(self, rt: NodeRuntime, tree: Path, scratch: Path, building: bool, cache: bool) -> None:
+        """Install in `tree` (then build and prune, when building); download caches are pare's
+        shared ones, or with cache off made afresh in `scratch`."""
+        pm = self.pm
+        downloads = cache_root() if cache else scratch
+        store = downloads / "node-store" / pm.name
+        script = self.tool_script(rt, tree)
+        shims = rt.shims(scratch / "bin", {pm.name: script} if pm.name != "npm" else {})
+        env = rt.install_env(downloads / "npm-cache", shims)
+        prefix_map = f"-ffile-prefix-map={tree}=."
+        env.update({"HOME": str(scratch / "home"), "CI": "true", "CFLAGS": prefix_map, "CXXFLAGS": prefix_map,
+                    "YARN_ENABLE_GLOBAL_CACHE": "false", "YARN_ENABLE_TELEMETRY": "0",
+                    "YARN_ENABLE_PROGRESS_BARS": "false", "YARN_ENABLE_INLINE_BUILDS": "false"})
+        if pm.berry and self.settings.ignore_scripts:
+            env["YARN_ENABLE_SCRIPTS"] = "false"
+        env.update({k: v for k, v in self.settings.env if k != "NODE_ENV"})
+        cross = [f"--cpu={rt.arch.npm}", "--os=linux", "--libc=glibc"] if pm.name == "npm" and \
+            rt.arch != host_arch() else []
+        for args in pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
+                                store=store):
+            rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}")
+        if not building:
+            return
+        if has_build_script(self.package):
+            build_env = {**env, "NODE_ENV": "production", **dict(self.settings.env)}
+            try:
+                rt.run_js(script, ["run", "build"], tree, env=build_env, what=f"{pm.name} run build")
+            except BuildFailed as exc:
+                raise BuildFailed(explain_build_failure(str(exc))) from None
+        prune = pm_prune(pm, store)
+        if prune is not None:
+            rt.run_js(script, prune, tree, env=env, what=f"{pm.name} {prune[0]}")
+
+    # --- the plan ---------------------------------------------------------------------------------
+    def start(self, node_modules: Path | None) -> StartCommand:
+        return start_command(self.app_dir, self.package, self.settings, port=self.port,
+                             node_modules=node_modules, pnp=self.pm.pnp)
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
-        script = main_script(self.app_dir)
         rt = NodeRuntime(lock, arch)
-        layers = [runtime_layer(rt.sysroot, rt.layer_spec())]
-        modules = self.install_deps(rt, workdir, cache)
-        if modules is not None:
-            deps = FileSet("deps")
-            deps.add_tree("app/node_modules", modules)
+        runtime = runtime_layer(rt.sysroot, rt.layer_spec())
+        layers = [runtime]
+        installed = self.install(rt, workdir, cache)
+        image_dir = self.image_dir
+        if installed is not None and installed.deps:
+            deps = FileSet("deps", root=rt.sysroot.root)
+            addons = {}
+            for rel in installed.deps:
+                path = installed.root / rel
+                if path.is_dir():
+                    deps.add_tree(f"{image_dir}/{rel}", path)
+                    addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
+                else:
+                    deps.add_file(f"{image_dir}/{rel}", path)
+            add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
             layers.append(deps.freeze())
-        layers.append(app_layer(self.app_dir))
-        config = RuntimeConfig(entrypoint=(NODE_PATH, f"/app/{script}"),
-                               env=(("PATH", PATH_ENV), ("NODE_ENV", "production"), ("PORT", DEFAULT_PORT)),
-                               workdir="/app", exposed_ports=(f"{DEFAULT_PORT}/tcp",))
+        skip = installed.deps if installed is not None else ()
+        source, rels = self.app_dir, list(self.files)
+        if installed is not None and installed.built:  # the app with its build output
+            rules = IgnoreRules((*APP_IGNORES, *NODE_IGNORES))
+            source, rels = installed.root, list(rules.walk(installed.root))
+        app = FileSet("app")
+        add_app_files(app, image_dir, source, (r for r in rels if not _under(r, skip)))
+        layers.append(app.freeze())
+        modules = installed.root / "node_modules" if installed is not None else None
+        start = self.start_or_none(lambda: self.start(modules))
+        launch = self.launch(start, (("PATH", PATH_ENV), ("NODE_ENV", "production")))
+        config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
+    # --- the Dockerfile ---------------------------------------------------------------------------
     def docker_facts(self) -> DockerFacts:
-        deps = tuple(n for n in ("package.json", "package-lock.json") if (self.app_dir / n).is_file())
-        return DockerFacts("node", deps, main_script(self.app_dir))
+        pm = self.pm
+        if pm.name == "npm" and pm.lockfile is None and self.has_dependencies():
+            raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`)")
+        start = self.start_or_none(lambda: self.start(None))
+        launch = self.launch(start, (("NODE_ENV", "production"),))
+        building = self.builds
+        store = Path("/tmp/pare-pm-store")
+        run = {"npm": "npm", "pnpm": "pnpm", "yarn": f"node {self.yarn_path}" if self.yarn_path else "yarn"}[
+            pm.name]
+        berry_env = "YARN_ENABLE_GLOBAL_CACHE=false YARN_ENABLE_TELEMETRY=0 " if pm.berry else ""
+        scripts_env = "YARN_ENABLE_SCRIPTS=false " if pm.berry and self.settings.ignore_scripts else ""
+        install = tuple(f"{berry_env}{scripts_env}{run} {shell_quote(args)}" for args in
+                        pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
+                                    store=store)) if self.has_dependencies() or building else ()
+        build: list[str] = []
+        if building and has_build_script(self.package):
+            build.append(f"NODE_ENV=production {run} run build")
+        prune = pm_prune(pm, store)
+        if building and prune is not None:
+            build.append(f"{berry_env}{run} {shell_quote(prune)}")
+        tools: tuple[str, ...] = ()
+        if self.tool.package is not None:
+            wanted = self.tool.version or pm.range or "latest"
+            tools = (f"npm install -g --no-audit --no-fund {shell_quote([f'{self.tool.package}@{wanted}'])}",)
+        # manifests to copy before the install: files as they are, directories with a trailing /
+        deps = tuple(m + "/" if (self.app_dir / m).is_dir() else m for m in MANIFESTS
+                     if m in self.manifest_files())
+        return self.facts("node", deps, " ".join(launch.entrypoint or launch.cmd), launch, tools=tools,
+                          install=install, build=tuple(build), source_first=building)
+
+
+def _under(rel: str, roots: Sequence[str]) -> bool:
+    return any(rel == r or rel.startswith(r + "/") for r in roots)
+
+
+def explain_build_failure(message: str) -> str:
+    """A build script's failure, with what to do when the cause is a known one."""
+    if "fonts.googleapis.com" in message or "Google Fonts" in message or "next/font" in message:
+        return ("the build downloads fonts from Google (next/font/google), which this machine cannot reach; "
+                "use next/font/local, or build where fonts.googleapis.com answers: " + message[:300])
+    return message
+

@@ -117,19 +117,27 @@ def package_manager(app_dir: Path, package: Mapping[str, Any]) -> PackageManager
         return PackageManager("npm", None, _engine(package, "npm"), None, "no lockfile: npm")
     lock, name = present[0]
     if name == "pnpm":
-        rng = _engine(package, "pnpm") or _pnpm_range(app_dir / lock)
+        rng = _both(_engine(package, "pnpm"), _pnpm_range(app_dir / lock))
         return PackageManager("pnpm", None, rng, lock, lock)
     if name == "yarn":
         berry, release = _yarn_flavour(app_dir)
-        rng = _engine(package, "yarn") or (None if release else (">=2" if berry else "1.x"))
+        rng = _both(_engine(package, "yarn"), None if release else (">=2" if berry else "1.x"))
         pnp = berry and _yarn_config(app_dir).get("nodeLinker", "pnp") == "pnp"
         return PackageManager("yarn", release, rng, lock, lock, berry, pnp)
-    return PackageManager("npm", None, _engine(package, "npm") or _npm_range(app_dir / lock), lock, lock)
+    return PackageManager("npm", None, _both(_engine(package, "npm"), _npm_range(app_dir / lock)), lock, lock)
 
 
 def _engine(package: Mapping[str, Any], name: str) -> str | None:
     value = (package.get("engines") or {}).get(name)
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _both(engine: str | None, lockfile: str | None) -> str | None:
+    """What engines.<pm> and the lockfile's format allow together (an npm range; the lockfile's
+    alone when engines' is a union, which a plain intersection cannot express)."""
+    if engine and lockfile and "||" not in engine and "||" not in lockfile:
+        return f"{engine} {lockfile}"
+    return lockfile or engine
 
 
 def _pnpm_range(lock: Path) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -34,14 +34,17 @@ def node_package(arch: Arch) -> str:
     return f"node-linux-{arch.npm}"
 
 
-def resolve(spec: str | None, suite: str, arches: Sequence[Arch]) -> list[Artifact]:
-    """Every artifact a node app's image and its dependency install need, for `arches`."""
+def resolve(spec: str | None, suite: str, arches: Sequence[Arch], *,
+            npm_spec: str | None = None) -> list[Artifact]:
+    """Every artifact a node app's image and its dependency install need, for `arches`.
+    npm_spec: the npm versions the project accepts (engines.npm, a packageManager pin)."""
     host = host_arch()
     version = npm.node_version(spec, node_package(host))
     artifacts = [npm.artifact(node_package(a), version, role="runtime", platform=a.name) for a in arches]
     if host not in arches:
         artifacts.append(npm.artifact(node_package(host), version, role="toolchain", platform=host.name))
-    artifacts.append(npm.artifact("npm", npm.npm_for_node(version), role="toolchain", platform="all"))
+    npm_version = npm.npm_for_node(version, npm_spec)
+    artifacts.append(npm.artifact("npm", npm_version, role="toolchain", platform="all"))
     for arch in arches:
         artifacts += resolve_debs(suite, arch, (*FOUNDATION, *NODE_LIBS))
     return artifacts
@@ -91,28 +94,68 @@ class NodeRuntime:
                            extra={NODE_PATH: (self.package / "bin" / "node", 0o755),
                                   NODE_LICENSE: (self.package / "LICENSE", 0o644)})
 
+    def tool(self, name: str) -> Path:
+        """A locked toolchain package (yarn, pnpm, @yarnpkg/cli-dist), unpacked."""
+        return npm.fetch_package(self._one(name))
+
+    @cached_property
+    def node_gyp(self) -> Path:
+        """npm's own node-gyp, which builds native addons for every package manager."""
+        return self.npm_cli.parent.parent / "node_modules" / "node-gyp" / "bin" / "node-gyp.js"
+
+    def shims(self, into: Path, tools: Mapping[str, Path]) -> Path:
+        """A directory of `name -> node SCRIPT` launchers for the PATH of install and build scripts
+        (npm, node-gyp and the project's package manager, all run by the locked node)."""
+        into.mkdir(parents=True, exist_ok=True)
+        for name, script in {"npm": self.npm_cli, "node-gyp": self.node_gyp, **tools}.items():
+            shim = into / name
+            shim.write_text(f'#!/bin/sh\nexec "{self.host_node}" "{script}" "$@"\n')
+            shim.chmod(0o755)
+        return into
+
+    def install_env(self, npm_cache: Path, shims: Path | None = None) -> dict[str, str]:
+        """What every package manager and install script runs with: the pinned node first on PATH,
+        npm's config isolated from the user's (an empty userconfig and globalconfig, a cache of
+        pare's own), native addons compiled from source against the target node's own headers
+        (npm_config_nodedir: nothing downloaded, nothing of the host's node), with file paths made
+        relative so the same sources give the same addon bytes."""
+        npm_cache.mkdir(parents=True, exist_ok=True)
+        for name in ("userconfig", "globalconfig"):  # npm refuses to load one file as both configs
+            (npm_cache / f"empty-{name}").touch()
+        path = f"{self.host_node.parent}:{os.environ.get('PATH', '')}"
+        if shims is not None:
+            path = f"{shims}:{path}"
+        env = {**os.environ, "npm_config_cache": str(npm_cache),
+               "npm_config_userconfig": str(npm_cache / "empty-userconfig"),
+               "npm_config_globalconfig": str(npm_cache / "empty-globalconfig"),
+               "npm_config_update_notifier": "false",
+               "npm_config_fund": "false", "npm_config_audit": "false",
+               "npm_config_nodedir": str(self.package), "npm_config_build_from_source": "true",
+               "npm_config_node_gyp": str(self.node_gyp), "PATH": path}
+        env.pop("NODE_ENV", None)  # the build decides what it installs, not the caller's shell
+        for bundle in ("/etc/ssl/certs/ca-certificates.crt",):  # proxies with their own CA
+            if os.path.isfile(bundle):
+                env.setdefault("NODE_EXTRA_CA_CERTS", bundle)
+        return env
+
+    def run_js(self, script: Path, args: Sequence[str], cwd: Path, *, env: Mapping[str, str],
+               what: str) -> str:
+        """Run a JavaScript program (a package manager) with the pinned node; its failure is one
+        BuildFailed line carrying the tail of its output."""
+        argv = [str(self.host_node), str(script), *args]
+        done = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = (done.stderr.strip() + "\n" + done.stdout.strip()).strip().splitlines()[-12:]
+            raise BuildFailed(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
+        return done.stdout
+
     def npm(self, args: Sequence[str], cwd: Path, *, npm_cache: Path, env: dict[str, str] | None = None,
             what: str = "npm") -> str:
         """Run the pinned npm with the pinned node (this machine's build of it): the user's npmrc
         and npm cache are never read; dependencies for another architecture are chosen with
         npm's --cpu/--os (pure-JS packages are the same everywhere)."""
-        npm_cache.mkdir(parents=True, exist_ok=True)
-        for name in ("userconfig", "globalconfig"):  # npm refuses to load one file as both configs
-            (npm_cache / f"empty-{name}").touch()
-        full_env = {**os.environ, "npm_config_cache": str(npm_cache),
-                    "npm_config_userconfig": str(npm_cache / "empty-userconfig"),
-                    "npm_config_globalconfig": str(npm_cache / "empty-globalconfig"),
-                    "npm_config_update_notifier": "false",
-                    "npm_config_fund": "false", "npm_config_audit": "false",
-                    "PATH": f"{self.host_node.parent}:{os.environ.get('PATH', '')}", **(env or {})}
-        for bundle in ("/etc/ssl/certs/ca-certificates.crt",):  # proxies with their own CA
-            if os.path.isfile(bundle):
-                full_env.setdefault("NODE_EXTRA_CA_CERTS", bundle)
-        argv = [str(self.host_node), str(self.npm_cli), *args]
+        argv = list(args)
         if self.arch != host_arch():
             argv += [f"--cpu={self.arch.npm}", "--os=linux", "--libc=glibc"]
-        done = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
-            raise BuildFailed(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
-        return done.stdout
+        return self.run_js(self.npm_cli, argv, cwd, env={**self.install_env(npm_cache), **(env or {})},
+                           what=what)
