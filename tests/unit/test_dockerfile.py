@@ -1,21 +1,27 @@
-"""Generated builder-pattern Dockerfiles: right bases per strategy, small final stages, non-root."""
+"""Generated builder-pattern Dockerfiles: right bases per strategy, small final stages, non-root, and
+the recipe's steps and the user's settings in them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from pare.engines.dockerfile import PROFILES, STRATEGIES, dockerignore, generate
+from pare.engines.dockerfile import PROFILES, PYTHON_DEPS, STRATEGIES, generate
 from pare.errors import UsageError
 from pare.recipes import detect
 from pare.recipes.base import DockerFacts
+from pare.recipes.settings import AppSettings, load_settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-GO = DockerFacts("go", ("go.mod",), "go-hello")
-NODE = DockerFacts("node", ("package.json", "package-lock.json"), "server.js")
-PY = DockerFacts("python", ("requirements.txt",), "app.py")
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+GO = DockerFacts("go", ("go.mod",), "go-hello", command=("/app/go-hello",), env=(("PORT", "8080"),))
+NODE = DockerFacts("node", ("package.json", "package-lock.json"), "node server.js",
+                   command=("node", "server.js"), install=("npm ci --omit=dev",))
+PY = DockerFacts("python", ("requirements.txt",), "python app.py", command=("python", "app.py"),
+                 install=("-r requirements.txt",))
 
 
 def froms(text: str) -> list[str]:
@@ -24,6 +30,11 @@ def froms(text: str) -> list[str]:
 
 def last_stage(text: str) -> str:
     return text[text.rindex("\nFROM "):]
+
+
+def entrypoint(text: str) -> list[str]:
+    found: list[str] = json.loads(re.findall(r"^ENTRYPOINT (.*)$", text, re.M)[-1])
+    return found
 
 
 @pytest.mark.parametrize("facts", [GO, NODE, PY], ids=["go", "node", "python"])
@@ -36,7 +47,8 @@ def test_bases_follow_the_profiles_and_the_mapping(facts: DockerFacts, strategy:
     named = [f for f in froms(out.text) if f != "scratch"]
     assert named == [bases[p] for p in profiles]
     assert out.text.endswith("\n")
-    assert f'"/app/{facts.entry}"' in out.text or f"/out/{facts.entry}" in out.text
+    assert entrypoint(out.text)[-1] in ("/app/go-hello", "server.js", "app.py")
+    assert re.search(r"^USER 65532:65532$", out.text, re.M)
 
 
 def test_go_multistage_ends_in_scratch_with_ca_nonroot_and_a_static_binary() -> None:
@@ -50,11 +62,20 @@ def test_go_multistage_ends_in_scratch_with_ca_nonroot_and_a_static_binary() -> 
     assert "RUN" not in final  # nothing runs in a stage without a shell
 
 
-def test_go_downloads_modules_only_when_there_are_any() -> None:
+def test_go_builds_the_main_package_and_ships_the_files_beside_the_binary() -> None:
+    facts = detect(CORPUS / "go-httpbin", settings=AppSettings(runtime="go@1.19")).docker_facts()
+    assert facts.main_package == "./cmd/go-httpbin" and facts.entry == "go-httpbin"
+    text = generate(facts, "multistage").text
+    assert "-o /out/go-httpbin ./cmd/go-httpbin" in text
+    assert not any(f.endswith(".go") or f in ("go.mod", "vendor") for f in facts.files)
+    for name in facts.files:
+        assert f'COPY ["{name}", "/app/{name}"]' in last_stage(text)
+
+
+def test_go_downloads_modules_only_when_nothing_is_vendored() -> None:
     assert "go mod download" not in generate(GO, "multistage").text
-    with_sum = DockerFacts("go", ("go.mod", "go.sum"), "x")
-    text = generate(with_sum, "multistage").text
-    assert text.index("COPY go.mod go.sum ./") < text.index("go mod download") < text.index("COPY . .")
+    facts = detect(CORPUS / "go-gorilla-mux").docker_facts()  # vendor/: the build needs no proxy
+    assert "go mod download" not in generate(facts, "multistage").text
 
 
 def test_onbuild_is_one_stage_on_the_fat_base() -> None:
@@ -70,22 +91,93 @@ def test_node_multistage_copies_the_runtime_closure_into_distroless() -> None:
     assert "ldd /usr/bin/node" in text
     final = last_stage(text)
     assert "COPY --from=build /rootfs/ /" in final
-    assert "COPY --from=build /app/node_modules /app/node_modules" in final
-    # dependency manifests are copied before the source so the npm layer survives code changes
+    assert "COPY --from=build /app /app" in final
+    assert entrypoint(text) == ["/usr/bin/node", "server.js"]
+    # dependency manifests are copied before the source so the install layer survives code changes
     assert text.index("COPY package.json package-lock.json ./") < text.index("npm ci")
 
 
-def test_node_without_lockfile_falls_back_to_npm_install() -> None:
-    text = generate(DockerFacts("node", ("package.json",), "index.js"), "onbuild").text
-    assert "npm install --omit=dev" in text and "npm ci" not in text
+@pytest.mark.parametrize(("app", "tool", "install"), [
+    ("node-pnpm-express", "npm install -g --no-audit --no-fund 'pnpm@>=8 8.x'",
+     "pnpm install --frozen-lockfile"),
+    ("node-yarn4-pnp", None, "node .yarn/releases/yarn-4.0.0.cjs workspaces focus --all --production"),
+])
+def test_node_installs_with_the_projects_package_manager(app: str, tool: str | None, install: str) -> None:
+    facts = detect(CORPUS / app).docker_facts()
+    text = generate(facts, "multistage").text
+    if tool:
+        assert f"RUN {tool}" in text
+    assert install in text and "npm ci" not in text
+    if app == "node-yarn4-pnp":  # the committed release is copied before the install runs it
+        assert text.index("COPY .yarn/releases/ ./.yarn/releases/") < text.index(install)
+        assert entrypoint(text) == ["/usr/bin/node", "-r", "./.pnp.cjs", "server.js"]
+
+
+def test_node_build_step_runs_on_the_sources_then_prunes(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({
+        "scripts": {"build": "tsc", "start": "node dist/main.js"},
+        "dependencies": {"express": "4"}, "devDependencies": {"typescript": "5"}}))
+    (tmp_path / "package-lock.json").write_text("{}")
+    text = generate(detect(tmp_path).docker_facts(), "multistage").text
+    build = text[:text.index("\nFROM pare/base/distroless-cc")]
+    assert build.index("COPY . .") < build.index("npm ci --include=dev") < build.index("npm run build") \
+        < build.index("npm prune --omit=dev")
+    assert "COPY . ." not in last_stage(text)  # the built app comes from the build stage whole
+
+
+def test_settings_shape_the_final_stage(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({"main": "index.js"}))
+    (tmp_path / "index.js").write_text("")
+    settings = load_settings(tmp_path, {"env": ("GREETING=hi $USER",), "port": 3000, "user": "1000:1000",
+                                        "labels": ("org.example=x",), "workdir": "/srv/web",
+                                        "entrypoint": "/usr/bin/node", "cmd": "index.js --fast"})
+    text = generate(detect(tmp_path, settings=settings).docker_facts(), "multistage").text
+    final = last_stage(text)
+    assert 'GREETING="hi \\$USER"' in final and 'PORT="3000"' in final and "EXPOSE 3000" in final
+    assert "USER 1000:1000" in final and 'LABEL "org.example"="x"' in final
+    assert "WORKDIR /srv/web" in final and "COPY --from=build /srv/web /srv/web" in final
+    assert 'ENTRYPOINT ["/usr/bin/node"]' in final and 'CMD ["index.js", "--fast"]' in final
 
 
 def test_python_multistage_installs_on_slim_and_runs_on_distroless() -> None:
     text = generate(PY, "multistage").text
     assert froms(text) == ["pare/base/slim-python", "pare/base/distroless-python"]
-    assert "--target /app/deps" in text
+    assert f"--target {PYTHON_DEPS}" in text
     final = last_stage(text)
-    assert "PYTHONPATH=/app/deps" in final and "USER 65532:65532" in final
+    assert f'PYTHONPATH="{PYTHON_DEPS}"' in final and "USER 65532:65532" in final
+    assert entrypoint(text) == ["/usr/bin/python3", "app.py"]
+
+
+def test_python_lockfile_lines_and_django_collectstatic() -> None:
+    facts = detect(CORPUS / "py-flask-poetry").docker_facts()
+    text = generate(facts, "multistage").text
+    assert "flask==3.1.3" in text and "-r /tmp/pare-requirements.txt" in text
+    assert entrypoint(text)[1:] == ["-m", "gunicorn", "server:app"]
+    django = detect(CORPUS / "py-django-render",
+                    settings=AppSettings(env=(("RENDER", "true"),))).docker_facts()
+    text = generate(django, "multistage").text
+    build = text[:text.index("\nFROM pare/base/distroless-python")]
+    assert build.index("COPY . .") < build.index("collectstatic") and "RENDER=true" in build
+    assert "COPY --from=build /app /app" in last_stage(text)
+
+
+def test_an_app_asking_for_a_newer_runtime_than_the_bases_is_told_to_build_natively() -> None:
+    with pytest.raises(UsageError, match=r"go is 1\.19\.8 .* asks for 1\.25\.0: build natively"):
+        generate(detect(CORPUS / "go-httpbin").docker_facts(), "multistage")
+    with pytest.raises(UsageError, match=r"node is 18\.20\.4 .* asks for 16\.18\.1"):
+        generate(detect(CORPUS / "node-tsc-postinstall").docker_facts(), "multistage")
+
+
+def test_what_an_app_or_user_gives_is_quoted_or_refused() -> None:
+    facts = DockerFacts("go", ("go.mod",), "web", command=("/app/web",), files=("my notes.txt",),
+                        env=(("GREETING", 'say "hi" $HOME'),), labels=(("a b", "c"),))
+    final = last_stage(generate(facts, "multistage").text)
+    assert 'COPY ["my notes.txt", "/app/my notes.txt"]' in final
+    assert 'GREETING="say \\"hi\\" \\$HOME"' in final and 'LABEL "a b"="c"' in final
+    with pytest.raises(UsageError, match="line break"):
+        generate(DockerFacts("node", (), "x", command=("node", "a.js"), env=(("A", "1\nRUN evil"),)))
+    with pytest.raises(UsageError, match="workdir"):
+        generate(DockerFacts("node", (), "x", command=("node", "a.js"), workdir="/srv/a b"))
 
 
 def test_unknown_strategy_and_language_are_usage_errors() -> None:
@@ -101,8 +193,3 @@ def test_examples_generate_for_every_strategy(app: str) -> None:
     for strategy in STRATEGIES:
         text = generate(facts, strategy).text
         assert "ENTRYPOINT" in text and "EXPOSE 8080" in text
-
-
-def test_dockerignore_keeps_local_dependency_trees_out() -> None:
-    lines = dockerignore().splitlines()
-    assert "node_modules" in lines and ".git" in lines

@@ -76,7 +76,17 @@ def test_results_tables_of_the_wrong_shape_are_malformed(changes: dict[str, obje
 def test_an_entry_point_cannot_change_the_generated_dockerfile(entry: str, language: str) -> None:
     """Found: the entry point (package.json's main, a script or binary name) went into RUN and
     ENTRYPOINT lines as it was, so a newline in it added an instruction and a quote broke the
-    ENTRYPOINT's JSON."""
-    with pytest.raises(UsageError, match="entry point"):
-        generate(DockerFacts(language, (), entry))
-    assert "/app/src/server.js" in generate(DockerFacts(language, (), "src/server.js")).text
+    ENTRYPOINT's JSON. A Go binary's name still goes into RUN and COPY lines, so it is refused; a
+    start command goes into ENTRYPOINT as JSON, so it is either refused (a line break) or quoted."""
+    command = (f"/app/{entry}",) if language == "go" else (language, entry)
+    if language == "go" or "\n" in entry:
+        with pytest.raises(UsageError, match="entry point|line break"):
+            generate(DockerFacts(language, (), entry, command=command))
+    else:
+        lines = generate(DockerFacts(language, (), entry, command=command)).text.splitlines()
+        runtime = "/usr/bin/node" if language == "node" else "/usr/bin/python3"
+        assert [line for line in lines if line.startswith("ENTRYPOINT")] == \
+            [f"ENTRYPOINT {json.dumps([runtime, entry])}"]
+    facts = DockerFacts(language, (), "server", command=("/app/server",) if language == "go" else
+                        (language, "src/server.js"))
+    assert "src/server.js" in generate(facts).text or "/app/server" in generate(facts).text

@@ -6,26 +6,42 @@
     multistage  build on a builder base, then copy only what runs into scratch (Go), distroless-cc
                 (Node: node's ELF closure, found with ldd in the build stage) or distroless-python
 
+The recipe's facts decide the steps: the package manager and its install, a build step (a build
+script, Django's collectstatic) and pruning, the Go main package and the files beside the binary;
+and the user's settings decide the config: command or entrypoint, env, port, user, workdir, labels.
+
 Base images are named by profile (fat-go, slim-node, distroless-cc...); the caller maps profile
 names to references (`bases`), e.g. to what pare.bases.cache.publish_base pushed to a registry.
-Every final image has the CA bundle, a non-root user (65532, as distroless) and reads PORT.
+The bases are Debian bookworm's: Go 1.19, Node.js 18, Python 3.11. An app that asks for a newer
+runtime is one clear error here (the native path fetches the runtime it asks for).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+
+import nodesemver
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pare.errors import UsageError
-from pare.recipes.base import DEFAULT_PORT, DockerFacts
+from pare.recipes.base import DockerFacts
 from pare.recipes.go import GO_BUILD_FLAGS
+from pare.recipes.python import PKG_RESOURCES
 
 STRATEGIES = ("onbuild", "slim", "multistage")
-# The entry point (a file of the app) goes into RUN and ENTRYPOINT lines as it is.
-SAFE_ENTRY = re.compile(r"[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*")
+# Names that go into RUN and COPY lines as they are (the Go binary and package, the app's directory,
+# dependency manifests); everything else an app or a user gives is quoted (JSON for ENTRYPOINT, CMD
+# and the files Go ships, Dockerfile quoting for ENV and LABEL, shell quoting in RUN).
+SAFE_NAME = re.compile(r"[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*")
 CA = "/etc/ssl/certs/ca-certificates.crt"
-NONROOT = "65532:65532"
+# What the Debian bookworm bases carry (golang-go, nodejs, python3): checked against the app's request.
+ENGINE_RUNTIMES = {"go": "1.19.8", "node": "18.20.4", "python": "3.11.2"}
+PYTHON_DEPS = "/opt/pare/site-packages"  # pip's --target in the build stage; on PYTHONPATH in the image
+RUNTIME_PATHS = {"node": "/usr/bin/node", "python": "/usr/bin/python3"}
 
 # profile used by each stage, per language and strategy
 PROFILES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -58,6 +74,58 @@ def profiles_for(language: str, strategy: str) -> tuple[str, ...]:
     return PROFILES[language][strategy]
 
 
+def check_runtime(facts: DockerFacts) -> None:
+    """UsageError when the app asks for a runtime the engine's bases do not have."""
+    wanted = facts.runtime
+    have = ENGINE_RUNTIMES.get(facts.language)
+    if not wanted or have is None:
+        return
+    if facts.language == "go":
+        asked = [*wanted.split("."), "0"][:3]
+        fits = tuple(int(p) for p in have.split(".")) >= tuple(int(p) for p in asked)
+    elif facts.language == "node":
+        fits = wanted.startswith("lts") or nodesemver.satisfies(have, wanted, True)
+    else:
+        try:
+            fits = SpecifierSet(wanted).contains(have, prereleases=True)
+        except InvalidSpecifier:
+            fits = True
+    if not fits:
+        raise UsageError(f"the engine path's {facts.language} is {have} (Debian bookworm's), but the app "
+                         f"asks for {wanted}: build natively (the default): it fetches the runtime it needs")
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def check_facts(facts: DockerFacts) -> None:
+    """UsageError for anything that would change the generated Dockerfile's instructions: a line
+    break anywhere (no quoting survives one), or an unquoted name with other than letters, digits
+    and '._+@-/' (or a '..')."""
+    for item in fields(facts):
+        for text in _strings(getattr(facts, item.name)):
+            if "\n" in text or "\r" in text:
+                raise UsageError(f"{item.name} {text[:60]!r}: a line break cannot go into a generated "
+                                 "Dockerfile")
+    plain = [("entry point", facts.entry if facts.language == "go" else "x"),
+             ("main package", facts.main_package), ("workdir", facts.workdir.lstrip("/") or "."),
+             *(("dependency file", d) for d in facts.dep_files)]
+    for what, text in plain:
+        if not SAFE_NAME.fullmatch(text) or ".." in text.split("/"):
+            raise UsageError(f"{what} {text!r}: a generated Dockerfile takes only letters, digits and "
+                             "'._+@-/' there (a newline, quote or shell character would change it)")
+
+
+def _copy(source: str, dest: str, stage: str = "") -> str:
+    """COPY in JSON form: any file name, quoted."""
+    return f"COPY {stage}{json.dumps([source, dest])}"
+
+
 def _from(bases: Mapping[str, str], profile: str) -> str:
     return bases.get(profile, f"pare/base/{profile}")
 
@@ -69,7 +137,37 @@ def header(facts: DockerFacts, strategy: str) -> list[str]:
 
 
 def _copy_deps(facts: DockerFacts) -> list[str]:
-    return [f"COPY {' '.join(facts.dep_files)} ./"] if facts.dep_files else []
+    """COPY the dependency manifests (files together, each directory to itself)."""
+    files = [f for f in facts.dep_files if not f.endswith("/")]
+    lines = [f"COPY {' '.join(files)} ./"] if files else []
+    lines += [f"COPY {d} ./{d}" for d in facts.dep_files if d.endswith("/")]
+    return lines
+
+
+def _quote(value: str) -> str:
+    """A double-quoted Dockerfile word: backslash, quote and $ escaped (ENV and LABEL expand $)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def run_config(facts: DockerFacts, runtime: str | None) -> list[str]:
+    """ENV, EXPOSE, LABEL, USER and what runs: the image's config from the facts."""
+    lines = []
+    if facts.env:
+        lines.append("ENV " + " ".join(f"{k}={_quote(v)}" for k, v in facts.env))
+    lines.append(f"EXPOSE {facts.port}")
+    if facts.labels:
+        lines.append("LABEL " + " ".join(f"{_quote(k)}={_quote(v)}" for k, v in facts.labels))
+    lines.append(f"USER {facts.user}")
+    if facts.entrypoint:
+        lines.append(f"ENTRYPOINT {json.dumps(list(facts.entrypoint))}")
+        if facts.command:
+            lines.append(f"CMD {json.dumps(list(facts.command))}")
+    else:
+        argv = list(facts.command)
+        if runtime is not None and argv and argv[0] in RUNTIME_PATHS:
+            argv[0] = runtime
+        lines.append(f"ENTRYPOINT {json.dumps(argv)}")
+    return lines
 
 
 def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
@@ -88,21 +186,28 @@ def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
             f"    [ \"$real\" = {binary} ] || ln -sf \"$real\" /rootfs{binary}")
 
 
+def _build_env(facts: DockerFacts) -> str:
+    """The image's environment as shell assignments in front of a build step."""
+    return "".join(f"{k}={shlex.quote(v)} " for k, v in facts.env)
+
+
 def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     name = facts.entry
+    workdir = facts.workdir.rstrip("/") or ""
     flags = " ".join(f"'{f}'" if " " in f else f for f in GO_BUILD_FLAGS)
     build = ["WORKDIR /src", *_copy_deps(facts)]
-    if "go.sum" in facts.dep_files:
-        build.append("RUN go mod download")
+    build += [f"RUN {line}" for line in facts.install]
     # a cache mount keeps Go's build cache between builds: a code change recompiles one package
     build += ["COPY . .", f"RUN --mount=type=cache,target=/cache/go GOCACHE=/cache/go CGO_ENABLED=0 "
-                          f"go build {flags} -o /out/{name} ."]
+                          f"go build {flags} -o /out/{name} {facts.main_package}"]
     lines = header(facts, strategy)
     profile = profiles_for("go", strategy)[0]
     if strategy in ("onbuild", "slim"):
         lines += [f"FROM {_from(bases, profile)}", *build,
-                  f"ENV PORT={DEFAULT_PORT}", f"EXPOSE {DEFAULT_PORT}",
-                  f"ENTRYPOINT [\"/out/{name}\"]"]
+                  f"RUN mkdir -p {workdir} && cp /out/{name} {workdir}/{name}"
+                  + "".join(f" && cp -a {shlex.quote('/src/' + f)} {shlex.quote(workdir + '/' + f)}"
+                            for f in facts.files),
+                  f"WORKDIR {facts.workdir}", *run_config(facts, None)]
         return "\n".join(lines) + "\n"
     lines += [f"FROM {_from(bases, profile)} AS build", *build,
               "RUN mkdir -p /rootfs/etc /rootfs/tmp /rootfs/home/nonroot && chmod 1777 /rootfs/tmp && \\",
@@ -114,27 +219,29 @@ def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -
               "FROM scratch",
               "COPY --from=build /rootfs/ /",
               f"COPY --from=build {CA} {CA}",
-              f"COPY --from=build /out/{name} /app/{name}",
-              "WORKDIR /app",
-              f"USER {NONROOT}",
-              f"ENV PORT={DEFAULT_PORT}", f"EXPOSE {DEFAULT_PORT}",
-              f"ENTRYPOINT [\"/app/{name}\"]"]
+              *(_copy(f, f"{workdir}/{f}") for f in facts.files),
+              f"COPY --from=build /out/{name} {workdir}/{name}",
+              f"WORKDIR {facts.workdir}", *run_config(facts, None)]
     return "\n".join(lines) + "\n"
 
 
 def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     profiles = profiles_for("node", strategy)
-    install = ["ARG NODE_EXTRA_CA_CERTS=", "WORKDIR /app", *_copy_deps(facts),
-               "RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund"
-               if "package-lock.json" in facts.dep_files else
-               "RUN npm install --omit=dev --ignore-scripts --no-audit --no-fund"]
-    run = ["ENV NODE_ENV=production", f"ENV PORT={DEFAULT_PORT}", f"EXPOSE {DEFAULT_PORT}",
-           f"ENTRYPOINT [\"/usr/bin/node\", \"/app/{facts.entry}\"]"]
+    workdir = facts.workdir
+    steps = ["ARG NODE_EXTRA_CA_CERTS=", *(f"RUN {line}" for line in facts.tools), f"WORKDIR {workdir}"]
+    if facts.source_first:  # root install scripts or a build step need the sources
+        steps += ["COPY . .", *(f"RUN {line}" for line in facts.install),
+                  *(f"RUN {_build_env(facts)}{line}" for line in facts.build)]
+    else:
+        steps += [*_copy_deps(facts), *(f"RUN {line}" for line in facts.install)]
     lines = header(facts, strategy)
     if strategy == "onbuild":
-        lines += [f"FROM {_from(bases, profiles[0])}", *install, "COPY . .", *run]
+        lines += [f"FROM {_from(bases, profiles[0])}", *steps]
+        if not facts.source_first:
+            lines.append("COPY . .")
+        lines += run_config(facts, RUNTIME_PATHS["node"])
         return "\n".join(lines) + "\n"
-    lines += [f"FROM {_from(bases, profiles[0])} AS build", *install]
+    lines += [f"FROM {_from(bases, profiles[0])} AS build", *steps]
     if strategy == "multistage":
         lines.append('SHELL ["/bin/bash", "-o", "pipefail", "-c"]')
         lines.append(_ldd_closure("/usr/bin/node", CC_LIBS))
@@ -143,29 +250,46 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
     lines += ["", f"FROM {_from(bases, profiles[1])}"]
     if strategy == "multistage":
         lines.append("COPY --from=build /rootfs/ /")
-    lines += ["WORKDIR /app", "COPY --from=build /app/node_modules /app/node_modules", "COPY . .",
-              f"USER {NONROOT}", *run]
+    # the build stage's app directory: installed dependencies (and, when built, the whole app)
+    lines += [f"WORKDIR {workdir}", f"COPY --from=build {workdir} {workdir}"]
+    if not facts.source_first:
+        lines.append("COPY . .")
+    lines += run_config(facts, RUNTIME_PATHS["node"])
     return "\n".join(lines) + "\n"
 
 
 def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     profiles = profiles_for("python", strategy)
-    target = "/app/deps"
-    install = ["ARG PIP_CERT=", "WORKDIR /app", *_copy_deps(facts)]
-    if "requirements.txt" in facts.dep_files:
-        install.append(f"RUN python3 -m pip install --no-cache-dir --no-compile --disable-pip-version-check "
-                       f"--target {target} -r requirements.txt && rm -rf {target}/bin")
-    run = [f"ENV PYTHONPATH={target} PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1",
-           f"ENV PORT={DEFAULT_PORT}", f"EXPOSE {DEFAULT_PORT}",
-           f"ENTRYPOINT [\"/usr/bin/python3\", \"/app/{facts.entry}\"]"]
+    workdir = facts.workdir.rstrip("/")
+    pip = ("python3 -m pip install --no-cache-dir --no-compile --disable-pip-version-check "
+           f"--target {PYTHON_DEPS}")
+    install = ["ARG PIP_CERT=", f"WORKDIR {facts.workdir}", *_copy_deps(facts)]
+    for line in facts.install:
+        if line.startswith("-r "):
+            install.append(f"RUN {pip} {line} && rm -rf {PYTHON_DEPS}/bin")
+        else:  # pinned lines from a lockfile, written where pip reads them
+            install.append(f"RUN printf '%s\\n' {line} > /tmp/pare-requirements.txt && "
+                           f"{pip} -r /tmp/pare-requirements.txt && rm -rf {PYTHON_DEPS}/bin")
+    if facts.install:  # what pare.recipes.python adds for code that imports pkg_resources undeclared
+        install.append(f"RUN if [ ! -d {PYTHON_DEPS}/pkg_resources ] && grep -rqsE "
+                       f"'^\\s*(import|from)\\s+pkg_resources' --include='*.py' {PYTHON_DEPS}; then "
+                       f"{pip} {PKG_RESOURCES}; fi")
+    paths = [PYTHON_DEPS, *(f"{workdir}/{p}" for p in facts.pythonpath)]
+    facts_env = (("PYTHONPATH", ":".join(paths)), *facts.env)
+    config = run_config(replace(facts, env=facts_env), RUNTIME_PATHS["python"])
+    source = ["COPY . .",
+              *(f"RUN PYTHONPATH={':'.join(paths)} {_build_env(facts)}{line}" for line in facts.build)]
     lines = header(facts, strategy)
     if strategy in ("onbuild", "slim"):
-        lines += [f"FROM {_from(bases, profiles[0])}", *install, "COPY . .", *run]
+        lines += [f"FROM {_from(bases, profiles[0])}", *install, *source, *config]
         return "\n".join(lines) + "\n"
-    lines += [f"FROM {_from(bases, profiles[0])} AS build", *install,
-              "", f"FROM {_from(bases, profiles[1])}",
-              "WORKDIR /app", f"COPY --from=build {target} {target}", "COPY . .",
-              f"USER {NONROOT}", *run]
+    lines += [f"FROM {_from(bases, profiles[0])} AS build", *install]
+    if facts.build:
+        lines += source
+    lines += ["", f"FROM {_from(bases, profiles[1])}", f"WORKDIR {facts.workdir}"]
+    if facts.install:
+        lines.append(f"COPY --from=build {PYTHON_DEPS} {PYTHON_DEPS}")
+    lines += [f"COPY --from=build {facts.workdir} {facts.workdir}" if facts.build else "COPY . .", *config]
     return "\n".join(lines) + "\n"
 
 
@@ -176,14 +300,7 @@ def generate(facts: DockerFacts, strategy: str = "multistage", bases: Mapping[st
              ) -> Generated:
     """The Dockerfile for `facts` under `strategy`; `bases` maps profile names to image references."""
     profiles = profiles_for(facts.language, strategy)
-    if not SAFE_ENTRY.fullmatch(facts.entry) or ".." in facts.entry.split("/"):
-        raise UsageError(f"entry point {facts.entry!r}: a generated Dockerfile takes only letters, digits "
-                         "and '._+@-/' there (a newline, quote or shell character would change it)")
+    check_facts(facts)
+    check_runtime(facts)
     text = GENERATORS[facts.language](facts, strategy, bases or {})
     return Generated(text, profiles)
-
-
-def dockerignore() -> str:
-    """What the build context should leave out (also keeps host node_modules out of COPY . .)."""
-    return "\n".join([".git", "node_modules", "__pycache__", "*.pyc", ".venv", "venv", "Dockerfile",
-                      ".dockerignore", ".pare"]) + "\n"

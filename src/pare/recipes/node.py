@@ -377,7 +377,8 @@ class NodeRecipe(Recipe):
         launch = self.launch(start, (("NODE_ENV", "production"),))
         building = self.builds
         store = Path("/tmp/pare-pm-store")
-        run = {"npm": "npm", "pnpm": "pnpm", "yarn": f"node {self.yarn_path}" if self.yarn_path else "yarn"}[
+        yarn = f"node {shell_quote([self.yarn_path])}" if self.yarn_path else "yarn"
+        run = {"npm": "npm", "pnpm": "pnpm", "yarn": yarn}[
             pm.name]
         berry_env = "YARN_ENABLE_GLOBAL_CACHE=false YARN_ENABLE_TELEMETRY=0 " if pm.berry else ""
         scripts_env = "YARN_ENABLE_SCRIPTS=false " if pm.berry and self.settings.ignore_scripts else ""
