@@ -17,6 +17,7 @@ import httpx
 
 from pare.engines.base import EngineError, run
 from pare.engines.buildah import BuildahEngine
+from pare.engines.netns import PrivateNetwork
 from pare.engines.storage import storage_driver
 
 CONTAINERS_CONF = """[containers]
@@ -54,19 +55,22 @@ class PodmanEngine(BuildahEngine):
     # --- running ----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def running(self, image: str, *, port: int, env: Mapping[str, str] | None = None,
-                ready_path: str = "/", timeout: float = 30.0, platform: str | None = None) -> Iterator[str]:
+                ready_path: str = "/", timeout: float = 30.0, platform: str | None = None,
+                network: PrivateNetwork | None = None) -> Iterator[str]:
         """Run `image` (any transport podman pulls from, e.g. oci:DIR:TAG) on the host network with
-        PORT set; yields the base URL once GET ready_path answers, and removes the container after.
+        PORT set (or in `network`, a private namespace: pare.engines.netns); yields the base URL
+        once GET ready_path answers, and removes the container after.
         platform: the image of an index to run (another architecture runs under binfmt emulation)."""
         name = f"pare-{uuid.uuid4().hex[:12]}"
         penv = self.env()
-        args = [*self.global_args(), "run", "-d", "--name", name, "--network", "host", "-e", f"PORT={port}"]
+        where = f"ns:{network.path}" if network is not None else "host"
+        args = [*self.global_args(), "run", "-d", "--name", name, "--network", where, "-e", f"PORT={port}"]
         if platform:
             args += ["--platform", platform]
         for key, value in (env or {}).items():
             args += ["-e", f"{key}={value}"]
         run([*args, image], env=penv, what="podman run", timeout=300)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://{network.address if network is not None else '127.0.0.1'}:{port}"
         try:
             deadline = time.monotonic() + timeout
             while True:
