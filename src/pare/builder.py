@@ -256,6 +256,7 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
     started = time.perf_counter()
     app_settings = load_settings(app_dir, {**(settings or {}), "runtime": runtime, "suite": suite})
     recipe = detect(app_dir, language, settings=app_settings)
+    recipe.check()  # what the app lacks is said before anything is resolved or fetched
     target = dest or default_dest(recipe)
     open_location(target, insecure=insecure)  # a bad destination fails before any work
     with tempfile.TemporaryDirectory(prefix="pare-build-") as tmp:

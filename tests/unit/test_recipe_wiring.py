@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from helpers import write_tree
+from helpers import run_cli, write_tree
 from pare.builder import DOCKERFILE, prepare_context
 from pare.errors import UsageError
 from pare.recipes import detect
@@ -123,13 +124,21 @@ def test_npm_without_a_lockfile_is_refused_before_any_install(tmp_path: Path) ->
 
 
 def test_addon_builds_keep_only_what_loads(tmp_path: Path) -> None:
-    pkg = write_tree(tmp_path / "node_modules" / "sqlite3", {
-        "binding.gyp": "{}", "lib/sqlite3.js": "", "build/Makefile": "", "build/config.gypi": "/abs/path",
-        "build/Release/obj.target/x.o": "", "build/Release/node_sqlite3.node": "ELF"})
+    pkg = write_tree(tmp_path / "node_modules" / "bcrypt", {
+        "binding.gyp": "{}", "lib/bcrypt.js": "", "build/Makefile": "", "build/config.gypi": "/abs/path",
+        "build/Release/obj.target/x.o": "", "build/Release/bcrypt.node": "ELF"})
+    # node-pre-gyp (sqlite3): builds in build-tmp-napi-v6, copies the addon to its module_path
+    pre = write_tree(tmp_path / "node_modules" / "sqlite3", {
+        "binding.gyp": "{}", "build-tmp-napi-v6/Release/node_sqlite3.node": "ELF",
+        "build-tmp-napi-v6/Release/obj/gen/sqlite3.c": "",
+        "lib/binding/napi-v6-linux-glibc-x64/node_sqlite3.node": ""})
     prune_addon_builds(tmp_path)
     kept = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*"))
-    assert kept == ["binding.gyp", "build", "build/Release", "build/Release/node_sqlite3.node", "lib",
-                    "lib/sqlite3.js"]
+    assert kept == ["binding.gyp", "build", "build/Release", "build/Release/bcrypt.node", "lib",
+                    "lib/bcrypt.js"]
+    assert sorted(str(p.relative_to(pre)) for p in pre.rglob("*.node")) == \
+        ["lib/binding/napi-v6-linux-glibc-x64/node_sqlite3.node"]
+    assert not (pre / "build-tmp-napi-v6").exists()
 
 
 def test_next_font_download_failure_says_what_to_do() -> None:
@@ -220,3 +229,29 @@ def test_context_holds_the_selected_files_and_the_apps_own_dockerignore(tmp_path
     assert (context / "Dockerfile").read_text() == "FROM scratch\n"  # the app's own, kept
     assert (context / DOCKERFILE).resolve().read_text() == "FROM pare\n"
     assert json.loads((context / "package.json").read_text()) == {"main": "i.js"}
+
+
+# --- errors: one line, before any work, nothing written ---------------------------------------------
+
+@pytest.mark.parametrize(("files", "flag"), [
+    ({"package.json": {"dependencies": {}}}, "--cmd"),
+    ({"go.mod": "module example.com/lib\n", "lib.go": "package lib\n"}, "--main"),
+    ({"requirements.txt": "flask\n"}, "--cmd"),
+])
+def test_an_app_pare_cannot_build_gets_one_line_naming_the_flag(files: dict[str, object], flag: str,
+                                                                tmp_path: Path, capsys: Any) -> None:
+    app = write_tree(tmp_path / "app", files)
+    code, out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:x"], capsys)
+    assert code == 2 and out == ""  # usage errors exit 2
+    assert err.startswith("pare: error: ") and flag in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() and not (app / "pare.lock").exists()
+
+
+def test_bad_settings_flags_are_refused_by_name(tmp_path: Path, capsys: Any) -> None:
+    app = write_tree(tmp_path / "app", {"package.json": {"main": "i.js"}, "i.js": ""})
+    for args, message in ((["--port", "70000"], "--port: must be a port number"),
+                          (["--env", "NOPE"], "--env: expected KEY=VALUE"),
+                          (["--cmd", "node a.js && node b.js"], "needs a shell")):
+        code, _out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:x", *args], capsys)
+        assert code == 2 and message in err, err
+    assert not (tmp_path / "out").exists()

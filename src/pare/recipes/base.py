@@ -231,6 +231,11 @@ class Recipe(ABC):
         version = self.runtime_override or self.requested_version()
         return RuntimeRequest(self.name, version, self.suite_override or self.default_suite)
 
+    def check(self) -> None:
+        """Fail now, before anything is resolved or fetched, when the app cannot be built as it is
+        (nothing to start, no main package...): one UsageError that names the flag to give."""
+        return None
+
     @abstractmethod
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
         """Every artifact the image's runtime and the build's tools need, for these platforms."""

@@ -26,6 +26,10 @@ class NeedsShell(UsageError):
     """A command line that means something different without a shell."""
 
 
+class NothingToStart(UsageError):
+    """Detection found no start command (the message names --cmd)."""
+
+
 @dataclass(frozen=True)
 class ExecCommand:
     """A command in exec form: environment assignments and the argv."""

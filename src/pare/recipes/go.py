@@ -125,6 +125,10 @@ class GoRecipe(Recipe):
         request = self.request()
         return go_runtime.resolve(request.version, request.suite, arches)
 
+    def check(self) -> None:
+        self.start_or_none(self.start)  # finds the main package (or names --main)
+        self.check_vendor()
+
     def check_vendor(self) -> None:
         if self.go_mod is not None and (self.app_dir / "vendor").is_dir():
             require_vendor(self.app_dir, self.go_mod)

@@ -52,7 +52,7 @@ from pare.recipes.base import (
     shell_quote,
     tree_digest_parts,
 )
-from pare.recipes.command import StartCommand
+from pare.recipes.command import NothingToStart, StartCommand
 from pare.recipes.ignore import IgnoreRules
 from pare.recipes.node_project import (
     NODE,
@@ -65,7 +65,7 @@ from pare.recipes.node_project import (
     start_command,
 )
 
-INSTALL_FORMAT = "2"  # bump when the install's result changes for the same inputs
+INSTALL_FORMAT = "3"  # bump when the install's result changes for the same inputs
 # What a dependency install reads: the manifests, the package manager's config and pinned release,
 # patches, and (zero-installs) a committed yarn cache.
 MANIFESTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
@@ -140,19 +140,26 @@ def _berry_major(pm: PackageManager) -> int:
 
 
 def prune_addon_builds(tree: Path) -> None:
-    """node-gyp leaves object files, makefiles and a config.gypi (with absolute paths) beside the
-    addon: keep only what loads (`*.node`, shared objects) under each addon's build/."""
+    """node-gyp leaves sources, object files, makefiles and a config.gypi (with absolute paths) in
+    an addon's build directory (build/, or node-pre-gyp's build-tmp-*): keep only what loads
+    (`*.node`, shared objects), and not even that when node-pre-gyp copied the addon elsewhere in
+    the package (its module_path, lib/binding/...)."""
     for current, dirs, files in os.walk(tree):
-        if "binding.gyp" in files and (Path(current) / "build").is_dir():
-            build = Path(current) / "build"
+        dirs[:] = [d for d in dirs if d != ".bin"]
+        if "binding.gyp" not in files:
+            continue
+        package = Path(current)
+        builds = [package / d for d in dirs if d == "build" or d.startswith("build-tmp")]
+        outside = {p.name for p in package.rglob("*.node")
+                   if not any(p.is_relative_to(b) for b in builds)}
+        for build in builds:
             for sub, _subdirs, names in os.walk(build, topdown=False):
                 for name in names:
-                    path = Path(sub) / name
-                    if not (name.endswith(".node") or ".so" in name):
-                        path.unlink()
+                    loads = name.endswith(".node") or ".so" in name
+                    if not loads or name in outside:
+                        (Path(sub) / name).unlink()
                 if not any(Path(sub).iterdir()):
                     Path(sub).rmdir()
-        dirs[:] = [d for d in dirs if d != ".bin"]
 
 
 class NodeRecipe(Recipe):
@@ -244,9 +251,7 @@ class NodeRecipe(Recipe):
         """Dependencies (and the build, if any) with the locked node and package manager; None
         when there is nothing to install or build."""
         pm = self.pm
-        if pm.name == "npm" and pm.lockfile is None and self.has_dependencies():
-            raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`); "
-                             "builds without a lockfile are not reproducible")
+        self.check_lockfile()
         building = self.builds
         if not self.has_dependencies() and not building:
             return None
@@ -336,7 +341,24 @@ class NodeRecipe(Recipe):
         return start_command(self.app_dir, self.package, self.settings, port=self.port,
                              node_modules=node_modules, pnp=self.pm.pnp)
 
+    def check(self) -> None:
+        """No start command whatever gets installed (bins of installed packages are resolved after
+        the install), or npm dependencies without a lockfile."""
+        self.check_lockfile()
+        try:
+            self.start_or_none(lambda: self.start(self.app_dir / "node_modules"))
+        except NothingToStart:
+            raise
+        except UsageError:
+            pass
+
+    def check_lockfile(self) -> None:
+        if self.pm.name == "npm" and self.pm.lockfile is None and self.has_dependencies():
+            raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`); "
+                             "builds without a lockfile are not reproducible")
+
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
+        self.check()
         rt = NodeRuntime(lock, arch)
         runtime = runtime_layer(rt.sysroot, rt.layer_spec())
         layers = [runtime]
@@ -371,8 +393,7 @@ class NodeRecipe(Recipe):
     # --- the Dockerfile ---------------------------------------------------------------------------
     def docker_facts(self) -> DockerFacts:
         pm = self.pm
-        if pm.name == "npm" and pm.lockfile is None and self.has_dependencies():
-            raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`)")
+        self.check_lockfile()
         start = self.start_or_none(lambda: self.start(None))
         launch = self.launch(start, (("NODE_ENV", "production"),))
         building = self.builds

@@ -28,7 +28,7 @@ import nodesemver
 import yaml
 
 from pare.errors import UsageError
-from pare.recipes.command import ExecCommand, NeedsShell, StartCommand, split_command
+from pare.recipes.command import ExecCommand, NeedsShell, NothingToStart, StartCommand, split_command
 from pare.recipes.procfile import web_command
 from pare.recipes.settings import AppSettings
 
@@ -305,7 +305,7 @@ def _start_command(app_dir: Path, package: Mapping[str, Any], settings: AppSetti
     for name in START_FILES:
         if (app_dir / name).is_file():
             return StartCommand((NODE, name), (), name)
-    raise UsageError(f"{app_dir}: nothing to start: no Procfile web:, scripts.start, main or "
+    raise NothingToStart(f"{app_dir}: nothing to start: no Procfile web:, scripts.start, main or "
                      f"{', '.join(START_FILES)}; give the command with --cmd "
                      "(e.g. --cmd \"node src/index.js\")")
 

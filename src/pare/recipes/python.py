@@ -106,6 +106,9 @@ class PythonRecipe(Recipe):
     def start(self) -> StartCommand:
         return start_command(self.app_dir, self.deps, self.settings, port=self.port)
 
+    def check(self) -> None:
+        self.start_or_none(self.start)
+
     def requirements(self, into: Path) -> tuple[Path, bytes] | None:
         """The requirements file pip installs from, and the bytes its cache key is made of."""
         deps = self.deps

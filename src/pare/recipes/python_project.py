@@ -31,7 +31,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pare.errors import UsageError
-from pare.recipes.command import NeedsShell, StartCommand, split_command
+from pare.recipes.command import NeedsShell, NothingToStart, StartCommand, split_command
 from pare.recipes.procfile import web_command
 from pare.recipes.settings import AppSettings
 
@@ -546,9 +546,9 @@ def start_command(app_dir: Path, deps: Dependencies, settings: AppSettings, *, p
     for name in MAIN_FILES:
         if (app_dir / name).is_file():
             return StartCommand((PYTHON, name), (), name)
-    raise UsageError(f"{app_dir}: nothing to start: no Procfile web:, Django manage.py, ASGI/WSGI app with "
-                     f"its server among the dependencies, or {', '.join(MAIN_FILES)}; give the command "
-                     "with --cmd")
+    raise NothingToStart(f"{app_dir}: nothing to start: no Procfile web:, Django manage.py, ASGI/WSGI app "
+                         f"with its server among the dependencies, or {', '.join(MAIN_FILES)}; give the "
+                         "command with --cmd")
 
 
 def _provided_by_extra(deps: Dependencies, server: str) -> bool:
