@@ -85,6 +85,19 @@ def write_multiarch(layout_dir: Path, amd: Image, name: str) -> tuple[Image, Ind
     return arm, index
 
 
+def layer_files(layout: Path, tag: str) -> dict[str, tuple[str, int]]:
+    """path -> (kind, size) of the image's final files (these images have no whiteouts)."""
+    from pare.oci.tarsafe import SafeTar
+    from pare.stores.layout import LayoutStore
+    image = LayoutStore(layout).read(tag)
+    files: dict[str, tuple[str, int]] = {}
+    for layer in image.layers:
+        with layer.open_uncompressed() as stream:
+            for member, _reader in SafeTar(stream, hash_stream=False):
+                files["/" + member.path] = (member.kind, member.size)
+    return files
+
+
 def write_tree(root: Path, files: dict[str, Any]) -> Path:
     """Files under `root` (parents made): str content as text, anything else as JSON."""
     for name, content in files.items():

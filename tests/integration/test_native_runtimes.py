@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import layer_files
 from pare.native.lock import read_lock
 from pare.oci.tarsafe import SafeTar
 from pare.stores.layout import LayoutStore
@@ -58,17 +59,6 @@ def copy_app(name: str, into: Path) -> Path:
     """The example as committed (a pare.lock `make demo` left beside it is not part of it)."""
     shutil.copytree(EXAMPLES / name, into / name, ignore=shutil.ignore_patterns("pare.lock"))
     return into / name
-
-
-def layer_files(layout: Path, tag: str) -> dict[str, tuple[str, int]]:
-    """path -> (kind, size) of the image's final files (these images have no whiteouts)."""
-    image = LayoutStore(layout).read(tag)
-    files: dict[str, tuple[str, int]] = {}
-    for layer in image.layers:
-        with layer.open_uncompressed() as stream:
-            for member, _reader in SafeTar(stream, hash_stream=False):
-                files["/" + member.path] = (member.kind, member.size)
-    return files
 
 
 @pytest.mark.parametrize("app", ["node-express", "python-flask"])
