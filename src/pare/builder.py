@@ -164,7 +164,7 @@ def prepare_context(recipe: Recipe, dockerfile_text: str, into: Path) -> Path:
     which is kept as it is, and no VCS data, caches or node_modules); the Dockerfile goes beside
     the context (`DOCKERFILE`, relative to it)."""
     context = into / "context"
-    copy_app_files(recipe.app_dir, recipe.files, context)
+    copy_app_files(recipe.app_dir, recipe.sources, context)
     (into / "Dockerfile").write_text(dockerfile_text)
     return context
 

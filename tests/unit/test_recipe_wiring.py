@@ -255,3 +255,12 @@ def test_bad_settings_flags_are_refused_by_name(tmp_path: Path, capsys: Any) -> 
         code, _out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:x", *args], capsys)
         assert code == 2 and message in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_context_holds_what_the_build_reads_not_only_what_ships(tmp_path: Path) -> None:
+    app = write_tree(tmp_path / "app", {"go.mod": "module example.com/web\n", "main.go": "package main\n",
+                                        "index.html": "", "vendor/modules.txt": ""})
+    recipe = detect(app)
+    assert recipe.files == ["index.html"]  # what ships beside the binary
+    context = prepare_context(recipe, "FROM pare\n", tmp_path / "work")
+    assert sorted(p.name for p in context.iterdir()) == ["go.mod", "index.html", "main.go", "vendor"]

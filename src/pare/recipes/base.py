@@ -211,8 +211,13 @@ class Recipe(ABC):
 
     @cached_property
     def files(self) -> list[str]:
-        """The app's selected entries (see app_files)."""
+        """The app's entries that ship (see app_files), without what the language only builds with."""
         return app_files(self.app_dir, self.extra_ignores())
+
+    @cached_property
+    def sources(self) -> list[str]:
+        """The app's entries a build reads: an engine's build context (sources, manifests, tooling)."""
+        return app_files(self.app_dir)
 
     def extra_ignores(self) -> tuple[str, ...]:
         """Patterns this language never ships (read before the app's own ignore files)."""

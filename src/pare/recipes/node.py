@@ -47,7 +47,6 @@ from pare.recipes.base import (
     RuntimeRequest,
     add_app_files,
     add_library_closure,
-    app_files,
     copy_app_files,
     shell_quote,
     tree_digest_parts,
@@ -238,7 +237,7 @@ class NodeRecipe(Recipe):
     def manifest_files(self) -> list[str]:
         """What a production install reads (MANIFESTS that the app has and does not ignore), with
         their parent directories, parents first."""
-        rels = [r for r in app_files(self.app_dir) if _under(r, MANIFESTS)]
+        rels = [r for r in self.sources if _under(r, MANIFESTS)]
         parents = {"/".join(r.split("/")[:i]) for r in rels for i in range(1, r.count("/") + 1)}
         return sorted(set(rels) | parents)
 
@@ -255,7 +254,7 @@ class NodeRecipe(Recipe):
         building = self.builds
         if not self.has_dependencies() and not building:
             return None
-        rels = app_files(self.app_dir) if building else self.manifest_files()
+        rels = self.sources if building else self.manifest_files()
         tool = self.tool_version(rt)
         key = content_key(INSTALL_FORMAT, "build" if building else "deps", pm.name, tool, rt.version,
                           rt.npm_version, rt.arch.name, str(self.settings.ignore_scripts),
