@@ -62,6 +62,7 @@ from pare.recipes.node_project import (
     read_package_json,
     scripts,
     start_command,
+    yarn_config,
 )
 
 INSTALL_FORMAT = "3"  # bump when the install's result changes for the same inputs
@@ -183,17 +184,12 @@ class NodeRecipe(Recipe):
         found = node_request(self.app_dir, self.package)
         return "lts/*" if found.lts else found.range
 
-    @property
+    @cached_property
     def yarn_path(self) -> str | None:
         """The yarn release the project commits (.yarnrc.yml yarnPath), relative to the app."""
         if not self.pm.berry:
             return None
-        import yaml
-        try:
-            config = yaml.safe_load((self.app_dir / ".yarnrc.yml").read_text()) or {}
-        except (OSError, yaml.YAMLError):
-            return None
-        path = config.get("yarnPath") if isinstance(config, dict) else None
+        path = yarn_config(self.app_dir).get("yarnPath")
         return path if isinstance(path, str) and (self.app_dir / path).is_file() else None
 
     @cached_property

@@ -111,7 +111,7 @@ def package_manager(app_dir: Path, package: Mapping[str, Any]) -> PackageManager
         name, version = found.group(1), found.group(2)
         lock = next((f for f, pm in present if pm == name), None)
         berry = name == "yarn" and int(version.split(".")[0]) >= 2
-        pnp = berry and _yarn_config(app_dir).get("nodeLinker", "pnp") == "pnp"
+        pnp = berry and yarn_config(app_dir).get("nodeLinker", "pnp") == "pnp"
         return PackageManager(name, version, None, lock, "package.json packageManager", berry, pnp)
     if not present:
         return PackageManager("npm", None, _engine(package, "npm"), None, "no lockfile: npm")
@@ -122,7 +122,7 @@ def package_manager(app_dir: Path, package: Mapping[str, Any]) -> PackageManager
     if name == "yarn":
         berry, release = _yarn_flavour(app_dir)
         rng = _both(_engine(package, "yarn"), None if release else (">=2" if berry else "1.x"))
-        pnp = berry and _yarn_config(app_dir).get("nodeLinker", "pnp") == "pnp"
+        pnp = berry and yarn_config(app_dir).get("nodeLinker", "pnp") == "pnp"
         return PackageManager("yarn", release, rng, lock, lock, berry, pnp)
     return PackageManager("npm", None, _both(_engine(package, "npm"), _npm_range(app_dir / lock)), lock, lock)
 
@@ -166,14 +166,14 @@ def _yarn_flavour(app_dir: Path) -> tuple[bool, str | None]:
     """(berry?, the release .yarnrc.yml's yarnPath pins)."""
     berry = "__metadata:" in _read_head(app_dir / "yarn.lock") or (app_dir / ".yarnrc.yml").is_file()
     release = None
-    path = _yarn_config(app_dir).get("yarnPath")
+    path = yarn_config(app_dir).get("yarnPath")
     if isinstance(path, str):
         found = re.search(r"yarn-(\d+\.\d+\.\d+[\w.-]*?)\.c?js$", path)
         release = found.group(1) if found else None
     return berry, release
 
 
-def _yarn_config(app_dir: Path) -> dict[str, Any]:
+def yarn_config(app_dir: Path) -> dict[str, Any]:
     """.yarnrc.yml (yarn 2+), or {} when there is none."""
     rc = app_dir / ".yarnrc.yml"
     if not rc.is_file():
