@@ -146,6 +146,8 @@ def test_next_font_download_failure_says_what_to_do() -> None:
                                     "`Inter` from Google Fonts.")
     assert "next/font/local" in message and "fonts.googleapis.com" in message
     assert explain_build_failure("tsc: error TS2304") == "tsc: error TS2304"
+    missing = explain_build_failure("yarn install failed (exit 1): | gyp ERR! stack Error: not found: make")
+    assert "apt-get install g++ make python3" in missing and "--ignore-scripts" in missing
 
 
 def test_compiled_code_roots_leave_bundled_libraries_to_their_rpath() -> None:

@@ -23,6 +23,7 @@ same lock entries), deps (node_modules, or PnP's .pnp.cjs and zip cache), app.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -318,7 +319,10 @@ class NodeRecipe(Recipe):
             rt.arch != host_arch() else []
         for args in pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
                                 store=store):
-            rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}")
+            try:
+                rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}")
+            except BuildFailed as exc:
+                raise BuildFailed(explain_build_failure(str(exc))) from None
         if not building:
             return
         if has_build_script(self.package):
@@ -422,10 +426,17 @@ def _under(rel: str, roots: Sequence[str]) -> bool:
     return any(rel == r or rel.startswith(r + "/") for r in roots)
 
 
+COMPILERS = re.compile(r"not found: (make|g\+\+|cc|gcc)|Could not find any Python|(make|g\+\+|gcc): "
+                       r"(command )?not found|find Python")
+
+
 def explain_build_failure(message: str) -> str:
-    """A build script's failure, with what to do when the cause is a known one."""
+    """An install's or build script's failure, with what to do when the cause is a known one."""
     if "fonts.googleapis.com" in message or "Google Fonts" in message or "next/font" in message:
         return ("the build downloads fonts from Google (next/font/google), which this machine cannot reach; "
                 "use next/font/local, or build where fonts.googleapis.com answers: " + message[:300])
+    if COMPILERS.search(message):
+        return ("a native addon compiles with this machine's g++, make and python3, and one is missing "
+                "(Debian: apt-get install g++ make python3), or give --ignore-scripts: " + message[:300])
     return message
 
