@@ -29,6 +29,7 @@ from helpers import layer_files, run_cli
 from pare.builder import fresh_build_cache
 from pare.engines.netns import private_network
 from pare.engines.podman import PodmanEngine
+from pare.engines.storage import remove_storage
 from pare.native.lock import read_lock
 from pare.stores.layout import LayoutStore
 
@@ -67,7 +68,9 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
     need("podman")
     need("runc")
     need("ip")
-    yield PodmanEngine(tmp_path_factory.mktemp("podman"))
+    state = tmp_path_factory.mktemp("podman")
+    yield PodmanEngine(state)
+    remove_storage(state)  # podman leaves its overlay storage mounted
 
 
 def build_flags(app: dict[str, Any]) -> list[str]:

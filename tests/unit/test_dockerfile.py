@@ -89,6 +89,7 @@ def test_node_multistage_copies_the_runtime_closure_into_distroless() -> None:
     text = generate(NODE, "multistage").text
     assert froms(text) == ["pare/base/fat-node", "pare/base/distroless-cc"]
     assert "ldd /usr/bin/node" in text
+    assert "ENV npm_config_nodedir=/usr npm_config_build_from_source=true" in text  # addons: base's headers
     final = last_stage(text)
     assert "COPY --from=build /rootfs/ /" in final
     assert "COPY --from=build /app /app" in final

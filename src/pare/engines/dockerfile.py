@@ -228,7 +228,9 @@ def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -
 def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     profiles = profiles_for("node", strategy)
     workdir = facts.workdir
-    steps = ["ARG NODE_EXTRA_CA_CERTS=", *(f"RUN {line}" for line in facts.tools), f"WORKDIR {workdir}"]
+    # native addons compile from source against the base's own node headers (Debian's, in /usr)
+    steps = ["ARG NODE_EXTRA_CA_CERTS=", "ENV npm_config_nodedir=/usr npm_config_build_from_source=true",
+             *(f"RUN {line}" for line in facts.tools), f"WORKDIR {workdir}"]
     if facts.source_first:  # root install scripts or a build step need the sources
         steps += ["COPY . .", *(f"RUN {line}" for line in facts.install),
                   *(f"RUN {_build_env(facts)}{line}" for line in facts.build)]
