@@ -326,7 +326,8 @@ def mb(n: int) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    out = ["| app | flags | native MB | own Dockerfile MB (FROM mapped to) | native / own "
+    notes = [r.app for r in rows if r.own_notes]
+    out = ["| app | flags | native MB | own Dockerfile MB (FROMs mapped: notes) | native / own "
            "| engine multistage MB | native cold / warm s | multistage cold / warm s | own cold / warm s "
            "| start to 200, laptop: native / own s | micro: native / own s |",
            "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -334,8 +335,8 @@ def table(rows: list[Row]) -> str:
         if r.error:
             out.append(f"| {r.app} | {r.flags} | error: {r.error[:120]} | | | | | | | | |")
             continue
-        own = (f"{mb(r.own)} ({r.own_notes})" if r.own else
-               f"failed: {r.own_error[:100]} ({r.own_notes})" if r.own_error else "no Dockerfile")
+        note = f" [{notes.index(r.app) + 1}]" if r.app in notes else ""
+        own = (f"{mb(r.own)}{note}" if r.own else f"failed{note}" if r.own_error else "no Dockerfile")
         ratio = f"{r.native / r.own:.2f}" if r.own else "-"
         engine = mb(r.engine) if r.engine else f"n/a: {r.engine_error[:110]}"
         eng_t = f"{r.engine_cold:.0f} / {r.engine_warm:.1f}" if r.engine else "-"
@@ -350,6 +351,9 @@ def table(rows: list[Row]) -> str:
         out.append(f"| {r.app} | {r.flags or 'none'} | {mb(r.native)} | {own} | {ratio} | {engine} | "
                    f"{r.native_cold:.0f} / {r.native_warm:.1f} | {eng_t} | {own_t} | {pair('laptop')} | "
                    f"{pair('micro')} |")
+    out.append("")
+    by_app = {r.app: r.own_notes for r in rows}
+    out += [f"[{i + 1}] {app}: {by_app[app]}" for i, app in enumerate(notes)]
     return "\n".join(out)
 
 
