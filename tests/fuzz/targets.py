@@ -255,12 +255,14 @@ def _archive(data: bytes) -> None:
 
 
 def _package_json(data: bytes) -> None:
-    from pare.recipes.node import main_script
+    from pare.recipes.node import NodeRecipe
 
     with _scratch() as tmp:
         (tmp / "package.json").write_bytes(data)
         (tmp / "server.js").write_text("")
-        main_script(tmp)
+        recipe = NodeRecipe(tmp)
+        recipe.check()  # package manager, lockfile, start command: what a build reads first
+        recipe.request()
 
 
 def _dockerfile(case: tuple[str, str, str]) -> None:
@@ -274,8 +276,12 @@ def _dockerfile(case: tuple[str, str, str]) -> None:
         lines = text.split("\n")
         return [line.split(" ", 1)[0] for line in lines if line and not line.startswith((" ", "#"))]
 
-    expected = instructions(generate(DockerFacts(language, (), "app"), strategy).text)
-    text = generate(DockerFacts(language, (), entry), strategy).text
+    def facts(name: str) -> DockerFacts:  # a Go binary's name, or the script a start command runs
+        command = (f"/app/{name}",) if language == "go" else (language, name)
+        return DockerFacts(language, (), name, command=command)
+
+    expected = instructions(generate(facts("app"), strategy).text)
+    text = generate(facts(entry), strategy).text
     found = instructions(text)
     assert found == expected, f"entry {entry!r} changed the instructions: {text}"
 
@@ -341,7 +347,7 @@ def targets() -> list[Target]:
         Target("store.layout", st.tuples(json_docs(seeds.LAYOUT_INDEXES), fuzz_bytes(seeds.LAYOUT_MARKERS)),
                _layout, "an OCI layout's index.json and oci-layout"),
         Target("store.archive", fuzz_bytes(seeds.archives(), 8000), _archive, "docker-archive files"),
-        Target("recipe.package_json", json_docs(seeds.PACKAGE_JSONS), _package_json, "node main_script"),
+        Target("recipe.package_json", json_docs(seeds.PACKAGE_JSONS), _package_json, "node recipe detection"),
         Target("dockerfile.entry", st.tuples(st.sampled_from(["go", "node", "python"]),
                                              st.sampled_from(["multistage", "slim", "onbuild"]),
                                              _text(entries)),

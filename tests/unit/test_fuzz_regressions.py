@@ -80,7 +80,7 @@ def test_an_entry_point_cannot_change_the_generated_dockerfile(entry: str, langu
     start command goes into ENTRYPOINT as JSON, so it is either refused (a line break) or quoted."""
     command = (f"/app/{entry}",) if language == "go" else (language, entry)
     if language == "go" or "\n" in entry:
-        with pytest.raises(UsageError, match="entry point|line break"):
+        with pytest.raises(UsageError, match=r"entry point|line break"):
             generate(DockerFacts(language, (), entry, command=command))
     else:
         lines = generate(DockerFacts(language, (), entry, command=command)).text.splitlines()
