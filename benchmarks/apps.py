@@ -271,7 +271,7 @@ class Bench:
         with Cgroup(profile.cpus, profile.memory_mb) as cgroup, private_network() as net:
             args = [*pg, "create", "--name", name, "--network", f"ns:{net.path}", "-e", f"PORT={port}"]
             if cgroup.dirs:
-                args += ["--cgroup-parent", f"/{cgroup.name}"]
+                args += ["--cgroup-parent", cgroup.path]
             for key, value in env.items():
                 args += ["-e", f"{key}={value}"]
             run_engine([*args, image], env=penv, what="podman create", timeout=300)

@@ -60,6 +60,26 @@ def test_cpu_limit_is_real() -> None:
     assert pare_cgroups() == before
 
 
+def test_a_container_given_the_groups_path_runs_inside_its_limits(tmp_path: Path) -> None:
+    """Guards benchmarks/apps.py's micro start-up figures: it gave podman `--cgroup-parent
+    /NAME`, a path beside pare's parent subtree, so the container ran unlimited and micro measured
+    the same as laptop. Cgroup.path is where its groups are, in every v1 hierarchy; a process that
+    runc puts under it (as podman does) is inside the quota."""
+    with Cgroup(cpus=0.2, memory_mb=64) as group:
+        assert sorted(group.dirs) == sorted(ROOT / sub / group.path.lstrip("/") for sub in ("cpu", "memory"))
+        child = group.dirs[0] / "child"  # where an engine makes its container's group
+        child.mkdir()
+        try:
+            sleeper = subprocess.Popen(["sh", "-c", f"echo $$ > {child}/cgroup.procs; exec sleep 30"])
+            time.sleep(0.3)
+            quota = int((group.dirs[0] / "cpu.cfs_quota_us").read_text())
+            assert str(sleeper.pid) in (child / "cgroup.procs").read_text().split() and quota == 20_000
+            sleeper.kill()
+            sleeper.wait(5)
+        finally:
+            child.rmdir()
+
+
 def test_memory_limit_is_real() -> None:
     hog = [sys.executable, "-c",
            "b = bytearray({n} * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1"]
@@ -266,6 +286,7 @@ def test_v2_groups_go_in_pare_subtree_and_subtree_control_is_restored(cgroup2_ro
     with Cgroup(settings=HUGETLB, root=cgroup2_root, state=state) as group:
         [made] = group.dirs
         assert made.parent == cgroup2_root / "pare" and (made / "hugetlb.2MB.max").read_text().strip() == "0"
+        assert cgroup2_root / group.path.lstrip("/") == made  # what --cgroup-parent is given
         assert "hugetlb" in subtree(cgroup2_root) and "hugetlb" in subtree(cgroup2_root / "pare")
         sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
                                    preexec_fn=group.preexec)
@@ -284,6 +305,7 @@ def test_v2_a_delegated_subtree_is_used_as_it_is(cgroup2_root: Path, tmp_path: P
     try:
         with Cgroup(settings=HUGETLB, root=cgroup2_root, parent="delegated", state=tmp_path) as group:
             assert group.dirs[0].parent == delegated and "hugetlb" in subtree(delegated)
+            assert group.path == f"/delegated/{group.name}"
         assert delegated.is_dir() and subtree(delegated) == [] and subtree(cgroup2_root) == ["hugetlb"]
     finally:
         (cgroup2_root / "cgroup.subtree_control").write_text("-hugetlb")

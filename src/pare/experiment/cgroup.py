@@ -171,6 +171,12 @@ class Cgroup:
         self.dirs = [d for d in self.dirs if str(d) in failed]
 
     # --- use -------------------------------------------------------------------------------
+    @property
+    def path(self) -> str:
+        """The group's path from its hierarchy's root (`/pare/pare-1a2b...`): what an engine's
+        `--cgroup-parent` takes to put a container inside these limits."""
+        return f"/{self.parent}/{self.name}"
+
     def procs_files(self) -> list[Path]:
         return [d / "cgroup.procs" for d in self.dirs]
 
