@@ -60,24 +60,26 @@ def test_cpu_limit_is_real() -> None:
     assert pare_cgroups() == before
 
 
-def test_a_container_given_the_groups_path_runs_inside_its_limits(tmp_path: Path) -> None:
+def test_a_container_given_the_groups_path_runs_inside_its_limits_and_its_groups_go_too() -> None:
     """Guards benchmarks/apps.py's micro start-up figures: it gave podman `--cgroup-parent
     /NAME`, a path beside pare's parent subtree, so the container ran unlimited and micro measured
     the same as laptop. Cgroup.path is where its groups are, in every v1 hierarchy; a process that
-    runc puts under it (as podman does) is inside the quota."""
+    runc puts under it (as podman does) is inside the quota. podman also leaves an empty `conmon`
+    group in its parent after `podman rm`: the groups go all the same, the one inside them too."""
+    before = pare_cgroups()
     with Cgroup(cpus=0.2, memory_mb=64) as group:
-        assert sorted(group.dirs) == sorted(ROOT / sub / group.path.lstrip("/") for sub in ("cpu", "memory"))
-        child = group.dirs[0] / "child"  # where an engine makes its container's group
+        made = list(group.dirs)
+        assert sorted(made) == sorted(ROOT / sub / group.path.lstrip("/") for sub in ("cpu", "memory"))
+        child = made[0] / "conmon"  # where an engine makes its own group
         child.mkdir()
-        try:
-            sleeper = subprocess.Popen(["sh", "-c", f"echo $$ > {child}/cgroup.procs; exec sleep 30"])
-            time.sleep(0.3)
-            quota = int((group.dirs[0] / "cpu.cfs_quota_us").read_text())
-            assert str(sleeper.pid) in (child / "cgroup.procs").read_text().split() and quota == 20_000
-            sleeper.kill()
-            sleeper.wait(5)
-        finally:
-            child.rmdir()
+        sleeper = subprocess.Popen(["sh", "-c", f"echo $$ > {child}/cgroup.procs; exec sleep 30"])
+        deadline = time.monotonic() + 5
+        while str(sleeper.pid) not in (child / "cgroup.procs").read_text().split():
+            assert time.monotonic() < deadline, "the process never joined the inner group"
+            time.sleep(0.05)
+        assert int((made[0] / "cpu.cfs_quota_us").read_text()) == 20_000
+    assert sleeper.wait(5) == -signal.SIGKILL  # killed with the groups, as a container left running is
+    assert not any(d.exists() for d in made) and pare_cgroups() == before
 
 
 def test_memory_limit_is_real() -> None:
@@ -325,13 +327,16 @@ def test_v2_sweep_after_a_kill_spares_live_runs_and_reports_what_stays(
         cgroup.sweep(state)  # the child is alive: nothing of it may go
         assert group.is_dir() and alive(sleeper)
         kill(child)
-        (group / "stuck").mkdir()  # a cgroup with a child cgroup cannot be removed
-        cgroup.sweep(state)
+        (group / "stuck").mkdir()  # an inner group goes with its group, unless it is busy: a mount point
+        subprocess.run(["mount", "-t", "tmpfs", "none", str(group / "stuck")], check=True)
+        try:
+            cgroup.sweep(state)
+        finally:
+            subprocess.run(["umount", str(group / "stuck")], check=True)
         warnings = [line for line in capfd.readouterr().err.splitlines() if "warning" in line]
         assert len(warnings) == 1 and str(group) in warnings[0], warnings
         assert not alive(sleeper) and group.is_dir()
-        (group / "stuck").rmdir()
-        cgroup.sweep(state)
+        cgroup.sweep(state)  # the inner group is an empty group now, and goes with its group
         assert "warning" not in capfd.readouterr().err
         assert not group.exists() and subtree(cgroup2_root) == []
         assert not [p for p in cgroup2_root.iterdir() if p.is_dir()]

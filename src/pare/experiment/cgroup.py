@@ -287,14 +287,25 @@ def _teardown_unused(entries: Entries) -> None:
     entries.put("setup", list(reversed(kept)))
 
 
+def _subtree(group: Path) -> list[Path]:
+    """`group` and the groups made inside it (an engine given it as a cgroup parent makes its
+    own, as podman does for conmon), deepest first: the order rmdir needs."""
+    try:
+        inner = [p for p in group.rglob("*") if p.is_dir() and not p.is_symlink()]
+    except OSError:
+        inner = []
+    return [*sorted(inner, key=lambda p: len(p.parts), reverse=True), group]
+
+
 def _kill_all(group: Path) -> None:
-    """SIGKILL every process in a group (a killed run's measured commands may still be running)."""
+    """SIGKILL every process in a group and the groups inside it (a killed run's measured commands,
+    or a container, may still be running)."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        try:
-            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            return
+        pids: list[int] = []
+        for member in _subtree(group):
+            with contextlib.suppress(OSError, ValueError):
+                pids += [int(p) for p in (member / "cgroup.procs").read_text().split()]
         if not pids:
             return
         for pid in pids:
@@ -304,15 +315,18 @@ def _kill_all(group: Path) -> None:
 
 
 def _remove_dir(group: Path) -> str | None:
-    """rmdir a cgroup, waiting briefly for killed members to go; None when gone, else why not."""
+    """rmdir a cgroup and the groups inside it, waiting briefly for killed members to go; None when
+    gone, else why not."""
     why = ""
     for _ in range(50):
         try:
-            group.rmdir()
+            for member in _subtree(group):
+                member.rmdir()
             return None
         except FileNotFoundError:
-            return None
+            if not group.exists():
+                return None
         except OSError as exc:
             why = exc.strerror or str(exc)
-            time.sleep(0.05)
+        time.sleep(0.05)
     return why
