@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -57,6 +56,9 @@ from pare.engines.storage import remove_storage  # noqa: E402
 from pare.experiment.cgroup import Cgroup  # noqa: E402
 from pare.experiment.profiles import Profile, load_profiles  # noqa: E402
 from pare.native.plan import CA_BUNDLE  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build import med, timed  # noqa: E402  (the build benchmark's helpers)
 
 CORPUS = ROOT / "tests" / "corpus"
 BENCH_BASES = ROOT / "benchmarks" / "bases"
@@ -135,12 +137,6 @@ def settings_of(app: dict[str, Any]) -> dict[str, Any]:
         found[FLAG_FIELDS[flag]] = int(value) if flag == "--port" else value
     found["env"] = tuple(f"{k}={v}" for k, v in app.get("env", {}).items())
     return found
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
 
 
 def cold_warm(build: Callable[[bool], Any]) -> tuple[float, float, Any]:
@@ -311,10 +307,6 @@ class Bench:
                         for _ in range(self.runs)]
                 except Exception as exc:  # reported in the table; the other figures still count
                     row.start_error[f"{variant}/{profile_name}"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-
-
-def med(values: list[float] | None) -> float | None:
-    return statistics.median(values) if values else None
 
 
 def fmt_s(value: float | None) -> str:

@@ -85,7 +85,7 @@ class Row:
                 "warm": self.warm, "change": self.change, "error": self.error}
 
 
-def med(values: list[float]) -> float | None:
+def med(values: list[float] | None) -> float | None:
     return statistics.median(values) if values else None
 
 
