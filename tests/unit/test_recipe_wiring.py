@@ -5,6 +5,7 @@ context keeps the app's own files. No network: nothing here resolves or installs
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,30 @@ def test_the_context_holds_what_the_build_reads_not_only_what_ships(tmp_path: Pa
     assert recipe.files == ["index.html"]  # what ships beside the binary
     context = prepare_context(recipe, "FROM pare\n", tmp_path / "work")
     assert sorted(p.name for p in context.iterdir()) == ["go.mod", "index.html", "main.go", "vendor"]
+
+
+def test_tree_digest_parts_follow_content_mode_and_links_not_times(tmp_path: Path) -> None:
+    """The dependency-install cache key of build-step apps: any change to what ships changes it, a
+    touch does not, and each file enters as its digest (read in chunks), not as its bytes."""
+    from pare.native.cache import content_key
+    from pare.recipes.base import tree_digest_parts
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.ts").write_text("export const a = 1\n" + "// padding\n" * 1000)
+    (tmp_path / "link").symlink_to("src/main.ts")
+    rels = ["src", "src/main.ts", "link"]
+
+    def key() -> str:
+        return content_key(*tree_digest_parts(tmp_path, rels))
+
+    first = key()
+    assert all(len(p) < 100 for p in tree_digest_parts(tmp_path, rels))  # 11 kB of source: a digest
+    os.utime(tmp_path / "src" / "main.ts", (1, 1))
+    assert key() == first
+    (tmp_path / "src" / "main.ts").write_text("export const a = 2\n")
+    changed = key()
+    assert changed != first
+    (tmp_path / "src" / "main.ts").chmod(0o755)
+    assert key() != changed
+    (tmp_path / "link").unlink()
+    (tmp_path / "link").symlink_to("src")
+    assert key() not in (first, changed)

@@ -26,6 +26,7 @@ from pare.native.plan import BuildPlan, FileSet, LayerPlan, RuntimeConfig
 from pare.native.platforms import Arch
 from pare.native.rootfs import add_package_files
 from pare.native.sysroot import Sysroot
+from pare.oci.digest import digest_file
 from pare.recipes.command import StartCommand, split_command
 from pare.recipes.ignore import IgnoreRules
 from pare.recipes.settings import DEFAULT_USER, AppSettings, load_settings
@@ -159,7 +160,8 @@ def app_layer(app_dir: Path, image_dir: str = "app", extra_excludes: Sequence[st
 
 
 def tree_digest_parts(root: Path, rels: Iterable[str]) -> list[bytes | str]:
-    """What a cache key over selected files needs: each path, its kind, mode and content."""
+    """What a cache key over selected files needs: each path, its kind, mode and content digest
+    (files are hashed in chunks, never held in memory together)."""
     parts: list[bytes | str] = []
     for rel in rels:
         full = root / rel
@@ -168,7 +170,7 @@ def tree_digest_parts(root: Path, rels: Iterable[str]) -> list[bytes | str]:
         elif full.is_dir():
             parts += [rel, "d"]
         elif full.is_file():
-            parts += [rel, "x" if os.access(full, os.X_OK) else "f", full.read_bytes()]
+            parts += [rel, "x" if os.access(full, os.X_OK) else "f", str(digest_file(full))]
     return parts
 
 
