@@ -14,6 +14,7 @@ from pare.report.model import (
     SEVERITY_COLUMNS,
     caveats,
     column_label,
+    compressors,
     fmt_bytes,
     fmt_pending,
     fmt_seconds,
@@ -68,6 +69,8 @@ def render(results: Results) -> str:
              f"<dt>pare</dt><dd>{escape(results.pare_version)}</dd>",
              f"<dt>command</dt><dd><code>{escape(' '.join(results.command))}</code></dd>",
              f"<dt>transfer client</dt><dd>{escape(results.client)}</dd>",
+             *(f"<dt>compression</dt><dd>{escape(', '.join(vs))}: {escape(who)}</dd>"
+               for who, vs in compressors(results).items()),
              f"<dt>ran</dt><dd>{escape(results.started)} to {escape(results.finished)}</dd>"]
     for name, body in results.profiles.items():
         prof = body.get("profile", {})
