@@ -3,7 +3,8 @@
 
 Runs `pare bench --demo` on examples/go-hello and examples/node-express with both machine profiles
 (laptop: no limits; micro: 0.2 CPU, 600 MB, 20 Mbit/s), writes results/bench-results.json and
-results/report.html, and prints the playbook table with fat/small ratios. The bench owns its temp
+results/report.html, and prints the playbook table with fat/small ratios, and known vulnerabilities
+from pare's embedded OSV snapshot (or whatever the default index holds) plus Debian's pending fixes. The bench owns its temp
 dir, registries, cgroups and tc classes and removes them on exit (also on Ctrl-C), so the demo can
 run again and again. On a machine without cached bases the builds make them first (slower, once).
 The old registry round trip is scripts/transfer_demo.py.
@@ -38,7 +39,10 @@ def main() -> int:
         print("demo: needs root (cgroups and tc apply the machine profiles' limits)", file=sys.stderr)
         return 1
     RESULTS.mkdir(exist_ok=True)
-    argv = [sys.executable, "-m", "pare", "bench", "--demo", "--profile", "laptop", "--profile", "micro",
+    # --debian-pending: Debian's archive is reachable, so the vulnerabilities table also says which
+    # fixes wait in -security/-updates for the fat images' packages
+    argv = [sys.executable, "-m", "pare", "bench", "--demo", "--debian-pending",
+            "--profile", "laptop", "--profile", "micro",
             *(str(ROOT / "examples" / app) for app in APPS),
             "-o", str(RESULTS / "bench-results.json"), "--html", str(RESULTS / "report.html")]
     print("demo: " + " ".join(["pare", *argv[3:]]), flush=True)

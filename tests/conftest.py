@@ -70,6 +70,7 @@ def _isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """Keep tests away from the user's embedded store and registry state."""
     monkeypatch.setenv("PARE_STORE", str(tmp_path_factory.mktemp("store")))
     monkeypatch.setenv("PARE_REGISTRY_DIR", str(tmp_path_factory.mktemp("regstate")))
+    monkeypatch.setenv("PARE_VULNDB", str(tmp_path_factory.mktemp("vulndb") / "osv.sqlite"))
 
 
 def _tar_of(files: dict[str, bytes]) -> bytes:

@@ -94,3 +94,19 @@ def test_cli_bench_needs_something(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["bench", "--synthetic", "--profile", "mainframe"])
     assert "unknown machine profile" in capsys.readouterr().err
+
+
+def test_reports_say_which_compressor_made_each_variant(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from pare.experiment.builders import compressor_of
+
+    r = make_results()
+    r.variants["go"]["onbuild"]["compressor"] = compressor_of("onbuild", "buildah")
+    r.variants["go"]["multistage"]["compressor"] = compressor_of("multistage", "buildah")
+    r.variants["go"][EVIL]["compressor"] = compressor_of("native", "buildah")
+    page = html.render(r)
+    assert "<dt>compression</dt><dd>onbuild, multistage: gzip by buildah push" in page
+    assert "zstd by pare (level 19 runtime and dependencies, 9 app)" in page
+    terminal.render(r, Console(width=200))
+    out = capsys.readouterr().out
+    assert "compression: onbuild, multistage: gzip by buildah push" in out

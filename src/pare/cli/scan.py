@@ -95,6 +95,8 @@ def scan(images: tuple[str, ...], insecure: bool, platform: str | None, no_verif
         raise UsageError("give one image (or --compare A B)")
     quiet = as_json or (sarif is not None and str(sarif) == "-")
     index = VulnDB(db_path)
+    if db_path is None and (note := index.ensure_data()) is not None:  # the default index only
+        click.echo(f"pare: {note}", err=True)
     try:
         results = [match(_catalog(image, insecure, platform, not no_verify, quiet), index)
                    for image in images]

@@ -186,6 +186,35 @@ def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
             f"    [ \"$real\" = {binary} ] || ln -sf \"$real\" /rootfs{binary}")
 
 
+# Lines of shell (joined with " \" continuations) for _status_d; tab-separated so any path survives.
+_STATUS_D_SHELL = (
+    "set -eu; mkdir -p var/lib/dpkg/status.d",
+    "find . ! -type d ! -path './var/lib/dpkg/*' | sed 's|^\\.||' > /tmp/pare-shipped",
+    "for l in /var/lib/dpkg/info/*.list; do p=${{l##*/}}; p=${{p%.list}}; "
+    "sed \"s|^|${{p%%:*}}\\t|\" \"$l\"; done > /tmp/pare-owners",
+    "awk -F'\\t' 'function key(f) {{ sub(\"^/usr/\", \"/\", f); return f }} "
+    "NR == FNR {{ if (!(key($2) in own)) own[key($2)] = $1; next }} "
+    "key($0) in own {{ print own[key($0)] \"\\t\" $0 }}' /tmp/pare-owners /tmp/pare-shipped "
+    "| sort -u > /tmp/pare-claims",
+    "cut -f1 /tmp/pare-claims | sort -u | while read -r p; do "
+    "dpkg-query -s \"$p\" > \"var/lib/dpkg/status.d/$p\"; "
+    "awk -F'\\t' -v p=\"$p\" '$1 == p {{ printf \"%s%c\", substr($2, 2), 0 }}' /tmp/pare-claims "
+    "| xargs -0 -r md5sum > \"var/lib/dpkg/status.d/$p.md5sums\"; done",
+    "rm -f /tmp/pare-shipped /tmp/pare-owners /tmp/pare-claims",
+)
+
+
+def _status_d(rootfs: str = "/rootfs") -> str:
+    """RUN that gives every file copied into `rootfs` its Debian package's status.d entry, as
+    distroless images carry them, so scanners see the packages a closure copy brings along.
+
+    One awk pass matches the copied paths against dpkg's file lists (merged-/usr aware: /lib and
+    /usr/lib are one directory); each owner gets `dpkg-query -s` as status.d/PKG and an md5sums
+    file naming exactly the files that ship, hashed as they are in the image."""
+    run = "RUN " + "; \\\n    ".join(line.format(rootfs=rootfs) for line in _STATUS_D_SHELL)
+    return f"WORKDIR {rootfs}\n{run}"
+
+
 def _build_env(facts: DockerFacts) -> str:
     """The image's environment as shell assignments in front of a build step."""
     return "".join(f"{k}={shlex.quote(v)} " for k, v in facts.env)
@@ -249,6 +278,7 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
         lines.append(_ldd_closure("/usr/bin/node", CC_LIBS))
         lines.append("RUN if [ -d /usr/share/nodejs ]; then mkdir -p /rootfs/usr/share && "
                      "cp -a /usr/share/nodejs /rootfs/usr/share/; fi")
+        lines.append(_status_d())
     lines += ["", f"FROM {_from(bases, profiles[1])}"]
     if strategy == "multistage":
         lines.append("COPY --from=build /rootfs/ /")

@@ -24,6 +24,7 @@ class PareBuilder(Builder):
         self.engine = engine
         self.state = state
         self.description = "native" if variant == "native" else f"{variant} with {engine}"
+        self.compressor = compressor_of(variant, engine)
 
     def reset_cache(self) -> None:
         remove_storage(self.state)
@@ -58,6 +59,17 @@ class PareBuilder(Builder):
         from pare.engines.dockerfile import generate
         from pare.recipes import detect
         return generate(detect(app_dir).docker_facts(), self.variant).profiles
+
+
+def compressor_of(variant: str, engine: str) -> str:
+    """Who compresses the variant's layers, and how: the engine's own export for Dockerfile builds
+    (every layer, the base's included, as `docker push` compresses them), pare for native ones."""
+    if variant == "native":
+        from pare.native.assemble import APP_ZSTD_LEVEL, ZSTD_LEVEL
+        return f"zstd by pare (level {ZSTD_LEVEL} runtime and dependencies, {APP_ZSTD_LEVEL} app)"
+    if engine == "docker":
+        return "gzip by docker (Go compress/gzip, default level)"
+    return f"gzip by {engine} push (containers/image: Go's deflate, default level)"
 
 
 def builder_for(variant: str, engine: str, state: Path) -> PareBuilder:

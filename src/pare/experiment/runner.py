@@ -71,6 +71,7 @@ class Builder(ABC):
     """How a variant is built; the command runs under the profile, so it must be a subprocess."""
 
     description: str = ""
+    compressor: str = ""  # what compresses the layers a pull moves (the report says it per variant)
 
     @abstractmethod
     def reset_cache(self) -> None:
@@ -186,7 +187,8 @@ class Experiment:
                                                                     "repeats": n, "applied": {}})
             for subject in self.subjects:
                 self.results.variants.setdefault(subject.app, {})[subject.variant] = {
-                    "role": subject.role, "description": subject.description}
+                    "role": subject.role, "description": subject.description,
+                    "compressor": subject.builder.compressor if subject.builder else ""}
                 self._subject(profile, subject, n, entry)
             if self.plan.recovery_for(profile.name):
                 self._recovery(profile, n, entry)

@@ -14,6 +14,7 @@ from pare.report.model import (
     SEVERITY_COLUMNS,
     caveats,
     column_label,
+    compressors,
     fmt_bytes,
     fmt_pending,
     fmt_seconds,
@@ -29,12 +30,13 @@ CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;
 color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em;display:block;overflow-x:auto;max-width:100%}
 td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#f4f4f4}
 td:first-child,th:first-child{text-align:left}tr.ratio td{font-weight:bold;background:#fafae8}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}
 code{background:#f4f4f4;padding:.1em .3em}.notes li{color:#8a5a00}
 .chart{margin:1em 1em 1em 0;background:#fff;border:1px solid #eee}
+.chart-wrap{overflow-x:auto;max-width:100%}
 .chart-title{font-weight:bold;font-size:14px}.axis,.legend,.group,.value{font-size:11px;fill:#333}
 .grid{stroke:#e5e5e5}.whisker{stroke:#111;stroke-width:1.5}
 """
@@ -58,6 +60,7 @@ def _fmt(metric: str) -> svg.Callable[[float], str]:
 def render(results: Results) -> str:
     m = results.machine
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
              "<title>pare bench report</title>", f"<style>{CSS}</style></head><body>",
              "<h1>Small images: what they buy</h1>", "<dl>",
              f"<dt>machine</dt><dd>{escape(str(m.get('hostname')))}: {escape(str(m.get('cpu')))}, "
@@ -66,6 +69,8 @@ def render(results: Results) -> str:
              f"<dt>pare</dt><dd>{escape(results.pare_version)}</dd>",
              f"<dt>command</dt><dd><code>{escape(' '.join(results.command))}</code></dd>",
              f"<dt>transfer client</dt><dd>{escape(results.client)}</dd>",
+             *(f"<dt>compression</dt><dd>{escape(', '.join(vs))}: {escape(who)}</dd>"
+               for who, vs in compressors(results).items()),
              f"<dt>ran</dt><dd>{escape(results.started)} to {escape(results.finished)}</dd>"]
     for name, body in results.profiles.items():
         prof = body.get("profile", {})
@@ -103,7 +108,7 @@ def render(results: Results) -> str:
                         groups.append((app, bars))
             if groups:
                 where = f" @ {chosen[0].profile}" if metric in TIME_METRICS else ""
-                parts.append(svg.bar_chart(label(metric) + where, groups, _fmt(metric), colors))
+                parts.append(_wrap(svg.bar_chart(label(metric) + where, groups, _fmt(metric), colors)))
     for rt in recovery_tables(results):
         for app in dict.fromkeys(a for a, _, _ in rt.rows):
             series = []
@@ -120,8 +125,8 @@ def render(results: Results) -> str:
                         mode = "serial" if k == 1 else f"parallel {k}"
                         color = colors.get(variant, svg.PALETTE[i % len(svg.PALETTE)])
                         series.append((f"{variant}, {mode}", color if k == 1 else _darker(color), pts))
-            parts.append(svg.line_chart(f"node recovery: {app} @ {rt.profile}", series, fmt_seconds,
-                                        "deployments on the fresh node"))
+            parts.append(_wrap(svg.line_chart(f"node recovery: {app} @ {rt.profile}", series, fmt_seconds,
+                                              "deployments on the fresh node")))
 
     if results.methods:
         parts.append("<h2>How each figure was measured</h2><p>" + escape(METHODS_NOTE) + "</p><dl>")
@@ -177,6 +182,11 @@ def render(results: Results) -> str:
     parts.append(f"<p>Raw runs: {len(results.samples)} measurements, {len(results.recovery)} node-recovery "
                  f"runs; time metrics: {', '.join(TIME_METRICS)}.</p></body></html>")
     return "\n".join(parts)
+
+
+def _wrap(chart: str) -> str:
+    """Charts keep their size and scroll sideways on a narrow screen, so text is never shrunk."""
+    return f'<div class="chart-wrap">{chart}</div>'
 
 
 def _variant_colors(results: Results) -> dict[str, str]:

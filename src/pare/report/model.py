@@ -250,3 +250,15 @@ def security_notes(results: Results) -> list[str]:
         notes.append("ELF files no package claims (invisible to any package-based scanner) in: " +
                      ", ".join(unseen))
     return notes
+
+
+def compressors(results: Results) -> dict[str, list[str]]:
+    """Compressor -> the variants whose layers it made, as the builds recorded it (older result
+    files have none: empty)."""
+    out: dict[str, list[str]] = {}
+    for variants in results.variants.values():
+        for variant, info in variants.items():
+            who = str(info.get("compressor") or "")
+            if who and variant not in out.setdefault(who, []):
+                out[who].append(variant)
+    return out

@@ -3,6 +3,7 @@ lines by deployment count. Plain strings; every text is escaped."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from html import escape
 
@@ -21,48 +22,109 @@ def _nice_max(value: float) -> float:
     return value
 
 
+# The report's text is 11 px system-ui: about 6.5 px a character is a safe upper bound for the
+# digits, units and names it prints, so layouts computed from it never let two labels touch.
+CHAR_W = 6.5
+LOG_SPREAD = 30.0  # above this max/min ratio a linear axis flattens the small bars to nothing
+
+
+TITLE_CHAR_W = 8.5  # the 14 px bold title
+
+
+def text_width(text: str) -> float:
+    return CHAR_W * len(text)
+
+
+def title_width(text: str) -> float:
+    return TITLE_CHAR_W * len(text)
+
+
+class _Axis:
+    """Maps a value to a bar height: linear from 0, or log10 between two decades."""
+
+    def __init__(self, values: list[float], height: float, scale: str) -> None:
+        positive = [v for v in values if v > 0]
+        peak = max(positive, default=1.0)
+        floor = min(positive, default=1.0)
+        self.log = scale == "log" or (scale == "auto" and peak / floor > LOG_SPREAD)
+        self.height = height
+        if self.log:
+            self.lo = math.floor(math.log10(floor))
+            self.hi = max(math.ceil(math.log10(peak)), self.lo + 1)
+            if math.log10(floor) - self.lo < 0.1 * (self.hi - self.lo):
+                self.lo -= 1  # the smallest bar keeps a visible height
+        else:
+            self.ymax = _nice_max(peak)
+
+    def y(self, value: float) -> float:
+        """Height above the baseline."""
+        if self.log:
+            if value <= 0:
+                return 0.0
+            frac = (math.log10(value) - self.lo) / (self.hi - self.lo)
+        else:
+            frac = value / self.ymax
+        return self.height * min(max(frac, 0.0), 1.0)
+
+    def ticks(self) -> list[float]:
+        if self.log:
+            return [10.0 ** e for e in range(self.lo, self.hi + 1)]
+        return [self.ymax * i / 4 for i in range(5)]
+
+
 def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, Summary | None]]]],
-              fmt: Callable[[float], str], series_colors: dict[str, str]) -> str:
-    """Groups of bars (e.g. one group per app and profile, one bar per variant) with whiskers."""
-    bar_w, gap, group_gap, left, top, height = 26, 4, 28, 70, 34, 220
-    n_bars = sum(len(bars) for _, bars in groups)
-    width = max(280, left + n_bars * (bar_w + gap) + len(groups) * group_gap + 20)
-    peak = max((s.max for _, bars in groups for _, s in bars if s is not None), default=1.0)
-    ymax = _nice_max(peak)
+              fmt: Callable[[float], str], series_colors: dict[str, str], scale: str = "auto") -> str:
+    """Groups of bars (e.g. one group per app and profile, one bar per variant) with whiskers.
+
+    `scale` is "linear", "log" or "auto" (log when the bars span more than LOG_SPREAD). Value labels
+    stand upright above their bars, so neighbours never overlap however close their values are, and
+    each group is at least as wide as its label.
+    """
+    bar_w, gap, group_gap, left, height = 26, 4, 16, 70, 220
+    values = [v for _, bars in groups for _, s in bars if s is not None for v in (s.min, s.median, s.max)]
+    axis = _Axis(values, height, scale)
+    labels = [fmt(s.median) for _, bars in groups for _, s in bars if s is not None]
+    top = 34 + max((text_width(t) for t in labels), default=0) + 6
+    spans = [max(len(bars) * (bar_w + gap) - gap, text_width(group)) for group, bars in groups]
+    shown = title + (" (log scale)" if axis.log else "")
+    width = int(max(280, left + 10 + sum(spans) + group_gap * len(groups) + 10,
+                    left + title_width(shown) + 10))
     out = [f'<svg class="chart bar-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-           f'height="{top + height + 40 + 18 * len(series_colors)}" role="img" '
-           f'aria-label="{escape(title)}">',
-           f'<text x="{left}" y="20" class="chart-title">{escape(title)}</text>']
-    for i in range(5):
-        value = ymax * i / 4
-        y = top + height - height * i / 4
+           f'height="{int(top + height + 40 + 18 * len(series_colors))}" role="img" '
+           f'aria-label="{escape(shown)}">',
+           f'<text x="{left}" y="20" class="chart-title">{escape(shown)}</text>']
+    base = top + height
+    for value in axis.ticks():
+        y = base - axis.y(value)
         out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">'
                    f'{escape(fmt(value))}</text>')
-    x = left + 10
-    for group, bars in groups:
+    x = float(left + 10)
+    for (group, bars), span in zip(groups, spans, strict=True):
         gx = x
+        x += (span - (len(bars) * (bar_w + gap) - gap)) / 2
         for series, s in bars:
             color = series_colors.get(series, PALETTE[0])
             if s is not None:
-                h = height * s.median / ymax
-                y = top + height - h
-                out.append(f'<rect class="bar" x="{x}" y="{y:.1f}" width="{bar_w}" '
+                h = axis.y(s.median)
+                y = base - h
+                out.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w}" '
                            f'height="{max(h, 0.5):.1f}" fill="{color}">'
                            f'<title>{escape(series)}: {escape(fmt(s.median))} '
                            f'(min {escape(fmt(s.min))}, max {escape(fmt(s.max))}, n={s.n})</title></rect>')
                 if s.n > 1 and s.max > s.min:
                     cx = x + bar_w / 2
-                    y1, y2 = top + height - height * s.min / ymax, top + height - height * s.max / ymax
-                    out.append(f'<line class="whisker" x1="{cx}" x2="{cx}" y1="{y1:.1f}" y2="{y2:.1f}"/>')
-                out.append(f'<text x="{x + bar_w / 2}" y="{y - 4:.1f}" class="value" text-anchor="middle">'
-                           f'{escape(fmt(s.median))}</text>')
+                    y1, y2 = base - axis.y(s.min), base - axis.y(s.max)
+                    out.append(f'<line class="whisker" x1="{cx:.1f}" x2="{cx:.1f}" y1="{y1:.1f}" '
+                               f'y2="{y2:.1f}"/>')
+                lx, ly = x + bar_w / 2 + 4, min(y, base - axis.y(s.max)) - 4
+                out.append(f'<text x="{lx:.1f}" y="{ly:.1f}" class="value" '
+                           f'transform="rotate(-90 {lx:.1f} {ly:.1f})">{escape(fmt(s.median))}</text>')
             x += bar_w + gap
-        mid = (gx + x - gap) / 2
-        out.append(f'<text x="{mid:.1f}" y="{top + height + 16}" class="group" text-anchor="middle">'
+        out.append(f'<text x="{gx + span / 2:.1f}" y="{base + 16}" class="group" text-anchor="middle">'
                    f'{escape(group)}</text>')
-        x += group_gap
-    out.append(_legend(list(series_colors.items()), left, top + height + 40))
+        x = gx + span + group_gap
+    out.append(_legend(list(series_colors.items()), left, int(base + 40)))
     out.append("</svg>")
     return "\n".join(out)
 
@@ -81,6 +143,7 @@ def line_chart(title: str, series: list[tuple[str, str, list[tuple[int, Summary]
     def py(v: float) -> float:
         return top + height - height * v / ymax
 
+    width = max(width, int(title_width(title)) - 10)
     out = [f'<svg class="chart line-chart" xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" '
            f'height="{top + height + 50 + 18 * len(series)}" role="img" aria-label="{escape(title)}">',
            f'<text x="{left}" y="20" class="chart-title">{escape(title)}</text>']

@@ -11,6 +11,7 @@ from pare.report.model import (
     SEVERITY_COLUMNS,
     caveats,
     column_label,
+    compressors,
     fmt_bytes,
     fmt_pending,
     fmt_summary,
@@ -32,6 +33,8 @@ def render(results: Results, console: Console | None = None) -> None:
                   f"{m.get('memory_gb')} GB, {m.get('cpu')}), pare {results.pare_version}, "
                   f"client {results.client}")
     console.print(f"command: {' '.join(results.command)}")
+    for who, variants in compressors(results).items():
+        console.print(f"compression: {', '.join(variants)}: {who}", markup=False)
     for t in profile_tables(results):
         table = Table(title=f"profile {t.profile} ({t.description}; {t.repeats} run(s) per figure: "
                       "median (min to max))", title_justify="left")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pare.scan import versions
-from pare.scan.model import BINARY, DEB, LABELS, Catalog, Package, osv_ecosystem
+from pare.scan.model import BINARY, DEB, LABELS, Catalog, Package, osv_ecosystem, runtime_lookup
 from pare.scan.osv import SEVERITIES, Severity, evaluate, record_severity, worst
 from pare.scan.vulndb import SourceStatus, VulnDB, ecosystem_key
 
@@ -151,46 +151,40 @@ def scan(catalog: Catalog, db: VulnDB | None) -> ScanResult:
     without_data: dict[str, int] = {}
     cache: dict[tuple[str, str], list[Any]] = {}
     for package in catalog.packages:
-        osv = osv_ecosystem(package, catalog.distro)
-        if osv is None:
-            continue
-        key = ecosystem_key(osv)
-        label = key
-        if not known.get(key):
-            without_data[label] = without_data.get(label, 0) + 1
-            continue
-        with_data[label] = with_data.get(label, 0) + 1
-        if not versions.supported(key):
-            uncomparable.append(f"{package.name} {package.version}: no version rules for {key}")
-            continue
-        name = package.source if package.ecosystem == DEB and package.source else package.name
-        version = package.source_version if package.ecosystem == DEB and package.source_version \
-            else package.version
-        if version == "(devel)":
-            uncomparable.append(f"{package.name} {version}: a development build has no release version")
-            continue
-        hits = cache.get((key, name))
-        if hits is None:
-            hits = db.lookup(key, name) if db is not None else []
-            cache[(key, name)] = hits
-        matched: list[tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = []
-        errors: set[str] = set()
-        for hit in hits:
-            verdict = evaluate(key, version, hit.entry)
-            if verdict.error:
-                errors.add(verdict.error)
-            if verdict.affected:
-                matched.append((hit.record, hit.entry, verdict.fixed))
-        if errors and not matched:
-            uncomparable.append(f"{package.name} {version}: {sorted(errors)[0]}")
-        for finding in _merge_aliases(key, package, matched):
-            fkey = (finding.id, key, package.name, package.version)
-            if fkey in findings:
-                old = findings[fkey]
-                findings[fkey] = Finding(old.id, old.aliases, old.ecosystem, old.package, old.fixed,
-                                         old.severity, old.summary, (*old.paths, package.path))
-            else:
-                findings[fkey] = finding
+        for key, name, version in _lookups(package, catalog.distro):
+            label = key
+            if not known.get(key):
+                without_data[label] = without_data.get(label, 0) + 1
+                continue
+            with_data[label] = with_data.get(label, 0) + 1
+            if not versions.supported(key):
+                uncomparable.append(f"{package.name} {package.version}: no version rules for {key}")
+                continue
+            if version == "(devel)":
+                uncomparable.append(f"{package.name} {version}: a development build has no release version")
+                continue
+            hits = cache.get((key, name))
+            if hits is None:
+                hits = db.lookup(key, name) if db is not None else []
+                cache[(key, name)] = hits
+            matched: list[tuple[dict[str, Any], dict[str, Any], tuple[str, ...]]] = []
+            errors: set[str] = set()
+            for hit in hits:
+                verdict = evaluate(key, version, hit.entry)
+                if verdict.error:
+                    errors.add(verdict.error)
+                if verdict.affected:
+                    matched.append((hit.record, hit.entry, verdict.fixed))
+            if errors and not matched:
+                uncomparable.append(f"{package.name} {version}: {sorted(errors)[0]}")
+            for finding in _merge_aliases(key, package, matched):
+                fkey = (finding.id, key, package.name, package.version)
+                if fkey in findings:
+                    old = findings[fkey]
+                    findings[fkey] = Finding(old.id, old.aliases, old.ecosystem, old.package, old.fixed,
+                                             old.severity, old.summary, (*old.paths, package.path))
+                else:
+                    findings[fkey] = finding
     ordered = sorted(findings.values(), key=lambda f: (SEVERITIES.index(f.severity.level),
                                                        -(f.severity.score or 0), f.package.name, f.id))
     unclaimed = catalog.unclaimed_elf
@@ -200,6 +194,21 @@ def scan(catalog: Catalog, db: VulnDB | None) -> ScanResult:
                         len(unclaimed), sum(f.size for f in unclaimed),
                         max(ages) if ages else None, bool(sources))
     return ScanResult(catalog, tuple(ordered), coverage, tuple(sources), tuple(warnings))
+
+
+def _lookups(package: Package, distro: Any) -> list[tuple[str, str, str]]:
+    """(OSV ecosystem, name, version) under which records can name this package: its own ecosystem
+    (a Debian package by its source), and, for a runtime, the runtime's upstream advisories."""
+    out = []
+    osv = osv_ecosystem(package, distro)
+    if osv is not None:
+        deb = package.ecosystem == DEB
+        out.append((ecosystem_key(osv), package.source if deb and package.source else package.name,
+                    package.source_version if deb and package.source_version else package.version))
+    runtime = runtime_lookup(package)
+    if runtime is not None:
+        out.append(runtime)
+    return out
 
 
 def _merge_aliases(ecosystem: str, package: Package,

@@ -7,6 +7,7 @@ the names OSV records use, so a package and a record meet on the same key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,27 @@ class Catalog:
             },
             "notes": list(self.notes),
         }
+
+
+# Upstream runtimes whose own advisories (not a distribution's) are kept as an OSV ecosystem: the
+# runtime seen in a binary, and the Debian package that ships it, looked up by its upstream version.
+RUNTIME_ECOSYSTEMS = {"node": ("Node.js", "node")}
+DEBIAN_RUNTIMES = {"nodejs": "node"}
+_UPSTREAM = re.compile(r"^(?:[0-9]+:)?([0-9]+\.[0-9]+\.[0-9]+)")
+
+
+def runtime_lookup(package: Package) -> tuple[str, str, str] | None:
+    """(OSV ecosystem, name, version) of the upstream runtime this package is, if it is one: node
+    seen in a binary, or Debian's `nodejs` 18.20.4+dfsg-1~deb12u1 as node 18.20.4."""
+    if package.ecosystem == BINARY and package.name in RUNTIME_ECOSYSTEMS:
+        eco, name = RUNTIME_ECOSYSTEMS[package.name]
+        return eco, name, package.version
+    if package.ecosystem == DEB and package.name in DEBIAN_RUNTIMES:
+        m = _UPSTREAM.match(package.version)
+        if m:
+            eco, name = RUNTIME_ECOSYSTEMS[DEBIAN_RUNTIMES[package.name]]
+            return eco, name, m.group(1)
+    return None
 
 
 def osv_ecosystem(package: Package, distro: Distro | None) -> str | None:

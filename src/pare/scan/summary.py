@@ -44,6 +44,8 @@ def scan_for_bench(image: Image, name: str, db_path: Path | None = None, debian_
 
     index = VulnDB(db_path)
     try:
+        if db_path is None:  # the default index starts from pare's embedded snapshot
+            index.ensure_data()
         result = scan(catalog_image(image, name=name), index if index.exists else None)
     finally:
         index.close()

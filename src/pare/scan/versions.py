@@ -54,7 +54,7 @@ def parse(ecosystem: str, text: str) -> Any:
             return PepVersion(text)
         except InvalidVersion as exc:
             raise VersionError(f"not a PEP 440 version: {text!r}") from exc
-    if base == "npm":
+    if base in ("npm", "Node.js"):  # Node.js: the runtime's own releases, semver like its packages
         return _semver(text)
     if base == "Go":
         return go_version(text)
@@ -62,4 +62,4 @@ def parse(ecosystem: str, text: str) -> Any:
 
 
 def supported(ecosystem: str) -> bool:
-    return ecosystem.split(":", 1)[0] in ("Debian", "PyPI", "npm", "Go")
+    return ecosystem.split(":", 1)[0] in ("Debian", "PyPI", "npm", "Go", "Node.js")

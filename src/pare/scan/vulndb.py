@@ -9,6 +9,7 @@ leaves the index as it was. The data's age is the newest `modified` time among a
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sqlite3
@@ -16,8 +17,9 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import platformdirs
 
@@ -181,6 +183,21 @@ class VulnDB:
             raise VulnDBError(f"{self.path}: import failed, nothing changed ({exc})") from None
         return count
 
+    def ensure_data(self) -> str | None:
+        """Import pare's embedded snapshot into an index that does not exist yet, as Trivy fetches its
+        database on first use (but offline); returns the line that says so, else None. Any later
+        import or `pare db update` replaces the snapshot's records by id."""
+        if self.exists:
+            return None
+        manifest = snapshot_manifest()
+        source = f"{SNAPSHOT_SOURCE} {manifest['date']}"
+        origin = "; ".join(s["repository"] + (f"@{s['commit'][:12]}" if s.get("commit") else "")
+                           for s in manifest["sources"])
+        self.import_records(snapshot_records(), source, origin)
+        ecos = ", ".join(f"{eco} {n}" for eco, n in sorted(manifest["by_ecosystem"].items()))
+        return (f"no vulnerability data imported: using pare's embedded snapshot of {manifest['date']} "
+                f"({manifest['records']} records: {ecos}); pare db update or pare db import for current data")
+
     # --- queries -------------------------------------------------------------------------------
     def lookup(self, ecosystem: str, name: str) -> list[Hit]:
         db = self.connect()
@@ -208,6 +225,23 @@ class VulnDB:
                 (name,)).fetchall())
             out.append(SourceStatus(name, origin, imported, records, newest, ecos))
         return out
+
+
+# --- the embedded snapshot (scripts/osv_snapshot.py writes it) -------------------------------------
+SNAPSHOT_SOURCE = "pare snapshot"
+
+
+def snapshot_manifest() -> dict[str, Any]:
+    """Date, sources (repository, commit, licence) and counts of the snapshot pare ships."""
+    data = resources.files("pare.scan").joinpath("data/osv-snapshot.json").read_text(encoding="utf-8")
+    return cast(dict[str, Any], json.loads(data))
+
+
+def snapshot_records() -> Iterator[dict[str, Any]]:
+    with resources.files("pare.scan").joinpath("data/osv-snapshot.jsonl.gz").open("rb") as raw, \
+            gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for n, line in enumerate(lines, 1):
+            yield _check(json.loads(line), f"embedded snapshot line {n}")
 
 
 # --- reading what the user brings ------------------------------------------------------------------
