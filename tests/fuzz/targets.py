@@ -286,6 +286,17 @@ def _dockerfile(case: tuple[str, str, str]) -> None:
     assert found == expected, f"entry {entry!r} changed the instructions: {text}"
 
 
+def _lint_dockerfile(text: str) -> None:
+    """pare lint's reader (BuildKit's parser through cgo, then stages and ARG/ENV expansion): a
+    model or DockerfileSyntaxError, and what it returns holds together."""
+    from pare.lint.parser import parse
+
+    df = parse(text)
+    lines = text.count("\n") + 1
+    assert df.stages and all(0 < i.line <= i.end_line <= lines for i in df.instructions)
+    assert all(s.parent is None or s.parent < s.index for s in df.stages)
+
+
 def _text(seeds: list[str]) -> st.SearchStrategy[str]:
     raw = [s.encode() for s in seeds]
     return st.one_of(
@@ -348,6 +359,7 @@ def targets() -> list[Target]:
                _layout, "an OCI layout's index.json and oci-layout"),
         Target("store.archive", fuzz_bytes(seeds.archives(), 8000), _archive, "docker-archive files"),
         Target("recipe.package_json", json_docs(seeds.PACKAGE_JSONS), _package_json, "node recipe detection"),
+        Target("dockerfile.lint", _text(seeds.DOCKERFILES), _lint_dockerfile, "pare.lint.parser.parse"),
         Target("dockerfile.entry", st.tuples(st.sampled_from(["go", "node", "python"]),
                                              st.sampled_from(["multistage", "slim", "onbuild"]),
                                              _text(entries)),
