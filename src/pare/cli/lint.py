@@ -1,0 +1,85 @@
+"""`pare lint` (Dockerfile review, each finding priced in bytes) and `pare fix` (the rewrite to the
+builder pattern): thin commands over pare.lint."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pare.errors import PareError, UsageError
+
+SEVERITY_CHOICES = ("error", "warning", "info")
+
+
+class LintFailed(PareError):
+    """A finding at or above --fail-on: exit 1, the policy-failed code."""
+
+    exit_code = 1
+
+
+def _read(path: str) -> tuple[str, str]:
+    """(text, name): `-` reads stdin."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        name = "-"
+    else:
+        file = Path(path)
+        if file.is_dir():
+            file = file / "Dockerfile"
+        if not file.is_file():
+            raise UsageError(f"no Dockerfile at {path}")
+        data = file.read_bytes()
+        name = str(file)
+    try:
+        return data.decode("utf-8-sig"), name
+    except UnicodeDecodeError as exc:
+        from pare.lint.parser import DockerfileSyntaxError
+
+        line = data[: exc.start].count(b"\n") + 1
+        raise DockerfileSyntaxError(f"{name}:{line}: not UTF-8 text") from None
+
+
+@click.command()
+@click.argument("dockerfiles", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--sarif", "as_sarif", is_flag=True, help="Print SARIF 2.1.0 (for code-scanning tools).")
+@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), metavar="SEVERITY",
+              help="Exit 1 when a finding is at or above SEVERITY (error, warning, info).")
+@click.option("--ignore", multiple=True, metavar="ID", help="Skip a rule (pare id, hadolint id or family).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (default: .pare-lint.toml or pyproject's [tool.pare.lint], nearest first).")
+def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: str | None,
+         ignore: tuple[str, ...], config_path: Path | None) -> None:
+    """Review DOCKERFILES (`-` for stdin) for bytes that need not ship and for what hadolint checks.
+
+    Each finding has an id (docs/lint/ID.md), a severity and an estimate of the bytes it costs;
+    findings come largest first."""
+    from dataclasses import replace
+
+    from pare.lint import report
+    from pare.lint.engine import fails, load_config
+    from pare.lint.engine import lint as run
+    from pare.lint.parser import parse
+
+    if as_json and as_sarif:
+        raise UsageError("--json and --sarif: choose one")
+    results = []
+    threshold = fail_on
+    for path in dockerfiles:
+        text, name = _read(path)
+        start = Path.cwd() if path == "-" else Path(name).resolve().parent
+        config = load_config(start, config_path)
+        if ignore:
+            config = replace(config, ignore=config.ignore | frozenset(ignore))
+        threshold = threshold or config.fail_on
+        results.append(run(parse(text, name), config))
+    if as_json:
+        click.echo(report.as_json(results))
+    elif as_sarif:
+        click.echo(report.sarif(results))
+    else:
+        click.echo(report.text(results))
+    if threshold and fails(results, threshold):
+        raise LintFailed(f"findings at or above {threshold}")
