@@ -177,3 +177,9 @@ def test_json_form_is_kept_apart_from_shell_form() -> None:
     cmd, entry = df.final.instructions[1:]
     assert cmd.json and cmd.args == ("node", "server.js")
     assert not entry.json and json.dumps(entry.args) == '["node server.js"]'
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "corpus").glob("*.Dockerfile")), ids=lambda p: p.stem)
+def test_every_corpus_dockerfile_parses(path: Path) -> None:
+    df = parse(path.read_text(encoding="utf-8"), path.name)
+    assert df.stages and df.final.instructions[0].keyword == "FROM"

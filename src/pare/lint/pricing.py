@@ -24,10 +24,10 @@ PIP_CACHE = 40 * MB  # ~/.cache/pip: the wheels pip downloaded, kept beside what
 NPM_CACHE = 50 * MB  # ~/.npm/_cacache after installing an Express/Nest app's dependencies
 NODE_DEV_DEPENDENCIES = 120 * MB  # devDependencies of a TypeScript app (typescript 23 MB, eslint,
 #                      jest, @types...): node_modules with dev minus without, 100-200 MB typical.
+# A dependency layer rebuilt and pushed again on every code change when the whole tree is copied
+# first: node_modules of an Express app, a Django venv, a Go module cache, a Cargo registry...
 DEPENDENCY_LAYER = {"node": 150 * MB, "python": 80 * MB, "go": 120 * MB, "ruby": 60 * MB, "php": 40 * MB,
-                    "java": 100 * MB, "rust": 300 * MB}  # a dependency layer rebuilt and pushed again
-#                      on every code change when the whole tree is copied first: node_modules of an
-#                      Express app, a Django venv, a Go module cache, a Cargo registry...
+                    "java": 100 * MB, "rust": 300 * MB, "dotnet": 100 * MB}
 APP_TREE = 20 * MB  # an application's own files copied with `COPY . .` (a small service), when
 #                      a chown -R duplicates them
 DOWNLOAD = 50 * MB  # a downloaded archive or installer removed in a later layer

@@ -271,7 +271,12 @@ def _json_cmd(ctx: Context) -> Iterator[Hit]:
     cmd = [(i, s) for s in chain for i in s.of("CMD")]
     for inst, stage in entry[-1:] + cmd[-1:]:
         text = " ".join(inst.args).strip()
-        if inst.json or not text or text.startswith("exec "):
+        if inst.json and len(inst.args) >= 3 and inst.args[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash") \
+                and inst.args[1] == "-c":
+            text = inst.args[2].strip()  # ["sh", "-c", "app"]: the shell form, written as JSON
+        elif inst.json:
+            continue
+        if not text or text.startswith("exec "):
             continue
         if inst.keyword == "CMD" and entry and entry[-1][0].json:
             continue  # CMD as arguments to a JSON ENTRYPOINT: no shell runs it
@@ -332,6 +337,7 @@ INSTALLS: dict[str, tuple[str, ...]] = {
     "php": ("composer install",),
     "java": ("mvn dependency:go-offline", "mvn -B dependency:go-offline", "gradle dependencies"),
     "rust": ("cargo fetch",),
+    "dotnet": ("dotnet restore", "dotnet build", "dotnet publish"),
 }
 
 
@@ -352,8 +358,12 @@ def _install_kind(cmds: list[Command]) -> str | None:
 
 
 def _copies_everything(inst: Instruction) -> bool:
-    return inst.keyword in ("COPY", "ADD") and inst.flag("from") is None \
-        and any(s in (".", "./", "*") for s in inst.words[:-1])
+    """COPY . (or a whole directory into the working directory: `COPY ./src/app/ ./`)."""
+    if inst.keyword not in ("COPY", "ADD") or inst.flag("from") is not None or len(inst.words) < 2:
+        return False
+    sources, dest = inst.words[:-1], inst.words[-1]
+    return any(s in (".", "./", "*") for s in sources) or (
+        dest in (".", "./") and any(s.endswith("/") for s in sources))
 
 
 def _copy_before_install(ctx: Context) -> Iterator[Hit]:
@@ -362,9 +372,11 @@ def _copy_before_install(ctx: Context) -> Iterator[Hit]:
         for inst in stage.instructions:
             if _copies_everything(inst) and seen_copy is None:
                 seen_copy = inst
-            elif inst.keyword == "RUN" and seen_copy is not None:
+            elif inst.keyword == "RUN":
                 kind = _install_kind(commands(_script(inst)))
-                if kind:
+                if kind and seen_copy is None:
+                    break  # dependencies installed before the tree is copied: the cache-friendly order
+                if kind and seen_copy is not None:
                     yield Hit(seen_copy.line, f"COPY of the whole tree before the {kind} dependency "
                               f"install (line {inst.line}): any code change reinstalls every dependency; "
                               "copy the manifests first", pricing.DEPENDENCY_LAYER[kind], stage.label)
@@ -450,8 +462,14 @@ def _removed_later(ctx: Context) -> Iterator[Hit]:
                                     added[path] = inst.line
 
 
+DEV_SERVER = re.compile(r"\b(dev|serve|start:dev|watch|nodemon|ng serve|vite)\b")
+
+
 def _dev_shipped(ctx: Context) -> Iterator[Hit]:
     chain = _shipped(ctx.dockerfile)
+    commands_run = [" ".join(i.args) for s in chain for i in s.of("CMD", "ENTRYPOINT")]
+    if commands_run and DEV_SERVER.search(commands_run[-1]):
+        return  # an image that runs a dev server needs its devDependencies
     for stage in chain:
         production = (_env(stage, "NODE_ENV") or "") == "production"
         pruned = any(c.name in ("npm", "yarn", "pnpm") and "prune" in c.argv
@@ -489,24 +507,39 @@ node 23 2025-06-01    python 2 2020-01-01    python 3.5 2020-09-13    python 3.6
 python 3.7 2023-06-27    python 3.8 2024-10-07    python 3.9 2025-10-31    golang 1.1 2024-08-13
 golang 1.20 2024-02-06    golang 1.21 2024-08-13    golang 1.22 2025-02-11    golang 1.23 2025-08-12
 golang 1.24 2026-02-10    ruby 2 2023-03-31    ruby 3.0 2024-04-23    ruby 3.1 2025-03-26
+python 3.10 2026-10-31
+dotnet 3.1 2022-12-13    dotnet 5.0 2022-05-10    dotnet 6.0 2024-11-12    dotnet 7.0 2024-05-14
+dotnet 8.0 2026-11-10
+nginx 1.1 2021-04-20    nginx 1.20 2022-05-24    nginx 1.21 2022-05-24    nginx 1.22 2023-04-11
+nginx 1.23 2023-04-11    nginx 1.24 2024-04-23    nginx 1.25 2024-04-23    nginx 1.26 2025-04-23
 php 5 2018-12-31    php 7 2022-11-28    php 8.0 2023-11-26    php 8.1 2025-12-31
 debian stretch 2022-06-30    debian buster 2024-06-30    debian 9 2022-06-30    debian 10 2024-06-30
 ubuntu 16.04 2021-04-30    ubuntu 18.04 2023-05-31    ubuntu 20.04 2025-05-31    ubuntu xenial 2021-04-30
 ubuntu bionic 2023-05-31    ubuntu focal 2025-05-31    alpine 3.1 2024-11-01    alpine 3.20 2026-04-01
 alpine 3.21 2026-11-01
-"""  # golang 1.1 and alpine 3.1 stand for 1.10-1.19 and 3.10-3.19
+"""  # golang 1.1, nginx 1.1 and alpine 3.1 stand for 1.10-1.19 and 3.10-3.19
 EOL: tuple[tuple[str, str, dt.date], ...] = tuple(
     (name, version, dt.date.fromisoformat(end))
     for row in EOL_TABLE.split("\n") for name, version, end in zip(*[iter(row.split())] * 3, strict=False))
 DISTRO_IN_TAG = re.compile(r"(stretch|buster|jessie|xenial|bionic|focal|alpine3\.\d+)")
 
 
+FAMILIES = (("golang", "1.1"), ("alpine", "3.1"), ("nginx", "1.1"))
+RUNTIME_IN_TAG = re.compile(r"(python|node|ruby|php|golang|go)-?(\d+(?:\.\d+)?)")
+
+
 def _eol_match(repo: str, tag: str, today: dt.date) -> tuple[str, dt.date] | None:
     version = tag.split("-", 1)[0]
+    if repo in ("aspnet", "runtime", "sdk", "runtime-deps") or repo.startswith("dotnet"):
+        repo = "dotnet"
+    embedded = RUNTIME_IN_TAG.search(tag) if repo not in {n for n, _, _ in EOL} else None
+    if embedded:  # tiangolo/uvicorn-gunicorn-fastapi:python3.9-slim
+        name = "golang" if embedded.group(1) == "go" else embedded.group(1)
+        return _eol_match(name, embedded.group(2), today)
     for name, prefix, end in EOL:
         if repo != name or today <= end:
             continue
-        if (name, prefix) in (("golang", "1.1"), ("alpine", "3.1")):  # a family: 1.10..1.19, 3.10..3.19
+        if (name, prefix) in FAMILIES:  # 1.10..1.19, 3.10..3.19
             if re.fullmatch(re.escape(prefix) + r"\d(\.\d+)*", version):
                 return f"{name} {version}", end
             continue
@@ -522,10 +555,14 @@ def _eol_match(repo: str, tag: str, today: dt.date) -> tuple[str, dt.date] | Non
 
 
 def _eol(ctx: Context) -> Iterator[Hit]:
-    for stage in _shipped(ctx.dockerfile):
-        if stage.parent is not None:
+    shipped = _shipped(ctx.dockerfile)
+    for stage in ctx.dockerfile.stages:
+        if stage.parent is not None or stage.base.lower() in _stage_names(ctx.dockerfile):
             continue
         repo, tag = pricing.repository(stage.base)
+        # Go links its standard library into the binary: an old Go in a build stage ships too
+        if stage not in shipped and not repo.endswith("golang"):
+            continue
         found = _eol_match(repo.rsplit("/", 1)[-1], tag, ctx.today)
         if found:
             what, end = found

@@ -51,7 +51,7 @@ def _lexer(text: str) -> shlex.shlex:
 def commands(script: str) -> list[Command]:
     """The simple commands of a shell script, wrappers (sudo, env X=1) stripped; unparsable quoting
     falls back to splitting on whitespace, since a lint must still say something."""
-    text = script.replace("\\\n", " ")
+    text = script.replace("\\\n", " ").replace("\n", " ; ")
     try:
         tokens = list(_lexer(text))
     except ValueError:
