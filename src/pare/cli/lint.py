@@ -83,3 +83,28 @@ def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: s
         click.echo(report.text(results))
     if threshold and fails(results, threshold):
         raise LintFailed(f"findings at or above {threshold}")
+
+
+@click.command()
+@click.argument("dockerfile")
+@click.option("--write", is_flag=True, help="Change the file (a temp file beside it, then a rename).")
+def fix(dockerfile: str, write: bool) -> None:
+    """Rewrite DOCKERFILE toward what `pare lint` asks for, and print the unified diff.
+
+    Clean-ups merged into their install, manifests copied before the dependency install, COPY --chown,
+    JSON-form CMD, a non-root USER, and a single stage on a toolchain or full base split into build +
+    final on a small base. What cannot be carried over safely is left as a `# pare fix:` comment."""
+    from pare.cli.scan import write_atomic
+    from pare.lint.fix import diff
+    from pare.lint.fix import fix as rewrite
+    from pare.lint.parser import parse
+
+    text, name = _read(dockerfile)
+    if write and dockerfile == "-":
+        raise UsageError("--write needs a file, not stdin")
+    after, notes = rewrite(parse(text, name))
+    click.echo(diff(text, after, name), nl=False)
+    for note in notes:
+        click.echo(f"pare fix: left to do: {note}", err=True)
+    if write and after != text:
+        write_atomic(Path(name), after)
