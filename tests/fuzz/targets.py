@@ -288,13 +288,20 @@ def _dockerfile(case: tuple[str, str, str]) -> None:
 
 def _lint_dockerfile(text: str) -> None:
     """pare lint's reader (BuildKit's parser through cgo, then stages and ARG/ENV expansion): a
-    model or DockerfileSyntaxError, and what it returns holds together."""
+    model or DockerfileSyntaxError, and what it returns holds together; the rules and pare fix then
+    run on it without an error of their own."""
     from pare.lint.parser import parse
 
     df = parse(text)
     lines = text.count("\n") + 1
     assert df.stages and all(0 < i.line <= i.end_line <= lines for i in df.instructions)
     assert all(s.parent is None or s.parent < s.index for s in df.stages)
+    from pare.lint.engine import lint
+    from pare.lint.fix import fix
+
+    result = lint(df)  # the rules read whatever the parser accepted
+    assert all(f.bytes is None or f.bytes >= 0 for f in result.findings)
+    fix(df)  # and the rewrite parses its own output (it raises if not)
 
 
 def _text(seeds: list[str]) -> st.SearchStrategy[str]:

@@ -219,7 +219,8 @@ SHELLS = frozenset({"sh", "bash", "zsh", "ash", "dash", "ksh", "python", "python
 
 def _curl_pipe(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.dockerfile.stages:
-        for inst, cmds in _runs(stage):
+        onbuild = [(i, commands(_script(i))) for i in stage.of("ONBUILD") if i.sub == "RUN"]
+        for inst, cmds in [*_runs(stage), *onbuild]:
             for cmd in cmds:
                 if cmd.name in SHELLS and cmd.piped_from is not None \
                         and cmd.piped_from.name in ("curl", "wget") and not cmd.operands()[1:]:
@@ -511,6 +512,10 @@ python 3.10 2026-10-31
 dotnet 3.1 2022-12-13    dotnet 5.0 2022-05-10    dotnet 6.0 2024-11-12    dotnet 7.0 2024-05-14
 dotnet 8.0 2026-11-10
 nginx 1.1 2021-04-20    nginx 1.20 2022-05-24    nginx 1.21 2022-05-24    nginx 1.22 2023-04-11
+node 0.10 2016-10-31    node 0.12 2016-12-31    ubuntu 12.04 2017-04-28    ubuntu 14.04 2019-04-30
+ubuntu trusty 2019-04-30    alpine 3.5 2018-11-01    alpine 3.6 2019-05-01    alpine 3.7 2019-11-01
+alpine 3.8 2020-05-01    alpine 3.9 2020-11-01    centos 6 2020-11-30    centos 7 2024-06-30
+centos 8 2021-12-31    centos latest 2021-12-31    centos - 2021-12-31
 nginx 1.23 2023-04-11    nginx 1.24 2024-04-23    nginx 1.25 2024-04-23    nginx 1.26 2025-04-23
 php 5 2018-12-31    php 7 2022-11-28    php 8.0 2023-11-26    php 8.1 2025-12-31
 debian stretch 2022-06-30    debian buster 2024-06-30    debian 9 2022-06-30    debian 10 2024-06-30
@@ -529,7 +534,7 @@ RUNTIME_IN_TAG = re.compile(r"(python|node|ruby|php|golang|go)-?(\d+(?:\.\d+)?)"
 
 
 def _eol_match(repo: str, tag: str, today: dt.date) -> tuple[str, dt.date] | None:
-    version = tag.split("-", 1)[0]
+    version = tag.split("-", 1)[0] or "-"  # "-": no tag (centos: every release has ended)
     if repo in ("aspnet", "runtime", "sdk", "runtime-deps") or repo.startswith("dotnet"):
         repo = "dotnet"
     embedded = RUNTIME_IN_TAG.search(tag) if repo not in {n for n, _, _ in EOL} else None
