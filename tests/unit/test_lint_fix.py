@@ -134,3 +134,30 @@ def test_command_prints_a_diff_and_writes(tmp_path: Path) -> None:
     wrote = subprocess.run([*run, "--write"], capture_output=True, text=True, timeout=60, check=False)
     assert wrote.returncode == 0 and "--no-install-recommends" in target.read_text()
     assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]  # no temp file left behind
+
+
+@pytest.mark.parametrize(("final", "expect"), [
+    ("FROM scratch\nCOPY --from=b /a /a\nCMD [\"/a\"]\n", "USER 65532:65532\nCMD"),
+    ("FROM gcr.io/distroless/static\nCOPY --from=b /a /a\nCMD [\"/a\"]\n",
+     "FROM gcr.io/distroless/static:nonroot"),
+    ("FROM gcr.io/distroless/base-debian12:debug\nCMD [\"/a\"]\n", "base-debian12:debug-nonroot"),
+    ("FROM node:22-slim\nCOPY --from=b /app /app\nCMD [\"node\", \"/app/i.js\"]\n", "USER node\nCMD"),
+])
+def test_multi_stage_final_gets_a_non_root_user(final: str, expect: str) -> None:
+    text = "FROM golang:1.25 AS b\nRUN CGO_ENABLED=0 go build -o /a .\n" + final
+    after, notes = fixed(text)
+    assert expect in after and notes == []
+    assert "no-user" in families(text) and "no-user" not in families(after)
+
+
+def test_no_user_added_where_the_app_binds_a_low_port() -> None:
+    after, notes = fixed("FROM scratch\nCOPY a /a\nEXPOSE 80\nCMD [\"/a\"]\n")
+    assert "USER" not in after.split("# pare fix")[0] and any("port 80" in n for n in notes)
+
+
+def test_install_before_the_tree_is_left_alone() -> None:
+    text = ("FROM python:3.12-slim\nWORKDIR /app\nRUN --mount=type=bind,source=uv.lock,target=uv.lock "
+            "uv sync --locked --no-install-project\nCOPY . /app\nRUN uv sync --locked\n"
+            "USER 1\nCMD [\"app\"]\n")
+    after, notes = fixed(text)
+    assert after == text and notes == []

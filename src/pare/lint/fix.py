@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pare.lint import pricing
 from pare.lint.parser import Dockerfile, Instruction, Stage, parse
-from pare.lint.rules import _install_kind, _script, _within
+from pare.lint.rules import NONROOT_BASES, _install_kind, _script, _within
 from pare.lint.shell import commands
 
 MANIFESTS = {
@@ -139,11 +139,18 @@ def _manifests_first(stage: Stage, rewrite: Rewrite) -> None:
                 and any(s in (".", "./") for s in inst.words[:-1]) and copy_all is None:
             copy_all = inst
             continue
-        if inst.keyword != "RUN" or copy_all is None:
+        if inst.keyword != "RUN":
             continue
         kind = _install_kind(commands(_script(inst)))
         if kind is None:
             continue
+        if copy_all is None:
+            return  # dependencies installed before the tree is copied: already in the cache's order
+        script = _script(inst)
+        if kind == "python" and re.search(r"\b(uv|poetry|pipenv)\b|install (-e )?\.", script):
+            rewrite.notes.append(f"line {copy_all.line}: copy pyproject.toml and its lock file before the "
+                                 f"install at line {inst.line}, and install the project after the tree")
+            return
         if kind not in MANIFESTS:
             rewrite.notes.append(f"line {copy_all.line}: copy the {kind} dependency manifests before line "
                                  f"{inst.line} by hand")
@@ -318,18 +325,39 @@ def _split(df: Dockerfile, rewrite: Rewrite) -> None:
     rewrite.after_all.extend(final)
 
 
+NONROOT_TAGS = {"": ":nonroot", "latest": ":nonroot", "debug": ":debug-nonroot"}
+
+
 def _add_user(df: Dockerfile, rewrite: Rewrite) -> None:
-    if len(df.stages) != 1 or rewrite.after_all:
+    """A non-root user in the final stage: the base's own where it has one (node, distroless's
+    :nonroot tags), 65532 (distroless's nonroot uid) on scratch, a note elsewhere."""
+    if rewrite.after_all:
+        return
+    chain = df.shipped()
+    if any(s.of("USER") for s in chain) or NONROOT_BASES.search(chain[0].base):
         return
     stage = df.final
-    if stage.of("USER"):
-        return
-    repo, _ = pricing.repository(stage.base)
-    user = "node" if repo == "node" else None
+    base_stage = chain[0]
+    repo, tag = pricing.repository(base_stage.base)
     runtime = stage.of("CMD", "ENTRYPOINT")
-    if user and runtime:
-        rewrite.before.setdefault(runtime[0].line, []).append(f"USER {user}")
-    elif runtime:
+    if not runtime:
+        return
+    low_ports = [w for i in stage.of("EXPOSE") for w in i.words if w.split("/")[0].isdigit()
+                 and int(w.split("/")[0]) < 1024]
+    if low_ports:
+        rewrite.notes.append(f"no USER, and the app listens on port {low_ports[0]}: a non-root user needs a "
+                             "port above 1023 (or CAP_NET_BIND_SERVICE)")
+        return
+    if repo == "node":
+        rewrite.before.setdefault(runtime[0].line, []).append("USER node")
+    elif base_stage.base == "scratch":
+        rewrite.before.setdefault(runtime[0].line, []).append("USER 65532:65532")
+    elif repo.startswith("distroless/") and tag in NONROOT_TAGS and "@" not in base_stage.base:
+        from_inst = base_stage.instructions[0]
+        head, _, last = base_stage.base.rpartition("/")
+        nonroot = f"{head}/{last.split(':')[0]}{NONROOT_TAGS[tag]}"
+        rewrite.set(from_inst, _text_of(from_inst, rewrite).replace(base_stage.base, nonroot, 1))
+    else:
         rewrite.notes.append("no USER: add a non-root user the app can run as (pare knows none on this base)")
 
 
