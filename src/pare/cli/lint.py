@@ -41,6 +41,13 @@ def _read(path: str) -> tuple[str, str]:
         raise DockerfileSyntaxError(f"{name}:{line}: not UTF-8 text") from None
 
 
+def _base_pair(text: str) -> tuple[str, str]:
+    ref, sep, location = text.partition("=")
+    if not sep or not ref or not location:
+        raise UsageError(f"--base wants REF=LOCATION, got {text!r}")
+    return ref, location
+
+
 @click.command()
 @click.argument("dockerfiles", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -50,8 +57,15 @@ def _read(path: str) -> tuple[str, str]:
 @click.option("--ignore", multiple=True, metavar="ID", help="Skip a rule (pare id, hadolint id or family).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Config file (default: .pare-lint.toml or pyproject's [tool.pare.lint], nearest first).")
+@click.option("--measure", is_flag=True,
+              help="Build with buildah and price findings from the image's layers (exact bytes).")
+@click.option("--context", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Build context for --measure (default: the Dockerfile's directory).")
+@click.option("--base", "bases", multiple=True, metavar="REF=LOCATION",
+              help="For --measure: build FROM REF with a local image (oci:DIR:TAG, docker-archive:FILE...).")
 def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: str | None,
-         ignore: tuple[str, ...], config_path: Path | None) -> None:
+         ignore: tuple[str, ...], config_path: Path | None, measure: bool, context: Path | None,
+         bases: tuple[str, ...]) -> None:
     """Review DOCKERFILES (`-` for stdin) for bytes that need not ship and for what hadolint checks.
 
     Each finding has an id (docs/lint/ID.md), a severity and an estimate of the bytes it costs;
@@ -74,7 +88,17 @@ def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: s
         if ignore:
             config = replace(config, ignore=config.ignore | frozenset(ignore))
         threshold = threshold or config.fail_on
-        results.append(run(parse(text, name), config))
+        df = parse(text, name)
+        result = run(df, config)
+        if measure:
+            from pare.lint.measure import build_and_analyze, reprice
+
+            if path == "-":
+                raise UsageError("--measure needs a Dockerfile path and its build context, not stdin")
+            mapping = dict(_base_pair(b) for b in bases)
+            analysis = build_and_analyze(Path(name), context or Path(name).resolve().parent, mapping)
+            result = reprice(result, df, analysis)
+        results.append(result)
     if as_json:
         click.echo(report.as_json(results))
     elif as_sarif:

@@ -43,11 +43,13 @@ class Finding:
     bytes: int | None
     stage: str
     path: str = ""
+    measured: bool = False  # bytes from the built image's layers (pare lint --measure), not an estimate
 
     def as_dict(self) -> dict[str, object]:
         return {"rule": self.rule.id, "family": self.rule.family, "hadolint": list(self.rule.hadolint),
                 "severity": self.rule.severity, "path": self.path, "line": self.line, "stage": self.stage,
-                "bytes": self.bytes, "message": self.message, "docs": self.rule.docs}
+                "bytes": self.bytes, "measured": self.measured, "message": self.message,
+                "docs": self.rule.docs}
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,12 @@ def lint(df: Dockerfile, config: Config | None = None, today: dt.date | None = N
             if _matches(rule, per_line.get(hit.line, ())):
                 continue
             found.append(Finding(rule, hit.line, hit.message, hit.bytes, hit.stage, df.path))
-    found.sort(key=lambda f: (-(f.bytes or 0), f.bytes is None, f.line, f.rule.id))
-    return Result(df.path, tuple(found))
+    return Result(df.path, tuple(by_bytes(found)))
+
+
+def by_bytes(findings: Iterable[Finding]) -> list[Finding]:
+    """Largest first; unpriced last; then by line."""
+    return sorted(findings, key=lambda f: (-(f.bytes or 0), f.bytes is None, f.line, f.rule.id))
 
 
 def _table(data: dict[str, object], source: str) -> Config:

@@ -27,10 +27,14 @@ def text(results: Sequence[Result]) -> str:
     for result in results:
         for f in result.findings:
             where = f"{f.path}:{f.line}"
-            lines.append(f"{where} {f.rule.id} {f.rule.severity:<7} {human(f.bytes):>7}  {f.message}")
+            size = human(f.bytes) + ("=" if f.measured else "~" if f.bytes is not None else " ")
+            lines.append(f"{where} {f.rule.id} {f.rule.severity:<7} {size:>8}  {f.message}")
         if result.findings:
+            measured = any(f.measured for f in result.findings)
+            how = "= measured from the built layers, ~ estimated" if measured else \
+                "estimates (~); --measure builds and measures"
             lines.append(f"{result.path}: {len(result.findings)} finding(s), about {human(result.bytes)} "
-                         "that need not ship (estimates; --measure builds and measures)")
+                         f"that need not ship ({how})")
         else:
             lines.append(f"{result.path}: no findings")
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 SEPARATORS = frozenset({"&&", "||", ";", "|", "&", "\n", ";;", "(", ")", "|&"})
 # words that run the next word as the command (sudo apt-get ..., env X=1 pip ...)
 WRAPPERS = frozenset({"sudo", "env", "exec", "nohup", "time", "command", "then", "do", "else", "if",
-                      "while", "until", "!", "{", "xargs"})
+                      "while", "until", "!", "{", "xargs", "busybox"})
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def commands(script: str) -> list[Command]:
 def _strip_wrappers(argv: list[str]) -> list[str]:
     words = list(argv)
     while words:
-        head = words[0]
+        head = words[0].rsplit("/", 1)[-1]
         if head in WRAPPERS:
             words.pop(0)
             while words and words[0].startswith("-"):  # sudo -E, env -i
