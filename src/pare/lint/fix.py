@@ -79,16 +79,16 @@ def _flags(inst: Instruction) -> str:
 
 
 def _clean_installs(stage: Stage, rewrite: Rewrite) -> None:
-    """Caches out of the layer they are written in."""
+    """Caches out of the layer they are written in: edits on the RUN as written, continuations kept."""
     for inst in stage.of("RUN"):
         if inst.heredocs or inst.json:
             continue
-        script = " ".join(inst.args)
-        cmds = commands(script)
-        new = script
+        cmds = commands(" ".join(inst.args))
+        original = _text_of(inst, rewrite).rstrip("\n")
+        new = original
         apt_install = any(c.name in ("apt-get", "apt") and "install" in c.argv for c in cmds)
         if apt_install and "--no-install-recommends" not in new:
-            new = re.sub(r"\b(apt-get|apt)(\s+(?:-\S+\s+)*)install\b", r"\1\2install --no-install-recommends",
+            new = re.sub(r"\b(apt-get|apt)((?:\s+-\S+)*\s+)install\b", r"\1\2install --no-install-recommends",
                          new)
         if any(c.name in ("apt-get", "apt") and ("update" in c.argv or "install" in c.argv) for c in cmds) \
                 and "/var/lib/apt/lists" not in new and not any("type=cache" in f for f in inst.flags):
@@ -96,8 +96,8 @@ def _clean_installs(stage: Stage, rewrite: Rewrite) -> None:
         new = re.sub(r"\b(pip3?|python3? -m pip)(\s+)install\b(?![^&;|]*--no-cache-dir)",
                      r"\1\2install --no-cache-dir", new)
         new = re.sub(r"\bapk(\s+)add\b(?![^&;|]*--no-cache)", r"apk\1add --no-cache", new)
-        if new != script:
-            rewrite.set(inst, f"RUN {_flags(inst)}{new}")
+        if new != original:
+            rewrite.set(inst, new)
 
 
 def _merge_later_cleanups(stage: Stage, rewrite: Rewrite) -> None:
@@ -365,11 +365,11 @@ def fix(df: Dockerfile) -> tuple[str, list[str]]:
     """The rewritten Dockerfile and what was left to do by hand."""
     rewrite = Rewrite(df)
     for stage in df.stages:
+        _manifests_first(stage, rewrite)
+    for stage in df.shipped():  # caches and ownership cost bytes only where they ship
         _clean_installs(stage, rewrite)
         _merge_later_cleanups(stage, rewrite)
         _chown_into_copy(stage, rewrite)
-        _manifests_first(stage, rewrite)
-    for stage in df.shipped():
         _exec_form(stage, rewrite)
     _split(df, rewrite)
     _add_user(df, rewrite)
