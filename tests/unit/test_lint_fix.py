@@ -161,3 +161,11 @@ def test_install_before_the_tree_is_left_alone() -> None:
             "USER 1\nCMD [\"app\"]\n")
     after, notes = fixed(text)
     assert after == text and notes == []
+
+
+def test_apt_lists_removed_inside_a_heredoc() -> None:
+    text = ("FROM debian:12-slim\nRUN <<EOF\napt-get update\n"
+            "apt-get install -y --no-install-recommends git\nEOF\nUSER 1\nCMD [\"git\"]\n")
+    after, _ = fixed(text)
+    assert "git\nrm -rf /var/lib/apt/lists/*\nEOF\nUSER 1" in after
+    assert "apt-lists" in families(text) and "apt-lists" not in families(after)

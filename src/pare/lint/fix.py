@@ -81,7 +81,10 @@ def _flags(inst: Instruction) -> str:
 def _clean_installs(stage: Stage, rewrite: Rewrite) -> None:
     """Caches out of the layer they are written in: edits on the RUN as written, continuations kept."""
     for inst in stage.of("RUN"):
-        if inst.heredocs or inst.json:
+        if inst.heredocs:
+            _clean_heredoc(inst, rewrite)
+            continue
+        if inst.json:
             continue
         cmds = commands(" ".join(inst.args))
         original = _text_of(inst, rewrite).rstrip("\n")
@@ -98,6 +101,21 @@ def _clean_installs(stage: Stage, rewrite: Rewrite) -> None:
         new = re.sub(r"\bapk(\s+)add\b(?![^&;|]*--no-cache)", r"apk\1add --no-cache", new)
         if new != original:
             rewrite.set(inst, new)
+
+
+def _clean_heredoc(inst: Instruction, rewrite: Rewrite) -> None:
+    """`RUN <<EOF` run by the shell: the apt lists removed on a last line of the script itself."""
+    if len(inst.heredocs) != 1 or " ".join(inst.args).strip() != f"<<{inst.heredocs[0].name}":
+        return
+    doc = inst.heredocs[0]
+    cmds = commands(doc.content)
+    if not any(c.name in ("apt-get", "apt") and ("update" in c.argv or "install" in c.argv) for c in cmds) \
+            or "/var/lib/apt/lists" in doc.content or any("type=cache" in f for f in inst.flags):
+        return
+    lines = _text_of(inst, rewrite).rstrip("\n").split("\n")
+    if lines[-1].strip() != doc.name:
+        return
+    rewrite.set(inst, "\n".join([*lines[:-1], "rm -rf /var/lib/apt/lists/*", lines[-1]]))
 
 
 def _merge_later_cleanups(stage: Stage, rewrite: Rewrite) -> None:
