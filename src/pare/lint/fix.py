@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pare.lint import pricing
 from pare.lint.parser import Dockerfile, Instruction, Stage, parse
-from pare.lint.rules import NONROOT_BASES, _install_kind, _script, _within
+from pare.lint.rules import NONROOT_BASES, install_kind, script_of, within
 from pare.lint.shell import commands
 
 MANIFESTS = {
@@ -159,12 +159,12 @@ def _manifests_first(stage: Stage, rewrite: Rewrite) -> None:
             continue
         if inst.keyword != "RUN":
             continue
-        kind = _install_kind(commands(_script(inst)))
+        kind = install_kind(commands(script_of(inst)))
         if kind is None:
             continue
         if copy_all is None:
             return  # dependencies installed before the tree is copied: already in the cache's order
-        script = _script(inst)
+        script = script_of(inst)
         if kind == "python" and re.search(r"\b(uv|poetry|pipenv)\b|install (-e )?\.", script):
             rewrite.notes.append(f"line {copy_all.line}: copy pyproject.toml and its lock file before the "
                                  f"install at line {inst.line}, and install the project after the tree")
@@ -213,14 +213,14 @@ def _go_output(stage: Stage) -> str | None:
     output = None
     for inst in stage.instructions:
         if inst.keyword == "WORKDIR" and inst.words:
-            workdir = _within(workdir, inst.words[0])
+            workdir = within(workdir, inst.words[0])
         if inst.keyword == "RUN":
-            for cmd in commands(_script(inst)):
+            for cmd in commands(script_of(inst)):
                 if cmd.name == "go" and "build" in cmd.argv:
                     argv = list(cmd.argv)
                     if "-o" in argv and argv.index("-o") + 1 < len(argv):
                         out = argv[argv.index("-o") + 1]
-                        output = _within(workdir, out)
+                        output = within(workdir, out)
     return output
 
 
@@ -244,11 +244,11 @@ def _carried_files(stage: Stage, rewrite: Rewrite) -> list[str]:
     workdir = "/"
     for inst in stage.instructions:
         if inst.keyword == "WORKDIR" and inst.words:
-            workdir = _within(workdir, inst.words[0])
+            workdir = within(workdir, inst.words[0])
         if inst.keyword not in ("COPY", "ADD") or inst.flag("from") is not None or len(inst.words) < 2:
             continue
-        sources, dest = inst.words[:-1], _within(workdir, inst.words[-1])
-        if _copies_tree(inst) or _install_kind(commands(" ".join(sources))) \
+        sources, dest = inst.words[:-1], within(workdir, inst.words[-1])
+        if _copies_tree(inst) or install_kind(commands(" ".join(sources))) \
                 or all(src.split("/")[-1] in ("go.mod", "go.sum") for src in sources):
             continue
         chown = f"--chown={inst.flag('chown')} " if inst.flag("chown") else ""
@@ -268,7 +268,7 @@ def _copies_tree(inst: Instruction) -> bool:
 def _apt_packages(stage: Stage) -> list[str]:
     found: list[str] = []
     for inst in stage.of("RUN"):
-        for cmd in commands(_script(inst)):
+        for cmd in commands(script_of(inst)):
             if cmd.name in ("apt-get", "apt") and "install" in cmd.argv:
                 found += [w for w in cmd.operands() if w != "install"]
     return found
@@ -280,7 +280,7 @@ def _split(df: Dockerfile, rewrite: Rewrite) -> None:
         return
     repo, tag = pricing.repository(stage.base)
     from_inst = stage.instructions[0]
-    runs = " ".join(_script(i) for i in stage.of("RUN"))
+    runs = " ".join(script_of(i) for i in stage.of("RUN"))
     version = tag.split("-", 1)[0]
     workdir = next((i.words[0] for i in reversed(stage.of("WORKDIR")) if i.words), None)
     keep, moved = _runtime_lines(stage, rewrite)
@@ -309,7 +309,8 @@ def _split(df: Dockerfile, rewrite: Rewrite) -> None:
             copy = [f"COPY --from=build --chown=node:node {workdir} {workdir}"]
             user = "node"
         else:
-            first_pip = next((i for i in stage.of("RUN") if re.search(r"\bpip3?\b|-m pip", _script(i))), None)
+            pips = [i for i in stage.of("RUN") if re.search(r"\bpip3?\b|-m pip", script_of(i))]
+            first_pip = pips[0] if pips else None
             if first_pip is None:
                 return
             rewrite.before.setdefault(first_pip.line, []).extend(

@@ -63,10 +63,10 @@ def _shipped(df: Dockerfile) -> list[Stage]:
 def _runs(stage: Stage) -> Iterator[tuple[Instruction, list[Command]]]:
     for inst in stage.instructions:
         if inst.keyword == "RUN":
-            yield inst, commands(_script(inst))
+            yield inst, commands(script_of(inst))
 
 
-def _script(inst: Instruction) -> str:
+def script_of(inst: Instruction) -> str:
     if inst.json:
         return " ".join(inst.args)
     heredoc_bodies = [h.content for h in inst.heredocs]
@@ -219,7 +219,7 @@ SHELLS = frozenset({"sh", "bash", "zsh", "ash", "dash", "ksh", "python", "python
 
 def _curl_pipe(ctx: Context) -> Iterator[Hit]:
     for stage in ctx.dockerfile.stages:
-        onbuild = [(i, commands(_script(i))) for i in stage.of("ONBUILD") if i.sub == "RUN"]
+        onbuild = [(i, commands(script_of(i))) for i in stage.of("ONBUILD") if i.sub == "RUN"]
         for inst, cmds in [*_runs(stage), *onbuild]:
             for cmd in cmds:
                 if cmd.name in SHELLS and cmd.piped_from is not None \
@@ -342,7 +342,7 @@ INSTALLS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _install_kind(cmds: list[Command]) -> str | None:
+def install_kind(cmds: list[Command]) -> str | None:
     for cmd in cmds:
         line = " ".join(cmd.argv)
         for kind, prefixes in INSTALLS.items():
@@ -374,7 +374,7 @@ def _copy_before_install(ctx: Context) -> Iterator[Hit]:
             if _copies_everything(inst) and seen_copy is None:
                 seen_copy = inst
             elif inst.keyword == "RUN":
-                kind = _install_kind(commands(_script(inst)))
+                kind = install_kind(commands(script_of(inst)))
                 if kind and seen_copy is None:
                     break  # dependencies installed before the tree is copied: the cache-friendly order
                 if kind and seen_copy is not None:
@@ -398,8 +398,8 @@ def _chown_after_copy(ctx: Context) -> Iterator[Hit]:
                 continue
             if inst.keyword != "RUN":
                 continue
-            cmds = commands(_script(inst))
-            if _install_kind(cmds):
+            cmds = commands(script_of(inst))
+            if install_kind(cmds):
                 installed = True
             if not filled:
                 continue
@@ -415,7 +415,7 @@ def _chown_after_copy(ctx: Context) -> Iterator[Hit]:
 OUTPUT_FLAGS = ("-o", "-O", "--output", "--output-document")
 
 
-def _within(workdir: str, path: str) -> str:
+def within(workdir: str, path: str) -> str:
     return path if path.startswith("/") else workdir.rstrip("/") + "/" + path
 
 
@@ -428,7 +428,7 @@ def _removed_later(ctx: Context) -> Iterator[Hit]:
         workdir = "/"
         for inst in stage.instructions:
             if inst.keyword == "WORKDIR" and inst.words:
-                workdir = _within(workdir, inst.words[0])
+                workdir = within(workdir, inst.words[0])
             elif inst.keyword in ("COPY", "ADD") and len(inst.words) >= 2:
                 dest = inst.words[-1]
                 dest = dest if dest.startswith("/") else workdir.rstrip("/") + "/" + dest
@@ -437,7 +437,7 @@ def _removed_later(ctx: Context) -> Iterator[Hit]:
                     path = dest + name if dest.endswith("/") else dest
                     added[path.replace("//", "/")] = inst.line
             elif inst.keyword == "RUN":
-                cmds = commands(_script(inst))
+                cmds = commands(script_of(inst))
                 removed = [w for c in cmds if c.name == "rm" for w in c.operands()]
                 for target in removed:
                     full = target if target.startswith("/") else workdir.rstrip("/") + "/" + target
