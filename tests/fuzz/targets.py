@@ -301,7 +301,7 @@ def _lint_dockerfile(text: str) -> None:
 
     result = lint(df)  # the rules read whatever the parser accepted
     assert all(f.bytes is None or f.bytes >= 0 for f in result.findings)
-    fix(df)  # and the rewrite parses its own output (it raises if not)
+    fix(df)  # and the rewrite parses its own output (a RuntimeError, not a PareError, if not)
 
 
 def _text(seeds: list[str]) -> st.SearchStrategy[str]:

@@ -169,3 +169,11 @@ def test_apt_lists_removed_inside_a_heredoc() -> None:
     after, _ = fixed(text)
     assert "git\nrm -rf /var/lib/apt/lists/*\nEOF\nUSER 1" in after
     assert "apt-lists" in families(text) and "apt-lists" not in families(after)
+
+
+@pytest.mark.parametrize("text", ["FROM 0\nLABEL 0 0\r\\", "FROM 0\nLABEL 0 0\r0"])
+def test_carriage_returns_inside_a_line_stay_inside_it(text: str) -> None:
+    """Found by the fuzz target: a \\r is no line break to BuildKit, but str.splitlines made it one,
+    so the rewrite split an instruction in two and wrote a Dockerfile that did not parse."""
+    after, _ = fixed(text)
+    assert after == text + "\n" and parse(after).final.of("LABEL")[0].line == 2

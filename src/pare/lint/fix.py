@@ -23,7 +23,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from pare.lint import pricing
-from pare.lint.parser import Dockerfile, Instruction, Stage, parse
+from pare.lint.parser import Dockerfile, DockerfileSyntaxError, Instruction, Stage, parse, split_lines
 from pare.lint.rules import NONROOT_BASES, install_kind, script_of, within
 from pare.lint.shell import commands
 
@@ -53,7 +53,7 @@ class Rewrite:
         self.replace[inst.line] = text
 
     def text(self) -> str:
-        lines = self.df.text.splitlines()
+        lines = self.df.lines
         spans = {i.line: i.end_line for i in self.df.instructions}
         out: list[str] = []
         number = 1
@@ -395,10 +395,13 @@ def fix(df: Dockerfile) -> tuple[str, list[str]]:
     if rewrite.notes:
         rewrite.after_all.extend(["", *(f"# pare fix: {note}" for note in rewrite.notes)])
     text = rewrite.text()
-    parse(text, df.path)  # what fix writes must parse: a bug here is a bug, not a user error
+    try:
+        parse(text, df.path)
+    except DockerfileSyntaxError as exc:  # pare's own output: a bug, not the user's error
+        raise RuntimeError(f"pare fix wrote a Dockerfile that does not parse: {exc}") from exc
     return text, rewrite.notes
 
 
 def diff(before: str, after: str, path: str) -> str:
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+    return "".join(difflib.unified_diff(split_lines(before, keepends=True), split_lines(after, keepends=True),
                                         fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}"))

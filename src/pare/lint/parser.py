@@ -131,13 +131,22 @@ class Dockerfile:
 
     @property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        """The text's lines as BuildKit counts them: split at \n only (not at \r, \x85...)."""
+        return split_lines(self.text)
+
+
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """Lines ended by \n alone, as BuildKit's scanner reads them."""
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return [p + "\n" for p in parts] if keepends else parts
 
 
 def directives(text: str) -> dict[str, str]:
     """The parser directives at the top (`# escape=`, `# syntax=`, `# check=`), lower-cased names."""
     found: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in split_lines(text):
         match = DIRECTIVE.match(line.strip())
         if not match or match.group(1).lower() in found:
             break
@@ -148,7 +157,7 @@ def directives(text: str) -> dict[str, str]:
 def _error_line(text: str) -> int:
     """Where the syntax goes wrong: the first line from which every longer prefix fails to parse
     (the Go parser's messages carry no line)."""
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text, keepends=True)
     if len(lines) > 5000:
         return len(lines)
     bad = len(lines)
@@ -218,6 +227,8 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
             stages.append(Stage(instructions=tuple(body), env=dict(env), **current))  # type: ignore[arg-type]
 
     for command in commands:
+        if not command.cmd:
+            raise DockerfileSyntaxError(f"{path}:{command.start_line}: an instruction with no name")
         keyword = command.cmd.upper()
         if keyword == "FROM":
             close()
