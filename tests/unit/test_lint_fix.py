@@ -177,3 +177,9 @@ def test_carriage_returns_inside_a_line_stay_inside_it(text: str) -> None:
     so the rewrite split an instruction in two and wrote a Dockerfile that did not parse."""
     after, _ = fixed(text)
     assert after == text + "\n" and parse(after).final.of("LABEL")[0].line == 2
+
+
+def test_apk_cache_off_inside_a_heredoc() -> None:
+    text = "FROM alpine:3.22\nRUN <<EOF\napk update\napk add git\nEOF\nUSER 1\nCMD [\"git\"]\n"
+    after, _ = fixed(text)
+    assert "apk add --no-cache git\nEOF" in after and "apk-cache" not in families(after)

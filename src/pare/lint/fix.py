@@ -96,26 +96,35 @@ def _clean_installs(stage: Stage, rewrite: Rewrite) -> None:
         if any(c.name in ("apt-get", "apt") and ("update" in c.argv or "install" in c.argv) for c in cmds) \
                 and "/var/lib/apt/lists" not in new and not any("type=cache" in f for f in inst.flags):
             new = new.rstrip() + " \\\n    && rm -rf /var/lib/apt/lists/*"
-        new = re.sub(r"\b(pip3?|python3? -m pip)(\s+)install\b(?![^&;|]*--no-cache-dir)",
-                     r"\1\2install --no-cache-dir", new)
-        new = re.sub(r"\bapk(\s+)add\b(?![^&;|]*--no-cache)", r"apk\1add --no-cache", new)
+        new = _cache_flags(new)
         if new != original:
             rewrite.set(inst, new)
 
 
 def _clean_heredoc(inst: Instruction, rewrite: Rewrite) -> None:
-    """`RUN <<EOF` run by the shell: the apt lists removed on a last line of the script itself."""
+    """`RUN <<EOF` run by the shell: caches cleaned inside the script itself (apk and pip flags, the
+    apt lists removed on a last line)."""
     if len(inst.heredocs) != 1 or " ".join(inst.args).strip() != f"<<{inst.heredocs[0].name}":
         return
     doc = inst.heredocs[0]
-    cmds = commands(doc.content)
-    if not any(c.name in ("apt-get", "apt") and ("update" in c.argv or "install" in c.argv) for c in cmds) \
-            or "/var/lib/apt/lists" in doc.content or any("type=cache" in f for f in inst.flags):
-        return
     lines = _text_of(inst, rewrite).rstrip("\n").split("\n")
     if lines[-1].strip() != doc.name:
         return
-    rewrite.set(inst, "\n".join([*lines[:-1], "rm -rf /var/lib/apt/lists/*", lines[-1]]))
+    body = _cache_flags("\n".join(lines[1:-1]))
+    cmds = commands(doc.content)
+    if any(c.name in ("apt-get", "apt") and ("update" in c.argv or "install" in c.argv) for c in cmds) \
+            and "/var/lib/apt/lists" not in doc.content and not any("type=cache" in f for f in inst.flags):
+        body += "\nrm -rf /var/lib/apt/lists/*"
+    new = "\n".join([lines[0], body, lines[-1]])
+    if new != "\n".join(lines):
+        rewrite.set(inst, new)
+
+
+def _cache_flags(script: str) -> str:
+    """pip's and apk's caches off, in the command that would write them."""
+    script = re.sub(r"\b(pip3?|python3? -m pip)(\s+)install\b(?![^&;|\n]*--no-cache-dir)",
+                    r"\1\2install --no-cache-dir", script)
+    return re.sub(r"\bapk(\s+)add\b(?![^&;|\n]*--no-cache)", r"apk\1add --no-cache", script)
 
 
 def _merge_later_cleanups(stage: Stage, rewrite: Rewrite) -> None:
