@@ -112,7 +112,17 @@ def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: s
 @click.command()
 @click.argument("dockerfile")
 @click.option("--write", is_flag=True, help="Change the file (a temp file beside it, then a rename).")
-def fix(dockerfile: str, write: bool) -> None:
+@click.option("--verify", is_flag=True,
+              help="Build both versions (buildah), run both (podman), check GET PATH answers alike, and "
+                   "print both sizes.")
+@click.option("--port", type=int, default=8080, show_default=True, help="For --verify: the app's PORT.")
+@click.option("--path", "http_path", default="/", show_default=True, help="For --verify: what to GET.")
+@click.option("--context", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="For --verify: the build context (default: the Dockerfile's directory).")
+@click.option("--base", "bases", multiple=True, metavar="REF=LOCATION",
+              help="For --verify: build FROM REF with a local image (oci:DIR:TAG, docker-archive:FILE...).")
+def fix(dockerfile: str, write: bool, verify: bool, port: int, http_path: str, context: Path | None,
+        bases: tuple[str, ...]) -> None:
     """Rewrite DOCKERFILE toward what `pare lint` asks for, and print the unified diff.
 
     Clean-ups merged into their install, manifests copied before the dependency install, COPY --chown,
@@ -130,5 +140,15 @@ def fix(dockerfile: str, write: bool) -> None:
     click.echo(diff(text, after, name), nl=False)
     for note in notes:
         click.echo(f"pare fix: left to do: {note}", err=True)
+    if verify:
+        from pare.lint.report import human
+        from pare.lint.verify import verify as check
+
+        if dockerfile == "-":
+            raise UsageError("--verify needs a Dockerfile path and its build context, not stdin")
+        old, new = check(Path(name), after, context or Path(name).resolve().parent, port, http_path,
+                         dict(_base_pair(b) for b in bases))
+        click.echo(f"pare fix: verified: GET {http_path} answers {old.status} from both; "
+                   f"{human(old.size)} -> {human(new.size)} compressed", err=True)
     if write and after != text:
         write_atomic(Path(name), after)

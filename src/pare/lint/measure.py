@@ -80,14 +80,12 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
     return proc.stdout
 
 
-def build_and_analyze(dockerfile: Path, context: Path, bases: Mapping[str, str] | None = None) -> Analysis:
+def build(dockerfile: Path, context: Path, out: Path, bases: Mapping[str, str] | None = None) -> str:
     """Build with buildah (its own store in a temp dir, vfs, chroot isolation), one layer per
-    instruction, and analyze the result."""
+    instruction; the image goes to the OCI layout `out`, whose location is returned."""
     if shutil.which("buildah") is None:
         raise ToolMissing("buildah is not installed (pare lint --measure builds with it)")
-    from pare.stores.transports import open_location
-
-    with tempfile.TemporaryDirectory(prefix="pare-lint-measure-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp:
         root = Path(tmp)
         buildah = ["buildah", "--storage-driver", "vfs", "--root", str(root / "root"),
                    "--runroot", str(root / "run")]
@@ -95,11 +93,19 @@ def build_and_analyze(dockerfile: Path, context: Path, bases: Mapping[str, str] 
             for ref, location in (bases or {}).items():
                 image_id = _run([*buildah, "pull", "--quiet", location], f"buildah pull {location}").strip()
                 _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
-            tag = "localhost/pare-lint-measure:latest"
+            tag = "localhost/pare-lint-build:latest"
             _run([*buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", "-f",
                   str(dockerfile.resolve()), "-t", tag, str(context)], "buildah bud", cwd=context)
-            _run([*buildah, "push", tag, f"oci:{root / 'oci'}:measured"], "buildah push")
-            store, name = open_location(f"oci:{root / 'oci'}:measured")
-            return analyze_image(store.read(name), name=str(dockerfile))
+            _run([*buildah, "push", tag, f"oci:{out}:built"], "buildah push")
+            return f"oci:{out}:built"
         finally:
             subprocess.run([*buildah, "rmi", "--all", "--force"], capture_output=True, check=False)
+
+
+def build_and_analyze(dockerfile: Path, context: Path, bases: Mapping[str, str] | None = None) -> Analysis:
+    """Build, then pare analyze's exact per-layer accounting of the image."""
+    from pare.stores.transports import open_location
+
+    with tempfile.TemporaryDirectory(prefix="pare-lint-measure-") as tmp:
+        store, name = open_location(build(dockerfile, context, Path(tmp) / "oci", bases))
+        return analyze_image(store.read(name), name=str(dockerfile))
