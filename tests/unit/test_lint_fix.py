@@ -183,3 +183,8 @@ def test_apk_cache_off_inside_a_heredoc() -> None:
     text = "FROM alpine:3.22\nRUN <<EOF\napk update\napk add git\nEOF\nUSER 1\nCMD [\"git\"]\n"
     after, _ = fixed(text)
     assert "apk add --no-cache git\nEOF" in after and "apk-cache" not in families(after)
+
+
+def test_a_small_node_base_is_kept_for_the_final_stage() -> None:
+    after, _ = fixed("FROM node:20-alpine3.20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"i\"]\n")
+    assert [s.base for s in parse(after).stages] == ["node:20-alpine3.20", "node:20-alpine3.20"]

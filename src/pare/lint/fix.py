@@ -310,7 +310,10 @@ def _split(df: Dockerfile, rewrite: Rewrite) -> None:
     elif repo in ("node", "python") and workdir:
         if pricing.SLIM_TAG.search(tag) and repo == "python":
             return
-        final_base = f"{repo}:{version}-slim" if version and version != "latest" else f"{repo}:slim"
+        if pricing.SLIM_TAG.search(tag):  # already small (alpine, slim): the final stage keeps it
+            final_base = stage.base
+        else:
+            final_base = f"{repo}:{version}-slim" if version and version != "latest" else f"{repo}:slim"
         if repo == "node":
             if "npm" not in runs:
                 return
