@@ -147,4 +147,8 @@ LATEST = {"org.opencontainers.image.ref.name": "latest"}
 LAYOUT_INDEXES: list[Any] = [{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
                               "manifests": [{"mediaType": OCI_MANIFEST, "digest": DIGEST, "size": 5,
                                              "annotations": LATEST}]}]
+DOCKERFILES = [p.read_text(encoding="utf-8") for p in sorted(
+    (SRC.parents[1] / "tests" / "data" / "dockerfiles").glob("buildkit*/*/Dockerfile"))] + [
+    "ARG V=1\nFROM a:${V:-2} AS b\nCOPY <<A <<B /d\n1\nA\n2\nB\nRUN <<-E sh\n\tx\n\tE\nFROM b\nUSER 1\n",
+    "# escape=`\nFROM a\nRUN x `\n y\nENV A=${B/x/y} C=${D%%.*}\n"]
 LAYOUT_MARKERS = [b'{"imageLayoutVersion": "1.0.0"}']

@@ -286,6 +286,24 @@ def _dockerfile(case: tuple[str, str, str]) -> None:
     assert found == expected, f"entry {entry!r} changed the instructions: {text}"
 
 
+def _lint_dockerfile(text: str) -> None:
+    """pare lint's reader (BuildKit's parser through cgo, then stages and ARG/ENV expansion): a
+    model or DockerfileSyntaxError, and what it returns holds together; the rules and pare fix then
+    run on it without an error of their own."""
+    from pare.lint.parser import parse
+
+    df = parse(text)
+    lines = text.count("\n") + 1
+    assert df.stages and all(0 < i.line <= i.end_line <= lines for i in df.instructions)
+    assert all(s.parent is None or s.parent < s.index for s in df.stages)
+    from pare.lint.engine import lint
+    from pare.lint.fix import fix
+
+    result = lint(df)  # the rules read whatever the parser accepted
+    assert all(f.bytes is None or f.bytes >= 0 for f in result.findings)
+    fix(df)  # and the rewrite parses its own output (a RuntimeError, not a PareError, if not)
+
+
 def _text(seeds: list[str]) -> st.SearchStrategy[str]:
     raw = [s.encode() for s in seeds]
     return st.one_of(
@@ -348,6 +366,7 @@ def targets() -> list[Target]:
                _layout, "an OCI layout's index.json and oci-layout"),
         Target("store.archive", fuzz_bytes(seeds.archives(), 8000), _archive, "docker-archive files"),
         Target("recipe.package_json", json_docs(seeds.PACKAGE_JSONS), _package_json, "node recipe detection"),
+        Target("dockerfile.lint", _text(seeds.DOCKERFILES), _lint_dockerfile, "pare.lint.parser.parse"),
         Target("dockerfile.entry", st.tuples(st.sampled_from(["go", "node", "python"]),
                                              st.sampled_from(["multistage", "slim", "onbuild"]),
                                              _text(entries)),

@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("pare.cli.scan", "scan"),
     "sbom": ("pare.cli.scan", "sbom"),
     "db": ("pare.cli.db", "db"),
+    "lint": ("pare.cli.lint", "lint"),
+    "fix": ("pare.cli.lint", "fix"),
 }
 
 

@@ -1,0 +1,111 @@
+"""`pare lint --measure`: build the Dockerfile with buildah and price findings from the image's layers.
+
+The estimate of a finding becomes the exact figure pare analyze computes for the layer the finding's
+instruction built: the bytes a `RUN rm` or `chown -R` layer hides (analyze's waste: deleted, or
+rewritten for metadata only), or the bytes a cache path holds in the layer that wrote it. Findings
+about a whole base (a toolchain or full image in the final stage) keep their estimate: the smaller
+base was not built. Each filesystem instruction of the shipped stages (RUN, COPY, ADD) makes one layer
+with `buildah bud --layers`, so the image's last layers are those instructions, in order.
+
+Bases: a FROM the registry cannot give here is mapped to a local image (`--base REF=LOCATION`,
+LOCATION as pare's transports spell it: oci:DIR:TAG, docker-archive:FILE...), pulled into a private
+buildah store and tagged REF, as benchmarks/apps.py maps corpus FROMs to pare's bases.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from pare.analyze.analysis import Analysis, analyze_image
+from pare.errors import PareError, ToolMissing
+from pare.lint.engine import Result, by_bytes
+from pare.lint.parser import Dockerfile
+
+FS_KEYWORDS = ("RUN", "COPY", "ADD")
+CACHE_PATHS = {
+    "apt-lists": ("var/lib/apt/lists/",),
+    "pip-cache": ("root/.cache/pip/",),
+    "apk-cache": ("var/cache/apk/",),
+    "yum-cache": ("var/cache/yum/", "var/cache/dnf/"),
+}
+HIDDEN_BY = ("removed-later", "chown-after-copy")
+
+
+class MeasureError(PareError):
+    """The build or its analysis failed; the message carries buildah's last line."""
+
+
+def instruction_layers(df: Dockerfile, analysis: Analysis) -> dict[int, int]:
+    """Line of each RUN/COPY/ADD of the shipped stages -> index of the layer it built."""
+    steps = [i for stage in df.shipped() for i in stage.instructions if i.keyword in FS_KEYWORDS]
+    first = len(analysis.layers) - len(steps)
+    if first < 0:
+        raise MeasureError(f"the image has {len(analysis.layers)} layers for {len(steps)} RUN/COPY/ADD "
+                           "instructions: it was not built with one layer per instruction")
+    return {inst.line: first + n for n, inst in enumerate(steps)}
+
+
+def reprice(result: Result, df: Dockerfile, analysis: Analysis) -> Result:
+    """The findings with measured bytes where the layers tell them exactly."""
+    layers = instruction_layers(df, analysis)
+    cache_bytes: dict[tuple[int, str], int] = {}
+    for path, node in analysis.tree.walk():
+        for family, prefixes in CACHE_PATHS.items():
+            if node.inode is not None and path.startswith(prefixes):
+                key = (node.layer, family)
+                cache_bytes[key] = cache_bytes.get(key, 0) + node.size
+    priced = []
+    for finding in result.findings:
+        layer = layers.get(finding.line)
+        family = finding.rule.family
+        if layer is not None and family in HIDDEN_BY:
+            exact = sum(w.size for w in analysis.waste if w.hidden_by == layer)
+            finding = replace(finding, bytes=exact, measured=True)
+        elif layer is not None and family in CACHE_PATHS:
+            finding = replace(finding, bytes=cache_bytes.get((layer, family), 0), measured=True)
+        priced.append(finding)
+    return replace(result, findings=tuple(by_bytes(priced)))
+
+
+def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise MeasureError(f"{what} failed: {last}")
+    return proc.stdout
+
+
+def build(dockerfile: Path, context: Path, out: Path, bases: Mapping[str, str] | None = None) -> str:
+    """Build with buildah (its own store in a temp dir, vfs, chroot isolation), one layer per
+    instruction; the image goes to the OCI layout `out`, whose location is returned."""
+    if shutil.which("buildah") is None:
+        raise ToolMissing("buildah is not installed (pare lint --measure builds with it)")
+    with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp:
+        root = Path(tmp)
+        buildah = ["buildah", "--storage-driver", "vfs", "--root", str(root / "root"),
+                   "--runroot", str(root / "run")]
+        try:
+            for ref, location in (bases or {}).items():
+                image_id = _run([*buildah, "pull", "--quiet", location], f"buildah pull {location}").strip()
+                _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
+            tag = "localhost/pare-lint-build:latest"
+            _run([*buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", "-f",
+                  str(dockerfile.resolve()), "-t", tag, str(context)], "buildah bud", cwd=context)
+            _run([*buildah, "push", tag, f"oci:{out}:built"], "buildah push")
+            return f"oci:{out}:built"
+        finally:
+            subprocess.run([*buildah, "rmi", "--all", "--force"], capture_output=True, check=False)
+
+
+def build_and_analyze(dockerfile: Path, context: Path, bases: Mapping[str, str] | None = None) -> Analysis:
+    """Build, then pare analyze's exact per-layer accounting of the image."""
+    from pare.stores.transports import open_location
+
+    with tempfile.TemporaryDirectory(prefix="pare-lint-measure-") as tmp:
+        store, name = open_location(build(dockerfile, context, Path(tmp) / "oci", bases))
+        return analyze_image(store.read(name), name=str(dockerfile))
