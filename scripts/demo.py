@@ -4,9 +4,10 @@
 Runs `pare bench --demo` on examples/go-hello and examples/node-express with both machine profiles
 (laptop: no limits; micro: 0.2 CPU, 600 MB, 20 Mbit/s), writes results/bench-results.json and
 results/report.html, and prints the playbook table with fat/small ratios, and known vulnerabilities
-from pare's embedded OSV snapshot (or whatever the default index holds) plus Debian's pending fixes. The bench owns its temp
-dir, registries, cgroups and tc classes and removes them on exit (also on Ctrl-C), so the demo can
-run again and again. On a machine without cached bases the builds make them first (slower, once).
+from pare's embedded OSV snapshot (or whatever the default index holds) plus Debian's pending
+fixes. The bench owns its temp dir, registries, cgroups and tc classes and removes them on exit
+(also on Ctrl-C), so the demo can run again and again. On a machine without cached bases the
+builds make them first (slower, once).
 The old registry round trip is scripts/transfer_demo.py.
 """
 
