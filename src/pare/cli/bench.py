@@ -119,10 +119,10 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
           k8s_registry: str) -> None:
     """Measure what small images buy: size, build, push and pull per variant and machine profile,
     and how fast a fresh Kubernetes node gets its pods running."""
+    from pare.cli.build import app_directory
     from pare.experiment import subjects as subj
     from pare.experiment.subjects import VARIANTS
-
-    apps = list(app_dirs) + (subj.example_apps() if examples else [])
+    apps = [app_directory(d) for d in app_dirs] + (subj.example_apps() if examples else [])
     chosen_variants = list(variants) or list(VARIANTS)
     if emit_k8s is not None:
         from pare.experiment.k8s import emit

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pare.cli.transfer import human_bytes
+from pare.cli.output import console as make_console
+from pare.cli.output import emit_json, human_bytes
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
 from pare.oci.image import Image
@@ -116,7 +117,8 @@ def render(doc: dict[str, Any], console: Console) -> None:
 
 @click.command()
 @click.argument("location")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document (schema pare.inspect/v1).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the digest (the index's, for an index).")
 @click.option("--raw", is_flag=True, help="Print the manifest's exact bytes.")
 @click.option("--config", "show_config", is_flag=True, help="Print the config's exact bytes.")
 @click.option("--no-sizes", is_flag=True, help="Do not stream layers to measure uncompressed sizes.")
@@ -124,7 +126,7 @@ def render(doc: dict[str, Any], console: Console) -> None:
 @click.option("--insecure", is_flag=True, help="Allow plain HTTP / unverified TLS off loopback.")
 @click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Layers measured at once.")
-def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes: bool,
+def inspect(location: str, as_json: bool, quiet: bool, raw: bool, show_config: bool, no_sizes: bool,
             platform: str | None, insecure: bool, parallel: int) -> None:
     """Show the manifest, config and layers of the image at LOCATION (any store)."""
     loc = parse_location(location)
@@ -134,6 +136,9 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
         found = store.read_any(loc.name)
         index = found if isinstance(found, ImageIndex) else None
         image = found.image(wanted or Platform()) if isinstance(found, ImageIndex) else found
+        if quiet:
+            click.echo(str(found.digest))
+            return
         if raw or show_config:
             data = image.config.raw if show_config else \
                 index.raw if index is not None and wanted is None else image.manifest.raw
@@ -149,9 +154,8 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
         if index is not None:
             doc["index"] = index_summary(index)
         if as_json:
-            click.echo(json.dumps(doc, indent=2))
+            emit_json("inspect", doc)
         else:
-            from rich.console import Console
-            render(doc, Console())
+            render(doc, make_console())
     finally:
         store.close()
