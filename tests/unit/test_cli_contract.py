@@ -269,3 +269,22 @@ def test_registry_status_reads_the_state_file(tmp_path: Path, capsys: pytest.Cap
     body: dict[str, Any] = json.loads(out)
     assert code == 3 and body["port"] == 5055 and body["address"] == "127.0.0.1:5055"
     assert body["running"] is False and body["dir"] == str(root)
+
+
+def test_make_venv_adds_completion_to_activate(tmp_path: Path) -> None:
+    """scripts/install-completion.sh (run by `make venv`): once, however often it runs; bash completes."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "activate").write_text(f"export PATH={venv / 'bin'}:$PATH\n")  # as venv's does
+    (venv / "bin" / "activate.fish").write_text("# fish\n")
+    (venv / "bin" / "pare").symlink_to(PARE)
+    script = Path(__file__).parents[2] / "scripts" / "install-completion.sh"
+    for _ in range(2):
+        subprocess.run(["sh", str(script), str(venv)], check=True, timeout=30)
+    activate = (venv / "bin" / "activate").read_text()
+    assert activate.count("pare shell completion") == 1
+    assert "completion fish" in (venv / "bin" / "activate.fish").read_text()
+    done = subprocess.run(["bash", "-c", f". {venv}/bin/activate; COMP_WORDS=(pare ima); COMP_CWORD=1; "
+                           "_pare_completion pare; echo ${COMPREPLY[@]}"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.split() == ["images"], done.stderr
