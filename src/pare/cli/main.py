@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import importlib
-import importlib.util
 import os
 import sys
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
-
-from pare import __version__, caches
-from pare.cli.output import COLOR_CHOICES, set_color
+from pare import __version__
 from pare.errors import ExitCode, PareError
+
+if TYPE_CHECKING:
+    import click
 
 # name -> "module:attribute" of a click.Command
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -73,66 +71,12 @@ HELP: dict[str, str] = {
 ALIASES = {"ls": "images"}
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use (`--help` imports none of them)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if self._available(name))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attr = target
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return None
-            raise
-        command = getattr(module, attr)
-        assert isinstance(command, click.Command)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """click's command list, from HELP rather than from each imported command."""
-        names = self.list_commands(ctx)
-        if not names:
-            return
-        limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = []
-        for name in names:
-            if name in ALIASES:
-                rows.append((name, f"Same as `pare {ALIASES[name]}`."))
-            elif name in HELP:
-                rows.append((name, click.Command(name, help=HELP[name]).get_short_help_str(limit)))
-            elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit)))
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-    @staticmethod
-    def _available(name: str) -> bool:
-        return importlib.util.find_spec(COMMANDS[name][0]) is not None
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pare")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
-              help="Colour in output (NO_COLOR in the environment means never, unless this says always).")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool, color: str) -> None:
-    """Make container images small, and prove what that buys.
-
-    \b
-    Exit codes: 0 ok, 1 a check you asked for failed (--fail-on, --ci), 2 usage,
-    3 input not found or invalid, 4 network or registry, 5 environment (missing tool, no root).
-    Locations: oci:DIR[:TAG], docker-archive:FILE[:REF], local:NAME, HOST[:PORT]/NAME[:TAG] or
-    docker://NAME. A bare name (app:1) is refused: pare never guesses a registry."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-    set_color(color)
+def __getattr__(name: str) -> Any:
+    """`cli` and `LazyGroup` live in pare.cli.group, loaded on first use: `pare --version` needs no click."""
+    if name in ("cli", "LazyGroup"):
+        from pare.cli import group
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def skip_httpx_cli() -> None:
@@ -144,7 +88,7 @@ def skip_httpx_cli() -> None:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"pare: error: {message}", err=True)
+    print(f"pare: error: {message}", file=sys.stderr)
     sys.exit(code)
 
 
@@ -169,6 +113,13 @@ def main(argv: list[str] | None = None) -> Any:
     tracebacks with --debug."""
     skip_httpx_cli()
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"] and "_PARE_COMPLETE" not in os.environ:  # as click would say it, without click
+        print(f"pare, version {__version__}")
+        return None
+    import click
+
+    from pare import caches
+    from pare.cli.group import cli
     debug = "--debug" in args
     try:
         with caches.held_by_command(args):  # so `pare prune` leaves caches alone while builds run

@@ -62,6 +62,19 @@ def human_bytes(n: float | None) -> str:
     return f"{n:.1f} GB"  # pragma: no cover
 
 
+def columns(rows: list[list[str]], right: tuple[int, ...] = (), gap: int = 2) -> list[str]:
+    """Rows as aligned plain-text lines (columns in `right` flush right). No rich, no wrapping: what
+    a command prints for grep and for a terminal alike, and cheap to import."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        lines.append((" " * gap).join(cells).rstrip())
+    return lines
+
+
 def emit_json(schema: str, body: dict[str, Any]) -> None:
     """Print a `--json` document: {"schema": "pare.SCHEMA/v1", ...body}."""
     import json
