@@ -20,10 +20,9 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from pare import __version__
-from pare.cli.output import emit_json, note, warn
+from pare.cli.output import console, emit_json, note, warn
 from pare.errors import UsageError
 
 if TYPE_CHECKING:
@@ -173,7 +172,7 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
     work = Path(tempfile.mkdtemp(prefix="pare-bench-")) if workdir is None else workdir
     work.mkdir(parents=True, exist_ok=True)
     previous = signal.signal(signal.SIGTERM, _sigterm)
-    console = Console(stderr=True)
+    err = console(stderr=True)
     try:
         subjects = []
         if synthetic:
@@ -191,7 +190,7 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
         with registry.running(), (bases.running() if bases else contextlib.nullcontext()):
             Experiment(plan, subjects, registry, results, output,
                        progress=(lambda line: None) if quiet or as_json else
-                       (lambda line: console.print(line, highlight=False, markup=False)),
+                       (lambda line: err.print(line, highlight=False, markup=False)),
                        base_registry=bases).run()
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -212,7 +211,7 @@ def _summarise(results: Results, as_json: bool, quiet: bool) -> None:
         emit_json("bench", results.to_dict())
     elif not quiet:
         from pare.report.terminal import render
-        render(results)
+        render(results, console())  # unwrapped and colourless when piped
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
