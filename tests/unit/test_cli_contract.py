@@ -81,6 +81,14 @@ def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]
     assert code == 2
 
 
+@pytest.mark.parametrize("args", [[], ["db"], ["registry"], ["base"]])
+def test_a_group_alone_prints_its_help_and_exits_2(args: list[str],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(args, capsys)
+    assert code == 2 and out == "" and err.startswith("Usage: pare") and "Commands:" in err
+    assert len(err.splitlines()) > 5, "the help as click lays it out, not squeezed into one line"
+
+
 def test_missing_inputs_exit_3_in_every_command(tmp_path: Path, layout: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     nope = f"oci:{tmp_path / 'nope'}"

@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("pare: aborted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `pare`, `pare db`: the help, then usage's code
+        click.echo(exc.format_message(), err=True)
+        sys.exit(ExitCode.USAGE)
     except click.UsageError as exc:
         _fail(_usage_message(exc), ExitCode.USAGE)
     except click.FileError as exc:
