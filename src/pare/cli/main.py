@@ -1,7 +1,9 @@
-"""The `pare` command group.
+"""The `pare` program: its command table, and the entry point that turns errors into exit codes.
 
-Subcommands live in their own modules and are imported only when invoked, so `pare --help` and a
-single command start fast and one broken module cannot take the others down.
+Subcommands live in their own modules and are imported only when invoked (COMMANDS; `pare --help`
+reads HELP instead), so `pare --help` and a single command start fast and one broken module cannot
+take the others down. The click group is in cli/group.py; `pare --version` needs neither it nor
+click. Exit codes and error lines follow docs/cli.md (pare.errors.ExitCode).
 """
 
 from __future__ import annotations
