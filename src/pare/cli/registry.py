@@ -39,6 +39,8 @@ def registry() -> None:
 def up(root: Path | None, port: int | None, quiet: bool) -> None:
     """Start the registry (a no-op when it already runs)."""
     reg = _registry(root, port)
+    if port is None and reg.pid() is None:  # a state file left by a registry that died: the default
+        reg = LocalRegistry(reg.root, port=DEFAULT_PORT)
     reg.up()
     if not quiet:
         click.echo(f"registry up at {reg.address} (storage {reg.storage}, pid {reg.pid()})")
