@@ -296,3 +296,15 @@ def test_make_venv_adds_completion_to_activate(tmp_path: Path) -> None:
                            "_pare_completion pare; echo ${COMPREPLY[@]}"], capture_output=True, text=True,
                           timeout=60)
     assert done.stdout.split() == ["images"], done.stderr
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["inspect", "--help"], ["completion", "zsh"],
+                                  ["images"], ["prune", "--dry-run"]])
+def test_a_reader_that_leaves_gets_141_and_no_noise(args: list[str], tmp_path: Path) -> None:
+    """`pare ... | head`: exit 141 as coreutils (not 1, the code of a failed check), nothing on stderr."""
+    proc = subprocess.Popen([PARE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PARE_STORE": str(tmp_path / "store")})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141 and err == b""

@@ -15,8 +15,25 @@ from pare.cli.main import ALIASES, COMMANDS, HELP
 from pare.cli.output import COLOR_CHOICES, set_color
 
 
+class ReaderGone(Exception):
+    """stdout's reader went away (`pare ... | head`). Raised instead of BrokenPipeError, which click
+    would turn into a silent exit 1, the code of a failed check; cli/main.py exits 141 for it."""
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use (`--help` imports none of them)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:  # `pare --help | head` writes the help while parsing
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            raise ReaderGone() from None
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ReaderGone() from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name in COMMANDS if self._available(name))

@@ -94,6 +94,13 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _reader_gone() -> NoReturn:
+    """`pare ... | head`: the reader left; so do we, quietly, with the code coreutils give (141)."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush into
+    sys.exit(ExitCode.BROKEN_PIPE)
+
+
 def _usage_message(exc: click.UsageError) -> str:
     """click's message in pare's one-line form, with where to read more."""
     text = " ".join(exc.format_message().split())
@@ -116,16 +123,21 @@ def main(argv: list[str] | None = None) -> Any:
     skip_httpx_cli()
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"] and "_PARE_COMPLETE" not in os.environ:  # as click would say it, without click
-        print(f"pare, version {__version__}")
+        try:
+            print(f"pare, version {__version__}", flush=True)
+        except BrokenPipeError:
+            _reader_gone()
         return None
     import click
 
     from pare import caches
-    from pare.cli.group import cli
+    from pare.cli.group import ReaderGone, cli
     debug = "--debug" in args
     try:
         with caches.held_by_command(args):  # so `pare prune` leaves caches alone while builds run
-            return cli.main(args=args, prog_name="pare", standalone_mode=False)
+            result = cli.main(args=args, prog_name="pare", standalone_mode=False)
+        sys.stdout.flush()  # here, so a reader that left (`| head`) is a BrokenPipeError caught below
+        return result
     except click.exceptions.Abort:
         click.echo("pare: aborted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
@@ -147,10 +159,8 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         click.echo("pare: interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
-    except BrokenPipeError:  # `pare ... | head`: the reader left; so do we, quietly, as coreutils do
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush into
-        sys.exit(ExitCode.BROKEN_PIPE)
+    except (BrokenPipeError, ReaderGone):
+        _reader_gone()
     except OSError as exc:
         if debug:
             raise

@@ -43,12 +43,17 @@ def color_enabled(stream: TextIO) -> bool:
 def console(stderr: bool = False) -> Console:
     """A rich console for stdout (or stderr) that follows the rules above."""
     from rich.console import Console
+
+    class PipeAwareConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1, the code of a failed check
+            raise BrokenPipeError(32, "the reader of stdout went away")  # cli/main.py exits 141
+
     stream = sys.stderr if stderr else sys.stdout
     tty = stream.isatty()
     colour = color_enabled(stream)
-    return Console(file=stream, width=None if tty else UNWRAPPED, force_terminal=colour if not tty else None,
-                   no_color=not colour, color_system="auto" if colour else None, highlight=colour,
-                   soft_wrap=not tty)
+    return PipeAwareConsole(file=stream, width=None if tty else UNWRAPPED,
+                            force_terminal=colour if not tty else None, no_color=not colour,
+                            color_system="auto" if colour else None, highlight=colour, soft_wrap=not tty)
 
 
 def human_bytes(n: float | None) -> str:
