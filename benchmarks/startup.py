@@ -2,9 +2,11 @@
 """Start-up benchmark: `pare --help`, `pare --version` and `pare inspect` on a layout, next to skopeo
 doing the same, same run, alternating, each as a fresh process (as a user or a script runs them).
 
-Also times the floors pare cannot go below, so a gap can be read: the interpreter alone
-(`python -S -c pass`, and with site as the venv runs it), `import click` (the CLI's parser) and
-`import httpx` (what every registry command needs). Prints median, min-max and pare/skopeo.
+Wall time is what a user waits; CPU time (user + system, from the child's rusage) is printed too,
+since on a busy machine it moves far less than wall time. Also times the floors pare cannot go
+below, so a gap can be read: the interpreter alone (`python -S -c pass`, and with site as the venv
+runs it), `import click` (the CLI's parser) and `import httpx` (what every registry command needs).
+Prints median, min-max and pare/skopeo.
 
     .venv/bin/python benchmarks/startup.py [--runs 15] [--json out.json]
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,13 +37,16 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 TARGETS = {"help": 0.08, "version": 0.08, "inspect": 0.1}
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run of `cmd`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed: {done.stderr.decode(errors='replace').strip()}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def sample_layout(where: Path) -> str:
@@ -74,21 +80,24 @@ def main() -> int:
             "floor: import click": ([PY, "-c", "import click"], None),
             "floor: import httpx": ([PY, "-c", "import httpx"], None),
         }
-        figures: dict[str, dict[str, list[float]]] = {name: {"pare": [], "skopeo": []} for name in pairs}
+        figures: dict[str, dict[str, list[float]]] = {
+            name: {"pare": [], "skopeo": [], "pare-cpu": [], "skopeo-cpu": []} for name in pairs}
         for run in range(-1, args.runs):  # run -1 warms the page cache and is not counted
             for name, (ours, theirs) in pairs.items():
                 order = [("pare", ours), ("skopeo", theirs)]
                 for tool, cmd in order if run % 2 == 0 else order[::-1]:
                     if cmd is None:
                         continue
-                    elapsed = timed(cmd)
+                    elapsed, cpu = timed(cmd)
                     if run >= 0:
                         figures[name][tool].append(elapsed)
+                        figures[name][f"{tool}-cpu"].append(cpu)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"start-up, {args.runs} runs each, median seconds (min-max), alternating, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}")
-    print(f"{'command':<28} {'pare':>20} {'skopeo':>20} {'pare/skopeo':>11} {'target':>7}")
+    print(f"{'command':<28} {'pare wall':>20} {'skopeo wall':>20} {'ratio':>6} {'target':>7}"
+          f" {'pare cpu':>9} {'skopeo cpu':>10} {'ratio':>6}")
     for name, by_tool in figures.items():
         ours, theirs = by_tool["pare"], by_tool["skopeo"]
         cell = f"{statistics.median(ours):.3f} ({min(ours):.3f}-{max(ours):.3f})"
@@ -96,7 +105,11 @@ def main() -> int:
         ratio = f"{statistics.median(ours) / statistics.median(theirs):.1f}" if theirs else "-"
         target = TARGETS.get(name)
         verdict = "" if target is None else ("met" if statistics.median(ours) < target else "NOT met")
-        print(f"{name:<28} {cell:>20} {other:>20} {ratio:>11} {verdict:>7}")
+        cpu, cpu_theirs = statistics.median(by_tool["pare-cpu"]), by_tool["skopeo-cpu"]
+        cpu_other = f"{statistics.median(cpu_theirs):.3f}" if cpu_theirs else "-"
+        cpu_ratio = f"{cpu / statistics.median(cpu_theirs):.1f}" if cpu_theirs else "-"
+        print(f"{name:<28} {cell:>20} {other:>20} {ratio:>6} {verdict:>7} {cpu:>9.3f} {cpu_other:>10} "
+              f"{cpu_ratio:>6}")
     if args.json:
         args.json.write_text(json.dumps({"runs": args.runs, "figures": figures}, indent=2))
     return 0

@@ -24,6 +24,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -121,6 +122,15 @@ def layout_for(name: str, tar: Path) -> Path:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def timed_cpu(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: the child's user + system time) of one run: on a busy machine the
+    CPU figure moves far less than wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    elapsed = timed(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def timed(cmd: list[str]) -> float:
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
@@ -154,7 +164,8 @@ def bench_image(name: str, layout: Path, registry: LocalRegistry, runs: int, scr
         "push": lambda: copy(src, ref, parallel=parallel),
         "pull": lambda: copy(ref, f"oci:{scratch / 'dst'}:t", parallel=parallel),
     }
-    figures: dict[str, dict[str, list[float]]] = {op: {t: [] for t in TOOLS} for op in tools}
+    figures: dict[str, dict[str, list[float]]] = {
+        op: {t: [] for t in (*TOOLS, "pare-cli-cpu", "skopeo-cpu")} for op in tools}
     for run in range(-1, runs):  # run -1 warms caches (bytecode, page cache) and is not counted
         order = TOOLS if run % 2 == 0 else TOOLS[::-1]
         for op in ("push", "pull"):
@@ -170,7 +181,9 @@ def bench_image(name: str, layout: Path, registry: LocalRegistry, runs: int, scr
                 else:
                     cmd = tools[op][tool]()
                     cmd[0] = PARE if cmd[0] == "pare" else cmd[0]
-                    elapsed = timed(cmd)
+                    elapsed, cpu = timed_cpu(cmd)
+                    if run >= 0:
+                        figures[op][f"{tool}-cpu"].append(cpu)
                 if run >= 0:
                     figures[op][tool].append(elapsed)
         shutil.rmtree(scratch / "dst", ignore_errors=True)
@@ -208,7 +221,7 @@ def main() -> int:
           f"{os.cpu_count()} cores. pare-cli: the `pare` command (process start-up included, like "
           "skopeo's); pare-lib: pare.stores.copy.copy() in this process.")
     header = f"{'image':<6} {'size':>7} {'op':<5}" + "".join(f" {t:>17}" for t in TOOLS)
-    print(header + f" {'cli/skopeo':>10} {'lib/skopeo':>10}")
+    print(header + f" {'cli/skopeo':>10} {'lib/skopeo':>10} {'cpu: cli':>8} {'skopeo':>6} {'ratio':>5}")
     worst = 0.0
     for name, layout in images.items():
         image = LayoutStore(layout).read("bench")
@@ -218,7 +231,9 @@ def main() -> int:
             cells = "".join(f" {med[t]:>7.3f} ({min(by_tool[t]):.2f}-{max(by_tool[t]):.2f})" for t in TOOLS)
             cli, lib = med["pare-cli"] / med["skopeo"], med["pare-lib"] / med["skopeo"]
             worst = max(worst, cli)
-            print(f"{name:<6} {size:>7} {op:<5}{cells} {cli:>10.2f} {lib:>10.2f}")
+            ours, theirs = med["pare-cli-cpu"], med["skopeo-cpu"]
+            cpu = f" {ours:>8.3f} {theirs:>6.3f} {ours / theirs:>5.1f}"
+            print(f"{name:<6} {size:>7} {op:<5}{cells} {cli:>10.2f} {lib:>10.2f}{cpu}")
     imports = "import pare.cli.main, pare.cli.transfer, pare.stores.registry.store"
     floor = {tool: statistics.median([timed(cmd) for _ in range(5)]) for tool, cmd in (
         ("pare", [sys.executable, "-c", imports]), ("httpx", [sys.executable, "-c", "import httpx"]),
