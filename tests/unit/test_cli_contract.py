@@ -299,7 +299,7 @@ def test_make_venv_adds_completion_to_activate(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["inspect", "--help"], ["completion", "zsh"],
-                                  ["images"], ["prune", "--dry-run"]])
+                                  ["images"], ["gc", "--dry-run"]])
 def test_a_reader_that_leaves_gets_141_and_no_noise(args: list[str], tmp_path: Path) -> None:
     """`pare ... | head`: exit 141 as coreutils (not 1, the code of a failed check), nothing on stderr."""
     proc = subprocess.Popen([PARE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
