@@ -159,7 +159,9 @@ def test_a_gate_without_data_fails_unless_told(tmp_path: Path, layout: Path,
 
 
 def test_json_documents_carry_a_versioned_schema(tmp_path: Path, layout: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARE_BUILD_CACHE", str(tmp_path / "cache"))  # prune measures this, not the shared one
     empty_db = ["--db", str(tmp_path / "db.sqlite")]
     commands = {
         "inspect": ["inspect", "--json", f"oci:{layout}:t"],
