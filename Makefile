@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	@sh scripts/install-completion.sh $(VENV)
 	@touch $(STAMP)
 
 demo: setup

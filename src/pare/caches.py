@@ -10,17 +10,19 @@ A cache that is not `safe_while_running` is also skipped while any pare command 
 runs: those commands hold `running()` shared for their whole life (cli/main.py takes it for the
 commands in COMMANDS_USING_CACHES; a library caller can take it too), and prune probes it.
 
-This module imports nothing heavy: cli/main.py loads it for every command.
+This module imports nothing heavy (no dataclasses, pathlib or shutil at load time): cli/main.py
+loads it for every command, `pare --help` included.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # the commands that read or fill build caches; every other command starts without touching a lock
 COMMANDS_USING_CACHES = frozenset({"build", "base", "bench"})
@@ -30,15 +32,14 @@ def _no_locks() -> list[Path]:
     return []
 
 
-@dataclass(frozen=True)
-class Cache:
+class Cache(NamedTuple):
     """One cache directory pare can rebuild from scratch."""
 
     name: str
     path: Callable[[], Path]
     description: str
     safe_while_running: bool  # may it go while another pare command runs?
-    locks: Callable[[], list[Path]] = field(default=_no_locks)  # held (flock) by its users
+    locks: Callable[[], list[Path]] = _no_locks  # held (flock) by its users
 
 
 _REGISTRY: dict[str, Cache] = {}
@@ -59,7 +60,9 @@ def registered() -> list[Cache]:
 
 def lock_dir() -> Path:
     """Where pare keeps its process-wide lock files (under the user cache dir)."""
-    import platformdirs  # here: this module is imported at every start-up
+    from pathlib import Path  # here, as platformdirs: this module is imported at every start-up
+
+    import platformdirs
     return Path(platformdirs.user_cache_dir("pare")) / "locks"
 
 
@@ -106,8 +109,7 @@ def disk_usage(path: Path) -> int:
     return total
 
 
-@dataclass(frozen=True)
-class PruneResult:
+class PruneResult(NamedTuple):
     """What prune did to one cache: removed, skipped (and why), or nothing there."""
 
     name: str
@@ -118,9 +120,14 @@ class PruneResult:
     status: str  # "removed", "would remove" (dry run), "absent", "skipped"
     reason: str = ""
 
+    @property
+    def freed(self) -> int:
+        """Bytes given back; for a dry run, the bytes it would give back."""
+        return self.before if self.status == "would remove" else self.before - self.after
+
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "path": str(self.path), "description": self.description,
-                "before": self.before, "after": self.after, "freed": self.before - self.after,
+                "before": self.before, "after": self.after, "freed": self.freed,
                 "status": self.status, "reason": self.reason}
 
 
@@ -157,6 +164,7 @@ def prune(caches: Sequence[Cache], *, dry_run: bool = False) -> list[PruneResult
 
 def _remove(path: Path) -> None:
     """Remove a cache directory: renamed aside first, so no reader sees it half gone."""
+    import shutil
     if path.is_symlink() or path.is_file():
         path.unlink()
         return

@@ -15,13 +15,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pare.errors import DigestMismatch, PareError
+from pare.errors import DigestMismatch, NetworkError
+from pare.files import publish
 from pare.oci.digest import CHUNK, Digest, Hasher
 
 TIMEOUT = 120.0
 
 
-class DownloadError(PareError):
+class DownloadError(NetworkError):
     """A package index or artifact could not be fetched."""
 
 
@@ -64,8 +65,7 @@ def download(url: str, dest: Path, digest: Digest) -> Path:
                 out.write(chunk)
         if hasher.digest() != digest:
             raise DigestMismatch(f"{url}: got {hasher.digest()}, the index or lock pins {digest}")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
+        publish(tmp, dest)
     except httpx.HTTPError as exc:
         raise DownloadError(f"download of {url} failed: {exc}") from None
     finally:

@@ -2,11 +2,15 @@
 
 Debian's packaged config listens on every interface with htpasswd auth, so pare always writes its
 own: bound to 127.0.0.1, filesystem storage in a directory the caller picks, deletes enabled.
+
+`up` records what it started in ROOT/registry.json (host, port, pid, directory, storage, log), so
+`pare registry status` and `down` find it again without being told the port (`LocalRegistry.at`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from pare.errors import PareError, ToolMissing
+from pare.errors import EnvironmentProblem, ToolMissing
 
 BINARY = "docker-registry"
+DEFAULT_PORT = 5000
+STATE_FILE = "registry.json"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -36,8 +40,21 @@ class LocalRegistry:
     """A registry process whose state (config, storage, pid, log) lives under `root`."""
 
     root: Path
-    port: int = 5000
+    port: int = DEFAULT_PORT
     host: str = "127.0.0.1"
+
+    @classmethod
+    def at(cls, root: Path, port: int | None = None) -> LocalRegistry:
+        """The registry of state directory `root`: on `port` if given, else where `up` recorded it
+        started (else the default port)."""
+        if port is None:
+            recorded = read_state(root)
+            port = int(recorded.get("port", DEFAULT_PORT)) if recorded else DEFAULT_PORT
+        return cls(root, port=port)
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / STATE_FILE
 
     @property
     def address(self) -> str:
@@ -88,31 +105,44 @@ class LocalRegistry:
         if self.pid() is not None:
             if self.healthy():
                 return
-            raise PareError(f"a registry process runs from {self.root} but {self.address} does not answer")
+            raise EnvironmentProblem(f"a registry process runs from {self.root} but {self.address} "
+                                     "does not answer")
         binary = shutil.which(BINARY, path=os.environ.get("PATH", "") + ":/usr/bin:/usr/sbin")
         if binary is None:
             raise ToolMissing("docker-registry is not installed (apt-get install docker-registry, "
                               "or run `make setup`)")
         if self.healthy():
-            raise PareError(f"something else already answers on {self.address}; pick another --port")
+            raise EnvironmentProblem(f"something else already answers on {self.address}; pick another --port")
         config = self._write_config()
         with open(self.log, "ab") as log:
             proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         self._pidfile.write_text(f"{proc.pid}\n")
+        self._record(proc.pid)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 tail = self.log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                self._pidfile.unlink(missing_ok=True)
-                raise PareError(f"registry exited at start-up: {tail[0]}")
+                self._forget()
+                raise EnvironmentProblem(f"registry exited at start-up: {tail[0]}")
             if self.healthy():
                 return
             time.sleep(0.05)
         self.down()
-        raise PareError(f"registry did not answer on {self.address} within {timeout:.0f}s")
+        raise EnvironmentProblem(f"registry did not answer on {self.address} within {timeout:.0f}s")
+
+    def _record(self, pid: int) -> None:
+        from pare.files import write_atomic
+        write_atomic(self.state_file, json.dumps(
+            {"host": self.host, "port": self.port, "pid": pid, "dir": str(self.root),
+             "storage": str(self.storage), "log": str(self.log), "started": time.time()}, indent=1))
+
+    def _forget(self) -> None:
+        self._pidfile.unlink(missing_ok=True)
+        self.state_file.unlink(missing_ok=True)
 
     def healthy(self) -> bool:
+        import httpx  # here: `pare registry status` and every test that imports this module start sooner
         try:
             return httpx.get(f"http://{self.address}/v2/", timeout=1.0).status_code == 200
         except httpx.HTTPError:
@@ -122,7 +152,7 @@ class LocalRegistry:
         """Stop the registry this root started; True if one was running."""
         pid = self.pid()
         if pid is None:
-            self._pidfile.unlink(missing_ok=True)
+            self._forget()
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
@@ -137,7 +167,7 @@ class LocalRegistry:
             time.sleep(0.05)
         else:
             os.kill(pid, signal.SIGKILL)
-        self._pidfile.unlink(missing_ok=True)
+        self._forget()
         return True
 
     def reset_storage(self) -> None:
@@ -149,8 +179,10 @@ class LocalRegistry:
 
     def status(self) -> dict[str, Any]:
         pid = self.pid()
-        return {"running": pid is not None and self.healthy(), "pid": pid, "address": self.address,
-                "url": f"http://{self.address}/v2/", "storage": str(self.storage), "log": str(self.log)}
+        return {"running": pid is not None and self.healthy(), "pid": pid, "host": self.host,
+                "port": self.port, "address": self.address, "url": f"http://{self.address}/v2/",
+                "dir": str(self.root), "storage": str(self.storage), "log": str(self.log),
+                "state_file": str(self.state_file) if self.state_file.exists() else None}
 
     @contextlib.contextmanager
     def running(self) -> Iterator[LocalRegistry]:
@@ -159,6 +191,15 @@ class LocalRegistry:
             yield self
         finally:
             self.down()
+
+
+def read_state(root: Path) -> dict[str, Any] | None:
+    """What `up` recorded in ROOT/registry.json, or None (absent or unreadable)."""
+    try:
+        body = json.loads((root / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def state_dir() -> Path:

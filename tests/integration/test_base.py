@@ -217,7 +217,9 @@ def test_cli_list_show_and_errors() -> None:
     runner = CliRunner()
     listing = runner.invoke(cli, ["base", "list", "--json"], catch_exceptions=False)
     assert listing.exit_code == 0
-    rows = {row["profile"]: row for row in json.loads(listing.output)}
+    body = json.loads(listing.output)
+    assert body["schema"] == "pare.base-list/v1"
+    rows = {row["profile"]: row for row in body["profiles"]}
     assert {"fat-go", "fat-node", "slim-go", "slim-node", "distroless-cc", "distroless-static"} <= set(rows)
     human = runner.invoke(cli, ["base", "list"], catch_exceptions=False)
     assert "distroless-static" in human.output and "description" in human.output

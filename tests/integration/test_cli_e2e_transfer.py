@@ -44,7 +44,7 @@ def test_push_pull_inspect(registry: LocalRegistry, tmp_path: Path, make_image: 
     assert pushed["blobs_moved"] == 3  # config and two layers
     assert {"head", "upload", "manifest"} <= set(pushed["destination_stats"]["phases"])
 
-    table = pare("pull", ref).stdout  # into the embedded store (PARE_STORE), tagged with the reference
+    table = pare("pull", "--verbose", ref).stdout  # into the embedded store (PARE_STORE), tagged with the ref
     assert "seconds per phase" in table and "download" in table
     local = LayoutStore(os.environ["PARE_STORE"]).read(ref)
     assert str(local.digest) == pushed["digest"]

@@ -201,6 +201,6 @@ def test_db_update_fails_in_one_line_when_osv_is_unreachable(tmp_path: Path,
     """OSV's bucket is not reachable from this machine: one clear line, nothing written."""
     code, _, err = run_cli(["db", "update", "--ecosystem", "npm", "--db", str(tmp_path / "db.sqlite")],
                            capsys)
-    assert code == 1 and err.startswith("pare: error:") and len(err.strip().splitlines()) == 1
+    assert code == 4 and err.startswith("pare: error:") and len(err.strip().splitlines()) == 1
     assert "pare db import" in err
     assert not (tmp_path / "db.sqlite").exists()

@@ -384,7 +384,7 @@ def test_hostile_layer_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureF
     )
     LayoutStore(tmp_path / "oci").write(image, "evil")
     code, out, err = run(["analyze", f"oci:{tmp_path / 'oci'}:evil"], capsys)
-    assert code == 1 and out == ""
+    assert code == 3 and out == ""  # input invalid (docs/cli.md)
     assert err.strip().splitlines() == ["pare: error: tar member path contains '..': '../../etc/cron.d/evil'"]
 
 

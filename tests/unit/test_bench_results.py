@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pare.errors import UsageError
+from pare.errors import InputError, NotFound, UsageError
 from pare.experiment.results import Comparison, RecoverySample, Results, Sample, Summary, machine_info, merge
 
 
@@ -68,9 +68,9 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
 def test_bad_results_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "r.json"
     path.write_text(content)
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(InputError, match=message):
         Results.load(path)
-    with pytest.raises(UsageError, match="no such results file"):
+    with pytest.raises(NotFound, match="no such results file"):
         Results.load(tmp_path / "missing.json")
 
 
@@ -79,12 +79,12 @@ def test_bad_results_files(tmp_path: Path, content: str, message: str) -> None:
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
     max_leaves=20))
-def test_any_json_loads_or_is_a_usage_error(data: object) -> None:
+def test_any_json_loads_or_is_an_input_error(data: object) -> None:
     if isinstance(data, dict):
         data = {"schema": "pare-bench/1", **data}
     try:
         Results.from_dict(json.loads(json.dumps(data)))
-    except UsageError:
+    except InputError:
         pass
 
 

@@ -24,7 +24,9 @@ def test_gc_removes_unreferenced_blobs(tmp_path: Path, make_image: Any, capsys: 
     store.delete("drop")
     code, out, _ = run(["gc", "--dry-run", "--json", f"oci:{layout}"], capsys)
     assert code == 0
-    [row] = json.loads(out)
+    body = json.loads(out)
+    [row] = body["layouts"]
+    assert body["schema"] == "pare.gc/v1"
     assert (row["removed"], row["kept"], row["dry_run"]) == (3, 3, True) and row["freed"] > 0
     assert store.blob_path(drop.layers[0].digest).exists(), "a dry run removes nothing"
     code, out, _ = run(["gc", f"oci:{layout}"], capsys)
@@ -33,7 +35,10 @@ def test_gc_removes_unreferenced_blobs(tmp_path: Path, make_image: Any, capsys: 
     assert store.read("keep").digest == keep.digest
     monkeypatch.setenv("PARE_STORE", str(layout))  # `pare gc` alone: the embedded store
     code, out, _ = run(["gc", "--json"], capsys)
-    assert code == 0 and json.loads(out)[0]["removed"] == 0 and json.loads(out)[0]["location"] == "local:"
+    [row] = json.loads(out)["layouts"]
+    assert code == 0 and row["removed"] == 0 and row["location"] == "local:"
+    code, _, err = run(["gc", f"oci:{tmp_path / 'nope'}"], capsys)
+    assert code == 3 and "no such OCI layout" in err, "a layout that is not there is an error, not 0 blobs"
 
 
 @pytest.mark.parametrize("location", ["docker-archive:x.tar", "oci:/tmp/x:tag", "127.0.0.1:5000/a:1"])
@@ -62,12 +67,17 @@ def cache_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Pat
 def test_prune_dry_run_then_for_real(cache_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["prune", "--dry-run", "--json"], capsys)
     assert code == 0
-    rows = {r["name"]: r for r in json.loads(out)}
+    body = json.loads(out)
+    rows = {r["name"]: r for r in body["caches"]}
     assert set(rows) >= {"layers", "stripped", "npm", "pip", "engines", "bases", "debs", "apt"}
     assert all(r["status"] == "would remove" and r["before"] >= 10_000 for r in rows.values())
+    assert all(r["freed"] == r["before"] for r in rows.values()), "a dry run says what it would free"
+    assert body["freed"] == sum(r["before"] for r in rows.values()) and body["dry_run"] is True
     assert all(path.exists() for path in cache_dirs.values())
+    code, out, _ = run(["prune", "--dry-run", "npm"], capsys)
+    assert code == 0 and "would be freed" in out and "0 B would be freed" not in out
     code, out, _ = run(["prune", "--json", "npm", "pip"], capsys)
-    rows = {r["name"]: r for r in json.loads(out)}
+    rows = {r["name"]: r for r in json.loads(out)["caches"]}
     assert code == 0 and set(rows) == {"npm", "pip"}
     assert all(r["status"] == "removed" and r["after"] == 0 and r["freed"] >= 10_000 for r in rows.values())
     assert not cache_dirs["npm"].exists() and cache_dirs["layers"].exists()
@@ -82,7 +92,7 @@ def test_prune_skips_caches_in_use(cache_dirs: dict[str, Path], capsys: pytest.C
     the running lock: every cache that is not safe to remove meanwhile stays, with a message."""
     with locked(cache_dirs["bases"] / "locks" / "distroless-cc.lock"):
         code, out, err = run(["prune", "--json"], capsys)
-    rows = {r["name"]: r for r in json.loads(out)}
+    rows = {r["name"]: r for r in json.loads(out)["caches"]}
     assert code == 0
     assert {n for n, r in rows.items() if r["status"] == "skipped"} == {"bases", "debs", "apt"}
     assert "distroless-cc.lock" in rows["bases"]["reason"]
@@ -112,7 +122,7 @@ def test_a_registered_cache_is_pruned(tmp_path: Path, cache_dirs: dict[str, Path
     caches.register(caches.Cache("runtimes", lambda: extra, "downloaded runtime packages", True))
     try:
         code, out, _ = run(["prune", "--json", "runtimes"], capsys)
-        assert code == 0 and json.loads(out)[0]["status"] == "removed" and not extra.exists()
+        assert code == 0 and json.loads(out)["caches"][0]["status"] == "removed" and not extra.exists()
         code, _, err = run(["prune", "nonesuch"], capsys)
         assert code == 2 and "unknown cache 'nonesuch'" in err
     finally:

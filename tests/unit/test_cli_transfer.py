@@ -21,9 +21,15 @@ def test_copy_json_and_table(tmp_path: Path, make_image: Any, capsys: pytest.Cap
                         f"docker-archive:{tmp_path / 'a.tar'}:app:1"], capsys)
     assert code == 0
     doc = json.loads(out)
+    assert doc["schema"] == "pare.copy/v1" and doc["operation"] == "copy"
     assert doc["layers"] == 1 and doc["blobs_moved"] == 3 and "write" in doc["phases"]
     assert ArchiveStore(tmp_path / "a.tar").names() == ["app:1"]
     code, out, _ = run(["copy", f"docker-archive:{tmp_path / 'a.tar'}", f"oci:{tmp_path / 'back'}:t"],
+                       capsys)
+    [line] = out.splitlines()  # one summary line by default; the table is --verbose
+    assert code == 0 and line.startswith("copy: docker-archive:") and " sha256:" in line
+    assert "1 layers" in line and "moved in" in line
+    code, out, _ = run(["copy", "-v", f"docker-archive:{tmp_path / 'a.tar'}", f"oci:{tmp_path / 'v'}:t"],
                        capsys)
     assert code == 0 and "seconds per phase" in out and "moved" in out
     code, out, _ = run(["copy", "-q", f"oci:{tmp_path / 'src'}:t", f"oci:{tmp_path / 'q'}"], capsys)
@@ -90,7 +96,8 @@ def test_copy_all_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixt
     from helpers import two_platform_index
     index = two_platform_index(tmp_path / "build")
     LayoutStore(tmp_path / "src").write_index(index, "m")
-    code, out, _ = run(["copy", "--all", f"oci:{tmp_path / 'src'}:m", f"oci:{tmp_path / 'dst'}:m"], capsys)
+    code, out, _ = run(["copy", "--all", "--verbose", f"oci:{tmp_path / 'src'}:m",
+                        f"oci:{tmp_path / 'dst'}:m"], capsys)
     assert code == 0 and "index digest" in out and "linux/amd64, linux/arm64" in out
     code, out, _ = run(["copy", "--all", "-q", f"oci:{tmp_path / 'src'}:m", f"oci:{tmp_path / 'q'}"], capsys)
     assert code == 0 and out.strip() == str(index.digest)

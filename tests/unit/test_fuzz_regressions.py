@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from pare.engines.dockerfile import generate
-from pare.errors import AuthError, UsageError
+from pare.errors import AuthError, InputError, UsageError
 from pare.experiment.profiles import parse_profiles
 from pare.experiment.results import Results
 from pare.recipes.base import DockerFacts
@@ -65,7 +65,7 @@ def results_file(**changes: object) -> dict[str, object]:
                                      {"variants": {"app": ["fat"]}}, {"variants": {"app": {"fat": 1}}}])
 def test_results_tables_of_the_wrong_shape_are_malformed(changes: dict[str, object]) -> None:
     """Found: "profiles": {"micro": []} loaded, then merging two files raised AttributeError."""
-    with pytest.raises(UsageError, match="malformed"):
+    with pytest.raises(InputError, match="malformed"):
         Results.from_dict(json.loads(json.dumps(results_file(**changes))))
     Results.from_dict(results_file())
 

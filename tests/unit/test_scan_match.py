@@ -130,7 +130,12 @@ def test_cli_scan_outputs(tmp_path: Path, db: VulnDB, capsys: pytest.CaptureFixt
     code, _, err = run_cli(["scan", fat, "--sarif", str(report), "--fail-on", "high", *dbflag], capsys)
     assert code == 1 and "1 findings at or above high" in err
     assert json.loads(report.read_text())["runs"][0]["results"]
-    code, _, _ = run_cli(["scan", fat, "--fail-on", "critical", "--json", *dbflag], capsys)
+    code, out, err = run_cli(["scan", fat, "--fail-on", "critical", "--json", *dbflag], capsys)
+    blind = json.loads(out)["coverage"]["without_data"]
+    assert blind and code == 1, "a gate with ecosystems it has no data for cannot pass by default"
+    assert "pare: error: --fail-on critical cannot judge Debian:12" in err and "--accept-missing-data" in err
+    code, _, _ = run_cli(["scan", fat, "--fail-on", "critical", "--accept-missing-data", "-q", *dbflag],
+                         capsys)
     assert code == 0
     code, out, _ = run_cli(["scan", "--compare", fat, small, "--json", *dbflag], capsys)
     diff = json.loads(out)

@@ -71,9 +71,14 @@ def test_cli_import_status_and_errors(tmp_path: Path, capsys: pytest.CaptureFixt
     body = json.loads(out)
     assert body["sources"][0]["records"] == 4 and body["sources"][0]["ecosystems"] == {"npm": 4}
     code, _, err = run_cli(["db", "import", str(tmp_path / "missing"), "--db", str(db)], capsys)
-    assert code == 2 and err.strip().startswith("pare: error:") and len(err.strip().splitlines()) == 1
-    code, _, err = run_cli(["db", "status", "--db", str(tmp_path / "none.sqlite")], capsys)
-    assert code == 1 and "no vulnerability data" in err and len(err.strip().splitlines()) == 1
+    assert code == 3 and err.strip().startswith("pare: error:") and len(err.strip().splitlines()) == 1
+    empty = tmp_path / "none.sqlite"
+    code, out, err = run_cli(["db", "status", "--db", str(empty)], capsys)
+    assert code == 0 and "empty: no vulnerability data imported" in out and err == ""
+    code, out, _ = run_cli(["db", "status", "--json", "--db", str(empty)], capsys)
+    assert code == 0 and json.loads(out) == {"schema": "pare.db-status/v1", "path": str(empty),
+                                             "exists": False, "empty": True, "sources": []}
+    assert not empty.exists(), "status creates no database"
 
 
 @pytest.fixture
@@ -116,13 +121,13 @@ def test_update_downloads_and_imports_an_export(osv_bucket: str, tmp_path: Path,
         assert [s.origin for s in index.status()] == [f"{osv_bucket}/npm/all.zip"]
     code, _, err = run_cli(["db", "update", "--ecosystem", "Go", "--url", osv_bucket,
                               "--db", str(db)], capsys)
-    assert code == 1 and "not a zip export" in err
+    assert code == 3 and "not a zip export" in err
     code, _, err = run_cli(["db", "update", "--ecosystem", "PyPI", "--url", osv_bucket,
                               "--db", str(db)], capsys)
-    assert code == 1 and "HTTP 404" in err and len(err.strip().splitlines()) == 1
+    assert code == 4 and "HTTP 404" in err and len(err.strip().splitlines()) == 1
     closed = f"http://127.0.0.1:{free_port()}"
     code, _, err = run_cli(["db", "update", "--ecosystem", "npm", "--url", closed, "--db", str(db)], capsys)
-    assert code == 1 and err.startswith("pare: error: cannot download") and len(err.strip().splitlines()) == 1
+    assert code == 4 and err.startswith("pare: error: cannot download") and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.glob("**/.all.zip.*"))  # no half-written download left behind
     with VulnDB(db) as index:
         assert index.ecosystems() == {"npm": 4}  # the failed updates changed nothing

@@ -19,7 +19,9 @@ from pare.stores.transports import Location, open_location, parse_location
     ("docker-archive:/tmp/a.tar:app:1", Location("docker-archive", "/tmp/a.tar", "app:1")),
     ("docker://127.0.0.1:5000/app:1", Location("docker", None, "127.0.0.1:5000/app:1")),
     ("127.0.0.1:5000/app:1", Location("docker", None, "127.0.0.1:5000/app:1")),
-    ("busybox", Location("docker", None, "busybox")),
+    ("docker://busybox", Location("docker", None, "busybox")),
+    ("localhost/app", Location("docker", None, "localhost/app")),
+    ("ghcr.io/o/app:1", Location("docker", None, "ghcr.io/o/app:1")),
 ])
 def test_parse_location(text: str, expected: Location) -> None:
     assert parse_location(text) == expected

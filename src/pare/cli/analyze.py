@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from pare.analyze.analysis import Analysis, analyze_image
 from pare.analyze.bloat import NAMES
 from pare.analyze.ci import Thresholds, breaches, load_thresholds, merge
 from pare.analyze.units import parse_size
-from pare.errors import UsageError
+from pare.cli.output import console, emit_json
+from pare.errors import ExitCode, UsageError
 from pare.oci.image import Image
+from pare.progress import steps
 
 LOCATIONS = "IMAGE is oci:DIR[:TAG], docker-archive:FILE[:REF], docker://REF or a registry REF, local:NAME."
 
@@ -32,15 +32,9 @@ def _analyze(
 ) -> Analysis:
     image = _read(location, insecure, platform)
     base_image = _read(base, insecure, platform) if base else None
-    progress = None
-    if not quiet and sys.stderr.isatty():
-        err = Console(stderr=True)
-
-        def progress(index: int, total: int, message: str) -> None:
-            err.print(f"[dim]analyzing {message}[/dim]", end="\r" if index < total else "\n")
-
     return analyze_image(
-        image, name=location, base=base_image, base_ref=base or "", verify=verify, progress=progress
+        image, name=location, base=base_image, base_ref=base or "", verify=verify,
+        progress=steps("analyzing", quiet),
     )
 
 
@@ -64,7 +58,8 @@ _common = [
         help="Which image of a multi-platform index (default linux/amd64).",
     ),
     click.option("--no-verify", is_flag=True, help="Do not check each layer's tar against its diff_id."),
-    click.option("--json", "as_json", is_flag=True, help="Print JSON for machines."),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (schema pare.analyze/v1)."),
+    click.option("-q", "--quiet", is_flag=True, help="No progress, no table; --ci prints only failures."),
     click.option(
         "--limit",
         type=click.IntRange(min=0),
@@ -113,6 +108,7 @@ def analyze(
     platform: str | None,
     no_verify: bool,
     as_json: bool,
+    quiet: bool,
     limit: int | None,
     base: str | None,
     show_tree: bool,
@@ -139,7 +135,7 @@ def analyze(
         limits = merge(load_thresholds(ci_config), limits)
     if not ci and not limits.empty:
         raise UsageError("thresholds (--min-efficiency, --max-waste, --ci-config, ...) need --ci")
-    result = _analyze(image, insecure, platform, base, not no_verify, as_json or ci)
+    result = _analyze(image, insecure, platform, base, not no_verify, as_json or quiet)
     failed: list[str] = []
     if ci:
         limits = limits.with_defaults()
@@ -148,25 +144,25 @@ def analyze(
         body = result.to_dict(100 if limit is None else limit)
         if ci:
             body["ci"] = {"passed": not failed, "breaches": failed}
-        click.echo(json.dumps(body, indent=2, sort_keys=False))
+        emit_json("analyze", body)
     elif ci:
         for line in failed:
             click.echo(f"FAIL: {line}")
-        if not failed:
+        if not failed and not quiet:
             click.echo(
                 f"PASS: efficiency {result.efficiency:.4f}, waste {result.waste_bytes} B, "
                 f"size {result.tar_bytes} B"
             )
-    else:
+    elif not quiet:
         from pare.analyze.render import render_analysis, render_tree
 
-        console = Console()
+        out = console()
         if show_tree:
-            render_tree(result, console, depth=depth, limit=limit or 20)
+            render_tree(result, out, depth=depth, limit=limit or 20)
         else:
-            render_analysis(result, console, limit=10 if limit is None else (limit or 10**9))
+            render_analysis(result, out, limit=10 if limit is None else (limit or 10**9))
     if failed:
-        sys.exit(1)
+        sys.exit(ExitCode.POLICY)
 
 
 @click.command(epilog=LOCATIONS)
@@ -180,17 +176,18 @@ def diff(
     platform: str | None,
     no_verify: bool,
     as_json: bool,
+    quiet: bool,
     limit: int | None,
 ) -> None:
     """What changed from IMAGE_A to IMAGE_B: files and bytes, per category."""
     from pare.analyze.diff import diff as diff_images
 
-    a = _analyze(image_a, insecure, platform, None, not no_verify, as_json)
-    b = _analyze(image_b, insecure, platform, None, not no_verify, as_json)
+    a = _analyze(image_a, insecure, platform, None, not no_verify, as_json or quiet)
+    b = _analyze(image_b, insecure, platform, None, not no_verify, as_json or quiet)
     result = diff_images(a, b)
     if as_json:
-        click.echo(json.dumps(result.to_dict(100 if limit is None else limit), indent=2))
-    else:
+        emit_json("diff", result.to_dict(100 if limit is None else limit))
+    elif not quiet:
         from pare.analyze.render import render_diff
 
-        render_diff(result, Console(), limit=10 if limit is None else (limit or 10**9))
+        render_diff(result, console(), limit=10 if limit is None else (limit or 10**9))

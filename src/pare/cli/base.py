@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import Any
@@ -11,6 +10,8 @@ import click
 
 from pare.bases import cache
 from pare.bases.profiles import Profile, load_profile, profile_names
+from pare.cli.output import console, emit_json
+from pare.progress import heartbeat
 
 
 def _mb(value: int | None) -> str:
@@ -44,7 +45,8 @@ def build(profile: str, push: str | None, dest: str | None, no_cache: bool, quie
     prof = load_profile(profile)
     before = cache.status(prof)
     started = time.monotonic()
-    image = cache.ensure_base(prof, rebuild=no_cache, log=sys.stderr if verbose else None)
+    with heartbeat(f"base {prof.name}", quiet=quiet or verbose or (before.cached and not no_cache)):
+        image = cache.ensure_base(prof, rebuild=no_cache, log=sys.stderr if verbose else None)
     after = cache.status(prof)
     elapsed = time.monotonic() - started
     record = after.record or {}
@@ -75,17 +77,21 @@ def _row(prof: Profile, st: cache.BaseStatus) -> dict[str, Any]:
 
 
 @base.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_(as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (schema pare.base-list/v1).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the profile names.")
+def list_(as_json: bool, quiet: bool) -> None:
     """Profiles, what each is for, and whether its base is cached."""
     rows = []
     for name in profile_names():
         prof = load_profile(name)
         rows.append(_row(prof, cache.status(prof)))
     if as_json:
-        click.echo(json.dumps(rows, indent=1))
+        emit_json("base-list", {"profiles": rows})
         return
-    from rich.console import Console
+    if quiet:
+        for row in rows:
+            click.echo(row["profile"])
+        return
     from rich.table import Table
     table = Table(box=None, pad_edge=False)
     for column in ("profile", "kind", "cached", "tar", "gzip", "pkgs", "built in", "description"):
@@ -95,12 +101,12 @@ def list_(as_json: bool) -> None:
                       _mb(row["tar_bytes"]) if row["cached"] else "", _mb(row["compressed_bytes"])
                       if row["cached"] else "", str(row["packages"] or ""),
                       f"{row['build_seconds']} s" if row["cached"] else "", row["description"])
-    Console(width=160).print(table)
+    console().print(table)
 
 
 @base.command("show")
 @click.argument("profile")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (schema pare.base-show/v1).")
 @click.option("--packages", is_flag=True, help="List the packages of the cached base.")
 def show(profile: str, as_json: bool, packages: bool) -> None:
     """One profile: its settings, cache key and (when built) digest, sizes and packages."""
@@ -114,7 +120,7 @@ def show(profile: str, as_json: bool, packages: bool) -> None:
     if packages or as_json:
         row["package_list"] = (st.record or {}).get("packages", [])
     if as_json:
-        click.echo(json.dumps(row, indent=1))
+        emit_json("base-show", row)
         return
     for key in ("profile", "description", "builder", "suite", "architecture", "include", "slim", "env",
                 "user", "workdir", "entrypoint", "cmd", "key", "tag", "cached", "digest"):

@@ -20,12 +20,13 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from pare import __version__
+from pare.cli.output import console, emit_json, note, warn
 from pare.errors import UsageError
 
 if TYPE_CHECKING:
+    from pare.experiment.results import Results
     from pare.experiment.runner import Plan
 
 
@@ -105,6 +106,8 @@ def preset_notes(preset: str, plan: Plan, full_repeats: int) -> list[str]:
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("bench-results.json"),
               show_default=True, help="Results file (every raw run; `pare report` reloads it).")
 @click.option("--html", type=click.Path(path_type=Path), help="Also write the HTML report here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (schema pare.bench/v1).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines and no terminal summary.")
 @click.option("--workdir", type=click.Path(path_type=Path), help="Scratch directory (default: a temp dir).")
 @click.option("--emit-k8s", type=click.Path(path_type=Path),
               help="Write Kubernetes manifests for the same experiment on a real fleet, then exit.")
@@ -115,14 +118,15 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
           repeats: int, repeats_on: tuple[str, ...], quick: bool, demo: bool, recovery_all: bool,
           deployments: str,
           max_parallel_pulls: int, scan: bool, debian_pending: bool,
-          client: str, output: Path, html: Path | None, workdir: Path | None, emit_k8s: Path | None,
+          client: str, output: Path, html: Path | None, as_json: bool, quiet: bool, workdir: Path | None,
+          emit_k8s: Path | None,
           k8s_registry: str) -> None:
     """Measure what small images buy: size, build, push and pull per variant and machine profile,
     and how fast a fresh Kubernetes node gets its pods running."""
+    from pare.cli.build import app_directory
     from pare.experiment import subjects as subj
     from pare.experiment.subjects import VARIANTS
-
-    apps = list(app_dirs) + (subj.example_apps() if examples else [])
+    apps = [app_directory(d) for d in app_dirs] + (subj.example_apps() if examples else [])
     chosen_variants = list(variants) or list(VARIANTS)
     if emit_k8s is not None:
         from pare.experiment.k8s import emit
@@ -168,7 +172,7 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
     work = Path(tempfile.mkdtemp(prefix="pare-bench-")) if workdir is None else workdir
     work.mkdir(parents=True, exist_ok=True)
     previous = signal.signal(signal.SIGTERM, _sigterm)
-    console = Console(stderr=True)
+    err = console(stderr=True)
     try:
         subjects = []
         if synthetic:
@@ -185,19 +189,29 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
         bases = LocalRegistry(work / "base-registry", port=free_port()) if apps else None
         with registry.running(), (bases.running() if bases else contextlib.nullcontext()):
             Experiment(plan, subjects, registry, results, output,
-                       progress=lambda line: console.print(line, highlight=False, markup=False),
+                       progress=(lambda line: None) if quiet or as_json else
+                       (lambda line: err.print(line, highlight=False, markup=False)),
                        base_registry=bases).run()
     finally:
         signal.signal(signal.SIGTERM, previous)
         if own_workdir:
             shutil.rmtree(work, ignore_errors=True)
-    from pare.report.terminal import render
-    render(results)
-    click.echo(f"results: {output}")
+    _summarise(results, as_json, quiet)
+    said = note if as_json else click.echo  # stdout stays one JSON document
+    said(f"results: {output}")
     if html is not None:
         from pare.report.html import write
         write(results, html)
-        click.echo(f"report: {html}")
+        said(f"report: {html}")
+
+
+def _summarise(results: Results, as_json: bool, quiet: bool) -> None:
+    """The terminal table, or the results as pare.bench/v1 JSON, or nothing."""
+    if as_json:
+        emit_json("bench", results.to_dict())
+    elif not quiet:
+        from pare.report.terminal import render
+        render(results, console())  # unwrapped and colourless when piped
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -205,18 +219,19 @@ def bench(app_dirs: tuple[Path, ...], examples: bool, synthetic: bool, synthetic
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the HTML report here.")
 @click.option("--allow-mixed", is_flag=True,
               help="Show results from different machines or profile definitions together (labelled).")
-@click.option("--quiet", is_flag=True, help="No terminal summary.")
-def report(results_files: tuple[Path, ...], output: Path | None, allow_mixed: bool, quiet: bool) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the merged results as JSON (schema pare.bench/v1).")
+@click.option("-q", "--quiet", is_flag=True, help="No terminal summary.")
+def report(results_files: tuple[Path, ...], output: Path | None, allow_mixed: bool, as_json: bool,
+           quiet: bool) -> None:
     """Summarise `pare bench` results in the terminal, and as a self-contained HTML page."""
     from pare.experiment.results import Results, merge
     loaded = [Results.load(p) for p in results_files]
     results, warnings = merge(loaded, allow_mixed=allow_mixed)
-    if not quiet:
-        from pare.report.terminal import render
-        render(results)
+    _summarise(results, as_json, quiet)
     for w in warnings:
-        click.echo(f"pare: warning: {w}", err=True)
+        warn(w)
     if output is not None:
         from pare.report.html import write
         write(results, output)
-        click.echo(f"report: {output}")
+        (note if as_json else click.echo)(f"report: {output}")

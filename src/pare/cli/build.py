@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
+from pare.cli.output import emit_json
 from pare.engines import ENGINES
 from pare.engines.dockerfile import STRATEGIES, generate
-from pare.errors import PareError, UsageError
+from pare.errors import NotFound, PolicyFailed, UsageError
+from pare.progress import heartbeat
 
 _app = click.argument("app_dir", type=click.Path(path_type=Path, file_okay=False))
+
+
+def app_directory(app_dir: Path) -> Path:
+    """APP_DIR, or exit 3 (input not found) when it is not a directory."""
+    if not app_dir.is_dir():
+        raise NotFound(f"{app_dir}: no such app directory")
+    return app_dir
 
 # The app settings (pare.recipes.settings, docs/settings.md): the same names as in pare.toml and
 # [tool.pare]; given flags win over the file.
@@ -64,8 +72,8 @@ def _result_dict(result: Any) -> dict[str, Any]:
     return body
 
 
-class NotReproducible(PareError):
-    """Two builds of the same inputs gave different images."""
+class NotReproducible(PolicyFailed):
+    """Two builds of the same inputs gave different images (--verify asked for the same)."""
 
 
 @click.command()
@@ -106,17 +114,19 @@ class NotReproducible(PareError):
                    "that has the version asked for).")
 @click.option("--update-lock", is_flag=True,
               help="Resolve the runtime again and rewrite pare.lock (otherwise it is honoured).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema pare.build/v1).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress; print only the digest.")
 @settings_options
 def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | None, strategy: str | None,
           language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
           compression: str, level: int | None, strip: bool, platforms: str | None, runtime: str | None,
-          suite: str | None, update_lock: bool, as_json: bool, **settings: Any) -> None:
+          suite: str | None, update_lock: bool, as_json: bool, quiet: bool, **settings: Any) -> None:
     """Detect APP_DIR's language and build the smallest image that runs it.
 
     What to run, the port, environment, user... come from detection, the app's pare.toml (or
     [tool.pare] in pyproject.toml) and the flags below, which win (docs/settings.md)."""
     from pare import builder
+    app_directory(app_dir)
     if native is True and (engine or strategy):
         raise UsageError("--native builds without an engine: drop --engine/--strategy, or use --no-native")
     use_native = native if native is not None else not (engine or strategy)
@@ -127,11 +137,14 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
     chosen_strategy = strategy or "multistage"
     chosen_engine = engine or "buildah"
     if verify:
-        check = builder.verify(app_dir, chosen_strategy, chosen_engine, use_native, **options)
+        with heartbeat("building twice", quiet=quiet or as_json):
+            check = builder.verify(app_dir, chosen_strategy, chosen_engine, use_native, **options)
         if as_json:
-            click.echo(json.dumps({"reproducible": check.reproducible, "first": _result_dict(check.first),
-                                   "second": _result_dict(check.second),
-                                   "differences": list(check.differences)}, indent=2, default=str))
+            emit_json("build-verify", {"reproducible": check.reproducible, "first": _result_dict(check.first),
+                                       "second": _result_dict(check.second),
+                                       "differences": list(check.differences)})
+        elif quiet:
+            click.echo(str(check.first.digest))
         elif check.reproducible:
             click.echo(f"reproducible: both builds gave {check.first.digest}")
         else:
@@ -141,10 +154,14 @@ def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | No
         if not check.reproducible:
             raise NotReproducible("the two builds differ (see above)")
         return
-    result = builder.build(app_dir, dest, chosen_strategy, chosen_engine, use_native, cache=not no_cache,
-                           update_lock=update_lock, **options)
+    with heartbeat(f"building {app_dir}", quiet=quiet or as_json):
+        result = builder.build(app_dir, dest, chosen_strategy, chosen_engine, use_native, cache=not no_cache,
+                               update_lock=update_lock, **options)
     if as_json:
-        click.echo(json.dumps(_result_dict(result), indent=2, default=str))
+        emit_json("build", _result_dict(result))
+        return
+    if quiet:
+        click.echo(str(result.digest))
         return
     how = "native" if result.path == "native" else f"{result.engine}, {result.strategy}"
     click.echo(f"built {result.recipe} app ({how}) in {result.seconds:.1f} s -> {result.location}")
@@ -172,6 +189,7 @@ def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[
     """Print the builder-pattern Dockerfile pare would build APP_DIR with."""
     from pare.recipes import detect
     from pare.recipes.settings import load_settings
+    app_directory(app_dir)
     mapping: dict[str, str] = {}
     for item in bases:
         profile, sep, ref = item.partition("=")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pare.cli.transfer import human_bytes
+from pare.cli.output import columns, emit_json, human_bytes
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Platform
 from pare.oci.image import Image
@@ -68,55 +68,56 @@ def summary(image: Image, sizes: list[int | None]) -> dict[str, Any]:
     }
 
 
-def render(doc: dict[str, Any], console: Console) -> None:
-    from rich.table import Table
-    head = Table(show_header=False, box=None)
-    head.add_column(style="bold")
-    head.add_column(overflow="fold")
+def render_lines(doc: dict[str, Any]) -> list[str]:
+    """`pare inspect` as plain text: a key/value head, the platforms of an index, the layer table."""
+    head: list[list[str]] = []
     if "index" in doc:
         index = doc["index"]
-        head.add_row("index", f"{index['digest']} ({len(index['images'])} platforms)")
+        head.append(["index", f"{index['digest']} ({len(index['images'])} platforms)"])
     for key in ("digest", "media_type", "platform", "config_digest", "created"):
-        head.add_row(key.replace("_", " "), str(doc[key] or "-"))
+        head.append([key.replace("_", " "), str(doc[key] or "-")])
     for key in ("entrypoint", "cmd"):
-        head.add_row(key, json.dumps(doc[key]) if doc[key] is not None else "-")
-    head.add_row("env", "\n".join(doc["env"]) or "-")
-    head.add_row("user", doc["user"] or "-")
+        head.append([key, json.dumps(doc[key]) if doc[key] is not None else "-"])
+    env = doc["env"] or ["-"]
+    head.extend([["env" if i == 0 else "", value] for i, value in enumerate(env)])
+    head.append(["user", doc["user"] or "-"])
     if doc["workdir"]:
-        head.add_row("workdir", doc["workdir"])
+        head.append(["workdir", doc["workdir"]])
     if doc["exposed_ports"]:
-        head.add_row("ports", ", ".join(doc["exposed_ports"]))
-    head.add_row("size", f"{human_bytes(doc['compressed_size'])} compressed, "
-                         f"{human_bytes(doc['uncompressed_size'])} uncompressed")
+        head.append(["ports", ", ".join(doc["exposed_ports"])])
+    head.append(["size", f"{human_bytes(doc['compressed_size'])} compressed, "
+                         f"{human_bytes(doc['uncompressed_size'])} uncompressed"])
+    lines: list[str] = []
     if "index" in doc:
-        platforms = Table(title="platforms", title_justify="left")
-        for column in ("platform", "manifest", "layers", "compressed"):
-            platforms.add_column(column, justify="right" if column in ("layers", "compressed") else "left")
+        rows = [["platform", "manifest", "layers", "compressed"]]
         for row in doc["index"]["images"]:
             mark = " *" if row["digest"] == doc["digest"] else ""
-            platforms.add_row(row["platform"] + mark, row["digest"][7:19], str(row["layers"]),
-                              human_bytes(row["compressed_size"]))
-        console.print(platforms)
-        console.print(f"* shown below: {doc['platform']}")
-    console.print(head)
-    table = Table(title="layers", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("digest")
-    table.add_column("compressed", justify="right")
-    table.add_column("uncompressed", justify="right")
-    table.add_column("media type")
-    table.add_column("created by", overflow="fold")
+            rows.append([row["platform"] + mark, row["digest"][7:19], str(row["layers"]),
+                         human_bytes(row["compressed_size"])])
+        lines += ["platforms", *columns(rows, right=(2, 3)), f"* shown below: {doc['platform']}", ""]
+    lines += columns(head)
+    rows = [["#", "digest", "compressed", "uncompressed", "media type", "created by"]]
     for i, layer in enumerate(doc["layers"]):
-        created_by = layer["created_by"] or "-"
-        table.add_row(str(i), layer["digest"][7:19], human_bytes(layer["size"]),
-                      human_bytes(layer["uncompressed_size"]), short_media_type(layer["media_type"]),
-                      created_by if len(created_by) <= 80 else created_by[:77] + "...")
-    console.print(table)
+        created_by = " ".join((layer["created_by"] or "-").split())
+        rows.append([str(i), layer["digest"][7:19], human_bytes(layer["size"]),
+                     human_bytes(layer["uncompressed_size"]), short_media_type(layer["media_type"]),
+                     created_by if len(created_by) <= 80 else created_by[:77] + "..."])
+    return [*lines, "", "layers", *columns(rows, right=(0, 2, 3))]
+
+
+def render(doc: dict[str, Any], console: Console | None = None) -> None:
+    """Print render_lines, through a rich console when given one (scripts/transfer_demo.py)."""
+    for line in render_lines(doc):
+        if console is None:
+            click.echo(line)
+        else:
+            console.print(line, markup=False, highlight=False)
 
 
 @click.command()
 @click.argument("location")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document (schema pare.inspect/v1).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the digest (the index's, for an index).")
 @click.option("--raw", is_flag=True, help="Print the manifest's exact bytes.")
 @click.option("--config", "show_config", is_flag=True, help="Print the config's exact bytes.")
 @click.option("--no-sizes", is_flag=True, help="Do not stream layers to measure uncompressed sizes.")
@@ -124,7 +125,7 @@ def render(doc: dict[str, Any], console: Console) -> None:
 @click.option("--insecure", is_flag=True, help="Allow plain HTTP / unverified TLS off loopback.")
 @click.option("--parallel", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Layers measured at once.")
-def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes: bool,
+def inspect(location: str, as_json: bool, quiet: bool, raw: bool, show_config: bool, no_sizes: bool,
             platform: str | None, insecure: bool, parallel: int) -> None:
     """Show the manifest, config and layers of the image at LOCATION (any store)."""
     loc = parse_location(location)
@@ -134,6 +135,9 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
         found = store.read_any(loc.name)
         index = found if isinstance(found, ImageIndex) else None
         image = found.image(wanted or Platform()) if isinstance(found, ImageIndex) else found
+        if quiet:
+            click.echo(str(found.digest))
+            return
         if raw or show_config:
             data = image.config.raw if show_config else \
                 index.raw if index is not None and wanted is None else image.manifest.raw
@@ -149,9 +153,8 @@ def inspect(location: str, as_json: bool, raw: bool, show_config: bool, no_sizes
         if index is not None:
             doc["index"] = index_summary(index)
         if as_json:
-            click.echo(json.dumps(doc, indent=2))
+            emit_json("inspect", doc)
         else:
-            from rich.console import Console
-            render(doc, Console())
+            render(doc)
     finally:
         store.close()

@@ -128,7 +128,7 @@ def fix(dockerfile: str, write: bool, verify: bool, port: int, http_path: str, c
     Clean-ups merged into their install, manifests copied before the dependency install, COPY --chown,
     JSON-form CMD, a non-root USER, and a single stage on a toolchain or full base split into build +
     final on a small base. What cannot be carried over safely is left as a `# pare fix:` comment."""
-    from pare.cli.scan import write_atomic
+    from pare.files import write_atomic
     from pare.lint.fix import diff
     from pare.lint.fix import fix as rewrite
     from pare.lint.parser import parse

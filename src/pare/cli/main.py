@@ -1,20 +1,24 @@
-"""The `pare` command group.
+"""The `pare` program: its command table, and the entry point that turns errors into exit codes.
 
-Subcommands live in their own modules and are imported only when invoked, so `pare --help` and a
-single command start fast and one broken module cannot take the others down.
+Subcommands live in their own modules and are imported only when invoked (COMMANDS; `pare --help`
+reads HELP instead), so `pare --help` and a single command start fast and one broken module cannot
+take the others down. The click group is in cli/group.py; `pare --version` needs neither it nor
+click. Exit codes and error lines follow docs/cli.md (pare.errors.ExitCode).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import contextlib
+import errno
+import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
+from pare import __version__
+from pare.errors import ExitCode, PareError
 
-from pare import __version__, caches
-from pare.errors import PareError
+if TYPE_CHECKING:
+    import click
 
 # name -> "module:attribute" of a click.Command
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -37,43 +41,48 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("pare.cli.db", "db"),
     "lint": ("pare.cli.lint", "lint"),
     "fix": ("pare.cli.lint", "fix"),
+    "images": ("pare.cli.images", "images"),
+    "ls": ("pare.cli.images", "images"),
+    "completion": ("pare.cli.completion", "completion"),
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+# What `pare --help` lists, so that listing imports no command (each command's docstring's first
+# paragraph; tests/unit/test_cli_startup.py keeps the two equal). A command missing here is imported
+# for its help: correct, only slower.
+HELP: dict[str, str] = {
+    "analyze": "Show what is inside IMAGE: layers, exact waste, duplicates and bloat, with a CI gate.",
+    "base": "Build and inspect Debian base images (fat, slim and distroless profiles).",
+    "bench": "Measure what small images buy: size, build, push and pull per variant and machine profile, "
+             "and how fast a fresh Kubernetes node gets its pods running.",
+    "build": "Detect APP_DIR's language and build the smallest image that runs it.",
+    "completion": "Print the completion script for SHELL (bash, zsh or fish).",
+    "copy": "Copy an image between any two locations (oci:, docker-archive:, local:, registry).",
+    "db": "Offline vulnerability data: OSV records in a local SQLite index.",
+    "diff": "What changed from IMAGE_A to IMAGE_B: files and bytes, per category.",
+    "dockerfile": "Print the builder-pattern Dockerfile pare would build APP_DIR with.",
+    "fix": "Rewrite DOCKERFILE toward what `pare lint` asks for, and print the unified diff.",
+    "gc": "Remove blobs no image references from OCI layouts (default: local:, the embedded store).",
+    "images": "List the images in OCI layouts (default: local:, the embedded store), with sizes.",
+    "inspect": "Show the manifest, config and layers of the image at LOCATION (any store).",
+    "lint": "Review DOCKERFILES (`-` for stdin) for bytes that need not ship and for what hadolint checks.",
+    "prune": "Remove pare's caches (all, or the NAMES given); a cache in use is skipped.",
+    "pull": "Pull REF from a registry into DEST (default: the embedded store, tagged REF).",
+    "push": "Push the image at SRC (local:NAME, oci:DIR[:TAG], docker-archive:FILE[:REF]) to registry REF.",
+    "registry": "Run the CNCF Distribution registry locally (127.0.0.1 only).",
+    "report": "Summarise `pare bench` results in the terminal, and as a self-contained HTML page.",
+    "sbom": "The packages inside IMAGE as an SBOM (with purls, licences and the layer that added each).",
+    "scan": "Known vulnerabilities in IMAGE, from offline OSV data, and how much of the image the scan saw.",
+}
+ALIASES = {"ls": "images"}
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if self._available(name))
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attr = target
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return None
-            raise
-        command = getattr(module, attr)
-        assert isinstance(command, click.Command)
-        return command
-
-    @staticmethod
-    def _available(name: str) -> bool:
-        return importlib.util.find_spec(COMMANDS[name][0]) is not None
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pare")
-@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """Make container images small, and prove what that buys."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+def __getattr__(name: str) -> Any:
+    """`cli` and `LazyGroup` live in pare.cli.group, loaded on first use: `pare --version` needs no click."""
+    if name in ("cli", "LazyGroup"):
+        from pare.cli import group
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def skip_httpx_cli() -> None:
@@ -84,36 +93,88 @@ def skip_httpx_cli() -> None:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"pare: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def _reader_gone() -> NoReturn:
+    """`pare ... | head`: the reader left; so do we, quietly, with the code coreutils give (141)."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush into
+    sys.exit(ExitCode.BROKEN_PIPE)
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    """click's message in pare's one-line form, with where to read more."""
+    text = " ".join(exc.format_message().split())
+    command = exc.ctx.command_path if exc.ctx is not None else "pare"
+    return f"{text} (see '{command} --help')"
+
+
+def _os_error_code(exc: OSError) -> int:
+    """A missing or unreadable input is the user's; a full disk or a refused permission is the machine's."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return ExitCode.NETWORK
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+        return ExitCode.ENVIRONMENT
+    return ExitCode.INPUT
+
+
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: one clear line and a non-zero exit for user errors, tracebacks with --debug."""
+    """Entry point: one clear line and the documented exit code for user errors (errors.ExitCode),
+    tracebacks with --debug."""
     skip_httpx_cli()
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"] and "_PARE_COMPLETE" not in os.environ:  # as click would say it, without click
+        try:
+            print(f"pare, version {__version__}", flush=True)
+        except BrokenPipeError:
+            _reader_gone()
+        return None
+    import click
+
+    from pare import caches
+    from pare.cli.group import ReaderGone, cli
     debug = "--debug" in args
     try:
         with caches.held_by_command(args):  # so `pare prune` leaves caches alone while builds run
-            return cli.main(args=args, prog_name="pare", standalone_mode=False)
+            result = cli.main(args=args, prog_name="pare", standalone_mode=False)
+        sys.stdout.flush()  # here, so a reader that left (`| head`) is a BrokenPipeError caught below
+        return result
     except click.exceptions.Abort:
         click.echo("pare: aborted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.exceptions.NoArgsIsHelpError as exc:  # `pare`, `pare db`: the help, then usage's code
+        click.echo(exc.format_message(), err=True)
+        sys.exit(ExitCode.USAGE)
+    except click.UsageError as exc:
+        _fail(_usage_message(exc), ExitCode.USAGE)
+    except click.FileError as exc:
+        _fail(" ".join(exc.format_message().split()), ExitCode.INPUT)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _fail(" ".join(exc.format_message().split()), ExitCode.USAGE)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except PareError as exc:
         if debug:
             raise
-        click.echo(f"pare: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), int(exc.exit_code))
     except KeyboardInterrupt:
         click.echo("pare: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
+    except (BrokenPipeError, ReaderGone):
+        _reader_gone()
     except OSError as exc:
         if debug:
             raise
-        click.echo(f"pare: error: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}",
-                   err=True)
-        sys.exit(1)
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", _os_error_code(exc))
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        click.echo("pare: internal error (a bug; please report it with the traceback above)", err=True)
+        sys.exit(ExitCode.BUG)
 
 
 if __name__ == "__main__":

@@ -4,33 +4,21 @@ cannot include) and `pare sbom IMAGE` (CycloneDX 1.6 or SPDX 2.3): thin commands
 from __future__ import annotations
 
 import json
-import os
-import sys
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from pare.errors import UsageError
+from pare.cli.output import console, emit_json, warn
+from pare.errors import PolicyFailed, UsageError
+from pare.files import write_atomic
+from pare.progress import steps
+
+if TYPE_CHECKING:
+    from pare.scan.match import ScanResult
 
 LOCATIONS = "IMAGE is oci:DIR[:TAG], docker-archive:FILE[:REF], docker://REF or a registry REF, local:NAME."
 SEVERITY_CHOICES = ("critical", "high", "medium", "low", "negligible", "unknown")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temp name beside `path`, then rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            if not text.endswith("\n"):
-                out.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _catalog(location: str, insecure: bool, platform: str | None, verify: bool, quiet: bool):  # type: ignore[no-untyped-def]
@@ -40,14 +28,14 @@ def _catalog(location: str, insecure: bool, platform: str | None, verify: bool, 
 
     store, name = open_location(location, insecure=insecure)
     image = store.read(name, Platform.parse(platform) if platform else None)
-    progress = None
-    if not quiet and sys.stderr.isatty():
-        err = Console(stderr=True)
+    return catalog_image(image, name=location, verify=verify, progress=steps("scanning", quiet))
 
-        def progress(index: int, total: int, message: str) -> None:
-            err.print(f"[dim]scanning {message}[/dim]", end="\r" if index < total else "\n")
 
-    return catalog_image(image, name=location, verify=verify, progress=progress)
+def unjudged(result: ScanResult) -> list[str]:
+    """What a --fail-on gate could not look at: no data at all, or ecosystems found with none."""
+    if not result.coverage.db_present:
+        return ["every package (no vulnerability data imported)"]
+    return [f"{eco} ({n} packages)" for eco, n in result.coverage.without_data.items()]
 
 
 _common = [
@@ -63,15 +51,20 @@ def _with_common(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
-@click.command(epilog=LOCATIONS + " With --compare, give two: what B no longer carries.")
-@click.argument("images", nargs=-1, required=True)
+@click.command(epilog=LOCATIONS + " With --compare, give two: what B no longer carries. Exit codes: 0 ok, "
+               "1 the --fail-on gate failed or could not judge, 3 bad image, 4 registry (docs/cli.md).")
+@click.argument("images", nargs=-1, required=True, metavar="IMAGE [IMAGE_B]")
 @_with_common
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (schema pare.scan/v1).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing on stdout; the exit code is the verdict.")
 @click.option("--sarif", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Also write SARIF 2.1.0 (for code-scanning tools) to FILE ('-' for stdout).")
 @click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), metavar="SEVERITY",
               help="Exit 1 when a finding is at or above SEVERITY (critical, high, medium, low, negligible; "
-                   "'unknown' fails on unrated ones).")
+                   "'unknown' fails on unrated ones), or when an ecosystem found has no data to judge by.")
+@click.option("--accept-missing-data", is_flag=True,
+              help="Let --fail-on pass although some packages had no vulnerability data to check.")
 @click.option("--db", "db_path", type=click.Path(path_type=Path), metavar="FILE",
               help="The vulnerability index (default: PARE_VULNDB, else pare's cache dir).")
 @click.option("--compare", is_flag=True, help="Compare two images: what the second no longer carries.")
@@ -82,8 +75,9 @@ def _with_common(func: click.decorators.FC) -> click.decorators.FC:
               help="Debian archive for --debian-pending (default: https://deb.debian.org).")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Rows shown (default 50; 0 = all).")
 def scan(images: tuple[str, ...], insecure: bool, platform: str | None, no_verify: bool, as_json: bool,
-         sarif: Path | None, fail_on: str | None, db_path: Path | None, compare: bool, debian_pending: bool,
-         mirror: str | None, limit: int | None) -> None:
+         quiet: bool, sarif: Path | None, fail_on: str | None, accept_missing_data: bool,
+         db_path: Path | None, compare: bool, debian_pending: bool, mirror: str | None,
+         limit: int | None) -> None:
     """Known vulnerabilities in IMAGE, from offline OSV data, and how much of the image the scan saw."""
     from pare.scan import render
     from pare.scan.match import scan as match
@@ -93,22 +87,26 @@ def scan(images: tuple[str, ...], insecure: bool, platform: str | None, no_verif
         raise UsageError("--compare takes two images: A B")
     if not compare and len(images) != 1:
         raise UsageError("give one image (or --compare A B)")
-    quiet = as_json or (sarif is not None and str(sarif) == "-")
+    if compare and fail_on:
+        raise UsageError("--fail-on judges one image; --compare shows two")
+    silent = quiet or as_json or (sarif is not None and str(sarif) == "-")
+    catalogs = [_catalog(image, insecure, platform, not no_verify, silent) for image in images]
     index = VulnDB(db_path)
-    if db_path is None and (note := index.ensure_data()) is not None:  # the default index only
-        click.echo(f"pare: {note}", err=True)
     try:
-        results = [match(_catalog(image, insecure, platform, not no_verify, quiet), index)
-                   for image in images]
+        if db_path is None and (started := index.ensure_data()) is not None:  # the default index only
+            warn(started)
+        results = [match(catalog, index) for catalog in catalogs]
     finally:
         index.close()
-    console = Console() if sys.stdout.isatty() else Console(width=160)
+    for warning in dict.fromkeys(w for r in results for w in r.warnings):
+        warn(warning)
+    out = console()
     if compare:
         comparison = render.Comparison(results[0], results[1])
         if as_json:
-            click.echo(json.dumps(comparison.to_dict(), indent=2))
-        else:
-            comparison.render(console, limit=20 if limit is None else (limit or 10**9))
+            emit_json("scan-compare", comparison.to_dict())
+        elif not quiet:
+            comparison.render(out, limit=20 if limit is None else (limit or 10**9))
         return
     result = results[0]
     pending = None
@@ -125,16 +123,19 @@ def scan(images: tuple[str, ...], insecure: bool, platform: str | None, no_verif
         body = result.to_dict(limit)
         if pending is not None:
             body["debian_pending"] = pending.to_dict()
-        click.echo(json.dumps(body, indent=2))
-    elif sarif is None or str(sarif) != "-":
-        render.render_table(result, console, limit=50 if limit is None else limit)
+        emit_json("scan", body)
+    elif not quiet and (sarif is None or str(sarif) != "-"):
+        render.render_table(result, out, limit=50 if limit is None else limit)
         if pending is not None:
-            pending.render(console)
+            pending.render(out)
     if fail_on:
         failing = render.fails(result, fail_on)
         if failing:
-            click.echo(f"pare: {len(failing)} findings at or above {fail_on} (--fail-on {fail_on})", err=True)
-            sys.exit(1)
+            raise PolicyFailed(f"{len(failing)} findings at or above {fail_on} (--fail-on {fail_on})")
+        blind = unjudged(result)
+        if blind and not accept_missing_data:
+            raise PolicyFailed(f"--fail-on {fail_on} cannot judge {', '.join(blind)}: import the data "
+                               "(pare db import PATH, pare db update) or pass --accept-missing-data")
 
 
 @click.command(epilog=LOCATIONS)
@@ -143,15 +144,17 @@ def scan(images: tuple[str, ...], insecure: bool, platform: str | None, no_verif
 @click.option("--format", "fmt", type=click.Choice(["cyclonedx", "spdx", "json"]), default="cyclonedx",
               show_default=True, help="CycloneDX 1.6 JSON, SPDX 2.3 JSON, or pare's own catalog JSON.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary line on stderr.")
 def sbom(image: str, insecure: bool, platform: str | None, no_verify: bool, fmt: str,
-         output: Path | None) -> None:
+         output: Path | None, quiet: bool) -> None:
     """The packages inside IMAGE as an SBOM (with purls, licences and the layer that added each)."""
     from pare.scan.sbom import render
 
-    catalog = _catalog(image, insecure, platform, not no_verify, output is None)
+    catalog = _catalog(image, insecure, platform, not no_verify, quiet or output is None)
     text = json.dumps(catalog.to_dict(), indent=2) if fmt == "json" else render(catalog, fmt)
     if output is None:
         click.echo(text)
     else:
         write_atomic(output, text)
-        click.echo(f"{fmt}: {len(catalog.packages)} packages -> {output}", err=True)
+        if not quiet:
+            click.echo(f"{fmt}: {len(catalog.packages)} packages -> {output}", err=True)

@@ -12,12 +12,13 @@ does, unless --platform picks one; copy picks one platform unless --all, as skop
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from pare.cli.output import console as make_console
+from pare.cli.output import emit_json, human_bytes
 from pare.errors import UsageError
 from pare.oci.descriptor import Platform
 from pare.oci.reference import Reference
@@ -26,6 +27,8 @@ from pare.stores import copy as copying
 from pare.stores.copy import CopyResult
 from pare.stores.transports import parse_location
 
+__all__ = ["copy", "human_bytes", "pull", "push", "render_result", "summary_line"]
+
 if TYPE_CHECKING:  # rich is imported only when a table is drawn: start-up time counts for small pulls
     from rich.console import Console
 
@@ -33,21 +36,10 @@ PHASE_ORDER = ("read", "compress", "write", "auth", "manifest", "config", "head"
                "commit", "download", "blobs")
 
 
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"  # pragma: no cover
-
-
 def render_result(result: CopyResult, console: Console | None = None, title: str = "copy") -> None:
     """The table a user reads after a transfer: what moved, and how long each phase took."""
-    from rich.console import Console
     from rich.table import Table
-    console = console or Console()
+    console = console or make_console()
     summary = Table(title=f"pare {title}", show_header=False, title_justify="left")
     summary.add_column(style="bold")
     summary.add_column(overflow="fold")
@@ -79,6 +71,15 @@ def render_result(result: CopyResult, console: Console | None = None, title: str
     console.print(phases)
 
 
+def summary_line(result: CopyResult, title: str) -> str:
+    """The one line a transfer prints by default: where, what digest, how much moved, how long."""
+    what = f"{len(result.platforms)} platforms" if result.is_index else f"{result.layers} layers"
+    reused = f"; {result.blobs_skipped} already there" if result.blobs_skipped else ""
+    mounted = f", {result.blobs_mounted} mounted" if result.blobs_mounted else ""
+    return (f"{title}: {result.source} -> {result.destination} {result.digest} ({what}, "
+            f"{human_bytes(result.bytes_moved)} moved in {result.wall_seconds:.2f} s{reused}{mounted})")
+
+
 def _ordered(phases: dict[str, float]) -> list[tuple[str, float]]:
     rank = {name: i for i, name in enumerate(PHASE_ORDER)}
     return sorted(phases.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
@@ -86,7 +87,8 @@ def _ordered(phases: dict[str, float]) -> list[tuple[str, float]]:
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print the result as JSON (schema pare.copy/v1)."),
         click.option("--platform", default=None, metavar="OS/ARCH[/VARIANT]",
                      help="Move only this image of a multi-platform index."),
         click.option("--insecure", is_flag=True, help="Allow plain HTTP / unverified TLS off loopback."),
@@ -95,6 +97,8 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--compress", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True,
                      help="Compression for uncompressed layers going to a registry."),
         click.option("-q", "--quiet", is_flag=True, help="No progress; print only the digest."),
+        click.option("-v", "--verbose", is_flag=True,
+                     help="Print what moved and seconds per phase, as a table."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -102,19 +106,24 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(src: str, dst: str, title: str, *, as_json: bool, platform: str | None, insecure: bool,
-         parallel: int, compress: str, quiet: bool, dest_name: str | None = None,
+         parallel: int, compress: str, quiet: bool, verbose: bool, dest_name: str | None = None,
          all_platforms: bool = False) -> None:
     wanted = Platform.parse(platform) if platform else None
-    progress = for_terminal(quiet=quiet or as_json)
-    result = copying.copy(src, dst, platform=wanted, insecure=insecure, progress=progress, parallel=parallel,
-                          compress=compress,  # type: ignore[arg-type]
-                          dest_name=dest_name, all_platforms=all_platforms)
+    progress = for_terminal(quiet=quiet or as_json, what=title)
+    try:
+        result = copying.copy(src, dst, platform=wanted, insecure=insecure, progress=progress,
+                              parallel=parallel, compress=compress,  # type: ignore[arg-type]
+                              dest_name=dest_name, all_platforms=all_platforms)
+    finally:
+        progress.close()
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        emit_json("copy", {"operation": title, **result.to_dict()})
     elif quiet:
         click.echo(str(result.digest))
-    else:
+    elif verbose:
         render_result(result, title=title)
+    else:
+        click.echo(summary_line(result, title))
 
 
 def _registry_location(text: str, what: str) -> str:

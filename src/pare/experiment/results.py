@@ -16,13 +16,12 @@ import os
 import platform
 import socket
 import statistics
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pare.errors import UsageError
+from pare.errors import InputError, NotFound, UsageError
 
 SCHEMA = "pare-bench/1"
 
@@ -59,7 +58,7 @@ class Sample:
     def from_dict(cls, d: dict[str, Any]) -> Sample:
         metric = str(d["metric"])
         if metric not in METRICS:
-            raise UsageError(f"unknown metric {metric!r} in results")
+            raise InputError(f"unknown metric {metric!r} in results")
         return cls(str(d["app"]), str(d["variant"]), str(d["profile"]), metric, float(d["value"]),
                    int(d.get("repeat", 0)))
 
@@ -218,7 +217,7 @@ class Results:
     @classmethod
     def from_dict(cls, d: Any, origin: str = "results") -> Results:
         if not isinstance(d, dict) or d.get("schema") != SCHEMA:
-            raise UsageError(f"{origin}: not a pare bench results file (schema {SCHEMA!r} expected)")
+            raise InputError(f"{origin}: not a pare bench results file (schema {SCHEMA!r} expected)")
         try:
             return cls(command=[str(a) for a in d["command"]], machine=dict(d["machine"]),
                        pare_version=str(d["pare_version"]), started=str(d.get("started", "")),
@@ -232,29 +231,21 @@ class Results:
                        security={str(a): {str(v): dict(body) for v, body in dict(vs).items()}
                                  for a, vs in dict(d.get("security", {})).items()})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise UsageError(f"{origin}: malformed results file ({type(exc).__name__}: {exc})") from None
+            raise InputError(f"{origin}: malformed results file ({type(exc).__name__}: {exc})") from None
 
     def save(self, path: Path) -> None:
         """Write atomically: a crash leaves the previous file (or none), never half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as out:
-                json.dump(self.to_dict(), out, indent=1, sort_keys=True)
-                out.write("\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from pare.files import write_atomic
+        write_atomic(path, json.dumps(self.to_dict(), indent=1, sort_keys=True))
 
     @classmethod
     def load(cls, path: Path) -> Results:
         try:
             data = json.loads(path.read_text())
         except FileNotFoundError:
-            raise UsageError(f"{path}: no such results file") from None
+            raise NotFound(f"{path}: no such results file") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{path}: not JSON ({exc})") from None
+            raise InputError(f"{path}: not JSON ({exc})") from None
         return cls.from_dict(data, str(path))
 
     # --- queries ---------------------------------------------------------------------------

@@ -3,8 +3,6 @@ fetched) with the machine, pare's version, the exact command, the tables and the
 
 from __future__ import annotations
 
-import os
-import tempfile
 from html import escape
 from pathlib import Path
 
@@ -201,13 +199,5 @@ def _darker(color: str) -> str:
 
 def write(results: Results, path: Path) -> None:
     """Write the page atomically."""
-    page = render(results)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(page)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from pare.files import write_atomic
+    write_atomic(path, render(results))

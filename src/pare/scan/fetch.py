@@ -13,12 +13,13 @@ from pathlib import Path
 
 import httpx
 
-from pare.errors import DigestMismatch, PareError
+from pare.errors import DigestMismatch, NetworkError
+from pare.files import publish
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
-class FetchError(PareError):
+class FetchError(NetworkError):
     """A download that could not be made (network, HTTP status, size)."""
 
 
@@ -59,7 +60,7 @@ def download(url: str, dest: Path, *, max_bytes: int, sha256: str | None = None,
         digest = hasher.hexdigest()
         if sha256 is not None and digest != sha256:
             raise DigestMismatch(f"{url}: content hashes to sha256:{digest}, the index says sha256:{sha256}")
-        os.replace(tmp, dest)
+        publish(tmp, dest)
         return digest
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -24,6 +24,7 @@ def counts_text(counts: dict[str, int]) -> str:
 
 
 def render_table(result: ScanResult, console: Console, limit: int = 50) -> None:
+    """The findings and the coverage line (result.warnings are the caller's to print, on stderr)."""
     cat = result.catalog
     distro = "no OS release file"
     if cat.distro:
@@ -59,8 +60,6 @@ def render_table(result: ScanResult, console: Console, limit: int = 50) -> None:
             console.print(f"  {elf.size:>12,} B  {elf.path}  (layer {elf.layer})")
         if len(unclaimed) > 10:
             console.print(f"  ... {len(unclaimed) - 10} more")
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
 
 
 def sarif(result: ScanResult) -> dict[str, Any]:

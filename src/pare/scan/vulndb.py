@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import platformdirs
 
-from pare.errors import PareError, UsageError
+from pare.errors import NotFound, PareError
 from pare.scan.purl import pypi_name
 
 STALE_DAYS = 7
@@ -215,6 +215,9 @@ class VulnDB:
         return {eco: n for eco, n in rows.fetchall()}
 
     def status(self) -> list[SourceStatus]:
+        """Every imported source; none (and no file created) when nothing was ever imported."""
+        if self._db is None and not self.exists:
+            return []
         db = self.connect()
         out = []
         for name, origin, imported, records, newest in db.execute(
@@ -290,7 +293,7 @@ def _records_of(data: bytes, where: str) -> Iterator[dict[str, Any]]:
 def read_source(path: Path) -> Iterator[dict[str, Any]]:
     """OSV records from a directory (recursively, *.json/*.yaml), a zip export, JSON lines, or one file."""
     if not path.exists():
-        raise UsageError(f"{path}: no such file or directory")
+        raise NotFound(f"{path}: no such file or directory")
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".yaml", ".yml"))
         if not files:
@@ -342,7 +345,7 @@ def update_from_osv(db: VulnDB, ecosystems: tuple[str, ...] = UPDATE_ECOSYSTEMS,
                 try:
                     download(url, path, max_bytes=MAX_EXPORT, http=http)
                 except FetchError as exc:
-                    raise VulnDBError(f"{exc} (OSV's exports are not reachable from here: download "
+                    raise FetchError(f"{exc} (OSV's exports are not reachable from here: download "
                                       f"{eco}/all.zip elsewhere and run `pare db import FILE`)") from None
                 if not zipfile.is_zipfile(path):
                     raise VulnDBError(f"{url}: not a zip export")

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pare.errors import DigestMismatch, ManifestError, NotFound, UnsafeTarError, UsageError
+from pare.files import publish
 from pare.oci import mediatypes as mt
 from pare.oci.compression import detect, open_decompressed
 from pare.oci.config import ImageConfig
@@ -400,8 +401,7 @@ class ArchiveStore(Store):
                         carry(writer)
                     digest = add(writer, [tag] if tag else [])
                     writer.finish()
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, self.path)
+                publish(tmp, self.path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

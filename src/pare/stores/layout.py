@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pare.errors import DigestMismatch, InvalidReference, ManifestError, NotFound, UsageError
+from pare.files import publish, write_atomic
 from pare.oci import mediatypes as mt
 from pare.oci.config import ImageConfig
 from pare.oci.descriptor import Descriptor, Platform
@@ -285,7 +286,7 @@ class LayoutStore(Store):
         (self.path / "blobs").mkdir(parents=True, exist_ok=True)
         marker = self.path / "oci-layout"
         if not marker.exists():
-            _atomic_write(marker, json.dumps({"imageLayoutVersion": LAYOUT_VERSION}).encode())
+            write_atomic(marker, json.dumps({"imageLayoutVersion": LAYOUT_VERSION}).encode())
         elif marker.is_file():
             self._check_marker(marker)
 
@@ -327,7 +328,7 @@ class LayoutStore(Store):
                         _pump(reader, out, advance)
                 if isinstance(reader, VerifyingReader):
                     reader.check()
-            os.replace(tmp, final)
+            publish(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -340,7 +341,7 @@ class LayoutStore(Store):
             new = change(current)
             body: dict[str, Any] = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX,
                                     "manifests": [d.to_dict() for d in new]}
-            _atomic_write(index_file, json.dumps(body, indent=2).encode() + b"\n")
+            write_atomic(index_file, json.dumps(body, indent=2).encode() + b"\n")
 
     # --- housekeeping ----------------------------------------------------------------------------
     def delete(self, name: str) -> Descriptor:
@@ -446,18 +447,6 @@ def _pump(reader: Any, out: IO[bytes], advance: Callable[[int], None]) -> None:
     while chunk := reader.read(READ_SIZE):
         out.write(chunk)
         advance(len(chunk))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def open_default() -> LayoutStore:

@@ -2,8 +2,13 @@
 
     oci:PATH[:TAG]              an OCI image layout directory
     docker-archive:PATH[:REF]   a `docker save` tarball (legacy or OCI-in-tar)
-    docker://REF  or  REF       a registry (plain HTTP for localhost/127.x, else TLS)
+    HOST[:PORT]/NAME[:TAG]      a registry (plain HTTP for localhost/127.x, else TLS)
+    docker://REF                a registry, Docker Hub's short names included (docker://alpine)
     local:[NAME]                pare's embedded layout store under the user cache dir
+
+A name without a transport is a registry only when its first component is a host (it holds a dot
+or a colon, or is `localhost`), as Docker itself splits names. `pare inspect out` or `pare pull REF
+app:1` is refused, with the transport that fits suggested: a typo never publishes to Docker Hub.
 """
 
 from __future__ import annotations
@@ -64,8 +69,42 @@ def parse_location(text: str) -> Location:
         return Location("local", str(default_store_dir()), rest or None)
     if sep and transport in ("docker-daemon", "containers-storage", "dir", "oci-archive"):
         raise UsageError(f"transport {transport!r} is not supported (use oci:, docker-archive: or docker://)")
-    Reference.parse(text)  # a plain reference is a registry, as with crane
+    Reference.parse(text)  # a malformed name is refused as such first
+    if not names_registry_host(text):
+        raise UsageError(_no_transport(text))
     return Location("docker", None, text)
+
+
+def names_registry_host(text: str) -> bool:
+    """Does `text` start with a registry host ('127.0.0.1:5000/app', 'ghcr.io/x', 'localhost/app')?"""
+    head, slash, _ = text.partition("/")
+    return bool(slash) and ("." in head or ":" in head or head == "localhost")
+
+
+def _no_transport(text: str) -> str:
+    """The one-line refusal for a location without a transport, with the one that fits."""
+    for candidate in dict.fromkeys((text, text.partition(":")[0])):  # 'out', or 'out:tag' with out a dir
+        rest = text[len(candidate):]
+        if _is_dir(Path(candidate)):
+            return f"{text!r} has no transport: did you mean oci:{candidate}{rest}?"
+        if _is_file(Path(candidate)):
+            return f"{text!r} has no transport: did you mean docker-archive:{candidate}{rest}?"
+    return (f"{text!r} has no transport and names no registry host: write oci:DIR, "
+            f"docker-archive:FILE, local:NAME, HOST[:PORT]/NAME, or docker://{text} for Docker Hub")
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _exists(path: str) -> bool:
