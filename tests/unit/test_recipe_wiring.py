@@ -189,8 +189,8 @@ def test_go_start_command_runs_the_binary_from_a_procfile_or_cmd(tmp_path: Path)
     ("py-flask-pipenv", "Pipfile.lock", ("python", "-m", "gunicorn", "server:app")),
     ("py-fastapi-uv", "uv.lock", ("python", "-m", "uvicorn", "uv_docker_example:app", "--host", "0.0.0.0",
                                   "--port", "8080")),
-    ("py-django-render", "requirements.txt", ("python", "-m", "gunicorn", "--bind", "0.0.0.0:8080",
-                                              "mysite.wsgi:application")),
+    ("py-django-render", "requirements.txt", ("python", "-m", "gunicorn", "mysite.asgi:application", "-k",
+                                              "uvicorn.workers.UvicornWorker")),  # render.yaml startCommand
 ])
 def test_python_dependency_sources_and_start(app: str, source: str, argv: tuple[str, ...],
                                             tmp_path: Path) -> None:

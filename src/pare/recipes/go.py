@@ -34,7 +34,7 @@ from pare.native.sysroot import ensure_sysroot
 from pare.recipes.base import DockerFacts, Recipe, add_app_files
 from pare.recipes.command import StartCommand
 from pare.recipes.go_project import GoMod, main_package, read_go_mod, require_vendor
-from pare.recipes.procfile import web_command
+from pare.recipes.start import declared_start
 
 # Flags that make the binary static and reproducible: same source, same toolchain, same bytes.
 GO_BUILD_FLAGS = ("-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=")
@@ -144,15 +144,28 @@ class GoRecipe(Recipe):
         return target
 
     def start(self) -> StartCommand:
-        """--cmd, else the Procfile's web: line, else the binary; a command that names the binary
-        (`server`, `./server`, `bin/server`) runs it."""
-        line = self.settings.cmd if self.settings.cmd is not None else web_command(self.app_dir)
-        source = "--cmd" if self.settings.cmd is not None else "Procfile web:"
-        if line is None:
+        """--cmd, else a declared start command (pare.recipes.start), else the binary; a command that
+        names the binary (`server`, `./server`, `bin/server`, a Dockerfile's `/app/server`) runs it.
+        A hint (startup script, Dockerfile) that runs something else the image lacks is passed over."""
+        value: str | tuple[str, ...]
+        if self.settings.cmd is not None:
+            value, source, binding = self.settings.cmd, "--cmd", True
+        else:
+            declared = declared_start(self.app_dir)
+            if declared is None:
+                return StartCommand((self.binary_path,), (), "the binary")
+            value, source, binding = declared.line, declared.source, declared.binding
+        try:
+            argv, env = self.exec_form(value, source)
+        except UsageError:
+            if binding:
+                raise
             return StartCommand((self.binary_path,), (), "the binary")
-        argv, env = self.exec_form(line, source)
-        if Path(argv[0]).name == self.binary and not argv[0].startswith("/"):
+        names_binary = Path(argv[0]).name == self.binary
+        if names_binary and (not argv[0].startswith("/") or not binding):
             argv = (self.binary_path, *argv[1:])
+        elif not binding and not (self.app_dir / argv[0]).is_file():
+            return StartCommand((self.binary_path,), (), "the binary")
         return StartCommand(argv, env, source)
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
