@@ -1,6 +1,6 @@
 """Detection rules that need a real build to prove (docs/detection.md): a Go module whose
 dependencies come through the user's GOPROXY (a real module proxy served on 127.0.0.1), and its
-one-line stop when no source answers.
+one-line stop when no source answers; a Node app without a lockfile.
 
 Real parts: the host's go (it writes go.sum from the proxy, as a user's machine would), pare's
 native build with the locked toolchain, the OCI layout it writes, and the built binary, run.
@@ -8,17 +8,23 @@ native build with the locked toolchain, the OCI layout it writes, and the built 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from test_corpus import podman  # noqa: F401  (the fixture: podman with private storage)
 
 from conftest import need
 from goproxy import add_module, serve
-from helpers import run_cli
+from helpers import layer_files, run_cli, write_tree
+from pare.engines.netns import private_network
+from pare.native.lock import read_lock
+from pare.oci.digest import digest_file
 from pare.oci.tarsafe import SafeTar
 from pare.stores.layout import LayoutStore
 
@@ -76,3 +82,37 @@ def test_go_modules_with_no_source_stop_in_one_line(tmp_path: Path, capsys: Any,
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert "there is no vendor/ and no module source answers" in err and f"GOPROXY={url}" in err
     assert not (tmp_path / "never").exists() and not (app / "pare.lock").exists()
+
+
+# --- Node: no lockfile ---------------------------------------------------------------------------
+
+def test_node_app_without_a_lockfile_is_locked_by_pare_and_reproducible(
+        tmp_path: Path, capsys: Any, caplog: pytest.LogCaptureFixture, podman: Any) -> None:  # noqa: F811
+    """npm dependencies and no package-lock.json: the first build resolves them (one warning line),
+    keeps the lockfile as pare's state with its digest in pare.lock, and serves; the second build
+    honours the lock and gives the same image."""
+    app = write_tree(tmp_path / "nolock", {
+        "package.json": {"name": "nolock", "version": "1.0.0", "dependencies": {"ms": "^2.1.0"},
+                         "scripts": {"start": "node server.js"}},
+        "server.js": "const ms = require('ms');\nrequire('http').createServer((q, r) => r.end(ms(60000)))"
+                     ".listen(process.env.PORT);\n"})
+    code, out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:one", "--level", "1", "--json"],
+                             capsys)
+    assert code == 0, err
+    warnings = [r.getMessage() for r in caplog.records if "has no package-lock.json" in r.getMessage()]
+    assert len(warnings) == 1 and ".pare/package-lock.json" in warnings[0] and "\n" not in warnings[0]
+    caplog.clear()
+    generated = app / ".pare" / "package-lock.json"
+    assert '"node_modules/ms"' in generated.read_text()
+    lock = read_lock(app)
+    assert lock is not None
+    assert str(digest_file(generated)) in dict(lock.request)["npm_lockfile"]
+    files = layer_files(tmp_path / "out", "one")
+    assert "/app/node_modules/ms/index.js" in files and not any(".pare" in f for f in files)
+    with private_network() as net, podman.running(f"oci:{tmp_path}/out:one", port=8080, network=net) as url:
+        assert httpx.get(url, timeout=10).text == "1m"
+    code, out2, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:two", "--level", "1", "--json"],
+                              capsys)
+    assert code == 0, err
+    assert not any("has no package-lock.json" in r.getMessage() for r in caplog.records)
+    assert json.loads(out2)["lock"] == "honoured" and json.loads(out2)["digest"] == json.loads(out)["digest"]

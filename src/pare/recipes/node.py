@@ -22,8 +22,11 @@ same lock entries), deps (node_modules, or PnP's .pnp.cjs and zip cache), app.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -41,6 +44,7 @@ from pare.native.rootfs import elf_files, runtime_layer
 from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
+from pare.oci.digest import digest_file, sha256
 from pare.recipes.base import (
     APP_IGNORES,
     DockerFacts,
@@ -83,6 +87,15 @@ VOLATILE = ("node_modules/.package-lock.json", "node_modules/.yarn-integrity", "
             "node_modules/.yarn-state.yml", "node_modules/.pnpm/lock.yaml", ".yarn/install-state.gz",
             ".yarn/build-state.yml")
 NPM_QUIET = ("--no-audit", "--no-fund", "--loglevel=error")
+# An npm app without a lockfile: the lockfile pare resolves for it, kept as pare's state beside the
+# app (never shipped: .pare is in APP_IGNORES); pare.lock records its digest, so builds after the
+# first install exactly what it names.
+GENERATED_LOCKFILE = ".pare/package-lock.json"
+# What a dependency resolution reads from package.json: a change here makes a new lockfile.
+DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies",
+                     "bundleDependencies", "bundledDependencies", "overrides", "workspaces")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -208,7 +221,53 @@ class NodeRecipe(Recipe):
         pm = self.pm
         pin = pm.version or pm.range or "*"
         source = f" ({self.yarn_path})" if self.yarn_path else ""
-        return replace(super().request(), extra=(("package_manager", f"{pm.name}@{pin}{source}"),))
+        extra = [("package_manager", f"{pm.name}@{pin}{source}")]
+        if self.generates_lockfile:
+            extra.append(("npm_lockfile", self.generated_lockfile_state()))
+        return replace(super().request(), extra=tuple(extra))
+
+    # --- no lockfile: one is resolved and kept ------------------------------------------------------
+    @property
+    def generates_lockfile(self) -> bool:
+        """npm dependencies and no lockfile: pare resolves one (as Heroku's builder installs
+        without one) and keeps it, so that the build is reproducible from then on."""
+        return self.pm.name == "npm" and self.pm.lockfile is None and self.has_dependencies()
+
+    def generated_lockfile_state(self) -> str:
+        """What pare.lock records of the generated lockfile: its digest and the digest of the
+        package.json dependency fields it answers (a change to either resolves it again)."""
+        fields = {k: self.package[k] for k in DEPENDENCY_FIELDS if k in self.package}
+        wanted = sha256(json.dumps(fields, sort_keys=True).encode())
+        path = self.app_dir / GENERATED_LOCKFILE
+        have = digest_file(path) if path.is_file() else "none"
+        return f"{GENERATED_LOCKFILE} {have} for package.json dependencies {wanted}"
+
+    def generate_lockfile(self, artifacts: Sequence[Artifact]) -> None:
+        """Resolve the dependencies with the locked node and npm (`npm install --package-lock-only`,
+        no scripts run, nothing installed) and keep the result as GENERATED_LOCKFILE."""
+        rt = NodeRuntime(Lock.new({}, artifacts), host_arch())
+        target = self.app_dir / GENERATED_LOCKFILE
+        with tempfile.TemporaryDirectory(prefix="pare-npm-lock-") as scratch:
+            tree = Path(scratch) / "app"
+            copy_app_files(self.app_dir, self.manifest_files(), tree)
+            env = {**rt.install_env(cache_root() / "npm-cache"), "HOME": str(Path(scratch) / "home")}
+            args = ["install", "--package-lock-only", "--ignore-scripts", *NPM_QUIET]
+            try:
+                rt.run_js(rt.npm_cli, args, tree, env=env, what="npm install --package-lock-only")
+            except BuildFailed as exc:
+                raise BuildFailed(explain_build_failure(str(exc))) from None
+            target.parent.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".package-lock-", dir=target.parent)
+            os.close(fd)
+            try:
+                shutil.copyfile(tree / "package-lock.json", tmp)
+                json.loads(Path(tmp).read_text(encoding="utf-8"))  # whole and valid before it is kept
+                os.replace(tmp, target)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        log.warning("pare: %s has no package-lock.json: resolved its dependencies with npm %s and locked "
+                    "them in %s (pare.lock records its digest); commit a package-lock.json to choose them",
+                    self.app_dir.name, rt.npm_version, GENERATED_LOCKFILE)
 
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
         request = self.request()
@@ -219,6 +278,8 @@ class NodeRecipe(Recipe):
         if tool.package is not None:
             version = tool.version or npm_registry.newest(tool.package, pm.range)
             artifacts.append(npm_registry.artifact(tool.package, version, role="toolchain", platform="all"))
+        if self.generates_lockfile:
+            self.generate_lockfile(artifacts)
         return artifacts
 
     # --- installing --------------------------------------------------------------------------------
@@ -247,7 +308,9 @@ class NodeRecipe(Recipe):
         """Dependencies (and the build, if any) with the locked node and package manager; None
         when there is nothing to install or build."""
         pm = self.pm
-        self.check_lockfile()
+        generated = self.app_dir / GENERATED_LOCKFILE if self.generates_lockfile else None
+        if generated is not None and not generated.is_file():
+            raise UsageError(f"{self.app_dir}: {GENERATED_LOCKFILE} is gone; run pare build --update-lock")
         building = self.builds
         if not self.has_dependencies() and not building:
             return None
@@ -255,11 +318,14 @@ class NodeRecipe(Recipe):
         tool = self.tool_version(rt)
         key = content_key(INSTALL_FORMAT, "build" if building else "deps", pm.name, tool, rt.version,
                           rt.npm_version, rt.arch.name, str(self.settings.ignore_scripts),
-                          repr(self.settings.env), *tree_digest_parts(self.app_dir, rels))
+                          repr(self.settings.env), *tree_digest_parts(self.app_dir, rels),
+                          str(digest_file(generated)) if generated is not None else "")
 
         def populate(tmp: Path) -> None:
             tree = tmp / "app"
             copy_app_files(self.app_dir, rels, tree)
+            if generated is not None:
+                shutil.copyfile(generated, tree / "package-lock.json")
             with tempfile.TemporaryDirectory(prefix="pare-node-") as scratch:
                 self.run_install(rt, tree, Path(scratch), building, cache)
             for rel in VOLATILE:
@@ -342,8 +408,7 @@ class NodeRecipe(Recipe):
 
     def check(self) -> None:
         """No start command whatever gets installed (bins of installed packages are resolved after
-        the install), or npm dependencies without a lockfile."""
-        self.check_lockfile()
+        the install)."""
         try:
             self.start_or_none(lambda: self.start(self.app_dir / "node_modules"))
         except NothingToStart:
@@ -351,10 +416,12 @@ class NodeRecipe(Recipe):
         except UsageError:
             pass
 
-    def check_lockfile(self) -> None:
-        if self.pm.name == "npm" and self.pm.lockfile is None and self.has_dependencies():
+    def check_engine_lockfile(self) -> None:
+        """An engine build installs from the app's own files alone: npm needs its lockfile there."""
+        if self.generates_lockfile:
             raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`); "
-                             "builds without a lockfile are not reproducible")
+                             "an engine build without a lockfile is not reproducible (a native build locks "
+                             "one itself)")
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         self.check()
@@ -392,7 +459,7 @@ class NodeRecipe(Recipe):
     # --- the Dockerfile ---------------------------------------------------------------------------
     def docker_facts(self) -> DockerFacts:
         pm = self.pm
-        self.check_lockfile()
+        self.check_engine_lockfile()
         start = self.start_or_none(lambda: self.start(None))
         launch = self.launch(start, (("NODE_ENV", "production"),))
         building = self.builds
