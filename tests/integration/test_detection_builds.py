@@ -1,6 +1,7 @@
 """Detection rules that need a real build to prove (docs/detection.md): a Go module whose
 dependencies come through the user's GOPROXY (a real module proxy served on 127.0.0.1), and its
-one-line stop when no source answers; a Node app without a lockfile.
+one-line stop when no source answers; a Node app without a lockfile; a Next.js app shipped as its
+standalone trace.
 
 Real parts: the host's go (it writes go.sum from the proxy, as a user's machine would), pare's
 native build with the locked toolchain, the OCI layout it writes, and the built binary, run.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -29,6 +31,8 @@ from pare.oci.tarsafe import SafeTar
 from pare.stores.layout import LayoutStore
 
 pytestmark = pytest.mark.integration
+
+APPS = Path(__file__).resolve().parents[1] / "data" / "apps"
 
 
 def go_app_with_a_dependency(tmp_path: Path) -> tuple[Path, Path, str]:
@@ -116,3 +120,36 @@ def test_node_app_without_a_lockfile_is_locked_by_pare_and_reproducible(
     assert code == 0, err
     assert not any("has no package-lock.json" in r.getMessage() for r in caplog.records)
     assert json.loads(out2)["lock"] == "honoured" and json.loads(out2)["digest"] == json.loads(out)["digest"]
+
+
+# --- Node: Next.js standalone --------------------------------------------------------------------
+
+def test_nextjs_ships_only_its_standalone_trace(tmp_path: Path, capsys: Any, podman: Any) -> None:  # noqa: F811
+    """A Next.js app whose next.config says nothing of output is built standalone (the user's file
+    untouched) and the image holds server.js, .next/static, public/ and the traced node_modules,
+    not the full install (no SWC compiler, no build-only packages)."""
+    app = tmp_path / "next-minimal"
+    shutil.copytree(APPS / "next-minimal", app)
+    config = (app / "next.config.mjs").read_bytes()
+    code, _out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:next", "--level", "1"],
+                             capsys)
+    assert code == 0, err
+    assert (app / "next.config.mjs").read_bytes() == config and not (app / ".next").exists()
+    files = layer_files(tmp_path / "out", "next")
+    for path in ("/app/server.js", "/app/public/hello.txt", "/app/.next/BUILD_ID",
+                 "/app/node_modules/next/package.json", "/app/node_modules/react/package.json"):
+        assert path in files, path
+    assert any(f.startswith("/app/.next/static/") for f in files)
+    shipped = [f for f in files if f.startswith(("/app/node_modules/@next/swc", "/app/.next/cache",
+                                                 "/app/.next/standalone", "/app/app/page.js"))]
+    assert not shipped
+    image = LayoutStore(tmp_path / "out").read("next")
+    assert image.config.runtime["Entrypoint"][1:] == ["server.js"]
+    assert "HOSTNAME=0.0.0.0" in image.config.runtime["Env"]
+    with private_network() as net, podman.running(f"oci:{tmp_path}/out:next", port=8123, network=net,
+                                                  timeout=60) as url:
+        page = httpx.get(url, timeout=10)
+        public = httpx.get(url + "/hello.txt", timeout=10)
+    assert page.status_code == 200 and "Hello from Next.js standalone" in page.text
+    assert "x-powered-by" not in page.headers  # the user's next.config was honoured
+    assert public.text == "a public file\n"

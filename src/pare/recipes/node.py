@@ -37,7 +37,7 @@ from typing import Any
 from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet
+from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch, host_arch
 from pare.native.process import BuildFailed
 from pare.native.rootfs import elf_files, runtime_layer
@@ -70,7 +70,7 @@ from pare.recipes.node_project import (
     yarn_config,
 )
 
-INSTALL_FORMAT = "3"  # bump when the install's result changes for the same inputs
+INSTALL_FORMAT = "4"  # bump when the install's result changes for the same inputs
 # What a dependency install reads: the manifests, the package manager's config and pinned release,
 # patches, and (zero-installs) a committed yarn cache.
 MANIFESTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
@@ -392,11 +392,12 @@ class NodeRecipe(Recipe):
         if not building:
             return
         if has_build_script(self.package):
-            build_env = {**env, "NODE_ENV": "production", **dict(self.settings.env)}
+            build_env = {**env, "NODE_ENV": "production", **NEXT_BUILD_ENV, **dict(self.settings.env)}
             try:
                 rt.run_js(script, ["run", "build"], tree, env=build_env, what=f"{pm.name} run build")
             except BuildFailed as exc:
                 raise BuildFailed(explain_build_failure(str(exc))) from None
+            complete_next_standalone(tree)
         prune = pm_prune(pm, store)
         if prune is not None:
             rt.run_js(script, prune, tree, env=env, what=f"{pm.name} {prune[0]}")
@@ -431,17 +432,7 @@ class NodeRecipe(Recipe):
         installed = self.install(rt, workdir, cache)
         image_dir = self.image_dir
         if installed is not None and installed.deps:
-            deps = FileSet("deps", root=rt.sysroot.root)
-            addons = {}
-            for rel in installed.deps:
-                path = installed.root / rel
-                if path.is_dir():
-                    deps.add_tree(f"{image_dir}/{rel}", path)
-                    addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
-                else:
-                    deps.add_file(f"{image_dir}/{rel}", path)
-            add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
-            layers.append(deps.freeze())
+            layers.append(self.deps_layer(installed.root, installed.deps, rt, runtime))
         skip = installed.deps if installed is not None else ()
         source, rels = self.app_dir, list(self.files)
         if installed is not None and installed.built:  # the app with its build output
@@ -452,7 +443,46 @@ class NodeRecipe(Recipe):
         layers.append(app.freeze())
         modules = installed.root / "node_modules" if installed is not None else None
         start = self.start_or_none(lambda: self.start(modules))
-        launch = self.launch(start, (("PATH", PATH_ENV), ("NODE_ENV", "production")))
+        env: list[tuple[str, str]] = [("PATH", PATH_ENV), ("NODE_ENV", "production")]
+        standalone = next_standalone(installed.root if installed is not None else None, start)
+        if standalone is not None:  # only the traced files: the standalone tree is the app
+            return self.next_plan(standalone, rt, runtime, arch, env)
+        launch = self.launch(start, env)
+        config = self.runtime_config(launch, {NODE: NODE_PATH})
+        return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
+
+    def deps_layer(self, root: Path, rels: Sequence[str], rt: NodeRuntime, runtime: LayerPlan) -> LayerPlan:
+        """The installed dependencies under `root` (and the libraries their native addons link)."""
+        image_dir = self.image_dir
+        deps = FileSet("deps", root=rt.sysroot.root)
+        addons = {}
+        for rel in rels:
+            path = root / rel
+            if path.is_dir():
+                deps.add_tree(f"{image_dir}/{rel}", path)
+                addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
+            else:
+                deps.add_file(f"{image_dir}/{rel}", path)
+        add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
+        return deps.freeze()
+
+    def next_plan(self, standalone: Path, rt: NodeRuntime, runtime: LayerPlan, arch: Arch,
+                  env: list[tuple[str, str]]) -> BuildPlan:
+        """A Next.js app built with `output: 'standalone'`: its traced node_modules, then server.js
+        with .next (server code, static assets) and public/; `node server.js` reads PORT and
+        HOSTNAME at start, and HOSTNAME is set to listen on every interface (a container's own
+        HOSTNAME is its name)."""
+        layers = [runtime]
+        deps = ("node_modules",) if (standalone / "node_modules").is_dir() else ()
+        if deps:
+            layers.append(self.deps_layer(standalone, deps, rt, runtime))
+        app = FileSet("app")
+        rules = IgnoreRules((*APP_IGNORES, *NODE_IGNORES))
+        rels = (r for r in rules.walk(standalone) if not _under(r, deps))
+        add_app_files(app, self.image_dir, standalone, rels)
+        layers.append(app.freeze())
+        start = StartCommand((NODE, "server.js"), (), "Next.js standalone server.js")
+        launch = self.launch(start, [*env, ("HOSTNAME", "0.0.0.0")])
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
@@ -487,6 +517,34 @@ class NodeRecipe(Recipe):
                      if m in self.manifest_files())
         return self.facts("node", deps, " ".join(launch.entrypoint or launch.cmd), launch, tools=tools,
                           install=install, build=tuple(build), source_first=building)
+
+
+# Next.js takes `output: 'standalone'` as its default from this variable, so a user's next.config
+# that says nothing of output builds standalone without being edited (one that asks for another
+# output keeps it). Telemetry stays off in a build.
+NEXT_BUILD_ENV = {"NEXT_PRIVATE_STANDALONE": "1", "NEXT_TELEMETRY_DISABLED": "1"}
+NEXT_STANDALONE = ".next/standalone"
+
+
+def complete_next_standalone(tree: Path) -> None:
+    """Put .next/static and public/ into a standalone build (Next.js leaves that copy to the
+    deployer, since a CDN may serve them)."""
+    standalone = tree / NEXT_STANDALONE
+    if not (standalone / "server.js").is_file():
+        return
+    for rel in (".next/static", "public"):
+        if (tree / rel).is_dir() and not (standalone / rel).exists():
+            shutil.copytree(tree / rel, standalone / rel, symlinks=True)
+
+
+def next_standalone(root: Path | None, start: StartCommand | None) -> Path | None:
+    """The standalone tree when the app was built with one and starts with `next start` (a custom
+    server needs the whole of next, so it keeps the full install)."""
+    if root is None or start is None or not (root / NEXT_STANDALONE / "server.js").is_file():
+        return None
+    argv = start.argv
+    runs_next = len(argv) >= 3 and argv[0] == NODE and argv[1].endswith("next/dist/bin/next")
+    return root / NEXT_STANDALONE if runs_next and argv[2] == "start" else None
 
 
 def _under(rel: str, roots: Sequence[str]) -> bool:
