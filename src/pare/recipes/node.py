@@ -45,6 +45,7 @@ from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
 from pare.oci.digest import digest_file, sha256
+from pare.recipes import node_static
 from pare.recipes.base import (
     APP_IGNORES,
     DockerFacts,
@@ -60,6 +61,7 @@ from pare.recipes.command import NothingToStart, StartCommand
 from pare.recipes.ignore import IgnoreRules
 from pare.recipes.node_project import (
     NODE,
+    START_FILES,
     PackageManager,
     has_build_script,
     node_request,
@@ -69,6 +71,7 @@ from pare.recipes.node_project import (
     start_command,
     yarn_config,
 )
+from pare.recipes.start import declared_start
 
 INSTALL_FORMAT = "4"  # bump when the install's result changes for the same inputs
 # What a dependency install reads: the manifests, the package manager's config and pinned release,
@@ -224,7 +227,17 @@ class NodeRecipe(Recipe):
         extra = [("package_manager", f"{pm.name}@{pin}{source}")]
         if self.generates_lockfile:
             extra.append(("npm_lockfile", self.generated_lockfile_state()))
+        if self.static_front_end:
+            extra.append(("static_server", "@".join(node_static.SERVER)))
         return replace(super().request(), extra=tuple(extra))
+
+    @cached_property
+    def static_front_end(self) -> bool:
+        """Built by a bundler, served by nothing of its own (pare.recipes.node_static)."""
+        s = self.settings
+        declared = s.cmd is not None or s.entrypoint is not None or declared_start(self.app_dir) is not None \
+            or any((self.app_dir / name).is_file() for name in START_FILES)
+        return node_static.is_static_front_end(self.package, declared)
 
     # --- no lockfile: one is resolved and kept ------------------------------------------------------
     @property
@@ -280,6 +293,8 @@ class NodeRecipe(Recipe):
             artifacts.append(npm_registry.artifact(tool.package, version, role="toolchain", platform="all"))
         if self.generates_lockfile:
             self.generate_lockfile(artifacts)
+        if self.static_front_end:
+            artifacts += node_static.resolve_server()
         return artifacts
 
     # --- installing --------------------------------------------------------------------------------
@@ -409,7 +424,9 @@ class NodeRecipe(Recipe):
 
     def check(self) -> None:
         """No start command whatever gets installed (bins of installed packages are resolved after
-        the install)."""
+        the install). A static front end is served by pare's static server."""
+        if self.static_front_end:
+            return
         try:
             self.start_or_none(lambda: self.start(self.app_dir / "node_modules"))
         except NothingToStart:
@@ -430,6 +447,9 @@ class NodeRecipe(Recipe):
         runtime = runtime_layer(rt.sysroot, rt.layer_spec())
         layers = [runtime]
         installed = self.install(rt, workdir, cache)
+        if self.static_front_end:
+            assert installed is not None  # it has a build script
+            return self.static_plan(installed.root, lock, runtime, arch)
         image_dir = self.image_dir
         if installed is not None and installed.deps:
             layers.append(self.deps_layer(installed.root, installed.deps, rt, runtime))
@@ -486,9 +506,28 @@ class NodeRecipe(Recipe):
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
+    def static_plan(self, root: Path, lock: Lock, runtime: LayerPlan, arch: Arch) -> BuildPlan:
+        """The build's output (dist/, build/...) alone in the app layer, served by the pinned static
+        server run by node; no node_modules ship."""
+        output = node_static.build_output(root)
+        if output is None:
+            raise UsageError(f"{self.app_dir}: a static front end whose build made no "
+                             f"{', '.join(d + '/index.html' for d in node_static.OUTPUT_DIRS)}; give the "
+                             "server to run with --cmd (e.g. --cmd \"node server.js\")")
+        app = FileSet("app")
+        add_app_files(app, self.image_dir, root / output, IgnoreRules(()).walk(root / output))
+        layers = (runtime, node_static.server_layer(lock), app.freeze())
+        start = StartCommand(node_static.server_command(self.workdir), (), f"static front end {output}/")
+        launch = self.launch(start, [("PATH", PATH_ENV), ("NODE_ENV", "production")])
+        config = self.runtime_config(launch, {NODE: NODE_PATH})
+        return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
+
     # --- the Dockerfile ---------------------------------------------------------------------------
     def docker_facts(self) -> DockerFacts:
         pm = self.pm
+        if self.static_front_end:
+            raise UsageError("static front ends are built natively only (pare build without --engine or "
+                             "--strategy)")
         self.check_engine_lockfile()
         start = self.start_or_none(lambda: self.start(None))
         launch = self.launch(start, (("NODE_ENV", "production"),))
