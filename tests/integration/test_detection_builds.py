@@ -177,3 +177,26 @@ def test_a_vite_spa_is_served_by_the_pinned_static_server(tmp_path: Path, capsys
         deep = httpx.get(url + "/some/client/route", timeout=10)
     assert index.status_code == 200 and "Hello from a Vite single-page app" in index.text
     assert deep.status_code == 200 and deep.text == index.text
+
+
+# --- a start command declared for another platform ---------------------------------------------
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("render.yaml", "services:\n  - type: web\n    name: site\n    startCommand: node web.js --from $PORT\n"),
+    ("fly.toml", '[processes]\nweb = "node web.js --from $PORT"\n[http_service]\nprocesses = ["web"]\n'),
+    ("startup.sh", "#!/bin/sh\nset -e\nexec node web.js --from \"$PORT\"\n"),
+])
+def test_a_declared_start_command_is_what_the_image_runs(name: str, text: str, tmp_path: Path, capsys: Any,
+                                                         podman: Any) -> None:  # noqa: F811
+    """scripts.start would run the wrong file; the platform's own start line wins, and its $PORT
+    is the port the container gets."""
+    app = write_tree(tmp_path / "declared", {
+        "package.json": {"name": "declared", "version": "1.0.0", "scripts": {"start": "node wrong.js"}},
+        "wrong.js": "process.exit(3);\n",
+        "web.js": "require('http').createServer((q, r) => r.end(process.argv.slice(2).join(' ')))"
+                  ".listen(process.env.PORT);\n",
+        name: text})
+    code, _out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:d", "--level", "1"], capsys)
+    assert code == 0, err
+    with private_network() as net, podman.running(f"oci:{tmp_path}/out:d", port=8080, network=net) as url:
+        assert httpx.get(url, timeout=10).text == "--from 8080"
