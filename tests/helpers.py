@@ -3,11 +3,15 @@ the CLI run in-process, and a multi-platform layout."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.server
 import io
 import json
 import random
 import tarfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +122,26 @@ def two_platform_index(workdir: Path, *, docker: bool = False) -> Any:
     arm = make_image(workdir / "arm64", shared, {"bin/app": b"\x7fELF arm64" + noise(40_000, 65)},
                      media_type=media_type, architecture="arm64")
     return ImageIndex.assemble([amd, arm])
+
+
+@contextlib.contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """Files under `root` over plain HTTP on 127.0.0.1 (a stand-in for a bucket or a proxy this
+    machine cannot reach); yields the base URL."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -131,6 +131,7 @@ def ensure_lock(recipe: Recipe, arches: Sequence[Arch], *, update: bool = False)
     targets = [arch_for(p) for p in platforms]
     artifacts = recipe.resolve(targets)
     artifacts += tools.resolve(artifacts, targets)
+    request = recipe.request().lock_request()  # resolving may make an input (a generated lockfile)
     lock = Lock.new({**request, "platforms": tuple(platforms)}, artifacts)
     write_lock(recipe.app_dir, lock)
     return lock, "written" if existing is None else "updated"

@@ -152,3 +152,21 @@ DOCKERFILES = [p.read_text(encoding="utf-8") for p in sorted(
     "ARG V=1\nFROM a:${V:-2} AS b\nCOPY <<A <<B /d\n1\nA\n2\nB\nRUN <<-E sh\n\tx\n\tE\nFROM b\nUSER 1\n",
     "# escape=`\nFROM a\nRUN x `\n y\nENV A=${B/x/y} C=${D%%.*}\n"]
 LAYOUT_MARKERS = [b'{"imageLayoutVersion": "1.0.0"}']
+
+# Start commands as other platforms declare them (pare.recipes.start)
+START_DESCRIPTORS: dict[str, list[bytes]] = {
+    "render.yaml": [b"services:\n  - type: web\n    name: s\n    rootDir: .\n"
+                    b"    startCommand: gunicorn app:app --bind 0.0.0.0:$PORT\n"],
+    "app.yaml": [b"runtime: python312\nentrypoint: gunicorn -b :$PORT main:app\n"],
+    "project.toml": [b'[_]\nschema-version = "0.2"\n[[io.buildpacks.build.env]]\nname = "GOOGLE_ENTRYPOINT"\n'
+                     b'value = "node server.js"\n',
+                     b'[[io.buildpacks.processes]]\ntype = "web"\ncommand = ["node"]\nargs = ["a.js"]\n'],
+    "heroku.yml": [b"build:\n  docker:\n    web: Dockerfile\n"
+                   b"run:\n  web:\n    command:\n      - node x.js\n"],
+    "fly.toml": [b'[processes]\napp = "node a.js"\nweb = "node b.js"\n[http_service]\nprocesses = ["web"]\n',
+                 b'[experimental]\nentrypoint = ["/bin/app"]\ncmd = ["-v"]\n'],
+    "startup.sh": [b"#!/bin/sh\nset -e\nexec gunicorn --bind=0.0.0.0:$PORT app:app \\\n  --workers 2\n"],
+    "Dockerfile": [b'# syntax=docker/dockerfile:1\nFROM golang AS b\nRUN <<EOF\ngo build\nEOF\nFROM scratch\n'
+                   b'WORKDIR /srv\nENTRYPOINT ["/srv/app"]\nCMD ["-addr", ":8080"]\n',
+                   b"FROM python\nCMD gunicorn \\\n -b :$PORT app:app\n"],
+}

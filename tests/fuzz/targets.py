@@ -265,6 +265,20 @@ def _package_json(data: bytes) -> None:
         recipe.request()
 
 
+def _start_descriptor(case: tuple[str, bytes]) -> None:
+    """A platform descriptor, startup script or Dockerfile as the app ships it: the start command
+    it declares must split (or be refused) as a PareError, whatever the file holds."""
+    from pare.recipes.command import split_command
+    from pare.recipes.start import declared_start
+
+    name, data = case
+    with _scratch() as tmp:
+        (tmp / name).write_bytes(data)
+        found = declared_start(tmp)
+        if found is not None:
+            split_command(found.line, port="8080")
+
+
 def _dockerfile(case: tuple[str, str, str]) -> None:
     """The generator takes an entry point from the app (package.json main, a script name): whatever
     it holds, the Dockerfile must keep the generator's instructions and no others."""
@@ -367,6 +381,10 @@ def targets() -> list[Target]:
         Target("store.archive", fuzz_bytes(seeds.archives(), 8000), _archive, "docker-archive files"),
         Target("recipe.package_json", json_docs(seeds.PACKAGE_JSONS), _package_json, "node recipe detection"),
         Target("dockerfile.lint", _text(seeds.DOCKERFILES), _lint_dockerfile, "pare.lint.parser.parse"),
+        Target("recipe.start", st.one_of(*(st.tuples(st.just(name), fuzz_bytes(samples))
+                                           for name, samples in seeds.START_DESCRIPTORS.items())),
+               _start_descriptor, "recipes.start: render.yaml, app.yaml, project.toml, heroku.yml, fly.toml, "
+               "startup.sh, Dockerfile"),
         Target("dockerfile.entry", st.tuples(st.sampled_from(["go", "node", "python"]),
                                              st.sampled_from(["multistage", "slim", "onbuild"]),
                                              _text(entries)),

@@ -99,7 +99,9 @@ def test_corpus_python_versions(name: str, spec: str | None, picked: tuple[str, 
 
 
 @pytest.mark.parametrize(("name", "argv"), [
-    ("py-django-render", (PYTHON, "-m", "gunicorn", "--bind", "0.0.0.0:8080", "mysite.wsgi:application")),
+    # render.yaml's startCommand, as Render runs it (gunicorn binds 0.0.0.0:$PORT when PORT is set)
+    ("py-django-render", (PYTHON, "-m", "gunicorn", "mysite.asgi:application", "-k",
+                          "uvicorn.workers.UvicornWorker")),
     ("py-fastapi-uv", (PYTHON, "-m", "uvicorn", "uv_docker_example:app", "--host", "0.0.0.0",
                        "--port", "8080")),
     ("py-flask-poetry", (PYTHON, "-m", "gunicorn", "server:app")),

@@ -118,9 +118,22 @@ def test_package_manager_commands(tmp_path: Path) -> None:
         [["workspaces", "focus", "--all", "--production"]]
 
 
-def test_npm_without_a_lockfile_is_refused_before_any_install(tmp_path: Path) -> None:
-    recipe = NodeRecipe(node_app(tmp_path, {"dependencies": {"express": "4"}, "main": "i.js"}))
-    with pytest.raises(UsageError, match=r"no package-lock\.json"):
+def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) -> None:
+    """The request names the generated lockfile's digest and the dependencies it answers, so that
+    pare.lock goes stale (and it is resolved again) when either changes; engines still refuse."""
+    app = node_app(tmp_path, {"dependencies": {"express": "4"}, "main": "i.js"})
+    recipe = NodeRecipe(app)
+    assert recipe.generates_lockfile
+    first = dict(recipe.request().extra)["npm_lockfile"]
+    assert first.startswith(".pare/package-lock.json none for package.json dependencies sha256:")
+    (app / ".pare").mkdir()
+    (app / ".pare" / "package-lock.json").write_text("{}")
+    kept = dict(NodeRecipe(app).request().extra)["npm_lockfile"]
+    assert kept != first and "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" in kept
+    with pytest.raises(UsageError, match=r"no package-lock\.json.*engine build"):
+        recipe.docker_facts()
+    (app / ".pare" / "package-lock.json").unlink()
+    with pytest.raises(UsageError, match=r"package-lock\.json is gone; run pare build --update-lock"):
         recipe.install(None, tmp_path / "w")  # type: ignore[arg-type]
 
 
@@ -189,8 +202,8 @@ def test_go_start_command_runs_the_binary_from_a_procfile_or_cmd(tmp_path: Path)
     ("py-flask-pipenv", "Pipfile.lock", ("python", "-m", "gunicorn", "server:app")),
     ("py-fastapi-uv", "uv.lock", ("python", "-m", "uvicorn", "uv_docker_example:app", "--host", "0.0.0.0",
                                   "--port", "8080")),
-    ("py-django-render", "requirements.txt", ("python", "-m", "gunicorn", "--bind", "0.0.0.0:8080",
-                                              "mysite.wsgi:application")),
+    ("py-django-render", "requirements.txt", ("python", "-m", "gunicorn", "mysite.asgi:application", "-k",
+                                              "uvicorn.workers.UvicornWorker")),  # render.yaml startCommand
 ])
 def test_python_dependency_sources_and_start(app: str, source: str, argv: tuple[str, ...],
                                             tmp_path: Path) -> None:

@@ -3,16 +3,14 @@ input, ages, and `pare db update` through its real download path."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
+from helpers import run_cli, serve_directory
 from pare.localregistry import free_port
 from pare.scan.vulndb import VulnDB, VulnDBError, read_source
 
@@ -93,22 +91,8 @@ def osv_bucket(tmp_path: Path) -> Iterator[str]:
     (root / "Go").mkdir()
     (root / "Go" / "all.zip").write_bytes(b"this is not a zip")
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_directory(root) as url:
+        yield url
 
 
 def test_update_downloads_and_imports_an_export(osv_bucket: str, tmp_path: Path,

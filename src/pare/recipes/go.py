@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -34,7 +34,8 @@ from pare.native.sysroot import ensure_sysroot
 from pare.recipes.base import DockerFacts, Recipe, add_app_files
 from pare.recipes.command import StartCommand
 from pare.recipes.go_project import GoMod, main_package, read_go_mod, require_vendor
-from pare.recipes.procfile import web_command
+from pare.recipes.go_proxy import check_module_source, go_settings
+from pare.recipes.start import declared_start
 
 # Flags that make the binary static and reproducible: same source, same toolchain, same bytes.
 GO_BUILD_FLAGS = ("-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=")
@@ -61,15 +62,26 @@ def binary_name(app_dir: Path, package: str = ".") -> str:
     return app_dir.name
 
 
-def go_env(arch: Arch, app_dir: Path, gocache: Path) -> dict[str, str]:
-    """A build environment that reads nothing of the user's Go setup and reaches no network."""
+def go_env(arch: Arch, app_dir: Path, gocache: Path, user: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A build environment that reads nothing of the user's Go setup but where modules come from
+    (GOPROXY and its kin, GOFLAGS: `user`, default the process environment), and that asks no
+    module source when there is nothing to download."""
     vendored = (app_dir / "vendor" / "modules.txt").is_file()
+    chosen = go_settings(os.environ if user is None else user)
+    flags = chosen.pop("GOFLAGS", "")
+    mod_flag = "" if "-mod=" in flags else "-mod=vendor" if vendored else "-mod=mod"
     env = {"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": arch.go, "GOTOOLCHAIN": "local",
-           "GOFLAGS": "-mod=vendor" if vendored else "-mod=mod", "GOWORK": "off", "GOENV": "off",
-           "GOCACHE": str(gocache), "GOPATH": str(gocache / "gopath"), "HOME": str(gocache)}
+           "GOFLAGS": " ".join(f for f in (mod_flag, flags) if f), "GOWORK": "off", "GOENV": "off",
+           "GOCACHE": str(gocache), "GOPATH": str(gocache / "gopath"), "GOMODCACHE": str(modcache(gocache)),
+           "HOME": str(gocache), **chosen}
     if vendored or not (app_dir / "go.sum").is_file():
         env["GOPROXY"] = "off"  # nothing to download: never ask a module proxy
     return env
+
+
+def modcache(gocache: Path) -> Path:
+    """Where the build keeps downloaded modules (under its GOPATH)."""
+    return gocache / "gopath" / "pkg" / "mod"
 
 
 def nested_modules(app_dir: Path) -> list[str]:
@@ -130,8 +142,15 @@ class GoRecipe(Recipe):
         self.check_vendor()
 
     def check_vendor(self) -> None:
-        if self.go_mod is not None and (self.app_dir / "vendor").is_dir():
+        """vendor/, when there is one, must be complete; without one, the modules go.mod requires
+        must be in the module cache or come from a source GOPROXY names that answers."""
+        if self.go_mod is None:
+            return
+        if (self.app_dir / "vendor").is_dir():
             require_vendor(self.app_dir, self.go_mod)
+        elif self.go_mod.requires and (self.app_dir / "go.sum").is_file():
+            check_module_source(self.app_dir, self.go_mod, go_settings(os.environ),
+                                modcache(cache_root() / "go-build"))
 
     def compile(self, out: Path, lock: Lock, arch: Arch, cache: bool = True) -> Path:
         self.check_vendor()
@@ -144,15 +163,28 @@ class GoRecipe(Recipe):
         return target
 
     def start(self) -> StartCommand:
-        """--cmd, else the Procfile's web: line, else the binary; a command that names the binary
-        (`server`, `./server`, `bin/server`) runs it."""
-        line = self.settings.cmd if self.settings.cmd is not None else web_command(self.app_dir)
-        source = "--cmd" if self.settings.cmd is not None else "Procfile web:"
-        if line is None:
+        """--cmd, else a declared start command (pare.recipes.start), else the binary; a command that
+        names the binary (`server`, `./server`, `bin/server`, a Dockerfile's `/app/server`) runs it.
+        A hint (startup script, Dockerfile) that runs something else the image lacks is passed over."""
+        value: str | tuple[str, ...]
+        if self.settings.cmd is not None:
+            value, source, binding = self.settings.cmd, "--cmd", True
+        else:
+            declared = declared_start(self.app_dir)
+            if declared is None:
+                return StartCommand((self.binary_path,), (), "the binary")
+            value, source, binding = declared.line, declared.source, declared.binding
+        try:
+            argv, env = self.exec_form(value, source)
+        except UsageError:
+            if binding:
+                raise
             return StartCommand((self.binary_path,), (), "the binary")
-        argv, env = self.exec_form(line, source)
-        if Path(argv[0]).name == self.binary and not argv[0].startswith("/"):
+        names_binary = Path(argv[0]).name == self.binary
+        if names_binary and (not argv[0].startswith("/") or not binding):
             argv = (self.binary_path, *argv[1:])
+        elif not binding and not (self.app_dir / argv[0]).is_file():
+            return StartCommand((self.binary_path,), (), "the binary")
         return StartCommand(argv, env, source)
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:

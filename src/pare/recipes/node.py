@@ -22,8 +22,11 @@ same lock entries), deps (node_modules, or PnP's .pnp.cjs and zip cache), app.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -34,13 +37,15 @@ from typing import Any
 from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet
+from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch, host_arch
 from pare.native.process import BuildFailed
 from pare.native.rootfs import elf_files, runtime_layer
 from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
+from pare.oci.digest import digest_file, sha256
+from pare.recipes import node_static
 from pare.recipes.base import (
     APP_IGNORES,
     DockerFacts,
@@ -56,6 +61,7 @@ from pare.recipes.command import NothingToStart, StartCommand
 from pare.recipes.ignore import IgnoreRules
 from pare.recipes.node_project import (
     NODE,
+    START_FILES,
     PackageManager,
     has_build_script,
     node_request,
@@ -65,8 +71,9 @@ from pare.recipes.node_project import (
     start_command,
     yarn_config,
 )
+from pare.recipes.start import declared_start
 
-INSTALL_FORMAT = "3"  # bump when the install's result changes for the same inputs
+INSTALL_FORMAT = "4"  # bump when the install's result changes for the same inputs
 # What a dependency install reads: the manifests, the package manager's config and pinned release,
 # patches, and (zero-installs) a committed yarn cache.
 MANIFESTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
@@ -83,6 +90,15 @@ VOLATILE = ("node_modules/.package-lock.json", "node_modules/.yarn-integrity", "
             "node_modules/.yarn-state.yml", "node_modules/.pnpm/lock.yaml", ".yarn/install-state.gz",
             ".yarn/build-state.yml")
 NPM_QUIET = ("--no-audit", "--no-fund", "--loglevel=error")
+# An npm app without a lockfile: the lockfile pare resolves for it, kept as pare's state beside the
+# app (never shipped: .pare is in APP_IGNORES); pare.lock records its digest, so builds after the
+# first install exactly what it names.
+GENERATED_LOCKFILE = ".pare/package-lock.json"
+# What a dependency resolution reads from package.json: a change here makes a new lockfile.
+DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies",
+                     "bundleDependencies", "bundledDependencies", "overrides", "workspaces")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -208,7 +224,63 @@ class NodeRecipe(Recipe):
         pm = self.pm
         pin = pm.version or pm.range or "*"
         source = f" ({self.yarn_path})" if self.yarn_path else ""
-        return replace(super().request(), extra=(("package_manager", f"{pm.name}@{pin}{source}"),))
+        extra = [("package_manager", f"{pm.name}@{pin}{source}")]
+        if self.generates_lockfile:
+            extra.append(("npm_lockfile", self.generated_lockfile_state()))
+        if self.static_front_end:
+            extra.append(("static_server", "@".join(node_static.SERVER)))
+        return replace(super().request(), extra=tuple(extra))
+
+    @cached_property
+    def static_front_end(self) -> bool:
+        """Built by a bundler, served by nothing of its own (pare.recipes.node_static)."""
+        s = self.settings
+        declared = s.cmd is not None or s.entrypoint is not None or declared_start(self.app_dir) is not None \
+            or any((self.app_dir / name).is_file() for name in START_FILES)
+        return node_static.is_static_front_end(self.package, declared)
+
+    # --- no lockfile: one is resolved and kept ------------------------------------------------------
+    @property
+    def generates_lockfile(self) -> bool:
+        """npm dependencies and no lockfile: pare resolves one (as Heroku's builder installs
+        without one) and keeps it, so that the build is reproducible from then on."""
+        return self.pm.name == "npm" and self.pm.lockfile is None and self.has_dependencies()
+
+    def generated_lockfile_state(self) -> str:
+        """What pare.lock records of the generated lockfile: its digest and the digest of the
+        package.json dependency fields it answers (a change to either resolves it again)."""
+        fields = {k: self.package[k] for k in DEPENDENCY_FIELDS if k in self.package}
+        wanted = sha256(json.dumps(fields, sort_keys=True).encode())
+        path = self.app_dir / GENERATED_LOCKFILE
+        have = digest_file(path) if path.is_file() else "none"
+        return f"{GENERATED_LOCKFILE} {have} for package.json dependencies {wanted}"
+
+    def generate_lockfile(self, artifacts: Sequence[Artifact]) -> None:
+        """Resolve the dependencies with the locked node and npm (`npm install --package-lock-only`,
+        no scripts run, nothing installed) and keep the result as GENERATED_LOCKFILE."""
+        rt = NodeRuntime(Lock.new({}, artifacts), host_arch())
+        target = self.app_dir / GENERATED_LOCKFILE
+        with tempfile.TemporaryDirectory(prefix="pare-npm-lock-") as scratch:
+            tree = Path(scratch) / "app"
+            copy_app_files(self.app_dir, self.manifest_files(), tree)
+            env = {**rt.install_env(cache_root() / "npm-cache"), "HOME": str(Path(scratch) / "home")}
+            args = ["install", "--package-lock-only", "--ignore-scripts", *NPM_QUIET]
+            try:
+                rt.run_js(rt.npm_cli, args, tree, env=env, what="npm install --package-lock-only")
+            except BuildFailed as exc:
+                raise BuildFailed(explain_build_failure(str(exc))) from None
+            target.parent.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".package-lock-", dir=target.parent)
+            os.close(fd)
+            try:
+                shutil.copyfile(tree / "package-lock.json", tmp)
+                json.loads(Path(tmp).read_text(encoding="utf-8"))  # whole and valid before it is kept
+                os.replace(tmp, target)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        log.warning("pare: %s has no package-lock.json: resolved its dependencies with npm %s and locked "
+                    "them in %s (pare.lock records its digest); commit a package-lock.json to choose them",
+                    self.app_dir.name, rt.npm_version, GENERATED_LOCKFILE)
 
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
         request = self.request()
@@ -219,6 +291,10 @@ class NodeRecipe(Recipe):
         if tool.package is not None:
             version = tool.version or npm_registry.newest(tool.package, pm.range)
             artifacts.append(npm_registry.artifact(tool.package, version, role="toolchain", platform="all"))
+        if self.generates_lockfile:
+            self.generate_lockfile(artifacts)
+        if self.static_front_end:
+            artifacts += node_static.resolve_server()
         return artifacts
 
     # --- installing --------------------------------------------------------------------------------
@@ -247,7 +323,9 @@ class NodeRecipe(Recipe):
         """Dependencies (and the build, if any) with the locked node and package manager; None
         when there is nothing to install or build."""
         pm = self.pm
-        self.check_lockfile()
+        generated = self.app_dir / GENERATED_LOCKFILE if self.generates_lockfile else None
+        if generated is not None and not generated.is_file():
+            raise UsageError(f"{self.app_dir}: {GENERATED_LOCKFILE} is gone; run pare build --update-lock")
         building = self.builds
         if not self.has_dependencies() and not building:
             return None
@@ -255,11 +333,14 @@ class NodeRecipe(Recipe):
         tool = self.tool_version(rt)
         key = content_key(INSTALL_FORMAT, "build" if building else "deps", pm.name, tool, rt.version,
                           rt.npm_version, rt.arch.name, str(self.settings.ignore_scripts),
-                          repr(self.settings.env), *tree_digest_parts(self.app_dir, rels))
+                          repr(self.settings.env), *tree_digest_parts(self.app_dir, rels),
+                          str(digest_file(generated)) if generated is not None else "")
 
         def populate(tmp: Path) -> None:
             tree = tmp / "app"
             copy_app_files(self.app_dir, rels, tree)
+            if generated is not None:
+                shutil.copyfile(generated, tree / "package-lock.json")
             with tempfile.TemporaryDirectory(prefix="pare-node-") as scratch:
                 self.run_install(rt, tree, Path(scratch), building, cache)
             for rel in VOLATILE:
@@ -326,11 +407,12 @@ class NodeRecipe(Recipe):
         if not building:
             return
         if has_build_script(self.package):
-            build_env = {**env, "NODE_ENV": "production", **dict(self.settings.env)}
+            build_env = {**env, "NODE_ENV": "production", **NEXT_BUILD_ENV, **dict(self.settings.env)}
             try:
                 rt.run_js(script, ["run", "build"], tree, env=build_env, what=f"{pm.name} run build")
             except BuildFailed as exc:
                 raise BuildFailed(explain_build_failure(str(exc))) from None
+            complete_next_standalone(tree)
         prune = pm_prune(pm, store)
         if prune is not None:
             rt.run_js(script, prune, tree, env=env, what=f"{pm.name} {prune[0]}")
@@ -342,8 +424,9 @@ class NodeRecipe(Recipe):
 
     def check(self) -> None:
         """No start command whatever gets installed (bins of installed packages are resolved after
-        the install), or npm dependencies without a lockfile."""
-        self.check_lockfile()
+        the install). A static front end is served by pare's static server."""
+        if self.static_front_end:
+            return
         try:
             self.start_or_none(lambda: self.start(self.app_dir / "node_modules"))
         except NothingToStart:
@@ -351,10 +434,12 @@ class NodeRecipe(Recipe):
         except UsageError:
             pass
 
-    def check_lockfile(self) -> None:
-        if self.pm.name == "npm" and self.pm.lockfile is None and self.has_dependencies():
+    def check_engine_lockfile(self) -> None:
+        """An engine build installs from the app's own files alone: npm needs its lockfile there."""
+        if self.generates_lockfile:
             raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`); "
-                             "builds without a lockfile are not reproducible")
+                             "an engine build without a lockfile is not reproducible (a native build locks "
+                             "one itself)")
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         self.check()
@@ -362,19 +447,12 @@ class NodeRecipe(Recipe):
         runtime = runtime_layer(rt.sysroot, rt.layer_spec())
         layers = [runtime]
         installed = self.install(rt, workdir, cache)
+        if self.static_front_end:
+            assert installed is not None  # it has a build script
+            return self.static_plan(installed.root, lock, runtime, arch)
         image_dir = self.image_dir
         if installed is not None and installed.deps:
-            deps = FileSet("deps", root=rt.sysroot.root)
-            addons = {}
-            for rel in installed.deps:
-                path = installed.root / rel
-                if path.is_dir():
-                    deps.add_tree(f"{image_dir}/{rel}", path)
-                    addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
-                else:
-                    deps.add_file(f"{image_dir}/{rel}", path)
-            add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
-            layers.append(deps.freeze())
+            layers.append(self.deps_layer(installed.root, installed.deps, rt, runtime))
         skip = installed.deps if installed is not None else ()
         source, rels = self.app_dir, list(self.files)
         if installed is not None and installed.built:  # the app with its build output
@@ -385,14 +463,72 @@ class NodeRecipe(Recipe):
         layers.append(app.freeze())
         modules = installed.root / "node_modules" if installed is not None else None
         start = self.start_or_none(lambda: self.start(modules))
-        launch = self.launch(start, (("PATH", PATH_ENV), ("NODE_ENV", "production")))
+        env: list[tuple[str, str]] = [("PATH", PATH_ENV), ("NODE_ENV", "production")]
+        standalone = next_standalone(installed.root if installed is not None else None, start)
+        if standalone is not None:  # only the traced files: the standalone tree is the app
+            return self.next_plan(standalone, rt, runtime, arch, env)
+        launch = self.launch(start, env)
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
+
+    def deps_layer(self, root: Path, rels: Sequence[str], rt: NodeRuntime, runtime: LayerPlan) -> LayerPlan:
+        """The installed dependencies under `root` (and the libraries their native addons link)."""
+        image_dir = self.image_dir
+        deps = FileSet("deps", root=rt.sysroot.root)
+        addons = {}
+        for rel in rels:
+            path = root / rel
+            if path.is_dir():
+                deps.add_tree(f"{image_dir}/{rel}", path)
+                addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
+            else:
+                deps.add_file(f"{image_dir}/{rel}", path)
+        add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
+        return deps.freeze()
+
+    def next_plan(self, standalone: Path, rt: NodeRuntime, runtime: LayerPlan, arch: Arch,
+                  env: list[tuple[str, str]]) -> BuildPlan:
+        """A Next.js app built with `output: 'standalone'`: its traced node_modules, then server.js
+        with .next (server code, static assets) and public/; `node server.js` reads PORT and
+        HOSTNAME at start, and HOSTNAME is set to listen on every interface (a container's own
+        HOSTNAME is its name)."""
+        layers = [runtime]
+        deps = ("node_modules",) if (standalone / "node_modules").is_dir() else ()
+        if deps:
+            layers.append(self.deps_layer(standalone, deps, rt, runtime))
+        app = FileSet("app")
+        rules = IgnoreRules((*APP_IGNORES, *NODE_IGNORES))
+        rels = (r for r in rules.walk(standalone) if not _under(r, deps))
+        add_app_files(app, self.image_dir, standalone, rels)
+        layers.append(app.freeze())
+        start = StartCommand((NODE, "server.js"), (), "Next.js standalone server.js")
+        launch = self.launch(start, [*env, ("HOSTNAME", "0.0.0.0")])
+        config = self.runtime_config(launch, {NODE: NODE_PATH})
+        return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
+
+    def static_plan(self, root: Path, lock: Lock, runtime: LayerPlan, arch: Arch) -> BuildPlan:
+        """The build's output (dist/, build/...) alone in the app layer, served by the pinned static
+        server run by node; no node_modules ship."""
+        output = node_static.build_output(root)
+        if output is None:
+            raise UsageError(f"{self.app_dir}: a static front end whose build made no "
+                             f"{', '.join(d + '/index.html' for d in node_static.OUTPUT_DIRS)}; give the "
+                             "server to run with --cmd (e.g. --cmd \"node server.js\")")
+        app = FileSet("app")
+        add_app_files(app, self.image_dir, root / output, IgnoreRules(()).walk(root / output))
+        layers = (runtime, node_static.server_layer(lock), app.freeze())
+        start = StartCommand(node_static.server_command(self.workdir), (), f"static front end {output}/")
+        launch = self.launch(start, [("PATH", PATH_ENV), ("NODE_ENV", "production")])
+        config = self.runtime_config(launch, {NODE: NODE_PATH})
+        return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
 
     # --- the Dockerfile ---------------------------------------------------------------------------
     def docker_facts(self) -> DockerFacts:
         pm = self.pm
-        self.check_lockfile()
+        if self.static_front_end:
+            raise UsageError("static front ends are built natively only (pare build without --engine or "
+                             "--strategy)")
+        self.check_engine_lockfile()
         start = self.start_or_none(lambda: self.start(None))
         launch = self.launch(start, (("NODE_ENV", "production"),))
         building = self.builds
@@ -420,6 +556,34 @@ class NodeRecipe(Recipe):
                      if m in self.manifest_files())
         return self.facts("node", deps, " ".join(launch.entrypoint or launch.cmd), launch, tools=tools,
                           install=install, build=tuple(build), source_first=building)
+
+
+# Next.js takes `output: 'standalone'` as its default from this variable, so a user's next.config
+# that says nothing of output builds standalone without being edited (one that asks for another
+# output keeps it). Telemetry stays off in a build.
+NEXT_BUILD_ENV = {"NEXT_PRIVATE_STANDALONE": "1", "NEXT_TELEMETRY_DISABLED": "1"}
+NEXT_STANDALONE = ".next/standalone"
+
+
+def complete_next_standalone(tree: Path) -> None:
+    """Put .next/static and public/ into a standalone build (Next.js leaves that copy to the
+    deployer, since a CDN may serve them)."""
+    standalone = tree / NEXT_STANDALONE
+    if not (standalone / "server.js").is_file():
+        return
+    for rel in (".next/static", "public"):
+        if (tree / rel).is_dir() and not (standalone / rel).exists():
+            shutil.copytree(tree / rel, standalone / rel, symlinks=True)
+
+
+def next_standalone(root: Path | None, start: StartCommand | None) -> Path | None:
+    """The standalone tree when the app was built with one and starts with `next start` (a custom
+    server needs the whole of next, so it keeps the full install)."""
+    if root is None or start is None or not (root / NEXT_STANDALONE / "server.js").is_file():
+        return None
+    argv = start.argv
+    runs_next = len(argv) >= 3 and argv[0] == NODE and argv[1].endswith("next/dist/bin/next")
+    return root / NEXT_STANDALONE if runs_next and argv[2] == "start" else None
 
 
 def _under(rel: str, roots: Sequence[str]) -> bool:

@@ -8,7 +8,8 @@
   aliases), and `pick_node_version`, which takes the highest release satisfying it (node-semver, a
   port of npm's own range rules).
 - Whether a `build` script exists; native addons in an installed node_modules.
-- The start command, in the buildpacks' order: `--cmd`, the Procfile's `web:`, `scripts.start`,
+- The start command, in the buildpacks' order: `--cmd`, a declared one (pare.recipes.start: the
+  Procfile's `web:`, platform descriptors, a one-line startup script, the Dockerfile), `scripts.start`,
   `main`, then server.js / index.js / app.js / main.js; turned into an exec argv (`node FILE ...`)
   for an image without a shell. `npm start`/`yarn start` lines follow the script they name, package
   bins resolve through `node_modules/<pkg>/package.json` "bin", `cross-env` assignments become env.
@@ -29,8 +30,8 @@ import yaml
 
 from pare.errors import UsageError
 from pare.recipes.command import ExecCommand, NeedsShell, NothingToStart, StartCommand, split_command
-from pare.recipes.procfile import web_command
 from pare.recipes.settings import AppSettings
+from pare.recipes.start import declared_start
 
 START_FILES = ("server.js", "index.js", "app.js", "main.js")
 NODE = "node"  # argv[0] standing for the image's node binary; the recipe maps it to its path
@@ -293,9 +294,13 @@ def _start_command(app_dir: Path, package: Mapping[str, Any], settings: AppSetti
         if isinstance(settings.cmd, tuple):
             return StartCommand(settings.cmd, (), "--cmd")
         return resolver.line(settings.cmd, "--cmd")
-    web = web_command(app_dir)
-    if web is not None:
-        return resolver.line(web, "Procfile web:")
+    declared = declared_start(app_dir)
+    if declared is not None:
+        try:
+            return resolver.line(declared.line, declared.source)
+        except UsageError:
+            if declared.binding:
+                raise
     start = scripts(package).get("start", "").strip()
     if start:
         return resolver.line(start, "scripts.start")
@@ -305,9 +310,9 @@ def _start_command(app_dir: Path, package: Mapping[str, Any], settings: AppSetti
     for name in START_FILES:
         if (app_dir / name).is_file():
             return StartCommand((NODE, name), (), name)
-    raise NothingToStart(f"{app_dir}: nothing to start: no Procfile web:, scripts.start, main or "
-                     f"{', '.join(START_FILES)}; give the command with --cmd "
-                     "(e.g. --cmd \"node src/index.js\")")
+    raise NothingToStart(f"{app_dir}: nothing to start: no Procfile web:, platform descriptor, "
+                         f"scripts.start, main or {', '.join(START_FILES)}; give the command with --cmd "
+                         "(e.g. --cmd \"node src/index.js\")")
 
 
 def _is_file(app_dir: Path, rel: str) -> bool:

@@ -32,8 +32,8 @@ from packaging.version import Version
 
 from pare.errors import UsageError
 from pare.recipes.command import NeedsShell, NothingToStart, StartCommand, split_command
-from pare.recipes.procfile import web_command
 from pare.recipes.settings import AppSettings
+from pare.recipes.start import declared_start
 
 PYTHON = "python"  # argv[0] standing for the image's interpreter; the recipe maps it to its path
 # Debian suites and the Python each ships (python3.X packages), oldest suite first.
@@ -516,9 +516,13 @@ def start_command(app_dir: Path, deps: Dependencies, settings: AppSettings, *, p
         if isinstance(settings.cmd, tuple):
             return StartCommand(settings.cmd, (), "--cmd")
         return _from_line(settings.cmd, "--cmd", port)
-    web = web_command(app_dir)
-    if web is not None:
-        return _from_line(web, "Procfile web:", port)
+    declared = declared_start(app_dir)
+    if declared is not None:
+        try:
+            return _from_line(declared.line, declared.source, port)
+        except UsageError:
+            if declared.binding:
+                raise
     names = deps.names
     bind = f"0.0.0.0:{port}"
     django = django_project(app_dir)

@@ -177,7 +177,8 @@ def fetch_package(item: Artifact) -> Path:
         tarball = download(item.url, cache_root() / "npm-tarballs" / f"{digest.hex[:32]}.tgz", digest)
         unpack_npm_tarball(tarball, tmp / "package")
 
-    return cached_dir("npm-packages", f"{item.name}-{item.version}-{digest.hex[:16]}", populate) / "package"
+    name = item.name.replace("/", "+")  # a scoped package (@polka/url) is one cache entry, not a directory
+    return cached_dir("npm-packages", f"{name}-{item.version}-{digest.hex[:16]}", populate) / "package"
 
 
 def unpack_npm_tarball(tarball: Path, dest: Path) -> None:

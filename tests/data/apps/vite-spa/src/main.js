@@ -1,0 +1,2 @@
+const route = window.location.pathname;
+document.querySelector("#app").textContent = `Hello from a Vite single-page app at ${route}`;
