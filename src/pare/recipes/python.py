@@ -134,8 +134,14 @@ class PythonRecipe(Recipe):
 
         def populate(tmp: Path) -> None:
             with tempfile.TemporaryDirectory(prefix="pare-pip-") as scratch:
-                pip_cache = cache_root() / "pip-cache" if cache else Path(scratch)
-                rt.pip_install(requirements, tmp / "site", pip_cache=pip_cache, cwd=self.app_dir)
+                pip_cache = cache_root() / "pip-cache" if cache else Path(scratch) / "cache"
+                # pip runs in a copy of the app (local paths, `-e .`): its build/ and *.egg-info stay there
+                source = Path(scratch) / "app"
+                copy_app_files(self.app_dir, self.sources, source)
+                wanted = requirements
+                if requirements.is_relative_to(self.app_dir):
+                    wanted = source / requirements.relative_to(self.app_dir)
+                rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source)
                 if needs_pkg_resources(tmp / "site"):
                     extra = Path(scratch) / "setuptools.txt"
                     extra.write_text(PKG_RESOURCES + "\n")
@@ -167,7 +173,7 @@ class PythonRecipe(Recipe):
             paths = [str(tree), *(str(tree / p) for p in (start.pythonpath if start else ())),
                      *([str(site)] if site else [])]
             out = rt.python(["-c", COLLECTSTATIC, django.settings_module], cwd=tree, what="collectstatic",
-                            env={**env, "PYTHONPATH": ":".join(paths)})
+                            env={**env, "PYTHONPATH": ":".join(paths)}, readable=(*([site] if site else []),))
             (tmp / "collected").write_text(out.strip())
 
         if not cache:
