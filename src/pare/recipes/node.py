@@ -83,6 +83,7 @@ VOLATILE = ("node_modules/.package-lock.json", "node_modules/.yarn-integrity", "
             "node_modules/.yarn-state.yml", "node_modules/.pnpm/lock.yaml", ".yarn/install-state.gz",
             ".yarn/build-state.yml")
 NPM_QUIET = ("--no-audit", "--no-fund", "--loglevel=error")
+OFFLINE_COMMANDS = ("rebuild", "run")  # npm steps that run scripts over what is installed: no network
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,14 @@ def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, s
                 ) -> list[list[str]]:
     """The install command(s), as argument lists for the package manager."""
     scripts_off = ["--ignore-scripts"] if ignore_scripts else []
-    if pm.name == "npm":
-        return [["ci", "--omit=dev" if production else "--include=dev", *NPM_QUIET, *scripts_off]]
+    if pm.name == "npm":  # fetch with scripts off, then run them in a step of their own (offline)
+        fetch = ["ci", "--omit=dev" if production else "--include=dev", *NPM_QUIET, "--ignore-scripts"]
+        return [fetch] if ignore_scripts else [fetch, ["rebuild", *NPM_QUIET]]
     if pm.name == "pnpm":
         return [["install", "--frozen-lockfile", "--prod" if production else "--prod=false",
                  "--store-dir", str(store), "--package-import-method=copy",
-                 "--config.confirmModulesPurge=false", "--reporter=append-only", *scripts_off]]
+                 "--config.confirmModulesPurge=false", "--reporter=append-only", *scripts_off,
+                 *(["--ignore-pnpmfile"] if ignore_scripts else [])]]
     if pm.berry:
         if production and _berry_major(pm) >= 4:
             return [["workspaces", "focus", "--all", "--production"]]
@@ -199,15 +202,15 @@ class NodeRecipe(Recipe):
         pm = self.pm
         if pm.name == "npm":
             return Tool("npm", None, None)
-        if pm.berry and self.yarn_path:
-            return Tool("yarn", None, None)
+        if pm.berry and self.yarn_path and not self.settings.ignore_scripts:
+            return Tool("yarn", None, None)  # --ignore-scripts: the registry's release, not the committed one
         package = "@yarnpkg/cli-dist" if pm.berry else pm.name
         return Tool(pm.name, package, pm.version)
 
     def request(self) -> RuntimeRequest:
         pm = self.pm
         pin = pm.version or pm.range or "*"
-        source = f" ({self.yarn_path})" if self.yarn_path else ""
+        source = f" ({self.yarn_path})" if self.yarn_path and self.tool.package is None else ""
         return replace(super().request(), extra=(("package_manager", f"{pm.name}@{pin}{source}"),))
 
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
@@ -314,26 +317,36 @@ class NodeRecipe(Recipe):
                     "YARN_ENABLE_PROGRESS_BARS": "false", "YARN_ENABLE_INLINE_BUILDS": "false"})
         if pm.berry and self.settings.ignore_scripts:
             env["YARN_ENABLE_SCRIPTS"] = "false"
-        env.update({k: v for k, v in self.settings.env if k != "NODE_ENV"})
+        if self.settings.ignore_scripts:  # yarnPath / yarn-path: the project's own JS, not run either
+            env["YARN_IGNORE_PATH"] = "1"
+        if not self.settings.ignore_scripts:  # --ignore-scripts: no NODE_OPTIONS=--require from settings
+            env.update({k: v for k, v in self.settings.env if k != "NODE_ENV"})
+        fetched = (downloads / "npm-cache", store, scratch)  # what a step writes besides the tree
         cross = [f"--cpu={rt.arch.npm}", "--os=linux", "--libc=glibc"] if pm.name == "npm" and \
             rt.arch != host_arch() else []
-        for args in pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
-                                store=store):
-            try:
-                rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}")
+        commands = pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
+                               store=store)
+        if pm.name == "npm" and not self.settings.ignore_scripts and scripts(self.package).get("prepare"):
+            commands.append(["run", "prepare"])  # npm ci's last root script; rebuild does not run it
+        for args in commands:
+            try:  # only the fetching steps reach the network: npm's scripts run offline (rebuild, run)
+                rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}",
+                          writable=fetched, network=args[0] not in OFFLINE_COMMANDS)
             except BuildFailed as exc:
                 raise BuildFailed(explain_build_failure(str(exc))) from None
         if not building:
             return
         if has_build_script(self.package):
             build_env = {**env, "NODE_ENV": "production", **dict(self.settings.env)}
-            try:
-                rt.run_js(script, ["run", "build"], tree, env=build_env, what=f"{pm.name} run build")
+            try:  # the build script reads what is installed: no network
+                rt.run_js(script, ["run", "build"], tree, env=build_env, what=f"{pm.name} run build",
+                          writable=fetched)
             except BuildFailed as exc:
                 raise BuildFailed(explain_build_failure(str(exc))) from None
         prune = pm_prune(pm, store)
         if prune is not None:
-            rt.run_js(script, prune, tree, env=env, what=f"{pm.name} {prune[0]}")
+            rt.run_js(script, prune, tree, env=env, what=f"{pm.name} {prune[0]}", writable=fetched,
+                      network=True)
 
     # --- the plan ---------------------------------------------------------------------------------
     def start(self, node_modules: Path | None) -> StartCommand:
