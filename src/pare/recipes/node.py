@@ -42,7 +42,6 @@ from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
 from pare.recipes.base import (
-    APP_IGNORES,
     DockerFacts,
     Recipe,
     RuntimeRequest,
@@ -53,7 +52,6 @@ from pare.recipes.base import (
     tree_digest_parts,
 )
 from pare.recipes.command import NothingToStart, StartCommand
-from pare.recipes.ignore import IgnoreRules
 from pare.recipes.node_project import (
     NODE,
     PackageManager,
@@ -391,7 +389,7 @@ class NodeRecipe(Recipe):
         skip = installed.deps if installed is not None else ()
         source, rels = self.app_dir, list(self.files)
         if installed is not None and installed.built:  # the app with its build output
-            rules = IgnoreRules((*APP_IGNORES, *NODE_IGNORES))
+            rules = self.shipped_rules(*NODE_IGNORES)
             source, rels = installed.root, list(rules.walk(installed.root))
         app = FileSet("app")
         add_app_files(app, image_dir, source, (r for r in rels if not _under(r, skip)))

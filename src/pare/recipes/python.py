@@ -29,7 +29,6 @@ from pare.native.rootfs import elf_files, runtime_layer
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
 from pare.recipes.base import (
-    APP_IGNORES,
     DockerFacts,
     Recipe,
     RuntimeRequest,
@@ -40,7 +39,6 @@ from pare.recipes.base import (
     tree_digest_parts,
 )
 from pare.recipes.command import StartCommand
-from pare.recipes.ignore import IgnoreRules
 from pare.recipes.python_project import (
     MAIN_FILES,
     PYTHON,
@@ -199,7 +197,7 @@ class PythonRecipe(Recipe):
         collected = self.collect_static(rt, site, start, workdir, cache)
         app = FileSet("app")
         if collected is not None:  # the app with its collected static files
-            add_app_files(app, self.image_dir, collected, IgnoreRules(APP_IGNORES).walk(collected))
+            add_app_files(app, self.image_dir, collected, self.shipped_rules().walk(collected))
         else:
             add_app_files(app, self.image_dir, self.app_dir, self.files)
         layers.append(app.freeze())
