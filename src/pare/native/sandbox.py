@@ -253,6 +253,7 @@ def command(argv: Sequence[str], step: Step, policy: Policy, *, cwd: Path | None
     if step.network:
         for secret in policy.secrets:
             args += ["--ro-bind", str(secret.source), secret.target]
+    args += ["--remount-ro", "/"]  # the tmpfs root itself (/etc, /root...): only the mounts above write
     if cwd is not None:
         args += ["--chdir", str(cwd)]
     if seccomp_fd is not None:
