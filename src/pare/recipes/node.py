@@ -324,8 +324,9 @@ class NodeRecipe(Recipe):
             rt.arch != host_arch() else []
         commands = pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
                                store=store)
-        if pm.name == "npm" and not self.settings.ignore_scripts and scripts(self.package).get("prepare"):
-            commands.append(["run", "prepare"])  # npm ci's last root script; rebuild does not run it
+        if pm.name == "npm" and not self.settings.ignore_scripts:  # the root's own, which rebuild skips
+            own = scripts(self.package)
+            commands += [["run", name] for name in ROOT_SCRIPTS if own.get(name, "").strip()]
         for args in commands:
             try:  # only the fetching steps reach the network: npm's scripts run offline (rebuild, run)
                 rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}",
