@@ -7,10 +7,8 @@ test_sandbox_builds.py."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 from conftest import need
 from pare.native import sandbox
 from pare.native.process import BuildFailed, run_tool
+from sandboxkit import listening, processes_with
 
 pytestmark = pytest.mark.integration
 UNREACHABLE = r"Network is unreachable|Connection refused"
@@ -89,28 +88,8 @@ def test_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def listener() -> Iterator[int]:
-    """A TCP server on loopback that answers every connection with 'hi'."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    stop = threading.Event()
-
-    def serve() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            conn.sendall(b"hi")
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    server.close()
+    with listening() as port:
+        yield port
 
 
 def test_network_only_for_fetching_steps(listener: int) -> None:
@@ -133,23 +112,11 @@ def test_seccomp_refuses_namespaces_keyrings_ptrace_and_mounts() -> None:
         assert run_tool([PYTHON, "-c", code]).split() == ["-1", "1"], name  # -1, EPERM
 
 
-def _running(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def test_nothing_outlives_a_step() -> None:
     marker = f"{time.time_ns() % 10**6}.4242"
     sh(f"setsid sleep {marker} </dev/null >/dev/null 2>&1 & echo started")  # a daemon, then exit 0
     time.sleep(0.3)
-    assert _running(marker) == []
+    assert processes_with(marker) == []
 
 
 def test_a_step_past_its_time_is_stopped_with_everything_it_started() -> None:
@@ -160,7 +127,7 @@ def test_a_step_past_its_time_is_stopped_with_everything_it_started() -> None:
         sh(f"setsid sleep {marker} </dev/null >/dev/null 2>&1 & sleep 600")
     assert time.monotonic() - started < 30
     time.sleep(0.3)
-    assert _running(marker) == []
+    assert processes_with(marker) == []
 
 
 def test_secrets_reach_only_fetching_steps_read_only(tmp_path: Path) -> None:
