@@ -58,11 +58,18 @@ Entry = dict[str, list[object]]  # relative path -> [kind, mode, size, sha256 | 
 
 
 def _walk(root: Path) -> dict[str, os.stat_result]:
+    """Every entry under `root` (relative path -> lstat), with scandir: one syscall per entry."""
     found: dict[str, os.stat_result] = {}
-    for current, dirs, files in os.walk(root):
-        for name in (*dirs, *files):
-            full = os.path.join(current, name)
-            found[os.path.relpath(full, root)] = os.lstat(full)
+    pending = [("", os.fspath(root))]
+    while pending:
+        rel, path = pending.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                name = rel + entry.name
+                st = entry.stat(follow_symlinks=False)
+                found[name] = st
+                if stat.S_ISDIR(st.st_mode):
+                    pending.append((name + "/", entry.path))
     return found
 
 
@@ -85,16 +92,18 @@ def changed(root: Path, manifest: Entry) -> str | None:
     Cheap when nothing changed: a file is hashed only when its change time or size moved (the
     kernel sets ctime on every write, chmod or rename, and no one can set it back)."""
     seen = _walk(root)
-    for rel in sorted(set(seen) | set(manifest)):
-        want, st = manifest.get(rel), seen.get(rel)
-        if want is None or st is None:
+    if len(seen) != len(manifest):
+        return next(iter(sorted(set(seen) ^ set(manifest))), "?")
+    for rel, st in seen.items():
+        want = manifest.get(rel)
+        if want is None:
             return rel
         kind, mode, size, content, ctime = want
-        full = root / rel
+        full = os.path.join(root, rel)
         if kind == "f":
             if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != mode or st.st_size != size:
                 return rel
-            if st.st_ctime_ns != ctime and _sha256(full) != content:
+            if st.st_ctime_ns != ctime and _sha256(Path(full)) != content:
                 return rel
         elif kind == "l":
             if not stat.S_ISLNK(st.st_mode) or os.readlink(full) != content:
