@@ -108,18 +108,21 @@ def test_setup_py_is_contained_and_builds_outside_the_source_tree(tmp_path: Path
     assert left == [], f"pip wrote into the source tree: {left}"
 
 
-def test_a_poisoned_runtime_never_ships(tmp_path: Path) -> None:
+def test_a_poisoned_runtime_never_ships(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 18's repro: app A's postinstall appends to the cached node runtime (here it can: A is
     built with --no-sandbox, so only the cache's own check stands in the way); app B, built
-    afterwards with --ignore-scripts by a new pare process, is byte-identical to its clean build."""
+    afterwards with --ignore-scripts by a new pare process, is byte-identical to its clean build.
+    A cache of its own (the poison must never reach the session's), gzip -1 to keep it quick."""
+    monkeypatch.setenv("PARE_BUILD_CACHE", str(tmp_path / "cache"))
+    fast = {"compression": "gzip", "level": 1}
     b = tmp_path / "node-express"
     shutil.copytree(EXAMPLES / "node-express", b)
-    clean = build(b, f"oci:{tmp_path}/layout:clean", settings={"ignore_scripts": True})
+    clean = build(b, f"oci:{tmp_path}/layout:clean", settings={"ignore_scripts": True}, **fast)
     with listening() as port:
         a, probe = evil_copy("node-evil", tmp_path, port)
         try:
             with sandbox.using(sandbox.Policy(enabled=False)):
-                build(a, f"oci:{tmp_path}/layout:a")
+                build(a, f"oci:{tmp_path}/layout:a", **fast)
         finally:
             cleanup(probe)
     report = json.loads(image_file(tmp_path / "layout", "a", "/app/evil-report.json"))
@@ -127,7 +130,7 @@ def test_a_poisoned_runtime_never_ships(tmp_path: Path) -> None:
     poisoned = Path(report["poison_runtime"].removeprefix("done "))
     assert poisoned.read_text().endswith("POISONED by node-evil\n")
     cache.forget_checks()  # what a new pare process does
-    again = build(b, f"oci:{tmp_path}/layout:again", settings={"ignore_scripts": True})
+    again = build(b, f"oci:{tmp_path}/layout:again", settings={"ignore_scripts": True}, **fast)
     assert again.digest == clean.digest
     assert b"POISONED" not in image_file(tmp_path / "layout", "again", "/usr/local/share/doc/node/LICENSE")
 
