@@ -276,6 +276,15 @@ class NodeRecipe(Recipe):
         root = home / "app"
         return Installed(root, self.deps_paths(root), building)
 
+    def install_commands(self, building: bool, store: Path) -> list[list[str]]:
+        """pm_commands, then (npm, scripts on) the root's own install scripts, which rebuild skips."""
+        commands = pm_commands(self.pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
+                               store=store)
+        if self.pm.name == "npm" and not self.settings.ignore_scripts:
+            own = scripts(self.package)
+            commands += [["run", name] for name in ROOT_SCRIPTS if own.get(name, "").strip()]
+        return commands
+
     def tool_version(self, rt: NodeRuntime) -> str:
         tool = self.tool
         if tool.package is None:
@@ -322,12 +331,7 @@ class NodeRecipe(Recipe):
         fetched = (downloads / "npm-cache", store, scratch)  # what a step writes besides the tree
         cross = [f"--cpu={rt.arch.npm}", "--os=linux", "--libc=glibc"] if pm.name == "npm" and \
             rt.arch != host_arch() else []
-        commands = pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
-                               store=store)
-        if pm.name == "npm" and not self.settings.ignore_scripts:  # the root's own, which rebuild skips
-            own = scripts(self.package)
-            commands += [["run", name] for name in ROOT_SCRIPTS if own.get(name, "").strip()]
-        for args in commands:
+        for args in self.install_commands(building, store):
             try:  # only the fetching steps reach the network: npm's scripts run offline (rebuild, run)
                 rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}",
                           writable=fetched, network=args[0] not in OFFLINE_COMMANDS)
@@ -415,8 +419,7 @@ class NodeRecipe(Recipe):
         berry_env = "YARN_ENABLE_GLOBAL_CACHE=false YARN_ENABLE_TELEMETRY=0 " if pm.berry else ""
         scripts_env = "YARN_ENABLE_SCRIPTS=false " if pm.berry and self.settings.ignore_scripts else ""
         install = tuple(f"{berry_env}{scripts_env}{run} {shell_quote(args)}" for args in
-                        pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
-                                    store=store)) if self.has_dependencies() or building else ()
+                        self.install_commands(building, store)) if self.has_dependencies() or building else ()
         build: list[str] = []
         if building and has_build_script(self.package):
             build.append(f"NODE_ENV=production {run} run build")
