@@ -9,7 +9,7 @@ const probe = JSON.parse(fs.readFileSync("probe.json", "utf8"));
 const report = {};
 function attempt(name, action) {
   try {
-    report[name] = "done " + String(action()).slice(0, 60);
+    report[name] = "done " + String(action()).slice(0, 300);
   } catch (err) {
     report[name] = "blocked " + (err.code || err.message);
   }
