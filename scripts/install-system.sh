@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(docker-registry skopeo buildah umoci mmdebstrap runc podman golang-go busybox-static qemu-user-static
           uidmap iproute2 ca-certificates python3-venv chromium docker.io binutils g++ make
-          gpgv debian-archive-keyring)  # pare scan --debian-pending checks the archive's signatures
+          gpgv debian-archive-keyring  # pare scan --debian-pending checks the archive's signatures
+          bubblewrap libseccomp2)  # the build sandbox every install and build step runs in
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -232,7 +232,7 @@ def test_cached_dir_is_made_once_and_never_half_made(tmp_path: Path, monkeypatch
 
     with pytest.raises(RuntimeError):
         cached_dir("k", content_key("other"), broken)
-    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == [key]
+    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == [key, key + ".manifest.json"]
     assert content_key("ab", "c") != content_key("a", "bc")
 
 

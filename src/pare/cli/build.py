@@ -12,6 +12,7 @@ from pare.cli.output import emit_json
 from pare.engines import ENGINES
 from pare.engines.dockerfile import STRATEGIES, generate
 from pare.errors import NotFound, PolicyFailed, UsageError
+from pare.native import sandbox
 from pare.progress import heartbeat
 
 _app = click.argument("app_dir", type=click.Path(path_type=Path, file_okay=False))
@@ -116,15 +117,39 @@ class NotReproducible(PolicyFailed):
               help="Resolve the runtime again and rewrite pare.lock (otherwise it is honoured).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema pare.build/v1).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress; print only the digest.")
+@click.option("--no-sandbox", is_flag=True,
+              help="Run install and build steps without the build sandbox (unconfined; docs/security.md).")
+@click.option("--network", type=click.Choice(["default", "none"]), default="default", show_default=True,
+              help="none: no build step reaches the network (default: only the steps that fetch do).")
+@click.option("--step-timeout", default=None, metavar="SECONDS",
+              help=f"Stop a build step (and every process it started) after this long (default "
+                   f"{sandbox.DEFAULT_TIMEOUT:g}).")
+@click.option("--secret", "secrets", multiple=True, metavar="id=NAME,src=PATH",
+              help="A file the fetching steps read at /run/secrets/NAME and no layer holds "
+                   "(npmrc, pip.conf, netrc are handed to npm/pip; repeatable).")
 @settings_options
 def build(app_dir: Path, dest: str | None, native: bool | None, engine: str | None, strategy: str | None,
           language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
           compression: str, level: int | None, strip: bool, platforms: str | None, runtime: str | None,
-          suite: str | None, update_lock: bool, as_json: bool, quiet: bool, **settings: Any) -> None:
+          suite: str | None, update_lock: bool, as_json: bool, quiet: bool, no_sandbox: bool, network: str,
+          step_timeout: str | None, secrets: tuple[str, ...], **settings: Any) -> None:
     """Detect APP_DIR's language and build the smallest image that runs it.
 
     What to run, the port, environment, user... come from detection, the app's pare.toml (or
     [tool.pare] in pyproject.toml) and the flags below, which win (docs/settings.md)."""
+    policy = sandbox.Policy(enabled=not no_sandbox, network=network != "none",
+                            timeout=sandbox.parse_timeout(step_timeout),
+                            secrets=tuple(sandbox.parse_secret(s) for s in secrets))
+    with sandbox.using(policy):
+        _build(app_dir, dest, native, engine, strategy, language, base_registry, insecure, no_cache, verify,
+               compression, level, strip, platforms, runtime, suite, update_lock, as_json, quiet, settings)
+
+
+def _build(app_dir: Path, dest: str | None, native: bool | None, engine: str | None, strategy: str | None,
+           language: str | None, base_registry: str | None, insecure: bool, no_cache: bool, verify: bool,
+           compression: str, level: int | None, strip: bool, platforms: str | None, runtime: str | None,
+           suite: str | None, update_lock: bool, as_json: bool, quiet: bool,
+           settings: dict[str, Any]) -> None:
     from pare import builder
     app_directory(app_dir)
     if native is True and (engine or strategy):

@@ -35,7 +35,7 @@ from pare.bases.debs import (
     unpack_deb,
 )
 from pare.errors import PareError
-from pare.native.cache import cached_dir
+from pare.native.cache import cache_root, cached_dir
 from pare.native.lock import Artifact
 from pare.native.platforms import Arch
 
@@ -148,12 +148,13 @@ class Sysroot:
         """A script that runs `program` through the sysroot's loader and libraries, with argv[0]
         set to the script itself: a Python started this way reports the script as sys.executable,
         so the subprocesses it starts (pip building an sdist) run the same way, whatever libc the
-        build machine has. Written once beside the sysroot, outside its tree (never shipped)."""
-        home = self.root.parent / "wrappers"
+        build machine has. Written once in the cache's wrappers/ (outside the sysroot's entry, whose
+        manifest covers only what unpacking made; never shipped)."""
+        home = cache_root() / "wrappers" / self.root.parent.name
         script = home / Path(program).name
         if script.is_file():
             return script
-        home.mkdir(exist_ok=True)
+        home.mkdir(parents=True, exist_ok=True)
         libs = ":".join(str(self.host(d)) for d in self.library_dirs())
         text = ("#!/bin/sh\n# runs the sysroot's " + program + " on this machine (written by pare)\n"
                 f'exec {shlex.quote(str(self.host(self.arch.loader)))} --argv0 "$0" --library-path '

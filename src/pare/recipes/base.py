@@ -28,7 +28,7 @@ from pare.native.rootfs import add_package_files
 from pare.native.sysroot import Sysroot
 from pare.oci.digest import digest_file
 from pare.recipes.command import StartCommand, split_command
-from pare.recipes.ignore import IgnoreRules
+from pare.recipes.ignore import IgnoreRules, secret_rules
 from pare.recipes.settings import DEFAULT_USER, AppSettings, load_settings
 
 # Never shipped in an app layer, whatever .dockerignore says (a `!` line in it can bring one back):
@@ -112,11 +112,14 @@ def check_user(user: str) -> str:
 
 # --- the app's files ------------------------------------------------------------------------------
 
-def app_files(app_dir: Path, extra: Iterable[str] = ()) -> list[str]:
+def app_files(app_dir: Path, extra: Iterable[str] = (), *, include_secrets: Iterable[str] = (),
+              build: bool = False) -> list[str]:
     """The app's entries (relative paths, parents before children) that go into an image or a build
     context: .dockerignore/.pareignore with Docker's rules, read after pare's own exclusions and
-    `extra` (a recipe's: Go sources, package manager releases...)."""
-    return list(IgnoreRules.from_dir(app_dir, (*APP_IGNORES, *extra)).walk(app_dir))
+    `extra` (a recipe's: Go sources, package manager releases...). Secrets (.env*, .npmrc, keys...)
+    never, unless `include_secrets` names them; a build (`build`) still reads the project's .npmrc."""
+    after = secret_rules((*include_secrets, *((".npmrc",) if build else ())))
+    return list(IgnoreRules.from_dir(app_dir, (*APP_IGNORES, *extra), after).walk(app_dir))
 
 
 def add_app_files(fs: FileSet, image_dir: str, app_dir: Path, rels: Iterable[str]) -> None:
@@ -214,12 +217,16 @@ class Recipe(ABC):
     @cached_property
     def files(self) -> list[str]:
         """The app's entries that ship (see app_files), without what the language only builds with."""
-        return app_files(self.app_dir, self.extra_ignores())
+        return app_files(self.app_dir, self.extra_ignores(), include_secrets=self.settings.include_secrets)
 
     @cached_property
     def sources(self) -> list[str]:
         """The app's entries a build reads: an engine's build context (sources, manifests, tooling)."""
-        return app_files(self.app_dir)
+        return app_files(self.app_dir, include_secrets=self.settings.include_secrets, build=True)
+
+    def shipped_rules(self, *extra: str) -> IgnoreRules:
+        """What of a built copy of the app ships (no ignore files read: pare's and `extra`, secrets)."""
+        return IgnoreRules((*APP_IGNORES, *extra, *secret_rules(self.settings.include_secrets)))
 
     def extra_ignores(self) -> tuple[str, ...]:
         """Patterns this language never ships (read before the app's own ignore files)."""

@@ -158,8 +158,11 @@ class GoRecipe(Recipe):
         target = out / self.binary
         with tempfile.TemporaryDirectory(prefix="pare-gocache-") as scratch:
             gocache = cache_root() / "go-build" if cache else Path(scratch)
+            env = go_env(arch, self.app_dir, gocache)
+            # the app's tree is read-only to go build: go.mod and go.sum are never rewritten
             run_tool([toolchain.go, "build", *GO_BUILD_FLAGS, "-o", str(target), self.package],
-                     cwd=self.app_dir, env=go_env(arch, self.app_dir, gocache), what="go build")
+                     cwd=self.app_dir, env=env, what="go build", readable=(self.app_dir,),
+                     writable=(out, gocache), network=env.get("GOPROXY") != "off")
         return target
 
     def start(self) -> StartCommand:

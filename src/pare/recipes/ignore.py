@@ -28,6 +28,15 @@ from pathlib import Path
 from pare.errors import UsageError
 
 IGNORE_FILES = (".dockerignore", ".pareignore")
+# Secrets never shipped, even without a .dockerignore, and read after the app's own ignore files so a
+# `!` line there does not bring one back: only the `include-secrets` setting does (secret_rules).
+SECRET_PATTERNS = ("**/.env*", "**/.npmrc", "**/.pypirc", "**/.netrc", "**/.aws", "**/.ssh", "**/.git",
+                   "**/.docker/config.json", "**/*.pem", "**/id_*", "**/*.key")
+
+
+def secret_rules(include: Iterable[str] = ()) -> list[str]:
+    """SECRET_PATTERNS, then `!` lines for what the user explicitly ships (the include-secrets setting)."""
+    return [*SECRET_PATTERNS, *("!" + _clean(p).lstrip("/") for p in include)]
 _BOM = "\ufeff"
 _REGEX_SPECIAL = set(".+()|{}$")  # meaningful to a regexp, literal in filepath.Match
 
@@ -129,9 +138,11 @@ class IgnoreRules:
         self._prefix_only = not any(p.has_wildcards for p in exceptions)
 
     @classmethod
-    def from_dir(cls, app_dir: Path | str, defaults: Iterable[str] = ()) -> IgnoreRules:
+    def from_dir(cls, app_dir: Path | str, defaults: Iterable[str] = (), after: Iterable[str] = ()
+                 ) -> IgnoreRules:
         """The app's ignore files, read after `defaults` (pare's own exclusions), so the app's
-        lines win: a `!` line can bring back what a default left out."""
+        lines win: a `!` line can bring back what a default left out; `after` (secret_rules) is
+        read last, so the app's lines cannot undo it."""
         lines: list[str] = list(defaults)
         for name in IGNORE_FILES:
             path = Path(app_dir) / name
@@ -147,7 +158,7 @@ class IgnoreRules:
                 except UsageError as exc:
                     raise UsageError(f"{path}: {exc}") from None
                 lines += patterns
-        return cls(lines)
+        return cls([*lines, *after])
 
     def __bool__(self) -> bool:
         return bool(self.patterns)

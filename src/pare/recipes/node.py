@@ -47,7 +47,6 @@ from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
 from pare.oci.digest import digest_file, sha256
 from pare.recipes import node_static
 from pare.recipes.base import (
-    APP_IGNORES,
     DockerFacts,
     Recipe,
     RuntimeRequest,
@@ -58,7 +57,6 @@ from pare.recipes.base import (
     tree_digest_parts,
 )
 from pare.recipes.command import NothingToStart, StartCommand
-from pare.recipes.ignore import IgnoreRules
 from pare.recipes.node_project import (
     NODE,
     START_FILES,
@@ -98,6 +96,8 @@ GENERATED_LOCKFILE = ".pare/package-lock.json"
 DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies",
                      "bundleDependencies", "bundledDependencies", "overrides", "workspaces")
 
+OFFLINE_COMMANDS = ("rebuild", "run")  # npm steps that run scripts over what is installed: no network
+
 log = logging.getLogger(__name__)
 
 
@@ -125,12 +125,14 @@ def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, s
                 ) -> list[list[str]]:
     """The install command(s), as argument lists for the package manager."""
     scripts_off = ["--ignore-scripts"] if ignore_scripts else []
-    if pm.name == "npm":
-        return [["ci", "--omit=dev" if production else "--include=dev", *NPM_QUIET, *scripts_off]]
+    if pm.name == "npm":  # fetch with scripts off, then run them in a step of their own (offline)
+        fetch = ["ci", "--omit=dev" if production else "--include=dev", *NPM_QUIET, "--ignore-scripts"]
+        return [fetch] if ignore_scripts else [fetch, ["rebuild", *NPM_QUIET]]
     if pm.name == "pnpm":
         return [["install", "--frozen-lockfile", "--prod" if production else "--prod=false",
                  "--store-dir", str(store), "--package-import-method=copy",
-                 "--config.confirmModulesPurge=false", "--reporter=append-only", *scripts_off]]
+                 "--config.confirmModulesPurge=false", "--reporter=append-only", *scripts_off,
+                 *(["--ignore-pnpmfile"] if ignore_scripts else [])]]
     if pm.berry:
         if production and _berry_major(pm) >= 4:
             return [["workspaces", "focus", "--all", "--production"]]
@@ -215,15 +217,15 @@ class NodeRecipe(Recipe):
         pm = self.pm
         if pm.name == "npm":
             return Tool("npm", None, None)
-        if pm.berry and self.yarn_path:
-            return Tool("yarn", None, None)
+        if pm.berry and self.yarn_path and not self.settings.ignore_scripts:
+            return Tool("yarn", None, None)  # --ignore-scripts: the registry's release, not the committed one
         package = "@yarnpkg/cli-dist" if pm.berry else pm.name
         return Tool(pm.name, package, pm.version)
 
     def request(self) -> RuntimeRequest:
         pm = self.pm
         pin = pm.version or pm.range or "*"
-        source = f" ({self.yarn_path})" if self.yarn_path else ""
+        source = f" ({self.yarn_path})" if self.yarn_path and self.tool.package is None else ""
         extra = [("package_manager", f"{pm.name}@{pin}{source}")]
         if self.generates_lockfile:
             extra.append(("npm_lockfile", self.generated_lockfile_state()))
@@ -263,10 +265,14 @@ class NodeRecipe(Recipe):
         with tempfile.TemporaryDirectory(prefix="pare-npm-lock-") as scratch:
             tree = Path(scratch) / "app"
             copy_app_files(self.app_dir, self.manifest_files(), tree)
-            env = {**rt.install_env(cache_root() / "npm-cache"), "HOME": str(Path(scratch) / "home")}
+            npm_cache = cache_root() / "npm-cache"
+            home = Path(scratch) / "home"
+            home.mkdir()
+            env = {**rt.install_env(npm_cache), "HOME": str(home)}
             args = ["install", "--package-lock-only", "--ignore-scripts", *NPM_QUIET]
-            try:
-                rt.run_js(rt.npm_cli, args, tree, env=env, what="npm install --package-lock-only")
+            try:  # resolving fetches registry metadata: the one networked step, no scripts
+                rt.run_js(rt.npm_cli, args, tree, env=env, what="npm install --package-lock-only",
+                          writable=(npm_cache, home), network=True)
             except BuildFailed as exc:
                 raise BuildFailed(explain_build_failure(str(exc))) from None
             target.parent.mkdir(exist_ok=True)
@@ -356,6 +362,15 @@ class NodeRecipe(Recipe):
         root = home / "app"
         return Installed(root, self.deps_paths(root), building)
 
+    def install_commands(self, building: bool, store: Path) -> list[list[str]]:
+        """pm_commands, then (npm, scripts on) the root's own install scripts, which rebuild skips."""
+        commands = pm_commands(self.pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
+                               store=store)
+        if self.pm.name == "npm" and not self.settings.ignore_scripts:
+            own = scripts(self.package)
+            commands += [["run", name] for name in ROOT_SCRIPTS if own.get(name, "").strip()]
+        return commands
+
     def tool_version(self, rt: NodeRuntime) -> str:
         tool = self.tool
         if tool.package is None:
@@ -395,27 +410,33 @@ class NodeRecipe(Recipe):
                     "YARN_ENABLE_PROGRESS_BARS": "false", "YARN_ENABLE_INLINE_BUILDS": "false"})
         if pm.berry and self.settings.ignore_scripts:
             env["YARN_ENABLE_SCRIPTS"] = "false"
-        env.update({k: v for k, v in self.settings.env if k != "NODE_ENV"})
+        if self.settings.ignore_scripts:  # yarnPath / yarn-path: the project's own JS, not run either
+            env["YARN_IGNORE_PATH"] = "1"
+        if not self.settings.ignore_scripts:  # --ignore-scripts: no NODE_OPTIONS=--require from settings
+            env.update({k: v for k, v in self.settings.env if k != "NODE_ENV"})
+        fetched = (downloads / "npm-cache", store, scratch)  # what a step writes besides the tree
         cross = [f"--cpu={rt.arch.npm}", "--os=linux", "--libc=glibc"] if pm.name == "npm" and \
             rt.arch != host_arch() else []
-        for args in pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
-                                store=store):
-            try:
-                rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}")
+        for args in self.install_commands(building, store):
+            try:  # only the fetching steps reach the network: npm's scripts run offline (rebuild, run)
+                rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}",
+                          writable=fetched, network=args[0] not in OFFLINE_COMMANDS)
             except BuildFailed as exc:
                 raise BuildFailed(explain_build_failure(str(exc))) from None
         if not building:
             return
         if has_build_script(self.package):
             build_env = {**env, "NODE_ENV": "production", **NEXT_BUILD_ENV, **dict(self.settings.env)}
-            try:
-                rt.run_js(script, ["run", "build"], tree, env=build_env, what=f"{pm.name} run build")
+            try:  # the build script reads what is installed: no network
+                rt.run_js(script, ["run", "build"], tree, env=build_env, what=f"{pm.name} run build",
+                          writable=fetched)
             except BuildFailed as exc:
                 raise BuildFailed(explain_build_failure(str(exc))) from None
             complete_next_standalone(tree)
         prune = pm_prune(pm, store)
         if prune is not None:
-            rt.run_js(script, prune, tree, env=env, what=f"{pm.name} {prune[0]}")
+            rt.run_js(script, prune, tree, env=env, what=f"{pm.name} {prune[0]}", writable=fetched,
+                      network=True)
 
     # --- the plan ---------------------------------------------------------------------------------
     def start(self, node_modules: Path | None) -> StartCommand:
@@ -456,7 +477,7 @@ class NodeRecipe(Recipe):
         skip = installed.deps if installed is not None else ()
         source, rels = self.app_dir, list(self.files)
         if installed is not None and installed.built:  # the app with its build output
-            rules = IgnoreRules((*APP_IGNORES, *NODE_IGNORES))
+            rules = self.shipped_rules(*NODE_IGNORES)
             source, rels = installed.root, list(rules.walk(installed.root))
         app = FileSet("app")
         add_app_files(app, image_dir, source, (r for r in rels if not _under(r, skip)))
@@ -497,8 +518,7 @@ class NodeRecipe(Recipe):
         if deps:
             layers.append(self.deps_layer(standalone, deps, rt, runtime))
         app = FileSet("app")
-        rules = IgnoreRules((*APP_IGNORES, *NODE_IGNORES))
-        rels = (r for r in rules.walk(standalone) if not _under(r, deps))
+        rels = (r for r in self.shipped_rules(*NODE_IGNORES).walk(standalone) if not _under(r, deps))
         add_app_files(app, self.image_dir, standalone, rels)
         layers.append(app.freeze())
         start = StartCommand((NODE, "server.js"), (), "Next.js standalone server.js")
@@ -515,7 +535,7 @@ class NodeRecipe(Recipe):
                              f"{', '.join(d + '/index.html' for d in node_static.OUTPUT_DIRS)}; give the "
                              "server to run with --cmd (e.g. --cmd \"node server.js\")")
         app = FileSet("app")
-        add_app_files(app, self.image_dir, root / output, IgnoreRules(()).walk(root / output))
+        add_app_files(app, self.image_dir, root / output, self.shipped_rules().walk(root / output))
         layers = (runtime, node_static.server_layer(lock), app.freeze())
         start = StartCommand(node_static.server_command(self.workdir), (), f"static front end {output}/")
         launch = self.launch(start, [("PATH", PATH_ENV), ("NODE_ENV", "production")])
@@ -539,8 +559,7 @@ class NodeRecipe(Recipe):
         berry_env = "YARN_ENABLE_GLOBAL_CACHE=false YARN_ENABLE_TELEMETRY=0 " if pm.berry else ""
         scripts_env = "YARN_ENABLE_SCRIPTS=false " if pm.berry and self.settings.ignore_scripts else ""
         install = tuple(f"{berry_env}{scripts_env}{run} {shell_quote(args)}" for args in
-                        pm_commands(pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
-                                    store=store)) if self.has_dependencies() or building else ()
+                        self.install_commands(building, store)) if self.has_dependencies() or building else ()
         build: list[str] = []
         if building and has_build_script(self.package):
             build.append(f"NODE_ENV=production {run} run build")

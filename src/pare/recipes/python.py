@@ -29,7 +29,6 @@ from pare.native.rootfs import elf_files, runtime_layer
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
 from pare.recipes.base import (
-    APP_IGNORES,
     DockerFacts,
     Recipe,
     RuntimeRequest,
@@ -40,7 +39,6 @@ from pare.recipes.base import (
     tree_digest_parts,
 )
 from pare.recipes.command import StartCommand
-from pare.recipes.ignore import IgnoreRules
 from pare.recipes.python_project import (
     MAIN_FILES,
     PYTHON,
@@ -134,8 +132,14 @@ class PythonRecipe(Recipe):
 
         def populate(tmp: Path) -> None:
             with tempfile.TemporaryDirectory(prefix="pare-pip-") as scratch:
-                pip_cache = cache_root() / "pip-cache" if cache else Path(scratch)
-                rt.pip_install(requirements, tmp / "site", pip_cache=pip_cache, cwd=self.app_dir)
+                pip_cache = cache_root() / "pip-cache" if cache else Path(scratch) / "cache"
+                # pip runs in a copy of the app (local paths, `-e .`): its build/ and *.egg-info stay there
+                source = Path(scratch) / "app"
+                copy_app_files(self.app_dir, self.sources, source)
+                wanted = requirements
+                if requirements.is_relative_to(self.app_dir):
+                    wanted = source / requirements.relative_to(self.app_dir)
+                rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source)
                 if needs_pkg_resources(tmp / "site"):
                     extra = Path(scratch) / "setuptools.txt"
                     extra.write_text(PKG_RESOURCES + "\n")
@@ -167,7 +171,7 @@ class PythonRecipe(Recipe):
             paths = [str(tree), *(str(tree / p) for p in (start.pythonpath if start else ())),
                      *([str(site)] if site else [])]
             out = rt.python(["-c", COLLECTSTATIC, django.settings_module], cwd=tree, what="collectstatic",
-                            env={**env, "PYTHONPATH": ":".join(paths)})
+                            env={**env, "PYTHONPATH": ":".join(paths)}, readable=(*([site] if site else []),))
             (tmp / "collected").write_text(out.strip())
 
         if not cache:
@@ -193,7 +197,7 @@ class PythonRecipe(Recipe):
         collected = self.collect_static(rt, site, start, workdir, cache)
         app = FileSet("app")
         if collected is not None:  # the app with its collected static files
-            add_app_files(app, self.image_dir, collected, IgnoreRules(APP_IGNORES).walk(collected))
+            add_app_files(app, self.image_dir, collected, self.shipped_rules().walk(collected))
         else:
             add_app_files(app, self.image_dir, self.app_dir, self.files)
         layers.append(app.freeze())

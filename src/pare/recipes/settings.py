@@ -44,6 +44,7 @@ class AppSettings:
     runtime: str | None = None  # node@22, python@3.13, go@1.24
     suite: str | None = None  # bookworm | trixie | forky
     ignore_scripts: bool = False
+    include_secrets: tuple[str, ...] = ()  # secret files the user ships on purpose (.env.production)
 
     @property
     def runtime_name(self) -> str | None:
@@ -58,7 +59,7 @@ class AppSettings:
 FILE_KEYS = {
     "cmd": "cmd", "entrypoint": "entrypoint", "env": "env", "port": "port", "user": "user",
     "label": "labels", "workdir": "workdir", "main": "main", "runtime": "runtime", "suite": "suite",
-    "ignore-scripts": "ignore_scripts",
+    "ignore-scripts": "ignore_scripts", "include-secrets": "include_secrets",
 }
 
 
@@ -191,6 +192,14 @@ def _bool(raw: Any, where: str) -> bool:
     raise UsageError(f"{where}: must be true or false, not {raw!r}")
 
 
+def _patterns(raw: Any, where: str) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        raw = [raw]
+    if isinstance(raw, list) and all(isinstance(p, str) and p.strip() and not p.startswith("!") for p in raw):
+        return tuple(p.strip() for p in raw)
+    raise UsageError(f"{where}: must be a list of paths or patterns (like \".env.production\"), not {raw!r}")
+
+
 Pairs = tuple[tuple[str, str], ...]
 
 
@@ -239,7 +248,7 @@ def _label_key(key: str) -> bool:
 _FILE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "cmd": _command, "entrypoint": _command, "env": _pairs("KEY", _env_name), "port": _port,
     "user": _user, "labels": _pairs("label", _label_key), "workdir": _workdir, "main": _main,
-    "runtime": _runtime, "suite": _suite, "ignore_scripts": _bool,
+    "runtime": _runtime, "suite": _suite, "ignore_scripts": _bool, "include_secrets": _patterns,
 }
 _CLI_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "env": _cli_pairs("KEY", _env_name), "labels": _cli_pairs("KEY", _label_key),

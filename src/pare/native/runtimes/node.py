@@ -9,16 +9,16 @@ supports that node, and the Debian packages of the runtime foundation plus node'
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from pare.errors import UsageError
+from pare.native import sandbox
 from pare.native.lock import Artifact, Lock
 from pare.native.platforms import Arch, host_arch
-from pare.native.process import BuildFailed
+from pare.native.process import run_tool
 from pare.native.rootfs import RuntimeSpec
 from pare.native.runtimes import npm
 from pare.native.runtimes.debian import FOUNDATION, resolve_debs
@@ -114,7 +114,8 @@ class NodeRuntime:
         return into
 
     def install_env(self, npm_cache: Path, shims: Path | None = None) -> dict[str, str]:
-        """What every package manager and install script runs with: the pinned node first on PATH,
+        """What every package manager and install script runs with (nothing of the caller's own
+        environment: no NPM_CONFIG_*, NODE_OPTIONS or tokens): the pinned node first on PATH,
         npm's config isolated from the user's (an empty userconfig and globalconfig, a cache of
         pare's own), native addons compiled from source against the target node's own headers
         (npm_config_nodedir: nothing downloaded, nothing of the host's node), with file paths made
@@ -122,32 +123,28 @@ class NodeRuntime:
         npm_cache.mkdir(parents=True, exist_ok=True)
         for name in ("userconfig", "globalconfig"):  # npm refuses to load one file as both configs
             (npm_cache / f"empty-{name}").touch()
-        path = f"{self.host_node.parent}:{os.environ.get('PATH', '')}"
+        path = f"{self.host_node.parent}:{sandbox.BASE_ENV['PATH']}"  # never the caller's PATH
         if shims is not None:
             path = f"{shims}:{path}"
-        env = {**os.environ, "npm_config_cache": str(npm_cache),
+        env = {"npm_config_cache": str(npm_cache),
                "npm_config_userconfig": str(npm_cache / "empty-userconfig"),
                "npm_config_globalconfig": str(npm_cache / "empty-globalconfig"),
                "npm_config_update_notifier": "false",
                "npm_config_fund": "false", "npm_config_audit": "false",
                "npm_config_nodedir": str(self.package), "npm_config_build_from_source": "true",
                "npm_config_node_gyp": str(self.node_gyp), "PATH": path}
-        env.pop("NODE_ENV", None)  # the build decides what it installs, not the caller's shell
         for bundle in ("/etc/ssl/certs/ca-certificates.crt",):  # proxies with their own CA
             if os.path.isfile(bundle):
                 env.setdefault("NODE_EXTRA_CA_CERTS", bundle)
         return env
 
     def run_js(self, script: Path, args: Sequence[str], cwd: Path, *, env: Mapping[str, str],
-               what: str) -> str:
-        """Run a JavaScript program (a package manager) with the pinned node; its failure is one
+               what: str, writable: Sequence[Path] = (), network: bool = False) -> str:
+        """Run a JavaScript program (a package manager) with the pinned node in the build sandbox
+        (`cwd` and `writable` are the trees it may write; network: it fetches); its failure is one
         BuildFailed line carrying the tail of its output."""
-        argv = [str(self.host_node), str(script), *args]
-        done = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            tail = (done.stderr.strip() + "\n" + done.stdout.strip()).strip().splitlines()[-12:]
-            raise BuildFailed(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
-        return done.stdout
+        return run_tool([str(self.host_node), str(script), *args], cwd=cwd, env=env, what=what,
+                        writable=(cwd, *writable), network=network)
 
     def npm(self, args: Sequence[str], cwd: Path, *, npm_cache: Path, env: dict[str, str] | None = None,
             what: str = "npm") -> str:
@@ -158,4 +155,4 @@ class NodeRuntime:
         if self.arch != host_arch():
             argv += [f"--cpu={self.arch.npm}", "--os=linux", "--libc=glibc"]
         return self.run_js(self.npm_cli, argv, cwd, env={**self.install_env(npm_cache), **(env or {})},
-                           what=what)
+                           what=what, writable=(npm_cache,), network=True)

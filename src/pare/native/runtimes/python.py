@@ -187,18 +187,21 @@ class PythonRuntime:
         return pypi.fetch_wheel(found[0])
 
     def python(self, args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
-               what: str = "python") -> str:
-        """Run this machine's build of the locked interpreter (isolated from the user's site)."""
+               what: str = "python", writable: Sequence[Path] = (), readable: Sequence[Path] = (),
+               network: bool = False) -> str:
+        """Run this machine's build of the locked interpreter (isolated from the user's site) in the
+        build sandbox: `writable` (and `cwd`) are the only trees it may write; network: it fetches."""
         root = self.host_sysroot
         base = {"PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8",
                 "PYTHONHOME": str(root.host("/usr"))}
         return run_tool([str(root.wrapper(self.interpreter)), *args], env={**base, **(env or {})}, cwd=cwd,
-                        what=what)
+                        what=what, writable=(*([cwd] if cwd else []), *writable), readable=readable,
+                        network=network)
 
     def compile(self, tree: Path, image_dir: str) -> None:
         """Write reproducible .pyc files for every module under `tree`, as if it were `image_dir`."""
         self.python(["-m", "compileall", "-q", "-j", "1", "--invalidation-mode", "unchecked-hash",
-                     "-s", str(tree), "-p", image_dir, str(tree)], what="compileall")
+                     "-s", str(tree), "-p", image_dir, str(tree)], what="compileall", writable=(tree,))
 
     @cached_property
     def stdlib_tree(self) -> Path:
@@ -239,9 +242,10 @@ class PythonRuntime:
         env = {"PIP_CONFIG_FILE": os.devnull, "PIP_CACHE_DIR": str(pip_cache),
                "PIP_BREAK_SYSTEM_PACKAGES": "1"}
         bundle = "/etc/ssl/certs/ca-certificates.crt"  # proxies with their own CA
-        if os.path.isfile(bundle) and "PIP_CERT" not in os.environ:
+        if os.path.isfile(bundle):
             env["PIP_CERT"] = bundle
-        self.python(args, env=env, cwd=cwd, what="pip install")
+        self.python(args, env=env, cwd=cwd, what="pip install", writable=(target, pip_cache),
+                    readable=(requirements.parent,), network=True)
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts point at this machine's paths
         for record in target.glob("*.dist-info/RECORD"):
             prune_record(record, target)

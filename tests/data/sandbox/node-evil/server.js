@@ -1,0 +1,1 @@
+require("http").createServer((req, res) => res.end("evil\n")).listen(process.env.PORT || 8080);
