@@ -137,6 +137,20 @@ def test_a_module_newer_than_the_hosts_go_gets_debians_toolchain(tmp_path: Path)
     assert b"go1.24" in binary
 
 
+def test_go_build_leaves_go_mod_and_go_sum_as_they_were(tmp_path: Path) -> None:
+    """A go.mod without a `go` line is one `go build -mod=mod` rewrites (it adds the line); pare
+    builds with -mod=readonly, so the user's go.mod keeps its bytes and no go.sum appears."""
+    from pare.builder import build
+    app = copy_app("go-hello", tmp_path)
+    mod = app / "go.mod"
+    mod.write_text("".join(line for line in mod.read_text().splitlines(keepends=True)
+                           if not line.startswith("go ")))
+    before = mod.read_bytes()
+    build(app, f"oci:{tmp_path}/out:mod", level=1)
+    assert mod.read_bytes() == before and b"go 1" not in before
+    assert not (app / "go.sum").exists()
+
+
 def test_two_node_apps_on_one_lock_share_the_runtime_layer(tmp_path: Path) -> None:
     """Ten apps on one node pull the runtime once: its bytes depend on the lock, not the app."""
     from pare.builder import build

@@ -62,10 +62,12 @@ def binary_name(app_dir: Path, package: str = ".") -> str:
 
 
 def go_env(arch: Arch, app_dir: Path, gocache: Path) -> dict[str, str]:
-    """A build environment that reads nothing of the user's Go setup and reaches no network."""
+    """A build environment that reads nothing of the user's Go setup and reaches no network, and
+    never rewrites go.mod or go.sum (-mod=vendor or -mod=readonly: go.mod is the app's lock, so a
+    build that would need to change it fails and says so, as `go build` does in CI)."""
     vendored = (app_dir / "vendor" / "modules.txt").is_file()
     env = {"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": arch.go, "GOTOOLCHAIN": "local",
-           "GOFLAGS": "-mod=vendor" if vendored else "-mod=mod", "GOWORK": "off", "GOENV": "off",
+           "GOFLAGS": "-mod=vendor" if vendored else "-mod=readonly", "GOWORK": "off", "GOENV": "off",
            "GOCACHE": str(gocache), "GOPATH": str(gocache / "gopath"), "HOME": str(gocache)}
     if vendored or not (app_dir / "go.sum").is_file():
         env["GOPROXY"] = "off"  # nothing to download: never ask a module proxy
