@@ -91,20 +91,21 @@ def test_builds_on_a_machine_without_node_npm_or_python_and_twice_to_one_digest(
 
 def test_lock_is_honoured_resolved_again_when_the_request_changes_and_checked(tmp_path: Path) -> None:
     from pare.builder import build
-    from pare.errors import DigestMismatch
+    from pare.native.lockcheck import LockRejected
     app = copy_app("go-hello", tmp_path)
     first = build(app, f"oci:{tmp_path}/out:one", level=1)
     assert first.lock == "written" and first.platform == "linux/amd64"
     text = (app / "pare.lock").read_text()
     assert build(app, f"oci:{tmp_path}/out:two", level=1).lock == "honoured"
     assert (app / "pare.lock").read_text() == text
-    # a lock whose digest does not match what the archive serves is refused, and nothing is written
+    # a lock whose digest is not the one Debian's signed index gives is refused before any download,
+    # and nothing is written (tests/integration/test_lock_checks.py tampers with every kind)
     lock = read_lock(app)
     assert lock is not None
     tzdata = next(a for a in lock.artifacts if a.name == "tzdata")
     tampered = text.replace(tzdata.digest, "sha256:" + "0" * 64)
     (app / "pare.lock").write_text(tampered)
-    with pytest.raises(DigestMismatch, match="tzdata"):
+    with pytest.raises(LockRejected, match=r"tzdata .*is not the sha256 Debian's signed index gives"):
         build(app, f"oci:{tmp_path}/never:x", level=1)
     assert not (tmp_path / "never").exists()
     # --update-lock resolves again (and here finds the same packages)

@@ -44,6 +44,7 @@ class AppSettings:
     runtime: str | None = None  # node@22, python@3.13, go@1.24
     suite: str | None = None  # bookworm | trixie | forky
     ignore_scripts: bool = False
+    allow_origins: tuple[str, ...] = ()  # URL prefixes pare.lock's artifacts may also come from (mirrors)
 
     @property
     def runtime_name(self) -> str | None:
@@ -58,7 +59,7 @@ class AppSettings:
 FILE_KEYS = {
     "cmd": "cmd", "entrypoint": "entrypoint", "env": "env", "port": "port", "user": "user",
     "label": "labels", "workdir": "workdir", "main": "main", "runtime": "runtime", "suite": "suite",
-    "ignore-scripts": "ignore_scripts",
+    "ignore-scripts": "ignore_scripts", "allow-origins": "allow_origins",
 }
 
 
@@ -95,7 +96,8 @@ def merge_cli(settings: AppSettings, cli: Mapping[str, Any]) -> AppSettings:
             raise TypeError(f"unknown setting field {field!r}")  # a programming error, not the user's
         if raw is None or raw == () or raw == []:
             continue
-        flag = "--" + {"labels": "label", "ignore_scripts": "ignore-scripts"}.get(field, field)
+        flag = "--" + {"labels": "label", "ignore_scripts": "ignore-scripts",
+                       "allow_origins": "allow-origin"}.get(field, field)
         value = _CLI_PARSERS.get(field, _FILE_PARSERS[field])(raw, flag)
         if field in ("env", "labels"):
             value = _merge_pairs(getattr(settings, field), value)
@@ -191,6 +193,18 @@ def _bool(raw: Any, where: str) -> bool:
     raise UsageError(f"{where}: must be true or false, not {raw!r}")
 
 
+def _origins(raw: Any, where: str) -> tuple[str, ...]:
+    """A list of http(s) URL prefixes (a flag gives them one by one)."""
+    from pare.native.lockcheck import check_allowed_origin
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise UsageError(f"{where}: must be a list of URLs, such as [\"https://mirror.example/debian\"]")
+    try:
+        return tuple(check_allowed_origin(i) for i in items)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {str(exc).removeprefix('allow-origins: ')}") from None
+
+
 Pairs = tuple[tuple[str, str], ...]
 
 
@@ -239,7 +253,7 @@ def _label_key(key: str) -> bool:
 _FILE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "cmd": _command, "entrypoint": _command, "env": _pairs("KEY", _env_name), "port": _port,
     "user": _user, "labels": _pairs("label", _label_key), "workdir": _workdir, "main": _main,
-    "runtime": _runtime, "suite": _suite, "ignore_scripts": _bool,
+    "runtime": _runtime, "suite": _suite, "ignore_scripts": _bool, "allow_origins": _origins,
 }
 _CLI_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "env": _cli_pairs("KEY", _env_name), "labels": _cli_pairs("KEY", _label_key),
