@@ -196,7 +196,7 @@ def _bool(raw: Any, where: str) -> bool:
 def _origins(raw: Any, where: str) -> tuple[str, ...]:
     """A list of http(s) URL prefixes (a flag gives them one by one)."""
     from pare.native.lockcheck import check_allowed_origin
-    items = [raw] if isinstance(raw, str) else raw
+    items = raw
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
         raise UsageError(f"{where}: must be a list of URLs, such as [\"https://mirror.example/debian\"]")
     try:
