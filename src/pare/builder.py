@@ -26,6 +26,7 @@ from pare.errors import UsageError
 from pare.native.assemble import DEFAULT_COMPRESSION, LayerCache, assemble
 from pare.native.cache import cache_root
 from pare.native.lock import Lock, read_lock, write_lock
+from pare.native.lockcheck import check_lock, mark_checked
 from pare.native.plan import CA_BUNDLE
 from pare.native.platforms import Arch, arch_for, host_arch, parse_platforms
 from pare.native.runtimes import tools
@@ -122,9 +123,11 @@ def ensure_lock(recipe: Recipe, arches: Sequence[Arch], *, update: bool = False)
     request = recipe.request().lock_request()
     existing = read_lock(recipe.app_dir)
     wanted = {a.name for a in arches}
+    allowed = recipe.settings.allow_origins
     if existing is not None and not update:
         same = {k: v for k, v in existing.request if k != "platforms"} == request
         if same and wanted <= locked_platforms(existing):
+            check_lock(existing, allowed)  # before anything it names is fetched or run
             return existing, "honoured"
     kept = locked_platforms(existing) if existing is not None and not update else set()
     platforms = sorted(wanted | kept)
@@ -133,6 +136,7 @@ def ensure_lock(recipe: Recipe, arches: Sequence[Arch], *, update: bool = False)
     artifacts += tools.resolve(artifacts, targets)
     request = recipe.request().lock_request()  # resolving may make an input (a generated lockfile)
     lock = Lock.new({**request, "platforms": tuple(platforms)}, artifacts)
+    mark_checked(lock, allowed)  # resolved from the indexes just now
     write_lock(recipe.app_dir, lock)
     return lock, "written" if existing is None else "updated"
 

@@ -132,6 +132,17 @@ def _read_index(data: bytes) -> None:
             resolve(index, (sorted(index)[0],), ())
 
 
+def _signed_index(data: bytes) -> None:
+    """What a lock check reads of a Packages file and a Release file's SHA256 section."""
+    from pare.bases.apt import find_entries, release_sha256
+
+    for entry in find_entries(data, ["libc6", "tzdata", "a"], "http://deb.debian.org/debian"):
+        assert entry.name in ("libc6", "tzdata", "a")
+    text = data.decode("utf-8", errors="replace")
+    found = release_sha256(text, "main/binary-amd64/Packages")
+    assert found is None or " " not in found
+
+
 def _manifest(data: bytes) -> None:
     from pare.oci.manifest import Index, Manifest, sniff_media_type
 
@@ -362,6 +373,8 @@ def targets() -> list[Target]:
         Target("deb.control", fuzz_bytes(seeds.debs(), 8000), _record_package,
                "bases.debs.record_package (control, md5sums)"),
         Target("deb.index", fuzz_bytes(seeds.PACKAGES), _read_index, "bases.apt.read_index, resolve"),
+        Target("deb.signed_index", fuzz_bytes(seeds.PACKAGES), _signed_index,
+               "bases.apt.find_entries, release_sha256 (pare.lock's checks)"),
         Target("oci.manifest", st.one_of(json_docs(manifests + indexes), st.binary(max_size=4096)), _manifest,
                "Manifest.parse, Index.parse, sniff_media_type"),
         Target("oci.config", json_docs(configs), _config, "ImageConfig.parse and its views"),

@@ -91,20 +91,21 @@ def test_builds_on_a_machine_without_node_npm_or_python_and_twice_to_one_digest(
 
 def test_lock_is_honoured_resolved_again_when_the_request_changes_and_checked(tmp_path: Path) -> None:
     from pare.builder import build
-    from pare.errors import DigestMismatch
+    from pare.native.lockcheck import LockRejected
     app = copy_app("go-hello", tmp_path)
     first = build(app, f"oci:{tmp_path}/out:one", level=1)
     assert first.lock == "written" and first.platform == "linux/amd64"
     text = (app / "pare.lock").read_text()
     assert build(app, f"oci:{tmp_path}/out:two", level=1).lock == "honoured"
     assert (app / "pare.lock").read_text() == text
-    # a lock whose digest does not match what the archive serves is refused, and nothing is written
+    # a lock whose digest is not the one Debian's signed index gives is refused before any download,
+    # and nothing is written (tests/integration/test_lock_checks.py tampers with every kind)
     lock = read_lock(app)
     assert lock is not None
     tzdata = next(a for a in lock.artifacts if a.name == "tzdata")
     tampered = text.replace(tzdata.digest, "sha256:" + "0" * 64)
     (app / "pare.lock").write_text(tampered)
-    with pytest.raises(DigestMismatch, match="tzdata"):
+    with pytest.raises(LockRejected, match=r"tzdata .*is not the sha256 Debian's signed index gives"):
         build(app, f"oci:{tmp_path}/never:x", level=1)
     assert not (tmp_path / "never").exists()
     # --update-lock resolves again (and here finds the same packages)
@@ -135,6 +136,20 @@ def test_a_module_newer_than_the_hosts_go_gets_debians_toolchain(tmp_path: Path)
         binary = b"".join(reader.read() for member, reader in SafeTar(stream, hash_stream=False)
                           if reader is not None and member.path == "app/go-hello")
     assert b"go1.24" in binary
+
+
+def test_go_build_leaves_go_mod_and_go_sum_as_they_were(tmp_path: Path) -> None:
+    """A go.mod without a `go` line is one `go build -mod=mod` rewrites (it adds the line); pare
+    builds with -mod=readonly, so the user's go.mod keeps its bytes and no go.sum appears."""
+    from pare.builder import build
+    app = copy_app("go-hello", tmp_path)
+    mod = app / "go.mod"
+    mod.write_text("".join(line for line in mod.read_text().splitlines(keepends=True)
+                           if not line.startswith("go ")))
+    before = mod.read_bytes()
+    build(app, f"oci:{tmp_path}/out:mod", level=1)
+    assert mod.read_bytes() == before and b"go 1" not in before
+    assert not (app / "go.sum").exists()
 
 
 def test_two_node_apps_on_one_lock_share_the_runtime_layer(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import datetime
 import json
+import re
 import threading
 import time
 import uuid
@@ -128,6 +129,7 @@ class TokenServer:
     service: str = "pare-test-registry"
     requests: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)  # the Authorization header of every request
+    address: str = ""  # host:port of the token server (another port than the registry's)
 
     def token(self, scopes: list[str], user: str | None) -> str:
         access = []
@@ -200,7 +202,8 @@ def bearer_registry(root: Path, token_host: str = "127.0.0.1", *, tls: tuple[Pat
     server = ThreadingHTTPServer((token_host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    realm = f"http://{token_host}:{server.server_address[1]}/token"
+    tokens.address = f"{token_host}:{server.server_address[1]}"
+    realm = f"http://{tokens.address}/token"
     auth_yaml = (f"auth: {{token: {{realm: '{realm}', service: {tokens.service}, issuer: {tokens.issuer}, "
                  f"rootcertbundle: {root / 'root.pem'}}}}}\n")
     reg: AuthRegistry = TLSAuthRegistry(root / "reg", port=free_port(), auth_yaml=auth_yaml, cert=tls[0],
@@ -216,9 +219,38 @@ def bearer_registry(root: Path, token_host: str = "127.0.0.1", *, tls: tuple[Pat
 
 
 @pytest.fixture(scope="module")
-def bearer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegistry, TokenServer]]:
+def bearer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AuthRegistry, TokenServer]]:
     with bearer_registry(tmp_path_factory.mktemp("bearer-registry")) as running:
         yield running
+
+
+@pytest.fixture
+def bearer(bearer_server: tuple[AuthRegistry, TokenServer],
+           monkeypatch: pytest.MonkeyPatch) -> tuple[AuthRegistry, TokenServer]:
+    """The bearer registry with its token server's host:port allowed, as its user would list it:
+    the token server listens on another port of the registry's host."""
+    monkeypatch.setenv("PARE_TOKEN_REALM_HOSTS", bearer_server[1].address)
+    return bearer_server
+
+
+def test_token_realm_on_another_port_is_refused_unless_allowed(
+        bearer_server: tuple[AuthRegistry, TokenServer], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the realm's port: another port on the registry's own host is another service (any local
+    user may run one), so the password goes there only when the user lists that host:port."""
+    reg, tokens = bearer_server
+    name = f"{reg.address}/team/port:1"
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    tokens.authorizations.clear()
+    with pytest.raises(AuthError, match=rf"is on another port.*list {re.escape(tokens.address)} in "
+                                        "PARE_TOKEN_REALM_HOSTS") as info:
+        RegistryStore(reg.address, credentials=static_credentials(USER, PASSWORD)).write(
+            make_image(tmp_path, {"a": b"port"}), name)
+    assert tokens.authorizations == [] and "\n" not in str(info.value)
+    monkeypatch.setenv("PARE_TOKEN_REALM_HOSTS", tokens.address)
+    image = make_image(tmp_path / "2", {"a": b"port"})
+    assert RegistryStore(reg.address, credentials=static_credentials(USER, PASSWORD)).write(
+        image, name) == image.digest
 
 
 def test_bearer_token_flow_push_pull_and_mount(bearer: tuple[AuthRegistry, TokenServer],
@@ -320,7 +352,7 @@ def test_tls_registry_verified_with_the_configured_ca(tmp_path: Path,
     cert, key = tls_cert(tmp_path)
     reg = TLSRegistry(tmp_path / "reg", port=free_port(), cert=cert, key=key)
     # 127.0.0.1 would get plain HTTP; treat it as remote so pare must use (and verify) TLS
-    monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
+    monkeypatch.setattr("pare.stores.registry.client.loopback_addresses", lambda host: ())
     image = make_image(tmp_path / "img", {"tls": b"over https"})
     with reg.running():
         untrusted = RegistryStore(reg.address)
@@ -454,7 +486,7 @@ def test_plain_http_realm_of_an_https_registry_is_refused(tmp_path: Path,
     """Guards the realm scheme: an HTTPS registry whose realm is plain HTTP would send the password in
     clear; refused, unless --insecure (then the user has said this registry is not protected)."""
     cert, key = tls_cert(tmp_path / "tls")
-    monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
+    monkeypatch.setattr("pare.stores.registry.client.loopback_addresses", lambda host: ())
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     image = make_image(tmp_path, {"a": b"http realm"})
     with bearer_registry(tmp_path / "root", tls=(cert, key)) as (reg, tokens):
@@ -462,6 +494,7 @@ def test_plain_http_realm_of_an_https_registry_is_refused(tmp_path: Path,
         with pytest.raises(AuthError, match=r"token realm http://.* is plain HTTP"):
             RegistryStore(reg.address, credentials=CREDS).write(image, name)
         assert tokens.authorizations == []
+        monkeypatch.setenv("PARE_TOKEN_REALM_HOSTS", tokens.address)  # the token server's own port
         assert RegistryStore(reg.address, insecure=True, credentials=CREDS).write(image, name) == image.digest
         assert tokens.authorizations
 
@@ -472,7 +505,7 @@ def test_insecure_fallback_to_plain_http_never_carries_credentials(basic_registr
     """Guards the --insecure downgrade: TLS fails, pare falls back to plain HTTP as docker does, and
     then refuses to answer the registry's Basic challenge over it (the password would cross the
     network in clear)."""
-    monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
+    monkeypatch.setattr("pare.stores.registry.client.loopback_addresses", lambda host: ())
     image = make_image(tmp_path, {"a": b"downgrade"})
     with FaultProxy(basic_registry.address) as proxy:
         store = _through(proxy, insecure=True)

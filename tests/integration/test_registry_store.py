@@ -177,7 +177,7 @@ def test_unreachable_registry_is_one_clear_error() -> None:
 def test_tls_to_plain_http_registry_suggests_insecure(registry: LocalRegistry, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # pretend the loopback registry is remote, so TLS is tried against its plain HTTP
-    monkeypatch.setattr("pare.stores.registry.client.is_loopback", lambda registry: False)
+    monkeypatch.setattr("pare.stores.registry.client.loopback_addresses", lambda host: ())
     store = RegistryStore(registry.address)
     assert store.client.base_url.startswith("https://")
     with pytest.raises(RegistryError, match="--insecure"):

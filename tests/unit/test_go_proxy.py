@@ -77,7 +77,7 @@ def test_go_env_passes_the_users_module_settings(tmp_path: Path) -> None:
             "GOPATH": "/home/u/go", "GOCACHE": "/home/u/.cache"}
     env = go_env(host_arch(), tmp_path, tmp_path / "cache", user)
     assert env["GOPROXY"] == "https://goproxy.example" and env["GONOSUMDB"] == "corp.example"
-    assert env["GOFLAGS"] == "-mod=mod -tags=netgo"
+    assert env["GOFLAGS"] == "-mod=readonly -tags=netgo"
     assert env["GOPATH"] == str(tmp_path / "cache" / "gopath")  # the user's Go setup is not read
     assert go_env(host_arch(), tmp_path, tmp_path, {"GOFLAGS": "-mod=readonly"})["GOFLAGS"] == "-mod=readonly"
     (tmp_path / "vendor").mkdir()

@@ -347,3 +347,44 @@ def test_console_script_from_entry_points(tmp_path: Path) -> None:
                    "[console_scripts]\nMyTool = tool.cli:main [extra]\n[gui_scripts]\nx = y:z\n"})
     assert console_script(tmp_path, "MyTool") == ("tool.cli", "main")
     assert console_script(tmp_path, "x") is None
+
+
+# --- hashes and local inputs (issue 18) ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["py-fastapi-uv", "py-flask-poetry", "py-flask-pipenv"])
+def test_lockfiles_give_every_pin_its_hashes(name: str) -> None:
+    deps = dependencies(CORPUS / name)
+    assert deps.hashed and len(deps.hashes) == len(deps.lines)
+    for line, hashed in zip(deps.lines, deps.hashed_lines(), strict=True):
+        assert hashed.startswith(line + " --hash=sha256:")
+    pipenv = dict(zip(dependencies(CORPUS / "py-flask-pipenv").lines,
+                      dependencies(CORPUS / "py-flask-pipenv").hashes, strict=True))
+    click = next(hashes for line, hashes in pipenv.items() if line.startswith("click=="))
+    assert click == ("sha256:7682dc8afb30297001674575ea00d1814d808d6a36af415a82bd481d37ba7b8e",
+                     "sha256:bb4d8133cb15a609f44e8213d9b391b0809795062913b383c62be0ee95b1db48")
+
+
+def test_a_lock_with_an_unhashed_pin_is_not_hashed(tmp_path: Path) -> None:
+    lock = {"default": {"a": {"version": "==1.0", "hashes": ["sha256:" + "a" * 64]},
+                        "b": {"version": "==2.0"}}}
+    root = app(tmp_path, {"Pipfile.lock": json.dumps(lock)})
+    deps = dependencies(root)
+    assert not deps.hashed and deps.hashed_lines() == deps.lines == ("a==1.0", "b==2.0")
+    lock["default"]["b"]["hashes"] = ["md5:abc", "sha256:" + "b" * 64]  # md5 is not pip's to check
+    deps = dependencies(app(tmp_path / "2", {"Pipfile.lock": json.dumps(lock)}))
+    assert deps.hashed_lines() == ("a==1.0 --hash=sha256:" + "a" * 64, "b==2.0 --hash=sha256:" + "b" * 64)
+
+
+def test_local_inputs_cover_local_paths_and_included_files(tmp_path: Path) -> None:
+    from pare.recipes.python_project import local_inputs
+    root = app(tmp_path, {"localpkg/setup.py": "one", "extra.txt": "x==1\n./other\n", "other/m.py": "m"})
+    lines = ["./localpkg", "-r extra.txt", "flask==3.0"]
+    first = local_inputs(root, lines)
+    (root / "localpkg" / "setup.py").write_text("two")
+    second = local_inputs(root, lines)
+    (root / "other" / "m.py").write_text("changed")  # named by the included file
+    third = local_inputs(root, lines)
+    assert len({b"|".join(first), b"|".join(second), b"|".join(third)}) == 3
+    assert local_inputs(root, ["flask==3.0", "numpy>=1"]) == []
+    for line in ("-e .", "--editable=./localpkg", "file:./localpkg#egg=x", "localpkg @ file:./localpkg"):
+        assert local_inputs(root, [line]), line

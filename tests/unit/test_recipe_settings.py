@@ -110,3 +110,18 @@ def test_tool_pare_must_be_a_table(tmp_path: Path) -> None:
     write(tmp_path, "pyproject.toml", "[tool]\npare = 3\n")
     with pytest.raises(UsageError, match=r"\[tool.pare\] must be a table"):
         load_settings(tmp_path)
+
+
+def test_allow_origins_from_the_file_and_the_flag(tmp_path: Path) -> None:
+    """Mirrors pare.lock's artifacts may come from (pare.native.lockcheck): normalised to prefixes
+    ending in '/', the flag replacing the file's list; anything but an http(s) URL is refused."""
+    (tmp_path / "pare.toml").write_text('allow-origins = ["https://Mirror.example/debian"]\n')
+    assert load_settings(tmp_path).allow_origins == ("https://mirror.example/debian/",)
+    flagged = load_settings(tmp_path, {"allow_origins": ("http://10.0.0.1:8080/npm/",)})
+    assert flagged.allow_origins == ("http://10.0.0.1:8080/npm/",)
+    for bad in ('"https://mirror.example"', '["ftp://mirror.example/"]', '["mirror.example"]', "[1]"):
+        (tmp_path / "pare.toml").write_text(f"allow-origins = {bad}\n")
+        with pytest.raises(UsageError, match=r"pare.toml: allow-origins: "):
+            load_settings(tmp_path)
+    with pytest.raises(UsageError, match="--allow-origin: 'file:///x' is not an http"):
+        load_settings(tmp_path / "none", {"allow_origins": ("file:///x",)})

@@ -189,6 +189,10 @@ def test_any_config_shape_gives_credentials_none_or_auth_error(config: dict[str,
     ("example", "reg.example", False),  # a bare suffix is no parent domain
     ("0.1", "127.0.0.1", False),  # nor is the tail of an IP address
     ("g.com", "registry.gitlab.com", False),
+    ("github.io", "team.github.io", False),  # a public suffix owns none of the names under it
+    ("co.uk", "reg.example.co.uk", False),
+    ("example.co.uk", "reg.example.co.uk", True),  # the registrable domain does
+    ("pages.dev", "app.pages.dev", False),  # a private-section suffix is one too
 ])
 def test_realm_hosts(realm_host: str, registry: str, allowed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guards which token servers may receive a registry's credentials."""
@@ -201,6 +205,39 @@ def test_realm_hosts_the_user_allows(monkeypatch: pytest.MonkeyPatch) -> None:
     assert realm_host_allowed("auth.example", "reg.other")
     assert realm_host_allowed("127.0.0.2", "127.0.0.1:5000")
     assert not realm_host_allowed("auth2.example", "reg.other")
+
+
+@pytest.mark.parametrize(("realm_host", "realm_port", "registry", "registry_port", "allowed"), [
+    ("reg.example", 443, "reg.example", 443, True),
+    ("reg.example", 5001, "reg.example", 443, False),  # another service on the registry's host
+    ("gitlab.com", 8443, "registry.gitlab.com", 443, False),
+    ("127.0.0.1", 5000, "127.0.0.1:5000", 5000, True),
+    ("127.0.0.1", 5001, "127.0.0.1:5000", 5000, False),
+])
+def test_realm_port_must_match(realm_host: str, realm_port: int, registry: str, registry_port: int,
+                               allowed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards the realm's port: the same host on another port is another service, whoever runs it."""
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    assert realm_host_allowed(realm_host, registry, realm_port, registry_port) is allowed
+
+
+def test_realm_port_the_user_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARE_TOKEN_REALM_HOSTS", "reg.example:5001, auth.example")
+    assert realm_host_allowed("reg.example", "reg.example", 5001, 443)
+    assert not realm_host_allowed("reg.example", "reg.example", 5002, 443)
+    assert realm_host_allowed("auth.example", "reg.example", 8443, 443)  # a bare host: any port
+
+
+def test_realm_on_another_port_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARE_TOKEN_REALM_HOSTS", raising=False)
+    auth = Authenticator("reg.example", lambda r: None)
+    with pytest.raises(AuthError, match=r"another port.*list reg\.example:5001 in PARE_TOKEN_REALM_HOSTS"):
+        auth.check_realm("https://reg.example:5001/token")
+    assert str(auth.check_realm("https://reg.example:443/token")) == "https://reg.example/token"
+    plain = Authenticator("127.0.0.1", lambda r: None, allow_http_realm=True, plain_http=True)
+    assert str(plain.check_realm("http://127.0.0.1/token")) == "http://127.0.0.1/token"
+    with pytest.raises(AuthError, match="another port"):
+        plain.check_realm("https://127.0.0.1/token")  # 443 is not where the registry listens
 
 
 @pytest.mark.parametrize(("realm", "allow_http", "message"), [

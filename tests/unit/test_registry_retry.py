@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import time
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -53,7 +54,62 @@ def test_retryable_statuses() -> None:
 
 def test_plain_http_only_for_loopback() -> None:
     assert is_loopback("127.0.0.1:5000") and is_loopback("localhost") and is_loopback("[::1]:5000")
+    assert is_loopback("127.3.4.5:5000") and is_loopback("[::ffff:127.0.0.1]:5000")
     assert not is_loopback("registry.example:5000") and not is_loopback("10.0.0.1:5000")
+    # loopback is an address, not a spelling: these are names that resolve nowhere (or anywhere)
+    assert not is_loopback("127.attacker.example:5000") and not is_loopback("127.0.0.1.nip.example")
+    assert not is_loopback("localhost.attacker.example")
+
+
+def test_a_name_on_loopback_is_connected_to_at_the_address_checked(monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    """Guards against DNS rebinding: once `localhost` was found on loopback (and so given plain HTTP
+    and credentials), a later lookup answering another address does not move the connection."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from pare.stores.registry.client import RegistryClient
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = RegistryClient(f"localhost:{server.server_address[1]}", credentials=lambda r: None)
+        assert client.scheme == "http" and client.loopback
+        real = socket.getaddrinfo
+
+        def rebound(host: object, *args: object, **kwargs: object) -> object:
+            if host == "localhost":
+                raise socket.gaierror("a second lookup of localhost was made")
+            return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebound)
+        response = client.http.get(client.url("/v2/"))
+        assert response.status_code == 200
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_loopback_looking_name_gets_tls_and_no_plain_credentials() -> None:
+    from pare.stores.registry.client import RegistryClient
+    client = RegistryClient("127.attacker.example:5000", credentials=lambda r: None)
+    try:
+        assert client.base_url == "https://127.attacker.example:5000"
+        assert not client.may_authorize(httpx.URL("http://127.attacker.example:5000/v2/"))
+        assert not client.auth.allow_http_realm
+    finally:
+        client.close()
 
 
 def test_scheme_choice() -> None:

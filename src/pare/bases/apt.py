@@ -6,7 +6,9 @@ Packages file against the hashes InRelease lists) into lists and state of its ow
 never the host's. Everything after that is pare's: it reads the Packages files, resolves Depends
 itself (so a profile or a runtime can cut branches it does not want: debconf, perl, dpkg...), and
 downloads each .deb straight from the pool, refusing any whose sha256 differs from the index's.
-A lock file records those same URLs and digests, so a locked build needs no index at all.
+A lock file records those same URLs and digests; before a lock is honoured, each of its .debs is
+looked up in the index again (`PrivateApt.signed_entries`), the InRelease signature and the
+Packages hashes checked anew rather than trusted from the cache.
 """
 
 from __future__ import annotations
@@ -151,16 +153,40 @@ class PrivateApt:
 
     def packages_files(self) -> list[tuple[Path, str]]:
         """Each Packages file apt fetched, with the mirror URL its Filename fields are relative to."""
+        return [(packages, mirror) for _release, packages, _path, mirror in self.release_files()]
+
+    def release_files(self) -> list[tuple[Path, Path, str, str]]:
+        """(InRelease, Packages, its path in the release, mirror) for each Packages file apt fetched."""
         found = []
         for line in self.source.lines:
             url, suite, *components = line.split()
             stem = re.sub(r"^[a-z]+://", "", url.rstrip("/")).replace("/", "_")
             for comp in components:
-                name = f"{stem}_dists_{suite}_{comp}_binary-{self.source.architecture}_Packages"
-                path = self.root / "lists" / name
-                if path.is_file():
-                    found.append((path, url))
+                relative = f"{comp}/binary-{self.source.architecture}/Packages"
+                packages = self.root / "lists" / f"{stem}_dists_{suite}_{relative.replace('/', '_')}"
+                release = self.root / "lists" / f"{stem}_dists_{suite}_InRelease"
+                if packages.is_file():
+                    found.append((release, packages, relative, url))
         return found
+
+    def signed_entries(self, names: Iterable[str]) -> list[IndexEntry]:
+        """Every entry (any version) for `names` in the suite's Packages files, each file first
+        checked against the sha256 its InRelease gives, that InRelease's signature checked by gpgv
+        against Debian's keyring. The lists are read as they are (no fetch): `update` first."""
+        wanted = sorted(set(names))
+        entries: list[IndexEntry] = []
+        with self.locked():
+            files = self.release_files()
+            if not files:
+                raise AptError(f"no package index for {self.source.suite}/{self.source.architecture}")
+            for release, packages, relative, mirror in files:
+                expected = release_sha256(verified_release(release), relative)
+                data = packages.read_bytes()
+                if expected is None or hashlib.sha256(data).hexdigest() != expected:
+                    raise AptError(f"{packages.name} does not match the sha256 its signed InRelease gives; "
+                                   f"remove {self.root} to fetch the index again")
+                entries += find_entries(data, wanted, mirror)
+        return entries
 
     def index(self, refresh: bool = False) -> dict[str, Package]:
         """The suite's packages (newest version of each), from a fresh enough index."""
@@ -176,6 +202,80 @@ def deb_file_name(pkg: Package) -> str:
     """The name apt gives a downloaded .deb: name_version_arch.deb, the epoch's ':' as '%3a'."""
     arch = PurePosixPath(pkg.filename).stem.rsplit("_", 1)[-1]
     return f"{pkg.name}_{pkg.version.replace(':', '%3a')}_{arch}.deb"
+
+
+# --- the signed index, checked again ------------------------------------------------------------
+@dataclass(frozen=True)
+class IndexEntry:
+    """One Packages paragraph, as much of it as says which file a package version is."""
+
+    name: str
+    version: str
+    architecture: str
+    sha256: str
+    filename: str
+    mirror: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.mirror.rstrip('/')}/{self.filename}"
+
+
+def verified_release(path: Path) -> str:
+    """The text of an InRelease file as gpgv verified it against Debian's archive keyring (only the
+    signed part: text outside the signature never counts)."""
+    gpgv = shutil.which("gpgv")
+    if gpgv is None:
+        raise ToolMissing("gpgv is not installed (Debian package gpgv)")
+    try:
+        done = subprocess.run([gpgv, "--quiet", "--keyring", KEYRING, "--output", "-", str(path)],
+                              capture_output=True, check=False, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise AptError(f"gpgv did not finish checking {path.name}") from None
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise AptError(f"{path.name}: the signature does not verify with {KEYRING}: {tail[0]}")
+    return done.stdout.decode(errors="replace")
+
+
+def release_sha256(release: str, relative: str) -> str | None:
+    """The sha256 a Release file's SHA256 section gives for `relative` (main/binary-amd64/Packages)."""
+    in_section = False
+    for line in release.splitlines():
+        if not line.startswith(" "):
+            in_section = line.rstrip() == "SHA256:"
+            continue
+        if in_section:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == relative:
+                return parts[0].lower()
+    return None
+
+
+def find_entries(data: bytes, names: Sequence[str], mirror: str) -> list[IndexEntry]:
+    """Every paragraph of a Packages file whose Package is one of `names` (paragraphs are split
+    and only their first line read: a 50 MB index is not parsed whole to check thirty packages)."""
+    wanted = {name.encode() for name in names}
+    found = []
+    for chunk in (b"\n" + data).split(b"\nPackage: ")[1:]:  # no other field is spelled so
+        name = chunk[:chunk.find(b"\n")]
+        if name not in wanted:
+            continue
+        end = chunk.find(b"\n\n")
+        fields = _paragraph(b"Package: " + (chunk if end < 0 else chunk[:end]))
+        if {"Version", "Architecture", "SHA256", "Filename"} <= fields.keys():
+            found.append(IndexEntry(name.decode(), fields["Version"], fields["Architecture"],
+                                    fields["SHA256"].lower(), fields["Filename"], mirror))
+    return found
+
+
+def _paragraph(raw: bytes) -> dict[str, str]:
+    fields = {}
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        if line and not line[0].isspace():
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
 
 
 # --- index and resolution ----------------------------------------------------------------------

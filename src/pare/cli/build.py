@@ -44,6 +44,10 @@ _SETTINGS = (
                  help="Go: the main package (default: the root, or the only one under cmd/)."),
     click.option("--ignore-scripts", is_flag=True, default=None,
                  help="Node: run no install scripts (dependencies' or the app's)."),
+    click.option("--allow-origin", "allow_origins", multiple=True, metavar="URL",
+                 help="A mirror pare.lock's artifacts may come from besides Debian's archive, the npm "
+                      "registry and PyPI (repeatable); their digests are still checked against those "
+                      "indexes."),
 )
 
 
@@ -56,7 +60,7 @@ def settings_options(command: Any) -> Any:
 def settings_from(values: dict[str, Any]) -> dict[str, Any]:
     """The settings flags click parsed, keyed by AppSettings field (None: not given)."""
     found = {key: values.pop(key) for key in ("cmd", "entrypoint", "env", "port", "user", "labels", "workdir",
-                                              "main", "ignore_scripts")}
+                                              "main", "ignore_scripts", "allow_origins")}
     found["ignore_scripts"] = found["ignore_scripts"] or None  # a flag not given leaves pare.toml's value
     return found
 

@@ -64,12 +64,14 @@ def binary_name(app_dir: Path, package: str = ".") -> str:
 
 def go_env(arch: Arch, app_dir: Path, gocache: Path, user: Mapping[str, str] | None = None) -> dict[str, str]:
     """A build environment that reads nothing of the user's Go setup but where modules come from
-    (GOPROXY and its kin, GOFLAGS: `user`, default the process environment), and that asks no
-    module source when there is nothing to download."""
+    (GOPROXY and its kin, GOFLAGS: `user`, default the process environment), that asks no
+    module source when there is nothing to download, and that never rewrites go.mod or go.sum
+    (-mod=vendor or -mod=readonly: go.mod is the app's lock, so a build that would need to change
+    it fails and says so, as `go build` does in CI)."""
     vendored = (app_dir / "vendor" / "modules.txt").is_file()
     chosen = go_settings(os.environ if user is None else user)
     flags = chosen.pop("GOFLAGS", "")
-    mod_flag = "" if "-mod=" in flags else "-mod=vendor" if vendored else "-mod=mod"
+    mod_flag = "" if "-mod=" in flags else "-mod=vendor" if vendored else "-mod=readonly"
     env = {"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": arch.go, "GOTOOLCHAIN": "local",
            "GOFLAGS": " ".join(f for f in (mod_flag, flags) if f), "GOWORK": "off", "GOENV": "off",
            "GOCACHE": str(gocache), "GOPATH": str(gocache / "gopath"), "GOMODCACHE": str(modcache(gocache)),

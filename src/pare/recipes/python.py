@@ -46,16 +46,20 @@ from pare.recipes.python_project import (
     DjangoProject,
     dependencies,
     django_project,
+    local_inputs,
     python_request,
     start_command,
 )
 
 STATIC_FORMAT = "1"
-DEPS_FORMAT = "2"  # bump when what install_deps makes of the same requirements changes
+DEPS_FORMAT = "3"  # bump when what install_deps makes of the same requirements changes
 # Before Python 3.12 every virtualenv had setuptools, and old releases of popular packages
 # (gunicorn 20, for one) import pkg_resources without declaring it; pare adds it for them, at the
 # newest release that still ships pkg_resources.
 PKG_RESOURCES = "setuptools==80.9.0"
+# PyPI's sha256 of that release's wheel and sdist: the native path installs it with --require-hashes
+PKG_RESOURCES_HASHES = ("sha256:062d34222ad13e0cc312a4c02d73f059e86a4acbfbdea8f8f76b28c99f306922",
+                        "sha256:f36b47402ecde768dbfafc46e8e4207b4360c654f1f3bb84475f0a28628fb19c")
 _PKG_RESOURCES_IMPORT = re.compile(rb"^\s*(?:import|from)\s+pkg_resources\b", re.M)
 # Run in a copy of the app (one line, so a Dockerfile RUN step can hold it too): Django's own settings
 # decide whether there is anything to collect (STATIC_ROOT may depend on the environment, as in
@@ -108,14 +112,17 @@ class PythonRecipe(Recipe):
         self.start_or_none(self.start)
 
     def requirements(self, into: Path) -> tuple[Path, bytes] | None:
-        """The requirements file pip installs from, and the bytes its cache key is made of."""
+        """The requirements file pip installs from, and the bytes its cache key is made of: the
+        file, and the contents of every local path and file it names (two apps with the same
+        `./localpkg` line and different code get different installs). A lockfile's lines carry
+        its hashes, which pip then requires."""
         deps = self.deps
         if not deps.source:
             return None
         if deps.source == "requirements.txt":
             path = self.app_dir / "requirements.txt"
-            return path, path.read_bytes()
-        text = "".join(line + "\n" for line in deps.lines)
+            return path, b"\0".join([path.read_bytes(), *local_inputs(self.app_dir, deps.lines)])
+        text = "".join(line + "\n" for line in deps.hashed_lines())
         into.mkdir(parents=True, exist_ok=True)
         path = into / "requirements.txt"
         path.write_text(text)
@@ -139,11 +146,13 @@ class PythonRecipe(Recipe):
                 wanted = requirements
                 if requirements.is_relative_to(self.app_dir):
                     wanted = source / requirements.relative_to(self.app_dir)
-                rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source)
+                rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source,
+                               require_hashes=self.deps.hashed)
                 if needs_pkg_resources(tmp / "site"):
                     extra = Path(scratch) / "setuptools.txt"
-                    extra.write_text(PKG_RESOURCES + "\n")
-                    rt.pip_install(extra, tmp / "site", pip_cache=pip_cache)
+                    hashes = "".join(f" --hash={h}" for h in PKG_RESOURCES_HASHES)
+                    extra.write_text(f"{PKG_RESOURCES}{hashes}\n")
+                    rt.pip_install(extra, tmp / "site", pip_cache=pip_cache, require_hashes=True)
             rt.compile(tmp / "site", rt.site)
 
         if not cache:  # made afresh in the build's scratch space (what --verify compares)
@@ -219,7 +228,7 @@ class PythonRecipe(Recipe):
             dep_files = ("requirements.txt",)
             install = ("-r requirements.txt",)
         elif deps.source:
-            install = (shell_quote(deps.lines),)
+            install = (shell_quote(deps.hashed_lines()),)  # with a lockfile's hashes: pip checks them
         build: tuple[str, ...] = ()
         if self.django is not None and self.django.static_root_assigned:
             build = (f"python3 -c {shell_quote([COLLECTSTATIC])} {self.django.settings_module}",)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -58,11 +59,25 @@ class Dependencies:
     lines: tuple[str, ...]  # requirement lines (for requirements.txt: its own lines)
     pinned: bool  # every line is name==version (a lockfile, or a fully pinned requirements.txt)
     install_project: bool = False  # `pip install .` as well: the app is itself a package
+    # per line, the file digests the lockfile allows ("sha256:..."); empty unless every line has some
+    hashes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def names(self) -> frozenset[str]:
         """Canonical names of the requirements pip will install directly."""
         return frozenset(n for n in (_requirement_name(line) for line in self.lines) if n)
+
+    @property
+    def hashed(self) -> bool:
+        """Every line carries the lockfile's hashes: pip installs them with --require-hashes."""
+        return bool(self.lines) and len(self.hashes) == len(self.lines) and all(self.hashes)
+
+    def hashed_lines(self) -> tuple[str, ...]:
+        """Requirement lines with their `--hash=` options, as a requirements file holds them."""
+        if not self.hashed:
+            return self.lines
+        return tuple(line + "".join(f" --hash={h}" for h in hashes)
+                     for line, hashes in zip(self.lines, self.hashes, strict=True))
 
 
 def dependencies(app_dir: Path) -> Dependencies:
@@ -74,16 +89,21 @@ def dependencies(app_dir: Path) -> Dependencies:
         return Dependencies("requirements.txt", lines, all(_is_pin(line) for line in lines if
                                                            not line.startswith("-")))
     if (app_dir / "Pipfile.lock").is_file():
-        return Dependencies("Pipfile.lock", tuple(pipfile_lock_lines(app_dir / "Pipfile.lock")), True)
+        path = app_dir / "Pipfile.lock"
+        lines = tuple(pipfile_lock_lines(path))
+        return Dependencies("Pipfile.lock", lines, True, hashes=_line_hashes(lines, lock_hashes(path)))
     pyproject = _pyproject(app_dir)
     if (app_dir / "poetry.lock").is_file():
-        poetry_lines = poetry_lock_lines(app_dir / "poetry.lock", _poetry_roots(pyproject))
+        path = app_dir / "poetry.lock"
+        poetry_lines = tuple(poetry_lock_lines(path, _poetry_roots(pyproject)))
         package_mode = (pyproject.get("tool", {}).get("poetry", {}) or {}).get("package-mode", True)
-        return Dependencies("poetry.lock", tuple(poetry_lines), True,
-                            bool(package_mode) and _has_build(pyproject))
+        return Dependencies("poetry.lock", poetry_lines, True, bool(package_mode) and _has_build(pyproject),
+                            _line_hashes(poetry_lines, lock_hashes(path)))
     if (app_dir / "uv.lock").is_file():
-        uv_lines, editable = uv_lock_lines(app_dir / "uv.lock")
-        return Dependencies("uv.lock", tuple(uv_lines), True, editable and _has_build(pyproject))
+        path = app_dir / "uv.lock"
+        uv_lines, editable = uv_lock_lines(path)
+        return Dependencies("uv.lock", tuple(uv_lines), True, editable and _has_build(pyproject),
+                            _line_hashes(uv_lines, lock_hashes(path)))
     project = pyproject.get("project")
     if isinstance(project, dict):
         deps = project.get("dependencies", [])
@@ -116,6 +136,56 @@ def _logical_lines(text: str) -> Iterable[str]:
         pending = ""
         if line:
             yield line
+
+
+_SKIP_DIRS = frozenset({".git", "__pycache__", "node_modules", ".venv", "build", "dist", ".tox"})
+_OPTION_FILE = re.compile(r"^(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_OPTION_EDITABLE = re.compile(r"^(?:-e|--editable)(?:\s+|=)(\S+)")
+
+
+def local_inputs(app_dir: Path, lines: Iterable[str], _seen: frozenset[Path] = frozenset()) -> list[bytes]:
+    """What a requirements file names on disk, as bytes for a cache key: each `-r`/`-c` file (and
+    what it names in turn), and each local path (`./pkg`, `-e .`, `file:` URLs, `name @ file://`) as
+    the digests of every file under it. The same requirement lines over different local code then
+    give different keys."""
+    from pare.recipes.base import tree_digest_parts
+    parts: list[bytes] = []
+    for line in lines:
+        included = _OPTION_FILE.match(line)
+        if included:
+            path = (app_dir / included.group(1)).resolve()
+            if path.is_file() and path not in _seen:
+                parts += [str(path).encode(), path.read_bytes(),
+                          *local_inputs(path.parent, _logical_lines(_read(path)), _seen | {path})]
+            continue
+        target = _local_path(line)
+        if target is None:
+            continue
+        root = (app_dir / target).resolve()
+        if root.is_file():
+            parts += [target.encode(), *(p if isinstance(p, bytes) else p.encode()
+                                        for p in tree_digest_parts(root.parent, [root.name]))]
+        elif root.is_dir():
+            rels = []
+            for current, dirs, files in os.walk(root):
+                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+                rels += [os.path.relpath(os.path.join(current, f), root) for f in sorted(files)]
+            parts += [target.encode(), *(p if isinstance(p, bytes) else p.encode()
+                                        for p in tree_digest_parts(root, rels))]
+    return parts
+
+
+def _local_path(line: str) -> str | None:
+    """The local path a requirement line installs from, if it names one."""
+    editable = _OPTION_EDITABLE.match(line)
+    text = editable.group(1) if editable else line.split(" --", 1)[0].split(";", 1)[0].strip()
+    if " @ " in text:
+        text = text.split(" @ ", 1)[1].strip()
+    if text.startswith("file:"):
+        return re.sub(r"^file:(//)?", "", text).split("#", 1)[0] or None
+    if text.startswith((".", "/")) or text == ".":
+        return text.split("#", 1)[0]
+    return None
 
 
 def _is_pin(line: str) -> bool:
@@ -183,6 +253,48 @@ def pipfile_lock_lines(path: Path) -> list[str]:
         line = name + (f"[{','.join(extras)}]" if extras else "") + version
         lines.append(_with_marker(line, entry.get("markers")))
     return lines
+
+
+_HASH = re.compile(r"(sha256|sha384|sha512):[0-9a-f]+\Z")
+
+
+def lock_hashes(path: Path) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(canonical name, version) -> the file digests a lockfile records for that release: Pipfile.lock's
+    `hashes`, poetry.lock's `files` (or its 1.x [metadata.files]), uv.lock's sdist and wheels.
+    Digests pip cannot check (md5) and malformed ones are left out."""
+    lock = _load_lock(path)
+    found: dict[tuple[str, str], list[object]] = {}
+    if path.name == "Pipfile.lock":
+        for name, entry in (lock.get("default") or {}).items():
+            if isinstance(entry, dict) and isinstance(entry.get("version"), str):
+                found[(canonicalize_name(name), entry["version"].removeprefix("=="))] = \
+                    list(entry.get("hashes") or [])
+    else:
+        legacy = (lock.get("metadata") or {}).get("files") or {}
+        for entry in lock.get("package") or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                continue
+            files = entry.get("files") or legacy.get(entry["name"]) or []
+            if path.name == "uv.lock":
+                files = [entry.get("sdist"), *(entry.get("wheels") or [])]
+            found[(canonicalize_name(entry["name"]), str(entry.get("version", "")))] = \
+                [f.get("hash") for f in files if isinstance(f, dict)]
+    return {key: tuple(sorted({h for h in hashes if isinstance(h, str) and _HASH.match(h)}))
+            for key, hashes in found.items()}
+
+
+def _line_hashes(lines: Iterable[str], table: Mapping[tuple[str, str], tuple[str, ...]]
+                 ) -> tuple[tuple[str, ...], ...]:
+    """Each pinned line's hashes from `table`; () when any line has none (then nothing is hashed)."""
+    out = []
+    for line in lines:
+        req = _try_requirement(line)
+        spec = next(iter(req.specifier), None) if req else None
+        hashes = table.get((canonicalize_name(req.name), spec.version)) if req and spec else None
+        if not hashes:
+            return ()
+        out.append(hashes)
+    return tuple(out)
 
 
 def _with_marker(line: str, marker: object) -> str:

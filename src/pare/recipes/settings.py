@@ -45,6 +45,7 @@ class AppSettings:
     suite: str | None = None  # bookworm | trixie | forky
     ignore_scripts: bool = False
     include_secrets: tuple[str, ...] = ()  # secret files the user ships on purpose (.env.production)
+    allow_origins: tuple[str, ...] = ()  # URL prefixes pare.lock's artifacts may also come from (mirrors)
 
     @property
     def runtime_name(self) -> str | None:
@@ -60,6 +61,7 @@ FILE_KEYS = {
     "cmd": "cmd", "entrypoint": "entrypoint", "env": "env", "port": "port", "user": "user",
     "label": "labels", "workdir": "workdir", "main": "main", "runtime": "runtime", "suite": "suite",
     "ignore-scripts": "ignore_scripts", "include-secrets": "include_secrets",
+    "allow-origins": "allow_origins",
 }
 
 
@@ -96,7 +98,8 @@ def merge_cli(settings: AppSettings, cli: Mapping[str, Any]) -> AppSettings:
             raise TypeError(f"unknown setting field {field!r}")  # a programming error, not the user's
         if raw is None or raw == () or raw == []:
             continue
-        flag = "--" + {"labels": "label", "ignore_scripts": "ignore-scripts"}.get(field, field)
+        flag = "--" + {"labels": "label", "ignore_scripts": "ignore-scripts",
+                       "allow_origins": "allow-origin"}.get(field, field)
         value = _CLI_PARSERS.get(field, _FILE_PARSERS[field])(raw, flag)
         if field in ("env", "labels"):
             value = _merge_pairs(getattr(settings, field), value)
@@ -200,6 +203,18 @@ def _patterns(raw: Any, where: str) -> tuple[str, ...]:
     raise UsageError(f"{where}: must be a list of paths or patterns (like \".env.production\"), not {raw!r}")
 
 
+def _origins(raw: Any, where: str) -> tuple[str, ...]:
+    """A list of http(s) URL prefixes (a flag gives them one by one)."""
+    from pare.native.lockcheck import check_allowed_origin
+    items = raw
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise UsageError(f"{where}: must be a list of URLs, such as [\"https://mirror.example/debian\"]")
+    try:
+        return tuple(check_allowed_origin(i) for i in items)
+    except UsageError as exc:
+        raise UsageError(f"{where}: {str(exc).removeprefix('allow-origins: ')}") from None
+
+
 Pairs = tuple[tuple[str, str], ...]
 
 
@@ -249,6 +264,7 @@ _FILE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "cmd": _command, "entrypoint": _command, "env": _pairs("KEY", _env_name), "port": _port,
     "user": _user, "labels": _pairs("label", _label_key), "workdir": _workdir, "main": _main,
     "runtime": _runtime, "suite": _suite, "ignore_scripts": _bool, "include_secrets": _patterns,
+    "allow_origins": _origins,
 }
 _CLI_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "env": _cli_pairs("KEY", _env_name), "labels": _cli_pairs("KEY", _label_key),

@@ -229,12 +229,15 @@ class PythonRuntime:
                            links={"/usr/bin/python3": f"python{self.minor}"})
 
     def pip_install(self, requirements: Path, target: Path, *, pip_cache: Path,
-                    cwd: Path | None = None) -> None:
+                    cwd: Path | None = None, require_hashes: bool = False) -> None:
         """Install pinned requirements into `target` with the locked interpreter and pip (`cwd`: where
-        relative paths in them, such as `-e .`, point)."""
+        relative paths in them, such as `-e .`, point). require_hashes: every file pip fetches
+        must match a `--hash` its line gives (pip's hash-checking mode)."""
         args = [str(self.pip_wheel / "pip"), "install", "--quiet", "--no-compile",
                 "--disable-pip-version-check", "--no-warn-script-location", "--target", str(target),
                 "-r", str(requirements)]
+        if require_hashes:
+            args.append("--require-hashes")
         if self.arch != host_arch():
             args += ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.minor,
                      "--abi", f"cp{self.minor.replace('.', '')}"]

@@ -12,9 +12,12 @@ Bearer names a token server (realm, service) from which a token is fetched for t
 needs (repository:NAME:pull[,push]). Tokens are cached per scope set until shortly before they expire.
 
 The realm receives the credentials, so it is checked first: it must be https (plain http only where
-the registry itself may be plain: loopback, or `--insecure`), and on the registry's own host or a
-parent domain of it (registry.gitlab.com -> gitlab.com), or Docker Hub's known token host; any other
-host must be named in PARE_TOKEN_REALM_HOSTS (comma-separated host names) by the user.
+the registry itself may be plain: loopback, or `--insecure`), on the registry's own port, and on the
+registry's own host or a parent domain of it that is not a public suffix (registry.gitlab.com ->
+gitlab.com, but never foo.github.io -> github.io or reg.example.co.uk -> co.uk: the public suffix
+list, as browsers use it for cookies, says where one owner's names end), or Docker Hub's known token
+host. Any other host, or the same host on another port (a token service beside the registry), must
+be named in PARE_TOKEN_REALM_HOSTS (comma-separated `host` or `host:port`) by the user.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +41,7 @@ import httpx
 from pare.errors import AuthError, RegistryError
 from pare.oci.reference import Reference
 from pare.stores.registry import redirects
+from pare.stores.registry.redirects import DEFAULT_PORTS
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 REALM_HOSTS_ENV = "PARE_TOKEN_REALM_HOSTS"
@@ -238,9 +243,10 @@ class Authenticator:
     """Turns challenges into Authorization headers for one registry; thread-safe, caches tokens."""
 
     def __init__(self, registry: str, credentials: CredentialSource, *,
-                 allow_http_realm: bool = False) -> None:
+                 allow_http_realm: bool = False, plain_http: bool = False) -> None:
         self.registry = registry
         self.allow_http_realm = allow_http_realm
+        self.plain_http = plain_http  # the registry itself is reached over http (its default port 80)
         self._source = credentials
         self._credentials: Credentials | None = None
         self._loaded = False
@@ -319,10 +325,19 @@ class Authenticator:
             raise AuthError(f"{self.registry}: token realm {realm} is plain HTTP; pare sends credentials "
                             "to a token server only over HTTPS (unless the registry is on loopback or "
                             "--insecure)")
-        if not realm_host_allowed(url.host, self.registry):
-            raise AuthError(f"{self.registry}: token realm {realm} is on another host; pare sends this "
-                            f"registry's credentials there only if you list {url.host} in {REALM_HOSTS_ENV}")
+        port = url.port or DEFAULT_PORTS[url.scheme]
+        if not realm_host_allowed(url.host, self.registry, port, self.registry_port):
+            entry = f"{url.host}:{port}" if realm_host_allowed(url.host, self.registry) else url.host
+            where = "on another port" if entry != url.host else "on another host"
+            raise AuthError(f"{self.registry}: token realm {realm} is {where}; pare sends this "
+                            f"registry's credentials there only if you list {entry} in {REALM_HOSTS_ENV}")
         return url
+
+    @property
+    def registry_port(self) -> int:
+        """The port requests to the registry go to (plain HTTP's default where it speaks HTTP)."""
+        explicit = split_host_port(Reference(self.registry, "x").api_host)[1]
+        return explicit if explicit is not None else DEFAULT_PORTS["http" if self.plain_http else "https"]
 
     def _fetch_token(self, challenge: Challenge, scopes: tuple[str, ...], http: httpx.Client) -> str:
         realm = challenge.params.get("realm", "")
@@ -376,15 +391,50 @@ class Authenticator:
         return value
 
 
-def realm_host_allowed(realm_host: str, registry: str) -> bool:
-    """May a token server on `realm_host` receive the credentials of `registry`? Its own host, a parent
-    domain of it, Docker Hub's token host for Docker Hub, or a host the user lists in the environment."""
-    realm_host = realm_host.lower().rstrip(".")
-    api_host = Reference(registry, "x").api_host.rsplit(":", 1)[0].strip("[]").lower()
+def split_host_port(address: str) -> tuple[str, int | None]:
+    """'reg.example:5000' -> ('reg.example', 5000); '[::1]:5000' -> ('::1', 5000); host lower-cased."""
+    host, port = address, None
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+    elif address.count(":") == 1:
+        head, _, tail = address.partition(":")
+        if tail.isdigit():
+            host, port = head, int(tail)
+    return host.lower().rstrip("."), port
+
+
+@cache
+def _public_suffixes() -> Any:
+    """The public suffix list as publicsuffixlist bundles it (no network; loaded on first use)."""
+    from publicsuffixlist import PublicSuffixList
+    return PublicSuffixList()
+
+
+def is_public_suffix(host: str) -> bool:
+    """Is `host` a name under which unrelated owners register (com, co.uk, github.io), or no more?"""
+    return _public_suffixes().privatesuffix(host) is None
+
+
+def _listed_hosts() -> set[str]:
+    entries = os.environ.get(REALM_HOSTS_ENV, "").split(",")
+    return {h.strip().lower().rstrip(".") for h in entries if h.strip()}
+
+
+def realm_host_allowed(realm_host: str, registry: str, realm_port: int | None = None,
+                       registry_port: int | None = None) -> bool:
+    """May a token server on `realm_host` (at `realm_port`) receive the credentials of `registry`
+    (reached at `registry_port`)? On the registry's own port: its own host, a parent domain of it
+    that is no public suffix, or Docker Hub's token host for Docker Hub. Otherwise only a `host` or
+    `host:port` the user lists in the environment. Ports left out are not compared."""
+    realm_host = realm_host.lower().rstrip(".").strip("[]")
+    listed = _listed_hosts()
+    if realm_host in listed or (realm_port is not None and f"{realm_host}:{realm_port}" in listed):
+        return True
+    if realm_port is not None and registry_port is not None and realm_port != registry_port:
+        return False
+    api_host = split_host_port(Reference(registry, "x").api_host)[0]
     if realm_host == api_host or realm_host in KNOWN_REALMS.get(api_host, ()):
         return True
-    is_name = "." in realm_host and not realm_host.replace(".", "").isdigit()
-    if is_name and api_host.endswith("." + realm_host):
-        return True
-    listed = {h.strip().lower() for h in os.environ.get(REALM_HOSTS_ENV, "").split(",") if h.strip()}
-    return realm_host in listed
+    is_name = "." in realm_host and not realm_host.replace(".", "").isdigit() and ":" not in realm_host
+    return is_name and api_host.endswith("." + realm_host) and not is_public_suffix(realm_host)

@@ -41,13 +41,17 @@ class _BigReadStream(httpcore.NetworkStream):
 
 
 class _BigReadBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
+    """`pins`: host name -> the address to connect to instead of resolving the name again."""
+
+    def __init__(self, pins: typing.Mapping[str, str] | None = None) -> None:
         self._inner = httpcore.SyncBackend()
+        self._pins = dict(pins or {})
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
                     socket_options: typing.Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
-        return _BigReadStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
+        address = self._pins.get(host.lower(), host)
+        return _BigReadStream(self._inner.connect_tcp(address, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: typing.Iterable[typing.Any] | None = None
@@ -58,14 +62,16 @@ class _BigReadBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def big_read_transport(*, verify: ssl.SSLContext | bool, limits: httpx.Limits) -> httpx.HTTPTransport:
-    """An httpx.HTTPTransport (no proxy) whose connection pool reads in big chunks. Should httpx stop
-    keeping its pool where this expects it, the transport is returned as httpx made it."""
+def big_read_transport(*, verify: ssl.SSLContext | bool, limits: httpx.Limits,
+                       pins: typing.Mapping[str, str] | None = None) -> httpx.HTTPTransport:
+    """An httpx.HTTPTransport (no proxy) whose connection pool reads in big chunks (and connects to
+    the `pins` addresses for their host names). Should httpx stop keeping its pool where this
+    expects it, the transport is returned as httpx made it (pins then need the caller's check)."""
     transport = httpx.HTTPTransport(verify=verify, limits=limits)
     if isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
         context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         transport._pool = httpcore.ConnectionPool(
             ssl_context=context, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry, network_backend=_BigReadBackend())
+            keepalive_expiry=limits.keepalive_expiry, network_backend=_BigReadBackend(pins))
     return transport

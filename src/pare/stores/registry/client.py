@@ -1,6 +1,9 @@
 """HTTP for one registry: scheme choice, pooled connections, auth, retries, and clear errors.
 
-Loopback registries (localhost, 127.x, ::1) speak plain HTTP, as docker assumes; any other host
+Loopback registries speak plain HTTP, as docker assumes: a host is loopback when its address is
+(127.0.0.0/8, ::1), read from an IP literal or from what the name resolves to, never from its text
+(`127.attacker.example` is a name like any other); a name found to be loopback is then connected to
+at the addresses checked, so a second lookup cannot send the request elsewhere. Any other host
 speaks verified TLS; with `insecure`, as docker's insecure registries, TLS without verification,
 falling back to plain HTTP when the host does not speak TLS. Requests that fail with 408, 429 or
 5xx, or lose their connection, are retried with exponential backoff and full jitter, honouring
@@ -18,9 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import ipaddress
 import json
 import os
 import random
+import socket
 import ssl
 import threading
 import time
@@ -36,7 +41,7 @@ from pare.errors import AuthError, DigestMismatch, NotFound, RegistryError
 from pare.oci.reference import Reference
 from pare.stores.base import TransferStats
 from pare.stores.registry import redirects
-from pare.stores.registry.auth import Authenticator, CredentialSource, default_credentials
+from pare.stores.registry.auth import Authenticator, CredentialSource, default_credentials, split_host_port
 from pare.stores.registry.bigreads import big_read_transport
 from pare.stores.registry.redirects import Content
 
@@ -131,8 +136,31 @@ def _is_tls_failure(exc: httpx.TransportError) -> bool:
         word in text for word in ("ssl", "certificate", "wrong version"))
 
 
+def loopback_addresses(host: str) -> tuple[str, ...]:
+    """The addresses of `host` if it is on loopback (an IP literal, or a name every one of whose
+    resolved addresses is); () for anything else, a name that does not resolve included."""
+    try:
+        return (host,) if _is_loopback_ip(host) else ()
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return ()
+    found = sorted({str(info[4][0]) for info in infos})
+    return tuple(found) if found and all(_is_loopback_ip(a) for a in found) else ()
+
+
+def _is_loopback_ip(text: str) -> bool:
+    """ValueError when `text` is no IP address."""
+    ip = ipaddress.ip_address(text.split("%", 1)[0])
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
 def is_loopback(registry: str) -> bool:
-    return Reference(registry, "x").is_local
+    """Is the registry's host on loopback, by its address (see loopback_addresses)?"""
+    return bool(loopback_addresses(split_host_port(Reference(registry, "x").api_host)[0]))
 
 
 def error_detail(response: httpx.Response) -> str:
@@ -188,11 +216,11 @@ def tls_context(registry: str) -> ssl.SSLContext:
     return context
 
 
-def _http_client(registry: str, insecure: bool, timeout: httpx.Timeout, limits: httpx.Limits
-                 ) -> httpx.Client:
+def _http_client(registry: str, insecure: bool, timeout: httpx.Timeout, limits: httpx.Limits,
+                 pins: Mapping[str, str] | None = None) -> httpx.Client:
     """Pooled HTTP; TLS (verified against system CAs unless `insecure`) is set up only if an https
     URL is ever requested. With proxy variables in the environment, httpx's own set-up is kept so
-    they apply."""
+    they apply. `pins`: host name -> the address its connections go to."""
     verify: ssl.SSLContext | bool = False
     # redirects are followed by pare.stores.registry.redirects, which decides where credentials go
     common: dict[str, Any] = {"timeout": timeout, "follow_redirects": False,
@@ -200,9 +228,9 @@ def _http_client(registry: str, insecure: bool, timeout: httpx.Timeout, limits: 
     if urllib.request.getproxies():
         return httpx.Client(limits=limits, verify=verify if insecure else tls_context(registry), **common)
     # plain http:// never touches the TLS context, so the default transport needs no CA bundle
-    plain = big_read_transport(verify=False, limits=limits)
+    plain = big_read_transport(verify=False, limits=limits, pins=pins)
     tls = _LazyTransport(lambda: big_read_transport(verify=verify if insecure else tls_context(registry),
-                                                    limits=limits))
+                                                    limits=limits, pins=pins))
     return httpx.Client(transport=plain, mounts={"https://": tls}, **common)
 
 
@@ -215,16 +243,20 @@ class RegistryClient:
         self.registry = registry
         api_host = Reference(registry, "x").api_host
         self.insecure = insecure
-        self.scheme = "http" if is_loopback(registry) else "https"
+        host = split_host_port(api_host)[0]
+        self.loopback = bool(loopback := loopback_addresses(host))
+        # a name found on loopback is connected to at the address checked (no second lookup)
+        pins = {host: loopback[0]} if loopback and loopback[0] != host else None
+        self.scheme = "http" if self.loopback else "https"
         self._api_host = api_host
         self.retry_policy = retry or RetryPolicy()
         self.recorder = recorder or StatsRecorder(TransferStats())
         self._sleep = sleep
         # a token realm may be plain HTTP only where the registry itself may be
         self.auth = Authenticator(registry, credentials or default_credentials,
-                                  allow_http_realm=insecure or is_loopback(registry))
+                                  allow_http_realm=insecure or self.loopback, plain_http=self.loopback)
         self.http = _http_client(registry, insecure, httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-                                 httpx.Limits(max_connections=pool, max_keepalive_connections=pool))
+                                 httpx.Limits(max_connections=pool, max_keepalive_connections=pool), pins)
 
     def close(self) -> None:
         self.http.close()
@@ -245,7 +277,7 @@ class RegistryClient:
     def may_authorize(self, url: httpx.URL) -> bool:
         """May credentials ride on a request to `url`? Only to the registry's own origin, and over
         plain HTTP only when the registry is on loopback (never after an insecure fall-back)."""
-        return self.is_registry(url) and (url.scheme == "https" or is_loopback(self.registry))
+        return self.is_registry(url) and (url.scheme == "https" or self.loopback)
 
     # --- requests ------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, scopes: tuple[str, ...], what: str,
