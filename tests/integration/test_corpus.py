@@ -211,3 +211,23 @@ def test_corpus_app_builds_natively_and_answers(name: str, tmp_path: Path, capsy
         response = httpx.get(url + app["get"], timeout=10, headers={"Host": f"127.0.0.1:{port}"})
     assert response.status_code == app["status"], response.text[:300]
     assert app["contains"] in response.text
+
+
+def test_the_corpus_is_forty_documented_apps_from_six_publishers() -> None:
+    """Issue 17's corpus: 12+ Node, 12+ Python, 10+ Go apps from six or more publishers, each with its
+    ORIGIN.md and licence; at most 3 need flags; every feature `needs` names has a probe."""
+    by_language = {lang: [n for n, a in APPS.items() if a["language"] == lang]
+                   for lang in ("node", "python", "go")}
+    assert len(APPS) >= 40 and len(by_language["node"]) >= 12 and len(by_language["python"]) >= 12
+    assert len(by_language["go"]) >= 10
+    publishers = {a["publisher"].split(" (")[0] for a in APPS.values()}
+    assert len(publishers) >= 6, publishers
+    assert len([n for n, a in APPS.items() if a["flags"]]) <= 3
+    features = set(PROBES) | {"syslibs"}
+    for name, app in APPS.items():
+        assert set(app["needs"]) <= features, f"{name}: {set(app['needs']) - features} has no probe"
+        origin = (CORPUS / name / "ORIGIN.md").read_text()
+        assert "- Repository: https://github.com/" in origin and "## What it needs from pare" in origin, name
+        licences = [p for p in (CORPUS / name).iterdir() if p.name.lower().startswith(("license", "copying"))]
+        assert licences or "declared in `package.json`" in origin, f"{name}: no licence file"
+    assert sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) == sorted(APPS)
