@@ -119,12 +119,6 @@ OWN: dict[str, OwnDockerfile] = {
         drop_stages=("dev-envs",), port=8000,
         notes="python:3.10-alpine -> slim-python (Debian's Python 3.11; pip needs --break-system-packages "
               "there); the dev-envs stage (gloursdocker/docker, heredoc RUNs) dropped"),
-    "py-docker-django-runserver": OwnDockerfile(
-        {"python:3.7-alpine": "slim-python"}, {"python:3.7-alpine": ("ARG PIP_CERT=",)},
-        edits=(("pip3 install -r", "pip3 install --break-system-packages -r"),),
-        drop_stages=("dev-envs",), port=8000,
-        notes="python:3.7-alpine -> slim-python (Debian's Python 3.11; pip needs --break-system-packages "
-              "there); the dev-envs stage (gloursdocker/docker, heredoc RUNs) dropped"),
     "go-google-run-helloworld": OwnDockerfile(
         {"golang:1.23-bookworm": str(BENCH_BASES / "fat-go-1.26.toml"),
          "debian:bookworm-slim": str(BENCH_BASES / "debian-slim.toml")},
