@@ -9,7 +9,8 @@ it may listen on whatever port it insists on.
 
 One build cache for the whole corpus (runtime layers, sysroots, downloads are shared between apps on
 the same lock entries, as on a user's machine) starting empty, so this is the cold case; builds use
-`--level 1` (zstd 19 on every node binary would add minutes and prove nothing here).
+`--level 1` (zstd 19 on every node binary would add minutes and prove nothing here) and run two at a
+time (`prebuilt`), ahead of the tests that run and ask each app.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 import tomllib
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +131,10 @@ PROBES: dict[str, tuple[dict[str, str], str]] = {
 @functools.cache
 def _missing_features() -> frozenset[str]:
     """The features apps.toml's `needs` name that this pare lacks, each found by a real probe: detection
-    on a tiny app of that shape (PROBES), and for syslibs the mapping from a psycopg2 build failure to
-    the Debian package that prevents it. Remove this (and its one call) once every feature is in."""
+    on a tiny app of that shape (PROBES); for go-no-gomod, whether the plan the Go recipe makes for a
+    main.go without go.mod can build it (`go mod init` or GO111MODULE=off); for syslibs the mapping
+    from a psycopg2 build failure to the Debian package that prevents it. Remove this (and its one
+    call) once every feature is in."""
     from pare.recipes import detect
     from pare.recipes.settings import load_settings
 
@@ -145,6 +151,12 @@ def _missing_features() -> frozenset[str]:
                 continue
             if marker and marker not in " ".join(facts.command):
                 missing.add(feature)
+    with tempfile.TemporaryDirectory(prefix="probe-go-no-gomod-") as tmp:  # a main.go and no go.mod
+        (Path(tmp) / "main.go").write_text("package main\n\nfunc main() {}\n")
+        facts = detect(tmp, settings=load_settings(Path(tmp), {})).docker_facts()
+        plan = " ".join([*facts.install, *facts.build, *(f"{k}={v}" for k, v in facts.env)])
+        if "go mod init" not in plan and "GO111MODULE=off" not in plan:
+            missing.add("go-no-gomod")
     try:
         from pare.native import syslibs  # type: ignore[attr-defined]
         if not syslibs.build_needs("Error: pg_config executable not found."):
@@ -152,6 +164,34 @@ def _missing_features() -> frozenset[str]:
     except Exception:
         missing.add("syslibs")
     return frozenset(missing)
+
+
+Built = tuple[Path, Path, int, str, str]  # source, layout, exit code, stdout, stderr
+
+
+@pytest.fixture(scope="module")
+def prebuilt(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+             corpus_cache: Path) -> Iterator[dict[str, Future[Built]]]:
+    """Every selected corpus app's `pare build`, two at a time (the machine's two cores; downloads and
+    compiles overlap), started before the first app test: app -> (source, layout, exit code, stdout,
+    stderr). Each build is a `pare` process of its own on the shared cache (entries are written
+    atomically), so its output is its own."""
+    names = [item.callspec.params["name"] for item in request.session.items
+             if getattr(item, "originalname", "") == "test_corpus_app_builds_natively_and_answers"]
+    work = tmp_path_factory.mktemp("corpus-builds")
+
+    def build(name: str) -> Built:
+        source, layout = work / name, work / f"{name}-layout"
+        shutil.copytree(CORPUS / name, source, symlinks=True)  # the build writes pare.lock beside the app
+        args = ["build", str(source), "-t", f"oci:{layout}:{name}", "--level", "1", "--json"]
+        done = subprocess.run([sys.executable, "-m", "pare", *args, *build_flags(APPS[name])],
+                              capture_output=True, text=True, timeout=1800)
+        return source, layout, done.returncode, done.stdout, done.stderr
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        wanted = [n for n in names if not set(APPS[n]["needs"]) & _missing_features()]
+        yield {name: pool.submit(build, name) for name in wanted}
+        pool.shutdown(cancel_futures=True)
 
 
 def build_flags(app: dict[str, Any]) -> list[str]:
@@ -173,17 +213,13 @@ def test_an_app_that_needs_a_flag_is_told_which_before_any_work(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("name", sorted(APPS))
-def test_corpus_app_builds_natively_and_answers(name: str, tmp_path: Path, capsys: Any,
-                                                corpus_cache: Path, podman: PodmanEngine) -> None:
+def test_corpus_app_builds_natively_and_answers(name: str, prebuilt: dict[str, Future[Built]],
+                                                podman: PodmanEngine) -> None:
     app = APPS[name]
     missing = sorted(set(app["needs"]) & _missing_features())
     if missing:
         pytest.skip(f"{name} needs {', '.join(missing)}, which this pare lacks (a probe said so)")
-    source = tmp_path / name
-    shutil.copytree(CORPUS / name, source, symlinks=True)  # the build writes pare.lock beside the app
-    layout = tmp_path / "layout"
-    code, out, err = run_cli(["build", str(source), "-t", f"oci:{layout}:{name}", "--level", "1", "--json",
-                              *build_flags(app)], capsys)
+    source, layout, code, out, err = prebuilt[name].result()
     assert code == 0, err
     result = json.loads(out)
     assert result["recipe"] == app["language"] and result["lock"] == "written"
@@ -223,7 +259,7 @@ def test_the_corpus_is_forty_documented_apps_from_six_publishers() -> None:
     publishers = {a["publisher"].split(" (")[0] for a in APPS.values()}
     assert len(publishers) >= 6, publishers
     assert len([n for n, a in APPS.items() if a["flags"]]) <= 3
-    features = set(PROBES) | {"syslibs"}
+    features = set(PROBES) | {"syslibs", "go-no-gomod"}
     for name, app in APPS.items():
         assert set(app["needs"]) <= features, f"{name}: {set(app['needs']) - features} has no probe"
         origin = (CORPUS / name / "ORIGIN.md").read_text()
