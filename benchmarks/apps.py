@@ -76,6 +76,7 @@ class OwnDockerfile:
     after_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dockerfile: str | None = None  # one of the app's Dockerfiles other than apps.toml's
     edits: tuple[tuple[str, str], ...] = ()
+    drop_stages: tuple[str, ...] = ()  # stages no build of the app's image needs (dev containers)
     port: int = 8080
     notes: str = ""
 
@@ -104,6 +105,38 @@ OWN: dict[str, OwnDockerfile] = {
          "gcr.io/distroless/static:nonroot": "distroless-static"},
         notes="golang:1.26 -> fat-go-1.26 (buildd + Debian forky golang-1.26); "
               "distroless/static:nonroot -> distroless-static"),
+    "node-docker-react-static": OwnDockerfile(
+        {"node:lts": "fat-node", "nginx:alpine": str(BENCH_BASES / "nginx-debian.toml")},
+        {"node:lts": ("ARG NODE_EXTRA_CA_CERTS=",),
+         "nginx:alpine": ("RUN rm -f /etc/nginx/sites-enabled/default",)},
+        drop_stages=("dev-envs",), port=80,
+        notes="node:lts -> fat-node (Debian's Node.js), nginx:alpine -> nginx-debian (slim Debian + "
+              "nginx-light, its default site removed so the app's conf.d server answers); the dev-envs stage "
+              "(Docker's dev container: gloursdocker/docker, heredoc RUNs) dropped"),
+    "py-docker-flask-dockercmd": OwnDockerfile(
+        {"python:3.10-alpine": "slim-python"}, {"python:3.10-alpine": ("ARG PIP_CERT=",)},
+        edits=(("pip3 install -r", "pip3 install --break-system-packages -r"),),
+        drop_stages=("dev-envs",), port=8000,
+        notes="python:3.10-alpine -> slim-python (Debian's Python 3.11; pip needs --break-system-packages "
+              "there); the dev-envs stage (gloursdocker/docker, heredoc RUNs) dropped"),
+    "go-google-run-helloworld": OwnDockerfile(
+        {"golang:1.23-bookworm": str(BENCH_BASES / "fat-go-1.26.toml"),
+         "debian:bookworm-slim": str(BENCH_BASES / "debian-slim.toml")},
+        notes="golang:1.23-bookworm -> fat-go-1.26, debian:bookworm-slim -> debian-slim (mmdebstrap minbase, "
+              "slimmed); its apt-get of ca-certificates runs against Debian's archive as written"),
+    "go-hashicorp-http-echo": OwnDockerfile(
+        {"golang:1.26": str(BENCH_BASES / "fat-go-1.26.toml"),
+         "gcr.io/distroless/static-debian12:nonroot": "distroless-static"},
+        edits=(("FROM gcr.io/distroless/static-debian12:nonroot as default",
+                "FROM golang:1.26 AS dist\nWORKDIR /src\nCOPY . .\n"
+                "RUN CGO_ENABLED=0 go build -trimpath -o /dist/linux/amd64/http-echo .\n"
+                "FROM gcr.io/distroless/static-debian12:nonroot as default"),
+               ("COPY dist/$TARGETOS/$TARGETARCH/$BIN_NAME /",
+                "COPY --from=dist /dist/linux/amd64/http-echo /")),
+        port=5678,
+        notes="its Dockerfile copies a binary its release pipeline built outside (dist/OS/ARCH): a build "
+              "stage on fat-go-1.26 (golang:1.26 stand-in) makes it; distroless/static-debian12:nonroot -> "
+              "distroless-static"),
 }
 
 
@@ -227,16 +260,23 @@ class Bench:
         for old, new in spec.edits:
             dockerfile = dockerfile.replace(old, new)
         lines = []
+        dropping = False
         for line in dockerfile.splitlines():
-            lines.append(line)
             words = line.split()
-            if words[:1] == ["FROM"] and words[1] in spec.bases:
-                profile = spec.bases[words[1]]
+            if words[:1] == ["FROM"]:  # FROM [--platform=...] IMAGE [AS NAME]
+                dropping = words[-2:-1] in (["AS"], ["as"]) and words[-1] in spec.drop_stages
+            if dropping:
+                continue
+            lines.append(line)
+            is_from = words[:1] == ["FROM"]
+            image = next((w for w in words[1:] if not w.startswith("--")), "") if is_from else ""
+            if image in spec.bases:
+                profile = spec.bases[image]
                 if profile != "scratch":
                     ref = base_reference(profile, "localhost")
                     engine.load_image(ref, ensure_base(profile))
-                    lines[-1] = line.replace(words[1], ref, 1)
-                lines += spec.after_from.get(words[1], ())
+                    lines[-1] = line.replace(image, ref, 1)
+                lines += spec.after_from.get(image, ())
         path = self.work / f"{row.app}.own.Dockerfile"
         path.write_text("\n".join(lines) + "\n")
 

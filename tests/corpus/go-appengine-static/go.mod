@@ -1,0 +1,3 @@
+module github.com/GoogleCloudPlatform/golang-samples/appengine/go11x/static
+
+go 1.11

@@ -1,0 +1,3 @@
+module github.com/GoogleCloudPlatform/golang-samples/run/helloworld
+
+go 1.23

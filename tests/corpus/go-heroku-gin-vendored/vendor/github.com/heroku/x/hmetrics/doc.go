@@ -1,0 +1,5 @@
+/*
+package hmetrics is a self-contained client for heroku Go runtime metrics.
+*/
+
+package hmetrics
