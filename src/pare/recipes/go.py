@@ -31,7 +31,7 @@ from pare.native.rootfs import RuntimeSpec, runtime_layer
 from pare.native.runtimes import go as go_runtime
 from pare.native.runtimes.go import GoToolchain
 from pare.native.sysroot import ensure_sysroot
-from pare.recipes.base import DockerFacts, Recipe, add_app_files
+from pare.recipes.base import DockerFacts, Recipe, add_app_files, app_files, copy_app_files
 from pare.recipes.command import StartCommand
 from pare.recipes.go_project import GoMod, main_package, read_go_mod, require_vendor
 from pare.recipes.go_proxy import check_module_source, go_settings
@@ -44,6 +44,11 @@ GO_IGNORES = ("**/*.go", "go.mod", "go.sum", "go.work", "go.work.sum", "vendor",
               ".dockerignore", ".pareignore", "Dockerfile", "**/*.Dockerfile", "**/*.dockerfile",
               "Makefile", "pare.toml")
 _SKIP_WALK = {"vendor", "testdata", ".git", "node_modules"}
+
+
+# The module path given to an app that has no go.mod (binary_name still names the binary after the
+# app's directory, as `go build` would in GOPATH mode)
+MODULE_LESS_PATH = "app"
 
 
 def binary_name(app_dir: Path, package: str = ".") -> str:
@@ -160,12 +165,23 @@ class GoRecipe(Recipe):
         target = out / self.binary
         with tempfile.TemporaryDirectory(prefix="pare-gocache-") as scratch:
             gocache = cache_root() / "go-build" if cache else Path(scratch)
-            env = go_env(arch, self.app_dir, gocache)
+            source = self.app_dir if self.go_mod is not None else self.as_module(Path(scratch), toolchain)
+            env = go_env(arch, source, gocache)
             # the app's tree is read-only to go build: go.mod and go.sum are never rewritten
             run_tool([toolchain.go, "build", *GO_BUILD_FLAGS, "-o", str(target), self.package],
-                     cwd=self.app_dir, env=env, what="go build", readable=(self.app_dir,),
+                     cwd=source, env=env, what="go build", readable=(source,),
                      writable=(out, gocache), network=env.get("GOPROXY") != "off")
         return target
+
+    def as_module(self, scratch: Path, toolchain: GoToolchain) -> Path:
+        """A copy of an app with Go files and no go.mod (written before modules, or for GOPATH),
+        made a module as `go mod init` would, as Paketo's Go buildpack builds it: standard library
+        only, since nothing names the versions of anything else."""
+        copy = scratch / "module"
+        copy_app_files(self.app_dir, app_files(self.app_dir), copy)
+        major_minor = ".".join(toolchain.version.removeprefix("go").split(".")[:2])
+        (copy / "go.mod").write_text(f"module {MODULE_LESS_PATH}\n\ngo {major_minor}\n")
+        return copy
 
     def start(self) -> StartCommand:
         """--cmd, else a declared start command (pare.recipes.start), else the binary; a command that
@@ -213,6 +229,8 @@ class GoRecipe(Recipe):
         top = sorted({r.split("/", 1)[0] for r in self.beside()})
         vendored = (self.app_dir / "vendor" / "modules.txt").is_file()
         install = ("go mod download",) if "go.sum" in deps and not vendored else ()
+        if self.go_mod is None:  # made a module in the build stage, as compile() does natively
+            install = (f"go mod init {MODULE_LESS_PATH}",)
         return self.facts("go", deps, self.binary, launch, install=install, main_package=self.package,
                           files=tuple(top))
 
