@@ -359,9 +359,12 @@ class NodeRecipe(Recipe):
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         self.check()
         rt = NodeRuntime(lock, arch)
-        runtime = runtime_layer(rt.sysroot, rt.layer_spec())
-        layers = [runtime]
         installed = self.install(rt, workdir, cache)
+        modules = installed.root / "node_modules" if installed is not None else None
+        start = self.start_or_none(lambda: self.start(modules))
+        launch = self.launch(start, (("PATH", PATH_ENV), ("NODE_ENV", "production")))
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
+        layers = [runtime]
         image_dir = self.image_dir
         if installed is not None and installed.deps:
             deps = FileSet("deps", root=rt.sysroot.root)
@@ -383,9 +386,6 @@ class NodeRecipe(Recipe):
         app = FileSet("app")
         add_app_files(app, image_dir, source, (r for r in rels if not _under(r, skip)))
         layers.append(app.freeze())
-        modules = installed.root / "node_modules" if installed is not None else None
-        start = self.start_or_none(lambda: self.start(modules))
-        launch = self.launch(start, (("PATH", PATH_ENV), ("NODE_ENV", "production")))
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 

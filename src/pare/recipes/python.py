@@ -15,17 +15,20 @@ lock entries), deps (site-packages with .pyc files, cached by the requirements' 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
+from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock
 from pare.native.plan import BuildPlan, FileSet
 from pare.native.platforms import Arch
 from pare.native.rootfs import elf_files, runtime_layer
+from pare.native.runtimes import pypi
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
 from pare.recipes.base import (
@@ -52,6 +55,7 @@ from pare.recipes.python_project import (
     start_command,
 )
 
+log = logging.getLogger(__name__)
 STATIC_FORMAT = "1"
 DEPS_FORMAT = "2"  # bump when what install_deps makes of the same requirements changes
 # Before Python 3.12 every virtualenv had setuptools, and old releases of popular packages
@@ -97,35 +101,63 @@ class PythonRecipe(Recipe):
 
     def request(self) -> RuntimeRequest:
         # the suite follows the version asked for unless one is named
+        extra = (("server", self.added_server),) if self.added_server else ()
         return RuntimeRequest(self.name, self.runtime_override or self.requested_version(),
-                              self.suite_override or "auto")
+                              self.suite_override or "auto", extra)
 
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
-        return python_runtime.resolve(self.request().version, self.suite_override, arches)
+        artifacts = python_runtime.resolve(self.request().version, self.suite_override, arches)
+        if self.added_server:
+            name, _, version = self.added_server.partition("==")
+            artifacts.append(pypi.wheel(name, version, role="runtime"))
+        return artifacts
+
+    def server_wheel(self, lock: Lock) -> Path | None:
+        """The locked wheel of the server pare adds, downloaded and checked (None: none added)."""
+        if not self.added_server:
+            return None
+        name, _, version = self.added_server.partition("==")
+        found = [a for a in lock.select(kind="pypi", role="runtime") if a.name == name
+                 and a.version == version]
+        if len(found) != 1:
+            raise UsageError(f"pare.lock has no {self.added_server} wheel: run pare build --update-lock")
+        return pypi.fetch_wheel(found[0])
 
     def start(self) -> StartCommand:
-        return start_command(self.app_dir, self.deps, self.settings, port=self.port)
+        return start_command(self.app_dir, self.deps, self.settings)
+
+    @cached_property
+    def added_server(self) -> str | None:
+        """`name==version` of the server pare adds because the app declares none (SERVERS)."""
+        start = self.start_or_none(self.start)
+        return start.adds[0] if start is not None and start.adds else None
 
     def check(self) -> None:
         self.start_or_none(self.start)
 
-    def requirements(self, into: Path) -> tuple[Path, bytes] | None:
-        """The requirements file pip installs from, and the bytes its cache key is made of."""
+    def requirements(self, into: Path, server: Path | None = None) -> tuple[Path, bytes] | None:
+        """The requirements file pip installs from, and the bytes its cache key is made of;
+        `server`: the locked wheel of a server pare adds, installed with them."""
         deps = self.deps
-        if not deps.source:
+        if not deps.source and server is None:
             return None
-        if deps.source == "requirements.txt":
+        if deps.source == "requirements.txt" and server is None:
             path = self.app_dir / "requirements.txt"
             return path, path.read_bytes()
-        text = "".join(line + "\n" for line in deps.lines)
+        if deps.source == "requirements.txt":
+            listed = (self.app_dir / "requirements.txt").read_text(encoding="utf-8-sig")
+            text = f"-r {self.app_dir / 'requirements.txt'}\n"
+        else:
+            listed = text = "".join(line + "\n" for line in deps.lines)
         into.mkdir(parents=True, exist_ok=True)
         path = into / "requirements.txt"
-        path.write_text(text)
-        return path, f"{deps.source}\n{text}".encode()
+        extra = f"{server}\n" if server is not None else ""
+        path.write_text(text + extra)
+        return path, f"{deps.source}\n{listed}\n{server.name if server else ''}".encode()
 
     def install_deps(self, rt: PythonRuntime, workdir: Path, cache: bool = True) -> Path | None:
         """site-packages from the app's dependencies, installed and compiled by the locked interpreter."""
-        found = self.requirements(workdir / "requirements")
+        found = self.requirements(workdir / "requirements", self.server_wheel(rt.lock))
         if found is None:
             return None
         requirements, content = found
@@ -180,8 +212,15 @@ class PythonRecipe(Recipe):
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         start = self.start_or_none(self.start)
+        if self.added_server:  # one line: what the app did not declare, and where it is pinned
+            log.warning("pare: %s declares no server: adding %s (its wheel pinned in pare.lock)",
+                        self.app_name, self.added_server)
         rt = PythonRuntime(lock, arch)
-        runtime = runtime_layer(rt.sysroot, rt.layer_spec())
+        env = [("PATH", PATH_ENV), ("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1")]
+        if start is not None and start.pythonpath:
+            env.append(("PYTHONPATH", ":".join(f"{self.workdir.rstrip('/')}/{p}" for p in start.pythonpath)))
+        launch = self.launch(start, env)
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
         layers = [runtime]
         site = self.install_deps(rt, workdir, cache)
         if site is not None:
@@ -197,10 +236,7 @@ class PythonRecipe(Recipe):
         else:
             add_app_files(app, self.image_dir, self.app_dir, self.files)
         layers.append(app.freeze())
-        env = [("PATH", PATH_ENV), ("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1")]
-        if start is not None and start.pythonpath:
-            env.append(("PYTHONPATH", ":".join(f"{self.workdir.rstrip('/')}/{p}" for p in start.pythonpath)))
-        config = self.runtime_config(self.launch(start, env), {PYTHON: rt.interpreter})
+        config = self.runtime_config(launch, {PYTHON: rt.interpreter})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
     def docker_facts(self) -> DockerFacts:
@@ -216,6 +252,8 @@ class PythonRecipe(Recipe):
             install = ("-r requirements.txt",)
         elif deps.source:
             install = (shell_quote(deps.lines),)
+        if self.added_server:
+            install += (shell_quote([self.added_server]),)
         build: tuple[str, ...] = ()
         if self.django is not None and self.django.static_root_assigned:
             build = (f"python3 -c {shell_quote([COLLECTSTATIC])} {self.django.settings_module}",)
