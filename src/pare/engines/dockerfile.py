@@ -28,6 +28,7 @@ import nodesemver
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pare.errors import UsageError
+from pare.native import contract
 from pare.recipes.base import DockerFacts
 from pare.recipes.go import GO_BUILD_FLAGS
 from pare.recipes.python import PKG_RESOURCES
@@ -158,16 +159,22 @@ def run_config(facts: DockerFacts, runtime: str | None) -> list[str]:
     if facts.labels:
         lines.append("LABEL " + " ".join(f"{_quote(k)}={_quote(v)}" for k, v in facts.labels))
     lines.append(f"USER {facts.user}")
+    # under the init, with the launcher when the command names the port (pare.native.contract)
     if facts.entrypoint:
-        lines.append(f"ENTRYPOINT {json.dumps(list(facts.entrypoint))}")
+        wrapped = contract.wrap(facts.entrypoint, facts.command, facts.port)
+        lines.append(f"ENTRYPOINT {json.dumps(list(wrapped))}")
         if facts.command:
             lines.append(f"CMD {json.dumps(list(facts.command))}")
     else:
         argv = list(facts.command)
         if runtime is not None and argv and argv[0] in RUNTIME_PATHS:
             argv[0] = runtime
-        lines.append(f"ENTRYPOINT {json.dumps(argv)}")
+        lines.append(f"ENTRYPOINT {json.dumps(list(contract.wrap(argv, (), facts.port)))}")
     return lines
+
+
+def reads_port(facts: DockerFacts) -> bool:
+    return contract.reads_port((*facts.entrypoint, *facts.command))
 
 
 def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
@@ -189,6 +196,22 @@ def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
 def _build_env(facts: DockerFacts) -> str:
     """The image's environment as shell assignments in front of a build step."""
     return "".join(f"{k}={shlex.quote(v)} " for k, v in facts.env)
+
+
+def _contract_files(facts: DockerFacts) -> list[str]:
+    """Build-stage steps that put the init (static: nothing else needed) and, when the command
+    names the port, the launcher with its libraries into /rootfs, with their packages' dpkg
+    entries in status.d so scanners see them (for a final stage FROM scratch)."""
+    launcher = ("execline", "libexecline*", "libskarnet*") if reads_port(facts) else ()
+    packages = ("catatonit", *launcher)
+    listed = " ".join(f"'{p}'" for p in packages)
+    lines = ["RUN mkdir -p /rootfs/usr/bin /rootfs/var/lib/dpkg/status.d && "
+             f"cp {contract.INIT} /rootfs{contract.INIT} && \\",
+             f"    for p in $(dpkg-query -W -f '${{Package}}\\n' {listed}); do \\",
+             "      dpkg-query -s \"$p\" > \"/rootfs/var/lib/dpkg/status.d/$p\"; done"]
+    if reads_port(facts):
+        lines += ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', _ldd_closure(contract.LAUNCHER, ())]
+    return lines
 
 
 def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
@@ -215,6 +238,7 @@ def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -
               "/home/nonroot:/sbin/nologin\\n' > /rootfs/etc/passwd && \\",
               "    printf 'root:x:0:\\nnonroot:x:65532:\\n' > /rootfs/etc/group && \\",
               "    chown 65532:65532 /rootfs/home/nonroot",
+              *_contract_files(facts),
               "",
               "FROM scratch",
               "COPY --from=build /rootfs/ /",
