@@ -19,12 +19,14 @@ import httpx
 import pytest
 
 from conftest import need
-from helpers import write_tree
+from helpers import layer_files, write_tree
 from pare.builder import build
 from pare.engines.podman import PodmanEngine
 from pare.engines.storage import remove_storage
 from pare.localregistry import free_port
 from pare.native.contract import INIT, LAUNCHER
+from pare.native.lock import read_lock
+from pare.stores.layout import LayoutStore
 
 pytestmark = pytest.mark.integration
 
@@ -69,11 +71,17 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_the_image_runs_its_command_under_the_init_and_the_launcher(image: str) -> None:
-    from pare.stores.layout import LayoutStore
+    """...both from the suite's packages: pinned in pare.lock, listed in status.d for scanners."""
     layout, _, tag = image.removeprefix("oci:").rpartition(":")
     config = LayoutStore(Path(layout)).read(tag).config.runtime
     assert config["Entrypoint"][:7] == [INIT, "--", LAUNCHER, "-D", "8080", "PORT", "PORT"]
     assert config["Entrypoint"][-1] == "${PORT}" and config["User"] == "65532:65532"
+    files = layer_files(Path(layout), tag)
+    for path in (INIT, LAUNCHER, "/var/lib/dpkg/status.d/catatonit", "/var/lib/dpkg/status.d/execline"):
+        assert path in files, path
+    lock = read_lock(Path(layout).parent / "no-handler")
+    assert lock is not None
+    assert {"catatonit", "execline"} <= {a.name for a in lock.select(kind="deb", role="runtime")}
 
 
 def test_port_is_read_at_start_and_sigterm_stops_an_app_without_a_handler(image: str,
