@@ -375,3 +375,26 @@ def test_console_script_from_entry_points(tmp_path: Path) -> None:
                    "[console_scripts]\nMyTool = tool.cli:main [extra]\n[gui_scripts]\nx = y:z\n"})
     assert console_script(tmp_path, "MyTool") == ("tool.cli", "main")
     assert console_script(tmp_path, "x") is None
+
+
+# --- the detection apps (tests/data/detect: docs/detection.md's Python rules) ----------------------
+
+DETECT = Path(__file__).resolve().parents[1] / "data" / "detect"
+
+
+@pytest.mark.parametrize(("name", "argv", "server"), [
+    ("django-no-server", (PYTHON, "-m", "gunicorn", "proj.wsgi:application"), "gunicorn"),
+    ("flask-application", (PYTHON, "-m", "gunicorn", "application:app"), "gunicorn"),
+    ("fastapi-main-api", (PYTHON, "-m", "uvicorn", "main:api", "--host", "0.0.0.0", "--port", "${PORT}"),
+     "uvicorn"),
+])
+def test_detection_apps_start_under_the_server_pare_adds(name: str, argv: tuple[str, ...],
+                                                        server: str) -> None:
+    root = DETECT / name
+    found = start_command(root, dependencies(root), AppSettings())
+    assert found.argv == argv
+    kind = "asgi" if server == "uvicorn" else "wsgi"
+    assert found.adds == (f"{server}=={SERVERS[kind][1]}",)
+    if name == "django-no-server":  # manage.py computes it; the tree says proj.settings
+        django = django_project(root)
+        assert django is not None and django.settings_module == "proj.settings"
