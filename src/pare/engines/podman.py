@@ -106,7 +106,12 @@ class PodmanEngine(BuildahEngine):
 
 @dataclass(frozen=True)
 class Stopped:
-    seconds: float  # from `podman stop` (SIGTERM) until the container had exited
+    """How a container stopped. `stopped_after`: from the call of `podman stop` until the container
+    exited (conmon's exit time: the signal's path through podman, and the app's shutdown); `seconds`:
+    the whole `podman stop` call, with podman's cleanup after the exit."""
+
+    stopped_after: float
+    seconds: float
     exit_code: int
 
 
@@ -120,10 +125,12 @@ class Container:
         """`podman stop -t GRACE`: SIGTERM, then SIGKILL after `grace` seconds, timed; and the
         container's exit code (143 when SIGTERM ended it)."""
         penv = self.engine.env()
-        started = time.monotonic()
+        wall, started = time.time(), time.monotonic()
         run([*self.engine.global_args(), "stop", "-t", str(grace), self.name], env=penv, what="podman stop",
             timeout=grace + 60)
         seconds = time.monotonic() - started
-        state = run([*self.engine.global_args(), "inspect", "--format", "{{.State.ExitCode}}", self.name],
-                    env=penv, what="podman inspect")
-        return Stopped(seconds, int(state.stdout.strip()))
+        state = run([*self.engine.global_args(), "inspect", "--format",
+                     "{{.State.FinishedAt.UnixNano}} {{.State.ExitCode}}", self.name], env=penv,
+                    what="podman inspect")
+        finished, code = state.stdout.split()
+        return Stopped(int(finished) / 1e9 - wall, seconds, int(code))
