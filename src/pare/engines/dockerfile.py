@@ -180,11 +180,11 @@ def reads_port(facts: DockerFacts) -> bool:
 def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
     """Shell that copies `binary` and the libraries ldd lists into /rootfs, each under its own name
     in its canonical (merged-/usr) directory, skipping those the final base already has."""
-    skip_case = "|".join(skip)
+    skip_case = f"      case \"$name\" in {'|'.join(skip)}) continue;; esac; \\\n" if skip else ""
     return ("RUN set -eu; mkdir -p /rootfs; \\\n"
             f"    for lib in $(ldd {binary} | awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}'); do \\\n"
             "      name=$(basename \"$lib\"); \\\n"
-            f"      case \"$name\" in {skip_case}) continue;; esac; \\\n"
+            f"{skip_case}"
             "      dir=$(readlink -f \"$(dirname \"$lib\")\"); mkdir -p \"/rootfs$dir\"; \\\n"
             "      cp -L \"$lib\" \"/rootfs$dir/$name\"; \\\n"
             "    done; \\\n"
@@ -209,8 +209,10 @@ def _contract_files(facts: DockerFacts) -> list[str]:
              f"cp {contract.INIT} /rootfs{contract.INIT} && \\",
              f"    for p in $(dpkg-query -W -f '${{Package}}\\n' {listed}); do \\",
              "      dpkg-query -s \"$p\" > \"/rootfs/var/lib/dpkg/status.d/$p\"; done"]
-    if reads_port(facts):
-        lines += ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', _ldd_closure(contract.LAUNCHER, ())]
+    if reads_port(facts):  # the launcher's libraries, and the dynamic loader ldd names by its path
+        lines += ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', _ldd_closure(contract.LAUNCHER, ()),
+                  f"RUN for f in $(ldd {contract.LAUNCHER} | awk '$1 ~ /^\\// {{print $1}}'); do \\",
+                  "      mkdir -p \"/rootfs$(dirname \"$f\")\" && cp -L \"$f\" \"/rootfs$f\"; done"]
     return lines
 
 
