@@ -287,7 +287,7 @@ def _start_descriptor(case: tuple[str, bytes]) -> None:
         (tmp / name).write_bytes(data)
         found = declared_start(tmp)
         if found is not None:
-            split_command(found.line, port="8080")
+            split_command(found.line)
 
 
 def _dockerfile(case: tuple[str, str, str]) -> None:

@@ -34,8 +34,9 @@ from conftest import need
 from helpers import layer_files, run_cli
 from pare.builder import fresh_build_cache
 from pare.engines.netns import private_network
-from pare.engines.podman import PodmanEngine
+from pare.engines.podman import PodmanEngine, Stopped
 from pare.engines.storage import remove_storage
+from pare.localregistry import free_port
 from pare.native.lock import read_lock
 from pare.stores.layout import LayoutStore
 
@@ -241,12 +242,22 @@ def test_corpus_app_builds_natively_and_answers(name: str, prebuilt: dict[str, F
         for prefix in absent:
             shipped = [f for f in files if f == prefix or f.startswith(prefix + "/")]
             assert not shipped, f"{name}: {prefix} is in the image"
-    with private_network() as net, podman.running(f"oci:{layout}:{name}", port=port, network=net,
-                                                  ready_path=app["get"], timeout=60) as url:
-        # as a client on this machine would ask (Django's ALLOWED_HOSTS names 127.0.0.1)
-        response = httpx.get(url + app["get"], timeout=10, headers={"Host": f"127.0.0.1:{port}"})
+    response, stopped = run_contract(podman, f"oci:{layout}:{name}", app)
     assert response.status_code == app["status"], response.text[:300]
     assert app["contains"] in response.text
+    assert stopped.stopped_after < 2.0, f"{name}: stopped {stopped.stopped_after:.2f} s after podman stop"
+
+
+def run_contract(podman: PodmanEngine, image: str, app: dict[str, Any]) -> tuple[httpx.Response, Stopped]:
+    """The run-time contract (docs/runtime-contract.md): run `image` in a private network with a
+    PORT picked here (never the image's default; an app whose own code listens on a fixed port,
+    apps.toml `port`, is reached there), GET the app's path, then time `podman stop`."""
+    port = app.get("port") or free_port()
+    with private_network() as net, podman.serving(image, port=port, network=net, ready_path=app["get"],
+                                                  timeout=60) as container:
+        # as a client on this machine would ask (Django's ALLOWED_HOSTS names 127.0.0.1)
+        response = httpx.get(container.url + app["get"], timeout=10, headers={"Host": f"127.0.0.1:{port}"})
+        return response, container.stop()
 
 
 def test_the_corpus_is_forty_documented_apps_from_six_publishers() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from pare.engines.dockerfile import PROFILES, PYTHON_DEPS, STRATEGIES, generate
 from pare.errors import UsageError
+from pare.native.contract import INIT, LAUNCHER
 from pare.recipes import detect
 from pare.recipes.base import DockerFacts
 from pare.recipes.settings import AppSettings, load_settings
@@ -57,7 +58,8 @@ def test_go_multistage_ends_in_scratch_with_ca_nonroot_and_a_static_binary() -> 
     final = last_stage(text)
     assert "COPY --from=build /etc/ssl/certs/ca-certificates.crt" in final
     assert "USER 65532:65532" in final
-    assert 'ENTRYPOINT ["/app/go-hello"]' in final
+    assert 'ENTRYPOINT ["/usr/bin/catatonit", "--", "/app/go-hello"]' in final  # the init is PID 1
+    assert "cp /usr/bin/catatonit /rootfs/usr/bin/catatonit" in text and "status.d" in text
     assert "CGO_ENABLED=0 go build -trimpath" in text and "--mount=type=cache" in text
     assert "RUN" not in final  # nothing runs in a stage without a shell
 
@@ -93,7 +95,7 @@ def test_node_multistage_copies_the_runtime_closure_into_distroless() -> None:
     final = last_stage(text)
     assert "COPY --from=build /rootfs/ /" in final
     assert "COPY --from=build /app /app" in final
-    assert entrypoint(text) == ["/usr/bin/node", "server.js"]
+    assert entrypoint(text) == [INIT, "--", "/usr/bin/node", "server.js"]
     # dependency manifests are copied before the source so the install layer survives code changes
     assert text.index("COPY package.json package-lock.json ./") < text.index("npm ci")
 
@@ -111,7 +113,7 @@ def test_node_installs_with_the_projects_package_manager(app: str, tool: str | N
     assert install in text and "npm ci" not in text
     if app == "node-yarn4-pnp":  # the committed release is copied before the install runs it
         assert text.index("COPY .yarn/releases/ ./.yarn/releases/") < text.index(install)
-        assert entrypoint(text) == ["/usr/bin/node", "-r", "./.pnp.cjs", "server.js"]
+        assert entrypoint(text) == [INIT, "--", "/usr/bin/node", "-r", "./.pnp.cjs", "server.js"]
 
 
 def test_node_build_step_runs_on_the_sources_then_prunes(tmp_path: Path) -> None:
@@ -137,7 +139,8 @@ def test_settings_shape_the_final_stage(tmp_path: Path) -> None:
     assert 'GREETING="hi \\$USER"' in final and 'PORT="3000"' in final and "EXPOSE 3000" in final
     assert "USER 1000:1000" in final and 'LABEL "org.example"="x"' in final
     assert "WORKDIR /srv/web" in final and "COPY --from=build /srv/web /srv/web" in final
-    assert 'ENTRYPOINT ["/usr/bin/node"]' in final and 'CMD ["index.js", "--fast"]' in final
+    assert 'ENTRYPOINT ["/usr/bin/catatonit", "--", "/usr/bin/node"]' in final
+    assert 'CMD ["index.js", "--fast"]' in final
 
 
 def test_python_multistage_installs_on_slim_and_runs_on_distroless() -> None:
@@ -146,14 +149,14 @@ def test_python_multistage_installs_on_slim_and_runs_on_distroless() -> None:
     assert f"--target {PYTHON_DEPS}" in text
     final = last_stage(text)
     assert f'PYTHONPATH="{PYTHON_DEPS}"' in final and "USER 65532:65532" in final
-    assert entrypoint(text) == ["/usr/bin/python3", "app.py"]
+    assert entrypoint(text) == [INIT, "--", "/usr/bin/python3", "app.py"]
 
 
 def test_python_lockfile_lines_and_django_collectstatic() -> None:
     facts = detect(CORPUS / "py-flask-poetry").docker_facts()
     text = generate(facts, "multistage").text
     assert "flask==3.1.3" in text and "-r /tmp/pare-requirements.txt" in text
-    assert entrypoint(text)[1:] == ["-m", "gunicorn", "server:app"]
+    assert entrypoint(text)[3:] == ["-m", "gunicorn", "server:app"]
     django = detect(CORPUS / "py-django-render",
                     settings=AppSettings(env=(("RENDER", "true"),))).docker_facts()
     text = generate(django, "multistage").text
@@ -194,3 +197,22 @@ def test_examples_generate_for_every_strategy(app: str) -> None:
     for strategy in STRATEGIES:
         text = generate(facts, strategy).text
         assert "ENTRYPOINT" in text and "EXPOSE 8080" in text
+
+
+def test_a_command_naming_the_port_runs_under_the_launcher_in_every_strategy(tmp_path: Path) -> None:
+    """$PORT is read when the container starts: importas puts it in the argv, under the init; a
+    Go image FROM scratch gets the launcher's libraries copied from the build stage."""
+    go = tmp_path / "go"
+    go.mkdir()
+    (go / "go.mod").write_text("module example.com/web\n\ngo 1.19\n")
+    (go / "main.go").write_text("package main\n")
+    (go / "Procfile").write_text("web: web -port $PORT\n")
+    facts = detect(go).docker_facts()
+    for strategy in STRATEGIES:
+        text = generate(facts, strategy).text
+        assert entrypoint(text) == [INIT, "--", LAUNCHER, "-D", "8080", "PORT", "PORT", "/app/web", "-port",
+                                    "${PORT}"]
+    multistage = generate(facts, "multistage").text
+    assert f"ldd {LAUNCHER}" in multistage and "'execline'" in multistage
+    assert f"ldd {LAUNCHER}" not in generate(detect(go, settings=AppSettings(cmd="web")).docker_facts(),
+                                             "multistage").text

@@ -13,6 +13,7 @@ from pare.engines.dockerfile import generate
 from pare.errors import AuthError, InputError, UsageError
 from pare.experiment.profiles import parse_profiles
 from pare.experiment.results import Results
+from pare.native.contract import INIT
 from pare.recipes.base import DockerFacts
 from pare.stores.registry.auth import Authenticator, static_credentials
 
@@ -86,7 +87,7 @@ def test_an_entry_point_cannot_change_the_generated_dockerfile(entry: str, langu
         lines = generate(DockerFacts(language, (), entry, command=command)).text.splitlines()
         runtime = "/usr/bin/node" if language == "node" else "/usr/bin/python3"
         assert [line for line in lines if line.startswith("ENTRYPOINT")] == \
-            [f"ENTRYPOINT {json.dumps([runtime, entry])}"]
+            [f"ENTRYPOINT {json.dumps([INIT, '--', runtime, entry])}"]  # under the init
     facts = DockerFacts(language, (), "server", command=("/app/server",) if language == "go" else
                         (language, "src/server.js"))
     assert "src/server.js" in generate(facts).text or "/app/server" in generate(facts).text

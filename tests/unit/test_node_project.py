@@ -221,7 +221,7 @@ def test_package_bins_resolve_to_node_files(tmp_path: Path) -> None:
                                                          "bin": {"esbuild": "bin/esbuild"}},
         "node_modules/@esbuild/linux-x64/bin/esbuild": "\x7fELF",
     })
-    assert start(root)[0] == (NODE, "node_modules/next/dist/bin/next", "start", "-p", "8080")
+    assert start(root)[0] == (NODE, "node_modules/next/dist/bin/next", "start", "-p", "${PORT}")
     assert start(root, AppSettings(cmd="ts-node src/index.ts"))[0] == (
         NODE, "node_modules/ts-node/dist/bin.js", "src/index.ts")
     assert start(root, AppSettings(cmd="esbuild --version"))[0] == (

@@ -102,7 +102,7 @@ def test_mmdebstrap_command_uses_merged_usr_slim_filters_and_the_deb_cache(tmp_p
     assert "--variant=minbase" in cmd and "--format=tar" in cmd
     assert "--dpkgopt=path-exclude=/usr/share/doc/*" in cmd
     assert "--dpkgopt=path-include=/usr/share/doc/*/copyright" in cmd
-    assert "--include=golang-go,ca-certificates" in cmd
+    assert "--include=golang-go,ca-certificates,catatonit,execline" in cmd
     assert any(str(tmp_path / "debs") in arg and arg.startswith("--setup-hook") for arg in cmd)
     assert cmd[cmd.index("bookworm") + 1] == "-"
     assert build_epoch(0) == 86400 and build_epoch(1_700_000_000) == 1_700_000_000

@@ -16,6 +16,7 @@ from helpers import write_tree as app
 from pare.errors import UsageError
 from pare.recipes.python_project import (
     PYTHON,
+    SERVERS,
     Dependencies,
     PythonRequest,
     console_script,
@@ -55,7 +56,7 @@ def pins(deps: Dependencies) -> set[str]:
 
 
 def start(root: Path, settings: AppSettings | None = None) -> tuple[str, ...]:
-    return start_command(root, dependencies(root), settings or AppSettings(), port="8080").argv
+    return start_command(root, dependencies(root), settings or AppSettings()).argv
 
 
 # --- the corpus ------------------------------------------------------------------------------------
@@ -103,10 +104,10 @@ def test_corpus_python_versions(name: str, spec: str | None, picked: tuple[str, 
     ("py-django-render", (PYTHON, "-m", "gunicorn", "mysite.asgi:application", "-k",
                           "uvicorn.workers.UvicornWorker")),
     ("py-fastapi-uv", (PYTHON, "-m", "uvicorn", "uv_docker_example:app", "--host", "0.0.0.0",
-                       "--port", "8080")),
+                       "--port", "${PORT}")),
     ("py-flask-poetry", (PYTHON, "-m", "gunicorn", "server:app")),
     ("py-flask-pipenv", (PYTHON, "-m", "gunicorn", "server:app")),
-    ("py-flask-procfile", (PYTHON, "-m", "gunicorn", "--bind", ":8080", "--workers", "1", "--threads", "8",
+    ("py-flask-procfile", (PYTHON, "-m", "gunicorn", "--bind", ":${PORT}", "--workers", "1", "--threads", "8",
                            "--timeout", "0", "main:app")),
 ])
 def test_corpus_start_commands(name: str, argv: tuple[str, ...]) -> None:
@@ -116,7 +117,7 @@ def test_corpus_start_commands(name: str, argv: tuple[str, ...]) -> None:
 def test_corpus_django_and_src_layout() -> None:
     django = django_project(CORPUS / "py-django-render")
     assert django is not None and django.settings_module == "mysite.settings"
-    assert django.static_root_assigned and django.asgi is None
+    assert django.static_root_assigned and django.asgi == "mysite.asgi:application"
     web = find_web_app(CORPUS / "py-fastapi-uv")
     assert web is not None and (web.module, web.attr, web.kind, web.pythonpath) == (
         "uv_docker_example", "app", "asgi", ("src",))
@@ -285,11 +286,11 @@ def test_cmd_and_procfile_come_first(tmp_path: Path) -> None:
     root = app(tmp_path, {"requirements.txt": "gunicorn\nflask\n", "app.py": "app = Flask(__name__)\n",
                           "Procfile": "web: uvicorn main:app --port $PORT\n"})
     assert start(root, AppSettings(cmd="python serve.py --port $PORT")) == (
-        PYTHON, "serve.py", "--port", "8080")
+        PYTHON, "serve.py", "--port", "${PORT}")
     assert start(root, AppSettings(cmd=("/venv/bin/x",))) == ("/venv/bin/x",)
-    assert start(root) == (PYTHON, "-m", "uvicorn", "main:app", "--port", "8080")
+    assert start(root) == (PYTHON, "-m", "uvicorn", "main:app", "--port", "${PORT}")
     (root / "Procfile").unlink()
-    assert start(root) == (PYTHON, "-m", "gunicorn", "--bind", "0.0.0.0:8080", "app:app")
+    assert start(root) == (PYTHON, "-m", "gunicorn", "app:app")  # gunicorn binds 0.0.0.0:$PORT itself
 
 
 @pytest.mark.parametrize(("procfile", "message"), [
@@ -301,40 +302,68 @@ def test_procfile_lines_pare_cannot_run(tmp_path: Path, procfile: str, message: 
         start(app(tmp_path, {"Procfile": procfile}))
 
 
-def test_web_app_detection_needs_its_server(tmp_path: Path) -> None:
+def test_web_app_without_a_server_gets_the_pinned_one(tmp_path: Path) -> None:
     root = app(tmp_path, {"requirements.txt": "fastapi\n",
                           "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
-    assert start(root) == (PYTHON, "main.py")  # no uvicorn: run the file itself
+    found = start_command(root, dependencies(root), AppSettings())
+    assert found.argv == (PYTHON, "-m", "uvicorn", "main:app", "--host", "0.0.0.0", "--port", "${PORT}")
+    assert found.adds == (f"uvicorn=={SERVERS['asgi'][1]}",)  # no uvicorn declared: pare adds it
     (root / "requirements.txt").write_text("fastapi[standard]==0.118.0\n")
-    assert start(root)[:3] == (PYTHON, "-m", "uvicorn")  # the standard extra brings uvicorn
+    found = start_command(root, dependencies(root), AppSettings())
+    assert found.argv[:3] == (PYTHON, "-m", "uvicorn") and found.adds == ()  # the standard extra brings it
     (root / "requirements.txt").write_text("hypercorn\nquart\n")
     (root / "main.py").write_text("import quart\napi: quart.Quart = quart.Quart(__name__)\n")
-    assert start(root) == (PYTHON, "-m", "hypercorn", "--bind", "0.0.0.0:8080", "main:api")
+    assert start(root) == (PYTHON, "-m", "hypercorn", "--bind", "0.0.0.0:${PORT}", "main:api")
 
 
 def test_flask_factory_in_a_package(tmp_path: Path) -> None:
     root = app(tmp_path, {"requirements.txt": "flask\nwaitress\n", "web/__init__.py": "",
                           "web/wsgi.py": "import flask\nfrom web import create_app\napp = create_app()\n"})
-    assert start(root) == (PYTHON, "-m", "waitress", "--listen=0.0.0.0:8080", "web.wsgi:app")
+    assert start(root) == (PYTHON, "-m", "waitress", "--listen=0.0.0.0:${PORT}", "web.wsgi:app")
 
 
-def test_django_branches(tmp_path: Path) -> None:
+CONDITIONAL = ("import os\nsettings_module = 'proj.production' if 'WEBSITE_HOSTNAME' in os.environ "
+               "else 'proj.settings'\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', settings_module)\n")
+
+
+def test_django_settings_come_from_the_tree_not_manage_py(tmp_path: Path) -> None:
+    """App Service's Django sample computes its settings module in manage.py and wsgi.py: the
+    settings package beside wsgi.py is the project's."""
     root = app(tmp_path, {
-        "manage.py": "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n",
-        "proj/__init__.py": "", "proj/settings/__init__.py": "from .base import *\n",
+        "manage.py": CONDITIONAL, "proj/__init__.py": "", "proj/wsgi.py": CONDITIONAL,
+        "proj/asgi.py": CONDITIONAL, "proj/production.py": "from .settings import *\n",
+        "proj/settings/__init__.py": "from .base import *\n",
         "proj/settings/base.py": ("WSGI_APPLICATION = 'proj.wsgi.application'\n"
                                   "ASGI_APPLICATION = 'proj.asgi.application'\n"),
         "requirements.txt": "django\nuvicorn\n"})
     django = django_project(root)
-    assert django is not None and not django.static_root_assigned
+    assert django is not None and django.settings_module == "proj.settings"
+    assert not django.static_root_assigned
     assert start(root) == (PYTHON, "-m", "uvicorn", "proj.asgi:application", "--host", "0.0.0.0",
-                           "--port", "8080")
-    (root / "requirements.txt").write_text("django\n")
-    with pytest.raises(UsageError, match=r"neither gunicorn nor uvicorn.*--cmd"):
+                           "--port", "${PORT}")
+    (root / "requirements.txt").write_text("django\n")  # no server declared: gunicorn is added
+    found = start_command(root, dependencies(root), AppSettings())
+    assert found.argv == (PYTHON, "-m", "gunicorn", "proj.wsgi:application")
+    assert found.adds == (f"gunicorn=={SERVERS['wsgi'][1]}",)
+    (root / "proj/wsgi.py").write_text("os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n")
+    (root / "proj/settings/base.py").write_text("")  # no WSGI_APPLICATION: the wsgi.py beside the settings
+    assert start(root) == (PYTHON, "-m", "gunicorn", "proj.wsgi:application")
+
+
+def test_django_project_without_settings_names_cmd(tmp_path: Path) -> None:
+    root = app(tmp_path, {"manage.py": CONDITIONAL, "proj/__init__.py": "", "proj/wsgi.py": CONDITIONAL})
+    with pytest.raises(UsageError, match=r"no settings module.*--cmd"):
         start(root)
-    (root / "manage.py").write_text("print('no settings here')\n")
-    with pytest.raises(UsageError, match=r"DJANGO_SETTINGS_MODULE"):
-        start(root)
+
+
+def test_entry_modules_and_app_names_as_app_service_reads_them(tmp_path: Path) -> None:
+    """application.py and an object named application made by a factory pare does not know."""
+    root = app(tmp_path, {"requirements.txt": "flask\n", "application.py": (
+        "from flask import Flask\nfrom .factory import build\napplication = build()\n")})
+    assert start(root) == (PYTHON, "-m", "gunicorn", "application:application")
+    (root / "main.py").write_text("import fastapi\nhelper = 1\napi = make_api()\n")
+    (root / "application.py").unlink()
+    assert start(root)[:4] == (PYTHON, "-m", "uvicorn", "main:api")
 
 
 def test_nothing_to_start_names_cmd(tmp_path: Path) -> None:
@@ -388,3 +417,26 @@ def test_local_inputs_cover_local_paths_and_included_files(tmp_path: Path) -> No
     assert local_inputs(root, ["flask==3.0", "numpy>=1"]) == []
     for line in ("-e .", "--editable=./localpkg", "file:./localpkg#egg=x", "localpkg @ file:./localpkg"):
         assert local_inputs(root, [line]), line
+
+
+# --- the detection apps (tests/data/detect: docs/detection.md's Python rules) ----------------------
+
+DETECT = Path(__file__).resolve().parents[1] / "data" / "detect"
+
+
+@pytest.mark.parametrize(("name", "argv", "server"), [
+    ("django-no-server", (PYTHON, "-m", "gunicorn", "proj.wsgi:application"), "gunicorn"),
+    ("flask-application", (PYTHON, "-m", "gunicorn", "application:app"), "gunicorn"),
+    ("fastapi-main-api", (PYTHON, "-m", "uvicorn", "main:api", "--host", "0.0.0.0", "--port", "${PORT}"),
+     "uvicorn"),
+])
+def test_detection_apps_start_under_the_server_pare_adds(name: str, argv: tuple[str, ...],
+                                                        server: str) -> None:
+    root = DETECT / name
+    found = start_command(root, dependencies(root), AppSettings())
+    assert found.argv == argv
+    kind = "asgi" if server == "uvicorn" else "wsgi"
+    assert found.adds == (f"{server}=={SERVERS[kind][1]}",)
+    if name == "django-no-server":  # manage.py computes it; the tree says proj.settings
+        django = django_project(root)
+        assert django is not None and django.settings_module == "proj.settings"

@@ -39,15 +39,16 @@ def test_bad_procfile_is_one_error_with_the_line(text: str, tmp_path: Path) -> N
 @pytest.mark.parametrize(("line", "argv", "env"), [
     ("node dist/main.js", ("node", "dist/main.js"), ()),
     ("NODE_ENV=production node server.js", ("node", "server.js"), (("NODE_ENV", "production"),)),
-    ("exec gunicorn -b 0.0.0.0:$PORT app:app", ("gunicorn", "-b", "0.0.0.0:8080", "app:app"), ()),
-    ("next start -p ${PORT:-3000}", ("next", "start", "-p", "8080"), ()),
-    ("uvicorn main:app --port \"${PORT}\"", ("uvicorn", "main:app", "--port", "8080"), ()),
+    # $PORT stays a reference the image's launcher fills in at start (pare.native.contract)
+    ("exec gunicorn -b 0.0.0.0:$PORT app:app", ("gunicorn", "-b", "0.0.0.0:${PORT}", "app:app"), ()),
+    ("next start -p ${PORT:-3000}", ("next", "start", "-p", "${PORT}"), ()),
+    ("uvicorn main:app --port \"${PORT}\"", ("uvicorn", "main:app", "--port", "${PORT}"), ()),
     ("python -c 'print(\"$HOME\")'", ("python", "-c", 'print("$HOME")'), ()),
     ("echo a\\ b \"c d\" e$", ("echo", "a b", "c d", "e$"), ()),
     ("node x.js # a comment", ("node", "x.js"), ()),
 ])
 def test_split_command(line: str, argv: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> None:
-    assert split_command(line, port="8080") == ExecCommand(argv, env)
+    assert split_command(line) == ExecCommand(argv, env)
 
 
 @pytest.mark.parametrize("line", [
@@ -57,13 +58,13 @@ def test_split_command(line: str, argv: tuple[str, ...], env: tuple[tuple[str, s
 ])
 def test_lines_that_need_a_shell_are_refused(line: str) -> None:
     with pytest.raises(NeedsShell, match="needs a shell"):
-        split_command(line, port="8080")
+        split_command(line)
 
 
 @pytest.mark.parametrize("line", ["node 'x.js", "node \"x.js", "A=1 B=2"])
 def test_malformed_lines(line: str) -> None:
     with pytest.raises(UsageError):
-        split_command(line, port="8080")
+        split_command(line)
 
 
 words = st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1),
@@ -74,4 +75,4 @@ words = st.lists(st.text(alphabet=st.characters(codec="utf-8", exclude_character
 def test_quoted_words_come_back_unchanged(argv: list[str]) -> None:
     """Any argv quoted as a POSIX shell quotes it splits back into itself (no expansion in quotes)."""
     line = " ".join(shlex.quote(w) for w in ["prog", *argv])
-    assert split_command(line, port="1").argv == ("prog", *argv)
+    assert split_command(line).argv == ("prog", *argv)

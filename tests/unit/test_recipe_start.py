@@ -25,7 +25,7 @@ def write(app: Path, name: str, text: str) -> Path:
 def argv_of(app: Path) -> tuple[str, ...]:
     found = declared_start(app)
     assert found is not None
-    return split_command(found.line, port="5000").argv
+    return split_command(found.line).argv
 
 
 # --- each source ---------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ def test_render_yaml_start_command_of_the_root_web_service(tmp_path: Path) -> No
         """)
     found = declared_start(tmp_path)
     assert found is not None and found.source == "render.yaml startCommand" and found.binding
-    assert argv_of(tmp_path) == ("gunicorn", "mysite.wsgi:application", "--bind", "0.0.0.0:5000")
+    assert argv_of(tmp_path) == ("gunicorn", "mysite.wsgi:application", "--bind", "0.0.0.0:${PORT}")
 
 
 def test_render_yaml_with_two_root_web_services_asks_for_cmd(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_app_engine_entrypoint(tmp_path: Path) -> None:
           - url: /.*
             script: auto
         """)
-    assert argv_of(tmp_path) == ("gunicorn", "-b", ":5000", "main:app")
+    assert argv_of(tmp_path) == ("gunicorn", "-b", ":${PORT}", "main:app")
     assert declared_start(tmp_path).source == "app.yaml entrypoint"  # type: ignore[union-attr]
 
 
@@ -94,7 +94,7 @@ def test_project_toml_google_entrypoint(tmp_path: Path) -> None:
         name = "GOOGLE_ENTRYPOINT"
         value = "uvicorn main:app --host 0.0.0.0 --port $PORT"
         """)
-    assert argv_of(tmp_path) == ("uvicorn", "main:app", "--host", "0.0.0.0", "--port", "5000")
+    assert argv_of(tmp_path) == ("uvicorn", "main:app", "--host", "0.0.0.0", "--port", "${PORT}")
 
 
 def test_project_toml_web_process(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_project_toml_shell_process_takes_the_line(tmp_path: Path) -> None:
         command = "gunicorn -b :$PORT app:app"
         direct = false
         """)
-    assert argv_of(tmp_path) == ("gunicorn", "-b", ":5000", "app:app")
+    assert argv_of(tmp_path) == ("gunicorn", "-b", ":${PORT}", "app:app")
 
 
 def test_project_toml_without_a_start_says_nothing(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_project_toml_without_a_start_says_nothing(tmp_path: Path) -> None:
 ])
 def test_heroku_yml_run_web(tmp_path: Path, text: str) -> None:
     write(tmp_path, "heroku.yml", "build:\n  docker:\n    web: Dockerfile\n" + text)
-    assert argv_of(tmp_path) == ("bundle", "exec", "puma", "-p", "5000")
+    assert argv_of(tmp_path) == ("bundle", "exec", "puma", "-p", "${PORT}")
 
 
 def test_heroku_yml_without_run_leaves_the_dockerfile(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_fly_toml_process_served_by_http_service(tmp_path: Path) -> None:
         internal_port = 8080
         processes = ["site"]
         """)
-    assert argv_of(tmp_path) == ("gunicorn", "-b", ":5000", "app:app")
+    assert argv_of(tmp_path) == ("gunicorn", "-b", ":${PORT}", "app:app")
 
 
 def test_fly_toml_experimental_cmd(tmp_path: Path) -> None:
@@ -238,7 +238,7 @@ def test_a_broken_descriptor_is_one_line_naming_it(tmp_path: Path, name: str, te
 @settings(max_examples=200)
 @given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1), min_size=1, max_size=6))
 def test_exec_line_splits_back_to_the_same_argv(argv: list[str]) -> None:
-    assert split_command(exec_line(argv), port="1").argv == tuple(argv)
+    assert split_command(exec_line(argv)).argv == tuple(argv)
 
 
 # --- the recipes use them ------------------------------------------------------------------------

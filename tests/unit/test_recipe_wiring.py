@@ -14,6 +14,7 @@ import pytest
 from helpers import run_cli, write_tree
 from pare.builder import DOCKERFILE, prepare_context
 from pare.errors import UsageError
+from pare.native.contract import INIT, LAUNCHER
 from pare.recipes import detect
 from pare.recipes.base import check_user, loaded_directly
 from pare.recipes.command import StartCommand
@@ -46,7 +47,7 @@ def test_settings_become_the_config_and_the_users_env_wins(tmp_path: Path) -> No
     config = recipe.runtime_config(recipe.launch(start, (("NODE_ENV", "production"),)), {"node": "/n"})
     env = dict(config.env)
     assert env == {"NODE_ENV": "development", "PORT": "3000", "FROM_START": "x", "A": "1"}
-    assert config.entrypoint == ("/n", "index.js") and config.cmd == ()
+    assert config.entrypoint == (INIT, "--", "/n", "index.js") and config.cmd == ()  # the init is PID 1
     assert (config.user, config.workdir, config.exposed_ports) == ("nonroot", "/srv", ("3000/tcp",))
     assert config.labels == (("team", "web"),)
 
@@ -56,8 +57,9 @@ def test_entrypoint_replaces_the_start_command_and_cmd_becomes_its_arguments(tmp
     settings = AppSettings(entrypoint=("/usr/local/bin/node",), cmd="--enable-source-maps dist/main.js $PORT")
     recipe = detect(app, settings=settings)
     config = recipe.runtime_config(recipe.launch(recipe.start_or_none(lambda: recipe.start(None)), ()), {})
-    assert config.entrypoint == ("/usr/local/bin/node",)
-    assert config.cmd == ("--enable-source-maps", "dist/main.js", "8080")
+    # $PORT is read when the container starts: the launcher, under the init, puts it in the argv
+    assert config.entrypoint == (INIT, "--", LAUNCHER, "-D", "8080", "PORT", "PORT", "/usr/local/bin/node")
+    assert config.cmd == ("--enable-source-maps", "dist/main.js", "${PORT}")
 
 
 def test_a_user_the_image_cannot_resolve_is_one_clear_error(tmp_path: Path) -> None:
@@ -188,7 +190,7 @@ def test_go_start_command_runs_the_binary_from_a_procfile_or_cmd(tmp_path: Path)
     app = write_tree(tmp_path, {"go.mod": "module example.com/web\n\ngo 1.19\n", "main.go": "package main\n",
                                 "Procfile": "web: bin/web -port $PORT\n"})
     recipe = GoRecipe(app)
-    assert recipe.start().argv == ("/app/web", "-port", "8080")
+    assert recipe.start().argv == ("/app/web", "-port", "${PORT}")
     assert GoRecipe(app, settings=AppSettings(cmd="./web --v")).start().argv == ("/app/web", "--v")
     library = GoRecipe(write_tree(tmp_path / "lib", {"go.mod": "module x\n", "x.go": "package x\n"}))
     with pytest.raises(UsageError, match="--main"):
@@ -201,7 +203,7 @@ def test_go_start_command_runs_the_binary_from_a_procfile_or_cmd(tmp_path: Path)
     ("py-flask-poetry", "poetry.lock", ("python", "-m", "gunicorn", "server:app")),
     ("py-flask-pipenv", "Pipfile.lock", ("python", "-m", "gunicorn", "server:app")),
     ("py-fastapi-uv", "uv.lock", ("python", "-m", "uvicorn", "uv_docker_example:app", "--host", "0.0.0.0",
-                                  "--port", "8080")),
+                                  "--port", "${PORT}")),
     ("py-django-render", "requirements.txt", ("python", "-m", "gunicorn", "mysite.asgi:application", "-k",
                                               "uvicorn.workers.UvicornWorker")),  # render.yaml startCommand
 ])

@@ -28,6 +28,7 @@ import nodesemver
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pare.errors import UsageError
+from pare.native import contract
 from pare.recipes.base import DockerFacts
 from pare.recipes.go import GO_BUILD_FLAGS
 from pare.recipes.python import PKG_RESOURCES
@@ -158,26 +159,32 @@ def run_config(facts: DockerFacts, runtime: str | None) -> list[str]:
     if facts.labels:
         lines.append("LABEL " + " ".join(f"{_quote(k)}={_quote(v)}" for k, v in facts.labels))
     lines.append(f"USER {facts.user}")
+    # under the init, with the launcher when the command names the port (pare.native.contract)
     if facts.entrypoint:
-        lines.append(f"ENTRYPOINT {json.dumps(list(facts.entrypoint))}")
+        wrapped = contract.wrap(facts.entrypoint, facts.command, facts.port)
+        lines.append(f"ENTRYPOINT {json.dumps(list(wrapped))}")
         if facts.command:
             lines.append(f"CMD {json.dumps(list(facts.command))}")
     else:
         argv = list(facts.command)
         if runtime is not None and argv and argv[0] in RUNTIME_PATHS:
             argv[0] = runtime
-        lines.append(f"ENTRYPOINT {json.dumps(argv)}")
+        lines.append(f"ENTRYPOINT {json.dumps(list(contract.wrap(argv, (), facts.port)))}")
     return lines
+
+
+def reads_port(facts: DockerFacts) -> bool:
+    return contract.reads_port((*facts.entrypoint, *facts.command))
 
 
 def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
     """Shell that copies `binary` and the libraries ldd lists into /rootfs, each under its own name
     in its canonical (merged-/usr) directory, skipping those the final base already has."""
-    skip_case = "|".join(skip)
+    skip_case = f"      case \"$name\" in {'|'.join(skip)}) continue;; esac; \\\n" if skip else ""
     return ("RUN set -eu; mkdir -p /rootfs; \\\n"
             f"    for lib in $(ldd {binary} | awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}'); do \\\n"
             "      name=$(basename \"$lib\"); \\\n"
-            f"      case \"$name\" in {skip_case}) continue;; esac; \\\n"
+            f"{skip_case}"
             "      dir=$(readlink -f \"$(dirname \"$lib\")\"); mkdir -p \"/rootfs$dir\"; \\\n"
             "      cp -L \"$lib\" \"/rootfs$dir/$name\"; \\\n"
             "    done; \\\n"
@@ -220,6 +227,24 @@ def _build_env(facts: DockerFacts) -> str:
     return "".join(f"{k}={shlex.quote(v)} " for k, v in facts.env)
 
 
+def _contract_files(facts: DockerFacts) -> list[str]:
+    """Build-stage steps that put the init (static: nothing else needed) and, when the command
+    names the port, the launcher with its libraries into /rootfs, with their packages' dpkg
+    entries in status.d so scanners see them (for a final stage FROM scratch)."""
+    launcher = ("execline", "libexecline*", "libskarnet*") if reads_port(facts) else ()
+    packages = ("catatonit", *launcher)
+    listed = " ".join(f"'{p}'" for p in packages)
+    lines = ["RUN mkdir -p /rootfs/usr/bin /rootfs/var/lib/dpkg/status.d && "
+             f"cp {contract.INIT} /rootfs{contract.INIT} && \\",
+             f"    for p in $(dpkg-query -W -f '${{Package}}\\n' {listed}); do \\",
+             "      dpkg-query -s \"$p\" > \"/rootfs/var/lib/dpkg/status.d/$p\"; done"]
+    if reads_port(facts):  # the launcher's libraries, and the dynamic loader ldd names by its path
+        lines += ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', _ldd_closure(contract.LAUNCHER, ()),
+                  f"RUN for f in $(ldd {contract.LAUNCHER} | awk '$1 ~ /^\\// {{print $1}}'); do \\",
+                  "      mkdir -p \"/rootfs$(dirname \"$f\")\" && cp -L \"$f\" \"/rootfs$f\"; done"]
+    return lines
+
+
 def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     name = facts.entry
     workdir = facts.workdir.rstrip("/") or ""
@@ -244,6 +269,7 @@ def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -
               "/home/nonroot:/sbin/nologin\\n' > /rootfs/etc/passwd && \\",
               "    printf 'root:x:0:\\nnonroot:x:65532:\\n' > /rootfs/etc/group && \\",
               "    chown 65532:65532 /rootfs/home/nonroot",
+              *_contract_files(facts),
               "",
               "FROM scratch",
               "COPY --from=build /rootfs/ /",

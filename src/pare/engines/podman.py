@@ -12,6 +12,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -61,6 +62,16 @@ class PodmanEngine(BuildahEngine):
         PORT set (or in `network`, a private namespace: pare.engines.netns); yields the base URL
         once GET ready_path answers, and removes the container after.
         platform: the image of an index to run (another architecture runs under binfmt emulation)."""
+        with self.serving(image, port=port, env=env, ready_path=ready_path, timeout=timeout,
+                          platform=platform, network=network) as container:
+            yield container.url
+
+    @contextlib.contextmanager
+    def serving(self, image: str, *, port: int, env: Mapping[str, str] | None = None,
+                ready_path: str = "/", timeout: float = 30.0, platform: str | None = None,
+                network: PrivateNetwork | None = None) -> Iterator[Container]:
+        """As running(), yielding the container itself, so the caller can stop it as a platform
+        does (SIGTERM, then SIGKILL after a grace period) and see how long that took."""
         name = f"pare-{uuid.uuid4().hex[:12]}"
         penv = self.env()
         where = f"ns:{network.path}" if network is not None else "host"
@@ -84,10 +95,42 @@ class PodmanEngine(BuildahEngine):
                     raise EngineError(f"{image} did not answer on {url} within {timeout:.0f} s: "
                                       + (logs.stdout + logs.stderr).strip()[-500:])
                 time.sleep(0.2)
-            yield url
+            yield Container(self, name, url)
         finally:
             run([*self.global_args(), "rm", "-f", "-t", "0", name], env=penv, what="podman rm")
 
     def global_args(self) -> list[str]:
         return [*super().global_args(), "--runtime", "runc", "--cgroup-manager", "cgroupfs",
                 "--events-backend", "file"]
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """How a container stopped. `stopped_after`: from the call of `podman stop` until the container
+    exited (conmon's exit time: the signal's path through podman, and the app's shutdown); `seconds`:
+    the whole `podman stop` call, with podman's cleanup after the exit."""
+
+    stopped_after: float
+    seconds: float
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class Container:
+    engine: PodmanEngine
+    name: str
+    url: str
+
+    def stop(self, grace: int = 10) -> Stopped:
+        """`podman stop -t GRACE`: SIGTERM, then SIGKILL after `grace` seconds, timed; and the
+        container's exit code (143 when SIGTERM ended it)."""
+        penv = self.engine.env()
+        wall, started = time.time(), time.monotonic()
+        run([*self.engine.global_args(), "stop", "-t", str(grace), self.name], env=penv, what="podman stop",
+            timeout=grace + 60)
+        seconds = time.monotonic() - started
+        state = run([*self.engine.global_args(), "inspect", "--format",
+                     "{{.State.FinishedAt.UnixNano}} {{.State.ExitCode}}", self.name], env=penv,
+                    what="podman inspect")
+        finished, code = state.stdout.split()
+        return Stopped(int(finished) / 1e9 - wall, seconds, int(code))

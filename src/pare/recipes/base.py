@@ -14,17 +14,18 @@ import shlex
 import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pare.errors import UsageError
+from pare.native import contract
 from pare.native.elf import ElfError, closure
 from pare.native.lock import Artifact, Lock
 from pare.native.plan import BuildPlan, FileSet, LayerPlan, RuntimeConfig
 from pare.native.platforms import Arch
-from pare.native.rootfs import add_package_files
+from pare.native.rootfs import RuntimeSpec, add_package_files
 from pare.native.sysroot import Sysroot
 from pare.oci.digest import digest_file
 from pare.recipes.command import StartCommand, split_command
@@ -41,7 +42,7 @@ DEFAULT_PORT = "8080"
 DEFAULT_WORKDIR = "/app"
 # Bump when what a runtime is made of changes (its package set, its tools): locks written by an
 # older resolution no longer answer the request and are resolved again.
-RESOLVER_VERSION = "1"
+RESOLVER_VERSION = "2"  # 2: the run-time contract's init and launcher (catatonit, execline)
 # The users every pare image's /etc/passwd has (distroless's set); any other must be numeric.
 KNOWN_USERS = {"root": 0, "nobody": 65534, "nonroot": 65532}
 
@@ -271,7 +272,7 @@ class Recipe(ABC):
         if isinstance(value, tuple):
             return value, ()
         try:
-            found = split_command(value, port=self.port)
+            found = split_command(value)
         except UsageError as exc:
             raise UsageError(f"{flag}: {exc}") from None
         return found.argv, found.env
@@ -299,13 +300,22 @@ class Recipe(ABC):
 
     def runtime_config(self, launch: Launch, program: Mapping[str, str]) -> RuntimeConfig:
         """The image config: the launch (a start command's argv[0] mapped through `program`, e.g.
-        "node" -> the image's node), the user, workdir, port and labels."""
+        "node" -> the image's node) under the init, and the launcher when it names the port
+        (pare.native.contract); the user, workdir, port and labels."""
         entrypoint = launch.entrypoint
         if launch.detected and entrypoint:
             entrypoint = (program.get(entrypoint[0], entrypoint[0]), *entrypoint[1:])
         s = self.settings
-        return RuntimeConfig(entrypoint=entrypoint, cmd=launch.cmd, env=launch.env, user=s.user,
-                             workdir=self.workdir, exposed_ports=(f"{self.port}/tcp",), labels=s.labels)
+        return RuntimeConfig(entrypoint=contract.wrap(entrypoint, launch.cmd, self.port), cmd=launch.cmd,
+                             env=launch.env, user=s.user, workdir=self.workdir,
+                             exposed_ports=(f"{self.port}/tcp",), labels=s.labels)
+
+    def contract_spec(self, spec: RuntimeSpec, launch: Launch) -> RuntimeSpec:
+        """The language's runtime layer plus what the run-time contract runs: the init always, the
+        launcher (with its libraries, from the same sysroot) when the command names the port."""
+        reads_port = contract.reads_port((*launch.entrypoint, *launch.cmd))
+        elf = (*spec.elf, contract.LAUNCHER) if reads_port else spec.elf
+        return replace(spec, files=(*spec.files, contract.INIT), elf=elf)
 
     def facts(self, language: str, dep_files: tuple[str, ...], entry: str, launch: Launch,
               **language_facts: Any) -> DockerFacts:

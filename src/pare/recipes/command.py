@@ -2,10 +2,12 @@
 
 pare's images have no shell, so a command line must become an argv the runtime can exec. That works
 for the common case: words, quotes, backslashes, leading `KEY=VALUE` assignments (they become image
-env), a leading `exec`, and `$PORT` (`${PORT}`, `${PORT:-8080}`), which is replaced by the image's
-port at build time. Anything that needs a shell to mean what it says (`&&`, `;`, pipes, redirection,
-other variables, globs, `~`, command substitution) is refused with a NeedsShell error, so the caller
-can name `--cmd` in one clear line instead of building an image that fails at start.
+env), a leading `exec`, and `$PORT` (`${PORT}`, `${PORT:-8080}`), which becomes `${PORT}` in the
+argv: the image's launcher puts PORT's value there when the container starts, as a shell would
+(pare.native.contract). Anything that needs a shell to mean what it says (`&&`, `;`, pipes,
+redirection, other variables, globs, `~`, command substitution) is refused with a NeedsShell
+error, so the caller can name `--cmd` in one clear line instead of building an image that fails
+at start.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pare.errors import UsageError
+from pare.native.contract import PORT_REF
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PORT_REF = re.compile(r"\$(?:PORT\b|\{PORT\}|\{PORT:-\d*\})")
@@ -47,11 +50,12 @@ class StartCommand:
     env: tuple[tuple[str, str], ...]
     source: str  # where it came from, for messages: --cmd, Procfile web:, scripts.start, main...
     pythonpath: tuple[str, ...] = ()  # Python: app-relative directories holding its modules (src/)
+    adds: tuple[str, ...] = ()  # what the recipe installs for it: a server the app does not declare
 
 
-def split_command(line: str, *, port: str) -> ExecCommand:
+def split_command(line: str) -> ExecCommand:
     """Split a shell command line into exec form; NeedsShell when that would change its meaning."""
-    words = _tokenize(line, port)
+    words = _tokenize(line)
     env: list[tuple[str, str]] = []
     while words and _assignment(words[0]):
         name, _, value = words.pop(0).partition("=")
@@ -68,7 +72,7 @@ def _assignment(word: str) -> bool:
     return bool(eq) and bool(ENV_NAME.match(name))
 
 
-def _tokenize(line: str, port: str) -> list[str]:
+def _tokenize(line: str) -> list[str]:
     """POSIX shell word splitting for the subset above. Raises NeedsShell on anything else."""
     words: list[str] = []
     word: list[str] = []
@@ -109,10 +113,10 @@ def _tokenize(line: str, port: str) -> list[str]:
             i = end + 1
             continue
         if ch == '"':
-            i = _double_quoted(line, i + 1, word, port, refuse)
+            i = _double_quoted(line, i + 1, word, refuse)
             continue
         if ch == "$":
-            i = _expand(line, i, word, port, refuse)
+            i = _expand(line, i, word, refuse)
             continue
         word.append(ch)
         i += 1
@@ -121,7 +125,7 @@ def _tokenize(line: str, port: str) -> list[str]:
     return words
 
 
-def _double_quoted(line: str, i: int, word: list[str], port: str, refuse: Callable[[str], NeedsShell]) -> int:
+def _double_quoted(line: str, i: int, word: list[str], refuse: Callable[[str], NeedsShell]) -> int:
     while i < len(line):
         ch = line[i]
         if ch == '"':
@@ -134,17 +138,17 @@ def _double_quoted(line: str, i: int, word: list[str], port: str, refuse: Callab
         if ch == "`":
             raise refuse("command substitution")
         if ch == "$":
-            i = _expand(line, i, word, port, refuse)
+            i = _expand(line, i, word, refuse)
             continue
         word.append(ch)
         i += 1
     raise UsageError(f"`{line}`: unterminated double quote")
 
 
-def _expand(line: str, i: int, word: list[str], port: str, refuse: Callable[[str], NeedsShell]) -> int:
+def _expand(line: str, i: int, word: list[str], refuse: Callable[[str], NeedsShell]) -> int:
     found = _PORT_REF.match(line, i)
-    if found:
-        word.append(port)
+    if found:  # read at start: a platform's PORT, else the image's default (pare.native.contract)
+        word.append(PORT_REF)
         return found.end()
     if i + 1 >= len(line) or line[i + 1] in " \t\"":
         word.append("$")  # a lone dollar sign is literal

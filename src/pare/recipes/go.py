@@ -215,7 +215,7 @@ class GoRecipe(Recipe):
         app = FileSet("app")
         add_app_files(app, self.image_dir, self.app_dir, self.beside())
         app.add_file(f"{self.image_dir}/{self.binary}", binary, 0o755)
-        layers = (runtime_layer(sysroot, RuntimeSpec()), app.freeze())
+        layers = (runtime_layer(sysroot, self.contract_spec(RuntimeSpec(), launch)), app.freeze())
         return BuildPlan(self.app_name, self.name, layers, self.runtime_config(launch, {}),
                          platform=arch.platform)
 

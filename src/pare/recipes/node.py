@@ -465,12 +465,19 @@ class NodeRecipe(Recipe):
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         self.check()
         rt = NodeRuntime(lock, arch)
-        runtime = runtime_layer(rt.sysroot, rt.layer_spec())
-        layers = [runtime]
         installed = self.install(rt, workdir, cache)
         if self.static_front_end:
             assert installed is not None  # it has a build script
-            return self.static_plan(installed.root, lock, runtime, arch)
+            return self.static_plan(installed.root, lock, rt, arch)
+        modules = installed.root / "node_modules" if installed is not None else None
+        start = self.start_or_none(lambda: self.start(modules))
+        env: list[tuple[str, str]] = [("PATH", PATH_ENV), ("NODE_ENV", "production")]
+        standalone = next_standalone(installed.root if installed is not None else None, start)
+        if standalone is not None:  # only the traced files: the standalone tree is the app
+            return self.next_plan(standalone, rt, arch, env)
+        launch = self.launch(start, env)
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
+        layers = [runtime]
         image_dir = self.image_dir
         if installed is not None and installed.deps:
             layers.append(self.deps_layer(installed.root, installed.deps, rt, runtime))
@@ -482,13 +489,6 @@ class NodeRecipe(Recipe):
         app = FileSet("app")
         add_app_files(app, image_dir, source, (r for r in rels if not _under(r, skip)))
         layers.append(app.freeze())
-        modules = installed.root / "node_modules" if installed is not None else None
-        start = self.start_or_none(lambda: self.start(modules))
-        env: list[tuple[str, str]] = [("PATH", PATH_ENV), ("NODE_ENV", "production")]
-        standalone = next_standalone(installed.root if installed is not None else None, start)
-        if standalone is not None:  # only the traced files: the standalone tree is the app
-            return self.next_plan(standalone, rt, runtime, arch, env)
-        launch = self.launch(start, env)
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
@@ -507,12 +507,15 @@ class NodeRecipe(Recipe):
         add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
         return deps.freeze()
 
-    def next_plan(self, standalone: Path, rt: NodeRuntime, runtime: LayerPlan, arch: Arch,
+    def next_plan(self, standalone: Path, rt: NodeRuntime, arch: Arch,
                   env: list[tuple[str, str]]) -> BuildPlan:
         """A Next.js app built with `output: 'standalone'`: its traced node_modules, then server.js
         with .next (server code, static assets) and public/; `node server.js` reads PORT and
         HOSTNAME at start, and HOSTNAME is set to listen on every interface (a container's own
         HOSTNAME is its name)."""
+        start = StartCommand((NODE, "server.js"), (), "Next.js standalone server.js")
+        launch = self.launch(start, [*env, ("HOSTNAME", "0.0.0.0")])
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
         layers = [runtime]
         deps = ("node_modules",) if (standalone / "node_modules").is_dir() else ()
         if deps:
@@ -521,12 +524,10 @@ class NodeRecipe(Recipe):
         rels = (r for r in self.shipped_rules(*NODE_IGNORES).walk(standalone) if not _under(r, deps))
         add_app_files(app, self.image_dir, standalone, rels)
         layers.append(app.freeze())
-        start = StartCommand((NODE, "server.js"), (), "Next.js standalone server.js")
-        launch = self.launch(start, [*env, ("HOSTNAME", "0.0.0.0")])
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
-    def static_plan(self, root: Path, lock: Lock, runtime: LayerPlan, arch: Arch) -> BuildPlan:
+    def static_plan(self, root: Path, lock: Lock, rt: NodeRuntime, arch: Arch) -> BuildPlan:
         """The build's output (dist/, build/...) alone in the app layer, served by the pinned static
         server run by node; no node_modules ship."""
         output = node_static.build_output(root)
@@ -536,9 +537,10 @@ class NodeRecipe(Recipe):
                              "server to run with --cmd (e.g. --cmd \"node server.js\")")
         app = FileSet("app")
         add_app_files(app, self.image_dir, root / output, self.shipped_rules().walk(root / output))
-        layers = (runtime, node_static.server_layer(lock), app.freeze())
         start = StartCommand(node_static.server_command(self.workdir), (), f"static front end {output}/")
         launch = self.launch(start, [("PATH", PATH_ENV), ("NODE_ENV", "production")])
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
+        layers = (runtime, node_static.server_layer(lock), app.freeze())
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
 

@@ -336,7 +336,7 @@ class _Resolver:
 
     def line(self, line: str, source: str, depth: int = 0) -> StartCommand:
         try:
-            command = split_command(line, port=self.port)
+            command = split_command(line)
         except NeedsShell as exc:
             raise UsageError(f"{source}: {exc}; give an exec command with --cmd") from None
         return self.command(command, source, depth)

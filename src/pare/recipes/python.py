@@ -15,17 +15,20 @@ lock entries), deps (site-packages with .pyc files, cached by the requirements' 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import tempfile
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
+from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock
 from pare.native.plan import BuildPlan, FileSet
 from pare.native.platforms import Arch
 from pare.native.rootfs import elf_files, runtime_layer
+from pare.native.runtimes import pypi
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
 from pare.recipes.base import (
@@ -51,6 +54,7 @@ from pare.recipes.python_project import (
     start_command,
 )
 
+log = logging.getLogger(__name__)
 STATIC_FORMAT = "1"
 DEPS_FORMAT = "3"  # bump when what install_deps makes of the same requirements changes
 # Before Python 3.12 every virtualenv had setuptools, and old releases of popular packages
@@ -99,14 +103,36 @@ class PythonRecipe(Recipe):
 
     def request(self) -> RuntimeRequest:
         # the suite follows the version asked for unless one is named
+        extra = (("server", self.added_server),) if self.added_server else ()
         return RuntimeRequest(self.name, self.runtime_override or self.requested_version(),
-                              self.suite_override or "auto")
+                              self.suite_override or "auto", extra)
 
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
-        return python_runtime.resolve(self.request().version, self.suite_override, arches)
+        artifacts = python_runtime.resolve(self.request().version, self.suite_override, arches)
+        if self.added_server:
+            name, _, version = self.added_server.partition("==")
+            artifacts.append(pypi.wheel(name, version, role="runtime"))
+        return artifacts
+
+    def server_wheel(self, lock: Lock) -> Path | None:
+        """The locked wheel of the server pare adds, downloaded and checked (None: none added)."""
+        if not self.added_server:
+            return None
+        name, _, version = self.added_server.partition("==")
+        found = [a for a in lock.select(kind="pypi", role="runtime") if a.name == name
+                 and a.version == version]
+        if len(found) != 1:
+            raise UsageError(f"pare.lock has no {self.added_server} wheel: run pare build --update-lock")
+        return pypi.fetch_wheel(found[0])
 
     def start(self) -> StartCommand:
-        return start_command(self.app_dir, self.deps, self.settings, port=self.port)
+        return start_command(self.app_dir, self.deps, self.settings)
+
+    @cached_property
+    def added_server(self) -> str | None:
+        """`name==version` of the server pare adds because the app declares none (SERVERS)."""
+        start = self.start_or_none(self.start)
+        return start.adds[0] if start is not None and start.adds else None
 
     def check(self) -> None:
         self.start_or_none(self.start)
@@ -129,13 +155,16 @@ class PythonRecipe(Recipe):
         return path, f"{deps.source}\n{text}".encode()
 
     def install_deps(self, rt: PythonRuntime, workdir: Path, cache: bool = True) -> Path | None:
-        """site-packages from the app's dependencies, installed and compiled by the locked interpreter."""
+        """site-packages from the app's dependencies (and the server pare adds when the app declares
+        none), installed and compiled by the locked interpreter."""
         found = self.requirements(workdir / "requirements")
-        if found is None:
+        server = self.server_wheel(rt.lock)
+        if found is None and server is None:
             return None
-        requirements, content = found
+        requirements, content = found if found is not None else (None, b"")
         interpreter = next(a.digest for a in rt.lock.select(kind="deb") if a.name == f"python{rt.minor}")
-        key = content_key(DEPS_FORMAT, content, interpreter, rt.pip_wheel.name, rt.arch.name)
+        key = content_key(DEPS_FORMAT, content, server.name if server else "", interpreter,
+                          rt.pip_wheel.name, rt.arch.name)
 
         def populate(tmp: Path) -> None:
             with tempfile.TemporaryDirectory(prefix="pare-pip-") as scratch:
@@ -143,11 +172,16 @@ class PythonRecipe(Recipe):
                 # pip runs in a copy of the app (local paths, `-e .`): its build/ and *.egg-info stay there
                 source = Path(scratch) / "app"
                 copy_app_files(self.app_dir, self.sources, source)
-                wanted = requirements
-                if requirements.is_relative_to(self.app_dir):
-                    wanted = source / requirements.relative_to(self.app_dir)
-                rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source,
-                               require_hashes=self.deps.hashed)
+                if requirements is not None:
+                    wanted = requirements
+                    if requirements.is_relative_to(self.app_dir):
+                        wanted = source / requirements.relative_to(self.app_dir)
+                    rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source,
+                                   require_hashes=self.deps.hashed)
+                if server is not None:  # its own step: the wheel is checked against pare.lock, and pip
+                    listed = Path(scratch) / "server.txt"  # resolves its few dependencies, as for
+                    listed.write_text(f"{server}\n")  # unhashed requirements
+                    rt.pip_install(listed, tmp / "site", pip_cache=pip_cache, cwd=source)
                 if needs_pkg_resources(tmp / "site"):
                     extra = Path(scratch) / "setuptools.txt"
                     hashes = "".join(f" --hash={h}" for h in PKG_RESOURCES_HASHES)
@@ -193,8 +227,15 @@ class PythonRecipe(Recipe):
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         start = self.start_or_none(self.start)
+        if self.added_server:  # one line: what the app did not declare, and where it is pinned
+            log.warning("pare: %s declares no server: adding %s (its wheel pinned in pare.lock)",
+                        self.app_name, self.added_server)
         rt = PythonRuntime(lock, arch)
-        runtime = runtime_layer(rt.sysroot, rt.layer_spec())
+        env = [("PATH", PATH_ENV), ("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1")]
+        if start is not None and start.pythonpath:
+            env.append(("PYTHONPATH", ":".join(f"{self.workdir.rstrip('/')}/{p}" for p in start.pythonpath)))
+        launch = self.launch(start, env)
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
         layers = [runtime]
         site = self.install_deps(rt, workdir, cache)
         if site is not None:
@@ -210,10 +251,7 @@ class PythonRecipe(Recipe):
         else:
             add_app_files(app, self.image_dir, self.app_dir, self.files)
         layers.append(app.freeze())
-        env = [("PATH", PATH_ENV), ("PYTHONUNBUFFERED", "1"), ("PYTHONDONTWRITEBYTECODE", "1")]
-        if start is not None and start.pythonpath:
-            env.append(("PYTHONPATH", ":".join(f"{self.workdir.rstrip('/')}/{p}" for p in start.pythonpath)))
-        config = self.runtime_config(self.launch(start, env), {PYTHON: rt.interpreter})
+        config = self.runtime_config(launch, {PYTHON: rt.interpreter})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
     def docker_facts(self) -> DockerFacts:
@@ -229,6 +267,8 @@ class PythonRecipe(Recipe):
             install = ("-r requirements.txt",)
         elif deps.source:
             install = (shell_quote(deps.hashed_lines()),)  # with a lockfile's hashes: pip checks them
+        if self.added_server:  # its own RUN: pip resolves its dependencies, as natively
+            install += (shell_quote([self.added_server]),)
         build: tuple[str, ...] = ()
         if self.django is not None and self.django.static_root_assigned:
             build = (f"python3 -c {shell_quote([COLLECTSTATIC])} {self.django.settings_module}",)

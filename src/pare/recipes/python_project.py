@@ -8,10 +8,14 @@
 - The Python version: `.python-version`, `runtime.txt`, Pipfile's `python_version`,
   `requires-python`, Poetry's `python`; mapped onto the Debian suites that ship it
   (3.11 bookworm, 3.13 trixie, 3.14 and 3.15 forky), the oldest suite that satisfies it.
-- The start command: `--cmd`, the Procfile's `web:`, a Django project (manage.py -> settings ->
-  WSGI_APPLICATION, under gunicorn), an ASGI app (FastAPI, Starlette...) under uvicorn, a WSGI app
-  (Flask...) under gunicorn, else `python app.py` / main.py...; servers bind 0.0.0.0:$PORT.
-  Console scripts (gunicorn, uvicorn...) run as `python -m MODULE`: images carry no bin/ wrappers.
+- The start command: `--cmd`, the Procfile's `web:`, a Django project (its settings module found
+  from wsgi.py/asgi.py and settings.py in the tree -> WSGI_APPLICATION, under gunicorn), an ASGI
+  app (FastAPI, Starlette...) under uvicorn, a WSGI app (Flask...) under gunicorn, else
+  `python app.py` / main.py...; gunicorn reads $PORT itself, the other servers get `${PORT}`
+  (pare.native.contract). A Django or web app whose dependencies name no server gets gunicorn
+  (WSGI) or uvicorn (ASGI) at the version SERVERS pins, as App Service's and Google's builders add
+  gunicorn (docs/detection.md). Console scripts (gunicorn, uvicorn...) run as `python -m MODULE`:
+  images carry no bin/ wrappers.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pare.errors import UsageError
+from pare.native.contract import PORT_REF
 from pare.recipes.command import NeedsShell, NothingToStart, StartCommand, split_command
 from pare.recipes.settings import AppSettings
 from pare.recipes.start import declared_start
@@ -41,6 +46,19 @@ PYTHON = "python"  # argv[0] standing for the image's interpreter; the recipe ma
 DEBIAN_PYTHONS = (("3.11", "bookworm"), ("3.13", "trixie"), ("3.14", "forky"), ("3.15", "forky"))
 DEFAULT_PYTHON = "3.11"
 MAIN_FILES = ("app.py", "main.py", "server.py", "wsgi.py", "application.py", "__main__.py")
+# Entry modules and app object names, in the order App Service's builder looks for them
+ENTRY_MODULES = ("app.py", "application.py", "main.py", "server.py", "wsgi.py", "asgi.py", "api.py")
+APP_NAMES = ("app", "application", "api")
+PACKAGE_ENTRIES = ("main.py", "app.py", "application.py", "asgi.py", "wsgi.py", "api.py", "__init__.py")
+# The server added when the app declares none (pinned: the wheel's digest goes into pare.lock)
+SERVERS = {"wsgi": ("gunicorn", "27.0.1"), "asgi": ("uvicorn", "0.55.0")}
+# Imports that say what kind of app a module holds when its factory is not one pare knows
+_IMPORTS = r"^\s*(?:from|import)\s+({})\b"
+ASGI_IMPORTS = re.compile(_IMPORTS.format(r"fastapi|starlette|quart|litestar|sanic|django\.core\.asgi"), re.M)
+WSGI_IMPORTS = re.compile(_IMPORTS.format(r"flask|bottle|falcon|pyramid|django\.core\.wsgi"), re.M)
+# Directories never searched for a Django project
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "site-packages", "tests", "static",
+              "templates", "migrations"}
 # console scripts that have a `python -m` form, by script name
 RUNNABLE_MODULES = {"gunicorn": "gunicorn", "uvicorn": "uvicorn", "hypercorn": "hypercorn",
                     "daphne": "daphne", "waitress-serve": "waitress", "flask": "flask",
@@ -138,7 +156,7 @@ def _logical_lines(text: str) -> Iterable[str]:
             yield line
 
 
-_SKIP_DIRS = frozenset({".git", "__pycache__", "node_modules", ".venv", "build", "dist", ".tox"})
+_INPUT_SKIP = frozenset({".git", "__pycache__", "node_modules", ".venv", "build", "dist", ".tox"})
 _OPTION_FILE = re.compile(r"^(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
 _OPTION_EDITABLE = re.compile(r"^(?:-e|--editable)(?:\s+|=)(\S+)")
 
@@ -168,7 +186,7 @@ def local_inputs(app_dir: Path, lines: Iterable[str], _seen: frozenset[Path] = f
         elif root.is_dir():
             rels = []
             for current, dirs, files in os.walk(root):
-                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+                dirs[:] = sorted(d for d in dirs if d not in _INPUT_SKIP and not d.endswith(".egg-info"))
                 rels += [os.path.relpath(os.path.join(current, f), root) for f in sorted(files)]
             parts += [target.encode(), *(p if isinstance(p, bytes) else p.encode()
                                         for p in tree_digest_parts(root, rels))]
@@ -549,29 +567,83 @@ class DjangoProject:
     # app's env before running collectstatic)
 
 
+_SETTINGS_DEFAULT = re.compile(r"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]\s*\)")
+
+
 def django_project(app_dir: Path) -> DjangoProject | None:
-    """The Django project behind manage.py, or None when there is no manage.py."""
+    """The Django project in the tree (manage.py, or a wsgi.py/asgi.py that sets up Django), or None.
+
+    The settings module comes from the tree, never from manage.py's text (which may compute it):
+    the literal default a wsgi.py/asgi.py gives DJANGO_SETTINGS_MODULE when that module is a file
+    of the app, else the settings.py (or settings/ package) beside a wsgi.py or asgi.py."""
     app_dir = Path(app_dir)
-    manage = app_dir / "manage.py"
-    if not manage.is_file():
+    entries = _django_entries(app_dir)
+    if not (app_dir / "manage.py").is_file() and not entries:
         return None
-    found = re.search(r"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]", _read(manage))
-    if not found:
-        raise UsageError(f"{manage}: does not name DJANGO_SETTINGS_MODULE; give the command with --cmd")
-    module = found.group(1)
-    text = _module_text(app_dir, module)
-    if text is None:
-        raise UsageError(f"{manage}: settings module {module!r} is not a file in the app")
+    module = _settings_module(app_dir, entries)
+    if module is None:
+        raise UsageError(f"{app_dir}: a Django project, but no settings module was found (no settings.py "
+                         "beside a wsgi.py or asgi.py); give the command with --cmd")
+    text = _module_text(app_dir, module) or ""
 
     def setting(name: str) -> str | None:
         hit = re.search(rf"^{name}\s*=\s*['\"]([\w.]+)['\"]", text, re.M)
         if not hit:
             return None
         path, _, attr = hit.group(1).rpartition(".")
-        return f"{path}:{attr}"
+        return f"{path}:{attr}" if _module_text(app_dir, path) is not None else None
 
+    package = module.rpartition(".")[0]
+    beside = {path.name for path in entries if _module_name(app_dir, path).rpartition(".")[0] == package}
+    wsgi = setting("WSGI_APPLICATION") or (f"{package}.wsgi:application" if "wsgi.py" in beside else None)
+    asgi = setting("ASGI_APPLICATION") or (f"{package}.asgi:application" if "asgi.py" in beside else None)
     static = re.search(r"^\s*STATIC_ROOT\s*=", text, re.M) is not None
-    return DjangoProject(module, setting("WSGI_APPLICATION"), setting("ASGI_APPLICATION"), static)
+    return DjangoProject(module, wsgi, asgi, static)
+
+
+def _walk_python(app_dir: Path, depth: int = 3) -> list[Path]:
+    """The app's .py files down to `depth` directories, skipping environments and data trees."""
+    found: list[Path] = []
+
+    def visit(directory: Path, level: int) -> None:
+        for entry in sorted(directory.iterdir()):
+            if entry.is_dir() and not entry.is_symlink() and level < depth and entry.name not in _SKIP_DIRS \
+                    and not entry.name.startswith("."):
+                visit(entry, level + 1)
+            elif entry.suffix == ".py" and entry.is_file():
+                found.append(entry)
+
+    visit(app_dir, 0)
+    return found
+
+
+def _django_entries(app_dir: Path) -> list[Path]:
+    """wsgi.py/asgi.py files in packages of the tree that set up Django."""
+    return [path for path in _walk_python(app_dir) if path.name in ("wsgi.py", "asgi.py")
+            and path.parent != app_dir and "DJANGO_SETTINGS_MODULE" in _read(path)]
+
+
+def _module_name(app_dir: Path, path: Path) -> str:
+    rel = path.relative_to(app_dir).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _settings_module(app_dir: Path, entries: list[Path]) -> str | None:
+    for path in entries:  # a literal default naming a module of the app
+        found = _SETTINGS_DEFAULT.search(_read(path))
+        if found and _module_text(app_dir, found.group(1)) is not None:
+            return found.group(1)
+    for path in entries:  # the settings beside the project's wsgi.py/asgi.py
+        for candidate in (path.parent / "settings.py", path.parent / "settings" / "__init__.py"):
+            if candidate.is_file():
+                return _module_name(app_dir, candidate)
+    if (app_dir / "manage.py").is_file():  # a project without wsgi.py: one settings module in the tree
+        files = [p for p in _walk_python(app_dir, 2) if p.parent != app_dir and (
+            p.name == "settings.py" or (p.name == "__init__.py" and p.parent.name == "settings"))]
+        if len(files) == 1:
+            return _module_name(app_dir, files[0])
+    return None
 
 
 def _module_text(app_dir: Path, module: str) -> str | None:
@@ -596,75 +668,94 @@ _APP_ASSIGN = re.compile(r"^(\w+)\s*(?::\s*[\w.\[\]]+\s*)?=\s*(?:[\w.]+\.)?(\w+)
 
 
 def find_web_app(app_dir: Path) -> WebApp | None:
-    """A module-level `app = FastAPI()` / `Flask(__name__)` / `create_app()` in the usual places."""
+    """A module-level `app = FastAPI()` / `Flask(__name__)` / `create_app()` in the usual places,
+    else an object named app, application or api in an entry module that imports a web framework."""
     app_dir = Path(app_dir)
-    candidates: list[tuple[Path, str]] = [(app_dir / f, "") for f in (*MAIN_FILES, "asgi.py", "api.py")]
+    candidates: list[tuple[Path, str]] = [(app_dir / f, "") for f in ENTRY_MODULES]
     for layout in ("src", ""):
         base = app_dir / layout if layout else app_dir
         if not base.is_dir():
             continue
         for pkg in sorted(p for p in base.iterdir() if (p / "__init__.py").is_file()):
-            for name in ("main.py", "app.py", "asgi.py", "wsgi.py", "api.py", "__init__.py"):
-                candidates.append((pkg / name, layout))
-    for path, layout in candidates:
-        if not path.is_file():
-            continue
-        text = _read(path)
-        for var, factory in _APP_ASSIGN.findall(text):
-            kind = ("asgi" if factory in ASGI_FACTORIES else "wsgi" if factory in WSGI_FACTORIES
-                    else "wsgi" if factory == "create_app" and "flask" in text.lower() else None)
-            if kind:
-                root = app_dir / layout if layout else app_dir
-                rel = path.relative_to(root).with_suffix("")
-                parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-                return WebApp(".".join(parts), var, kind, (layout,) if layout else ())
+            candidates += [(pkg / name, layout) for name in PACKAGE_ENTRIES]
+    found = [app for path, layout in candidates if path.is_file()
+             for app in [_web_app_in(app_dir, path, layout)] if app is not None]
+    return next((app for app in found if app.attr in APP_NAMES), found[0] if found else None)
+
+
+def _web_app_in(app_dir: Path, path: Path, layout: str) -> WebApp | None:
+    text = _read(path)
+    root = app_dir / layout if layout else app_dir
+    module = _module_name(root, path)
+    assigned = _APP_ASSIGN.findall(text)
+    for var, factory in sorted(assigned, key=lambda item: item[0] not in APP_NAMES):
+        kind = ("asgi" if factory in ASGI_FACTORIES else "wsgi" if factory in WSGI_FACTORIES
+                else "wsgi" if factory == "create_app" and "flask" in text.lower() else None)
+        if kind:
+            return WebApp(module, var, kind, (layout,) if layout else ())
+    kind = "asgi" if ASGI_IMPORTS.search(text) else "wsgi" if WSGI_IMPORTS.search(text) else None
+    names = {var for var, _factory in assigned} | set(re.findall(r"^(\w+)\s*=", text, re.M))
+    for name in APP_NAMES:  # an app object under a usual name, made by a factory pare does not know
+        if kind and name in names:
+            return WebApp(module, name, kind, (layout,) if layout else ())
     return None
 
 
-def start_command(app_dir: Path, deps: Dependencies, settings: AppSettings, *, port: str) -> StartCommand:
+def start_command(app_dir: Path, deps: Dependencies, settings: AppSettings) -> StartCommand:
     """What the image runs (see module docstring); UsageError naming --cmd when nothing fits."""
     app_dir = Path(app_dir)
     if settings.cmd is not None:
         if isinstance(settings.cmd, tuple):
             return StartCommand(settings.cmd, (), "--cmd")
-        return _from_line(settings.cmd, "--cmd", port)
+        return _from_line(settings.cmd, "--cmd")
     declared = declared_start(app_dir)
     if declared is not None:
         try:
-            return _from_line(declared.line, declared.source, port)
+            return _from_line(declared.line, declared.source)
         except UsageError:
             if declared.binding:
                 raise
-    names = deps.names
-    bind = f"0.0.0.0:{port}"
     django = django_project(app_dir)
     if django is not None:
-        if "gunicorn" in names and django.wsgi:
-            return StartCommand((PYTHON, "-m", "gunicorn", "--bind", bind, django.wsgi), (), "Django WSGI")
-        if "uvicorn" in names and django.asgi:
-            return StartCommand((PYTHON, "-m", "uvicorn", django.asgi, "--host", "0.0.0.0", "--port", port),
-                                (), "Django ASGI")
-        raise UsageError(f"{app_dir}: a Django project, but neither gunicorn nor uvicorn is among its "
-                         "dependencies; add gunicorn, or give the command with --cmd")
+        targets = [(k, t) for k, t in (("wsgi", django.wsgi), ("asgi", django.asgi)) if t]
+        if not targets:
+            raise UsageError(f"{app_dir}: a Django project, but its settings name no WSGI_APPLICATION or "
+                             "ASGI_APPLICATION and it has no wsgi.py; give the command with --cmd")
+        return _served(deps, targets, "Django")
     app = find_web_app(app_dir)
     if app is not None:
-        target = f"{app.module}:{app.attr}"
-        servers: list[tuple[str, tuple[str, ...]]] = [
-            ("uvicorn", ("-m", "uvicorn", target, "--host", "0.0.0.0", "--port", port)),
-            ("hypercorn", ("-m", "hypercorn", "--bind", bind, target)),
-        ] if app.kind == "asgi" else [
-            ("gunicorn", ("-m", "gunicorn", "--bind", bind, target)),
-            ("waitress", ("-m", "waitress", f"--listen={bind}", target)),
-        ]
-        for server, argv in servers:
-            if server in names or _provided_by_extra(deps, server):
-                return StartCommand((PYTHON, *argv), (), f"{app.kind.upper()} app {target}", app.pythonpath)
+        return _served(deps, [(app.kind, f"{app.module}:{app.attr}")], "app", app.pythonpath)
     for name in MAIN_FILES:
         if (app_dir / name).is_file():
             return StartCommand((PYTHON, name), (), name)
-    raise NothingToStart(f"{app_dir}: nothing to start: no Procfile web:, Django manage.py, ASGI/WSGI app "
-                         f"with its server among the dependencies, or {', '.join(MAIN_FILES)}; give the "
-                         "command with --cmd")
+    raise NothingToStart(f"{app_dir}: nothing to start: no Procfile web:, Django project, ASGI/WSGI app "
+                         f"or {', '.join(MAIN_FILES)}; give the command with --cmd")
+
+
+# How each server runs an app; gunicorn reads $PORT itself (0.0.0.0:$PORT is its default bind)
+_SERVER_ARGS: dict[str, Callable[[str], tuple[str, ...]]] = {
+    "gunicorn": lambda target: ("-m", "gunicorn", target),
+    "uvicorn": lambda target: ("-m", "uvicorn", target, "--host", "0.0.0.0", "--port", PORT_REF),
+    "hypercorn": lambda target: ("-m", "hypercorn", "--bind", f"0.0.0.0:{PORT_REF}", target),
+    "waitress": lambda target: ("-m", "waitress", f"--listen=0.0.0.0:{PORT_REF}", target),
+}
+_KIND_SERVERS = {"wsgi": ("gunicorn", "waitress"), "asgi": ("uvicorn", "hypercorn")}
+
+
+def _served(deps: Dependencies, targets: Sequence[tuple[str, str]], what: str,
+            pythonpath: tuple[str, ...] = ()) -> StartCommand:
+    """The first (kind, target) that a server among the dependencies runs (wsgi: gunicorn, waitress;
+    asgi: uvicorn, hypercorn), else the first target under the server SERVERS pins for its kind
+    (StartCommand.adds: the recipe installs it)."""
+    for kind, target in targets:
+        for server in _KIND_SERVERS[kind]:
+            if server in deps.names or _provided_by_extra(deps, server):
+                argv = (PYTHON, *_SERVER_ARGS[server](target))
+                return StartCommand(argv, (), f"{what} {target}", pythonpath)
+    kind, target = targets[0]
+    server, version = SERVERS[kind]
+    return StartCommand((PYTHON, *_SERVER_ARGS[server](target)), (), f"{what} {target} (no server declared)",
+                        pythonpath, (f"{server}=={version}",))
 
 
 def _provided_by_extra(deps: Dependencies, server: str) -> bool:
@@ -674,9 +765,9 @@ def _provided_by_extra(deps: Dependencies, server: str) -> bool:
         and "standard" in r.extras for line in deps.lines)
 
 
-def _from_line(line: str, source: str, port: str) -> StartCommand:
+def _from_line(line: str, source: str) -> StartCommand:
     try:
-        command = split_command(line, port=port)
+        command = split_command(line)
     except NeedsShell as exc:
         raise UsageError(f"{source}: {exc}; give an exec command with --cmd") from None
     argv = list(command.argv)

@@ -298,7 +298,7 @@ def script_command(text: str) -> str | None:
 
 def _splits(line: str) -> bool:
     try:
-        split_command(line, port="0")
+        split_command(line)
     except (NeedsShell, UsageError):
         return False
     return True

@@ -1,8 +1,10 @@
 """A static site: the files under /www served by busybox's httpd, nothing else.
 
 busybox comes from Debian's busybox-static package of the lock's suite (statically linked, about
-1 MB); its `sh -c` reads PORT when the container starts. Settings apply as for every recipe
-(--cmd replaces httpd; --workdir moves the site). Native path only: the engine bases carry no httpd.
+1 MB); its `sh -c` reads PORT when the container starts (the one image whose start uses a shell:
+busybox's own applet costs no bytes, where execline's launcher would add glibc); catatonit is PID 1.
+Settings apply as for every recipe (--cmd replaces httpd; --workdir moves the site). Native path
+only: the engine bases carry no httpd.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pare.native.sysroot import ensure_sysroot
 from pare.recipes.base import DockerFacts, Recipe, add_app_files
 from pare.recipes.command import StartCommand
 
-STATIC_PACKAGES = ("base-files", "busybox-static")
+STATIC_PACKAGES = ("base-files", "busybox-static", "catatonit")
 BUSYBOX = "/usr/bin/busybox"
 
 
@@ -37,11 +39,12 @@ class StaticRecipe(Recipe):
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         sysroot = ensure_sysroot(lock.select(kind="deb", role="runtime", platform=arch.name), arch)
+        launch = self.launch(self.start(), ())
         spec = RuntimeSpec(files=(BUSYBOX, "/etc/os-release"), foundation=False)
         site = FileSet("app")
         add_app_files(site, self.image_dir, self.app_dir, self.files)
-        layers = (runtime_layer(sysroot, spec), site.freeze())
-        config = self.runtime_config(self.launch(self.start(), ()), {})
+        layers = (runtime_layer(sysroot, self.contract_spec(spec, launch)), site.freeze())
+        config = self.runtime_config(launch, {})
         return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
 
     @property

@@ -2,7 +2,8 @@
 
 The foundation every native image carries (as distroless does): os-release and debian_version
 (base-files; scanners read the distribution from them), CA certificates, tzdata and netbase's
-services/protocols. Languages add their own roots (libc6 and libstdc++ for node, python3.X...).
+services/protocols, and the init and launcher every image runs under (pare.native.contract).
+Languages add their own roots (libc6 and libstdc++ for node, python3.X...).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Sequence
 from pare.bases.apt import DEFAULT_EXCLUDED_PACKAGES, SUITES, AptSource, Package, PrivateApt, resolve
 from pare.bases.cache import apt_dir
 from pare.errors import UsageError
+from pare.native import contract
 from pare.native.lock import Artifact
 from pare.native.platforms import Arch
 
 DEFAULT_SUITE = "bookworm"
-FOUNDATION = ("base-files", "netbase", "tzdata", "ca-certificates")
+# ...and the run-time contract's init and launcher (pare.native.contract: catatonit, execline)
+FOUNDATION = ("base-files", "netbase", "tzdata", "ca-certificates", *contract.PACKAGES)
 # Never in a runtime: package-management and shell plumbing, and tools whose libraries are wanted
 # but not their programs (openssl for libssl3's sake, python3.X's idle and venv helpers).
 RUNTIME_EXCLUDES = (*DEFAULT_EXCLUDED_PACKAGES, "openssl", "media-types", "libc-l10n", "locales")

@@ -69,6 +69,19 @@ def newest_wheel(name: str, python: str, *, role: str = "toolchain") -> Artifact
     return Artifact("pypi", role, "all", name, str(version), f"sha256:{sha256}", item["url"])
 
 
+def wheel(name: str, version: str, *, role: str) -> Artifact:
+    """The py3-none-any wheel of `name` at exactly `version` (a pin of pare's own, e.g. the server
+    it adds to an app that declares none), as an artifact for pare.lock."""
+    for item in project_files(name):
+        filename = str(item.get("filename", ""))
+        if filename.endswith("-py3-none-any.whl") and filename.split("-")[1:2] == [version]:
+            sha256 = (item.get("hashes") or {}).get("sha256")
+            if not sha256:
+                raise UsageError(f"the package index gives no sha256 for {filename}")
+            return Artifact("pypi", role, "all", name, version, f"sha256:{sha256}", item["url"])
+    raise UsageError(f"the package index has no {name} {version} wheel for every platform")
+
+
 def fetch_wheel(item: Artifact) -> Path:
     """The wheel file, downloaded into the cache and checked against the artifact's digest. Its
     name must stay the wheel's own: pip reads the version from it when run from the file."""
