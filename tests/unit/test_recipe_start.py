@@ -266,7 +266,7 @@ def test_python_recipe_starts_the_app_engine_entrypoint(tmp_path: Path) -> None:
     recipe = detect(tmp_path)
     found = recipe.start()  # type: ignore[attr-defined]
     assert found.source == "app.yaml entrypoint"
-    assert found.argv[1:] == ("-m", "gunicorn", "-b", f":{recipe.port}", "main:app")
+    assert found.argv[1:] == ("-m", "gunicorn", "-b", ":${PORT}", "main:app")
 
 
 def test_go_recipe_runs_its_binary_for_a_dockerfile_path(tmp_path: Path) -> None:
