@@ -35,6 +35,9 @@ _SETTINGS = (
                  help="Go: the main package (default: the root, or the only one under cmd/)."),
     click.option("--ignore-scripts", is_flag=True, default=None,
                  help="Node: run no install scripts (dependencies' or the app's)."),
+    click.option("--package", "packages", multiple=True, metavar="NAME",
+                 help="A Debian package of the runtime's suite to ship in the image (repeatable; "
+                      "added to pare.toml's `packages` and an Aptfile's)."),
 )
 
 
@@ -47,7 +50,7 @@ def settings_options(command: Any) -> Any:
 def settings_from(values: dict[str, Any]) -> dict[str, Any]:
     """The settings flags click parsed, keyed by AppSettings field (None: not given)."""
     found = {key: values.pop(key) for key in ("cmd", "entrypoint", "env", "port", "user", "labels", "workdir",
-                                              "main", "ignore_scripts")}
+                                              "main", "ignore_scripts", "packages")}
     found["ignore_scripts"] = found["ignore_scripts"] or None  # a flag not given leaves pare.toml's value
     return found
 

@@ -14,10 +14,12 @@ app built from the same lock entries shares it byte for byte, so a node pulls it
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pare.bases.apt import parse_depends
 from pare.bases.debs import GROUP, NSSWITCH, PASSWD
 from pare.native.elf import closure
 from pare.native.plan import NONROOT_UID, FileSet, LayerPlan
@@ -109,6 +111,40 @@ def add_package_files(fs: FileSet, sysroot: Sysroot, paths: Iterable[str], lower
             fs.add_host_path(path)
     sysroot.verify(fs.sources())
     fs.set_owners(owners)
+
+
+# What apt installs but an image never reads (copyright files stay: add_package_files keeps them).
+SHIPPED_PACKAGE_EXCLUDES = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/locale/",
+                            "/usr/share/lintian/", "/usr/share/bug/", "/usr/share/doc-base/")
+
+
+def package_closure(sysroot: Sysroot, names: Iterable[str]) -> list[str]:
+    """`names` and every package of the sysroot they depend on (Depends, Pre-Depends), in order."""
+    chosen: dict[str, None] = {}
+    queue = [n for n in names if n in sysroot.packages]
+    while queue:
+        name = queue.pop(0)
+        if name in chosen:
+            continue
+        chosen[name] = None
+        for key in ("Depends", "Pre-Depends"):
+            match = re.search(rf"^{key}:(.*(?:\n[ \t].*)*)", sysroot.packages[name].meta.control, re.M)
+            for alternatives in parse_depends(match.group(1).replace("\n", " ")) if match else ():
+                queue.extend(a for a in alternatives[:1] if a in sysroot.packages)
+    return list(chosen)
+
+
+def packages_layer(sysroot: Sysroot, names: Sequence[str], lower: LayerPlan) -> LayerPlan | None:
+    """The files of the packages an app names (`packages`, its Aptfile) and of what they depend
+    on, as apt would install them without documentation, with their status.d entries."""
+    if not names:
+        return None
+    fs = FileSet("packages", root=sysroot.root)
+    paths = [path for name in package_closure(sysroot, names) for path in sysroot.packages[name].files
+             if not path.startswith(SHIPPED_PACKAGE_EXCLUDES)
+             and (sysroot.host(path).is_file() or sysroot.host(path).is_symlink())]
+    add_package_files(fs, sysroot, paths, lower)
+    return fs.freeze() if fs.paths() else None
 
 
 def _tree_files(trees: Mapping[str, Path]) -> dict[str, Path]:

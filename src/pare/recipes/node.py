@@ -34,10 +34,10 @@ from typing import Any
 from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet
+from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch, host_arch
 from pare.native.process import BuildFailed
-from pare.native.rootfs import elf_files, runtime_layer
+from pare.native.rootfs import elf_files, packages_layer, runtime_layer
 from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
@@ -361,6 +361,10 @@ class NodeRecipe(Recipe):
         rt = NodeRuntime(lock, arch)
         runtime = runtime_layer(rt.sysroot, rt.layer_spec())
         layers = [runtime]
+        system = packages_layer(rt.sysroot, self.settings.packages, runtime)
+        if system is not None:  # the app's `packages` (and Aptfile)
+            layers.append(system)
+        below = LayerPlan("below", tuple(e for layer in layers for e in layer.entries))
         installed = self.install(rt, workdir, cache)
         image_dir = self.image_dir
         if installed is not None and installed.deps:
@@ -373,7 +377,7 @@ class NodeRecipe(Recipe):
                     addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
                 else:
                     deps.add_file(f"{image_dir}/{rel}", path)
-            add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
+            add_library_closure(deps, rt.sysroot, addons, below, "a native addon")
             layers.append(deps.freeze())
         skip = installed.deps if installed is not None else ()
         source, rels = self.app_dir, list(self.files)

@@ -1,0 +1,75 @@
+"""The environment a source build (an sdist's C extension) compiles in: the build machine's
+compiler, the build sysroot's headers and libraries.
+
+The -dev packages an sdist needs (libpq-dev for psycopg2, default-libmysqlclient-dev for
+mysqlclient, the interpreter's own headers) are unpacked into the build sysroot, never onto the
+machine and never into the image. gcc finds their headers and libraries through CPATH and
+LIBRARY_PATH, pkg-config through PKG_CONFIG_LIBDIR with its sysroot prefix, and the `*-config`
+programs such builds call (pg_config, mariadb_config) through small shims that run the sysroot's
+program with its loader and print its /usr paths inside the sysroot.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import tempfile
+from pathlib import Path
+
+from pare.native.elf import is_elf
+from pare.native.sysroot import Sysroot
+
+CONFIG_PROGRAMS = ("pg_config", "mysql_config", "mariadb_config", "xml2-config", "xslt-config",
+                   "pcre-config", "freetype-config", "curl-config", "icu-config", "krb5-config")
+# prefix every /usr/ path the program prints (at a line's start, after a space, '=' or -I/-L)
+_SED = r"s#\(^\|[[:space:]=]\|-I\|-L\)/usr/#\1{root}/usr/#g"
+
+
+def config_shims(sysroot: Sysroot) -> Path:
+    """A directory of shims for the sysroot's *-config programs (written once beside the tree)."""
+    home = sysroot.root.parent / "config-shims"
+    if home.is_dir():
+        return home
+    staging = Path(tempfile.mkdtemp(prefix=".config-shims-", dir=sysroot.root.parent))
+    libs = ":".join(str(sysroot.host(d)) for d in sysroot.library_dirs())
+    root = str(sysroot.root)
+    for name in CONFIG_PROGRAMS:
+        program = sysroot.host(f"/usr/bin/{name}")
+        if not program.is_file():
+            continue
+        loader = shlex.quote(str(sysroot.host(sysroot.arch.loader)))
+        if is_elf(program):
+            run = f"{loader} --library-path {shlex.quote(libs)} {shlex.quote(str(program))}"
+        else:
+            run = f"sh {shlex.quote(str(program))}"
+        text = (f"#!/bin/sh\n# the build sysroot's {name}, printing paths inside it (written by pare)\n"
+                f'out=$({run} "$@") || exit $?\n'
+                f"printf '%s\\n' \"$out\" | sed -e {shlex.quote(_SED.format(root=root))}\n")
+        shim = staging / name
+        shim.write_text(text)
+        os.chmod(shim, 0o755)
+    try:
+        os.rename(staging, home)
+    except OSError:  # another build wrote the same shims first
+        for leftover in staging.iterdir():
+            leftover.unlink()
+        staging.rmdir()
+    return home
+
+
+def build_env(sysroot: Sysroot) -> dict[str, str]:
+    """Environment variables that point the machine's gcc, ld and pkg-config into `sysroot`."""
+    t = sysroot.arch.triplet
+    include = [sysroot.host("/usr/include"), sysroot.host(f"/usr/include/{t}")]
+    libdirs = [sysroot.host(f"/usr/lib/{t}"), sysroot.host("/usr/lib")]
+    pkgconfig = [sysroot.host(f"/usr/lib/{t}/pkgconfig"), sysroot.host("/usr/lib/pkgconfig"),
+                 sysroot.host("/usr/share/pkgconfig")]
+    return {
+        "PATH": f"{config_shims(sysroot)}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "CPATH": ":".join(str(p) for p in include),
+        "LIBRARY_PATH": ":".join(str(p) for p in libdirs),
+        "LDFLAGS": " ".join(f"-Wl,-rpath-link,{p}" for p in libdirs),
+        "PKG_CONFIG_SYSROOT_DIR": str(sysroot.root),
+        "PKG_CONFIG_LIBDIR": ":".join(str(p) for p in pkgconfig),
+        "PKG_CONFIG_PATH": "",
+    }
