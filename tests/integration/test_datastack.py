@@ -1,0 +1,111 @@
+"""Compiled dependencies in native images: issue 16's list of Python and Node packages imports and
+works (tests/data/apps/py-datastack, tests/data/apps/node-native), each library they link resolved
+to the Debian package that ships it and locked, -dev packages only in the build sysroot.
+
+Real parts throughout: PyPI and the npm registry, psycopg2 and mysqlclient compiled from their
+sdists by this machine's gcc against Debian's libpq-dev and default-libmysqlclient-dev, the suite's
+Contents index, podman running the image in a private network namespace. Builds use the shared
+build cache, so a second run re-uses the installs (a cold run takes minutes: the wheels are large).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import need
+from helpers import layer_files, run_cli
+from pare.engines.netns import private_network
+from pare.engines.podman import PodmanEngine
+from pare.engines.storage import remove_storage
+from pare.native.lock import read_lock
+
+pytestmark = pytest.mark.integration
+
+APPS = Path(__file__).resolve().parents[1] / "data" / "apps"
+PYTHON_CHECKS = {"numpy": -30.0, "pandas": 4, "scipy": 1.0, "scikit-learn": 2.0, "lxml": 2,
+                 "pillow": [8, 4, True, True], "grpcio": "READY", "protobuf": 1.5, "cryptography": True,
+                 "orjson": 2, "pydantic-core": 3, "uvloop": 42, "psycopg2": True, "psycopg": True,
+                 "mysqlclient": True}
+NODE_CHECKS = {"sharp": [16, 8, "png"], "bcrypt": True, "better-sqlite3": 6, "esbuild": True, "@swc/core": True}
+
+
+@pytest.fixture(scope="module")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
+    need("podman")
+    need("runc")
+    need("ip")
+    state = tmp_path_factory.mktemp("podman")
+    yield PodmanEngine(state)
+    remove_storage(state)
+
+
+def build_and_check(name: str, tmp_path: Path, capsys: Any, podman: PodmanEngine) -> tuple[dict[str, Any], Path]:
+    source = tmp_path / name
+    shutil.copytree(APPS / name, source)  # the build writes pare.lock beside the app
+    layout = tmp_path / "layout"
+    code, out, err = run_cli(["build", str(source), "-t", f"oci:{layout}:{name}", "--level", "1", "--json"],
+                             capsys)
+    assert code == 0, err
+    assert json.loads(out)["lock"] in ("written", "updated")
+    with private_network() as net, podman.running(f"oci:{layout}:{name}", port=8080, network=net,
+                                                  timeout=90) as url:
+        response = httpx.get(url + "/check", timeout=60)
+    assert response.status_code == 200, response.text[:500]
+    return response.json(), source
+
+
+def test_python_data_stack_imports_and_works(tmp_path: Path, capsys: Any, podman: PodmanEngine) -> None:
+    found, source = build_and_check("py-datastack", tmp_path, capsys, podman)
+    for package, expected in PYTHON_CHECKS.items():
+        assert found[package] == expected, f"{package}: {found[package]!r}"
+    lock = read_lock(source)
+    assert lock is not None
+    runtime = {a.name for a in lock.select(kind="deb", role="runtime")}
+    toolchain = {a.name for a in lock.select(kind="deb", role="toolchain")}
+    # what the wheels and the sdists' modules link ships; what the sdists built against does not
+    assert {"libstdc++6", "libpq5", "libmariadb3"} <= runtime
+    assert {"libpq-dev", "libmariadb-dev", "libpython3.11-dev"} <= toolchain
+    assert not {"libpq-dev", "libmariadb-dev"} & runtime
+    files = layer_files(tmp_path / "layout", "py-datastack")
+    assert "var/lib/dpkg/status.d/libstdc++6" in files and "var/lib/dpkg/status.d/libpq5" in files
+    assert not [f for f in files if f.startswith("usr/include/")]
+
+
+def test_node_native_addons_load_and_work(tmp_path: Path, capsys: Any, podman: PodmanEngine) -> None:
+    found, _ = build_and_check("node-native", tmp_path, capsys, podman)
+    assert found == NODE_CHECKS
+
+
+def test_named_packages_ship_with_status_entries(tmp_path: Path, capsys: Any) -> None:
+    """An Aptfile and --package put whole packages (and their dependencies) into the image."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.py").write_text("print('hi')\n")
+    (app / "Aptfile").write_text("# Heroku's apt buildpack format\nlibjpeg62-turbo\n")
+    code, _out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/l:x", "--package", "libpq5"], capsys)
+    assert code == 0, err
+    files = layer_files(tmp_path / "l", "x")
+    for package in ("libjpeg62-turbo", "libpq5"):
+        assert f"var/lib/dpkg/status.d/{package}" in files
+        assert f"usr/share/doc/{package}/copyright" in files
+    assert any(f.startswith("usr/lib/x86_64-linux-gnu/libpq.so.5") for f in files)
+    lock = read_lock(app)
+    assert lock is not None and dict(lock.request)["packages"] == ("libjpeg62-turbo", "libpq5")
+
+
+def test_an_unknown_package_is_one_line_naming_the_setting(tmp_path: Path, capsys: Any) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.py").write_text("print('hi')\n")
+    code, _out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/l:x", "--package", "no-such-pkg-x"],
+                              capsys)
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1 and "no-such-pkg-x" in err
+    assert not (app / "pare.lock").exists()
