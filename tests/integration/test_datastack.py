@@ -33,7 +33,8 @@ PYTHON_CHECKS = {"numpy": -30.0, "pandas": 4, "scipy": 1.0, "scikit-learn": 2.0,
                  "pillow": [8, 4, True, True], "grpcio": "READY", "protobuf": 1.5, "cryptography": True,
                  "orjson": 2, "pydantic-core": 3, "uvloop": 42, "psycopg2": True, "psycopg": True,
                  "mysqlclient": True}
-NODE_CHECKS = {"sharp": [16, 8, "png"], "bcrypt": True, "better-sqlite3": 6, "esbuild": True, "@swc/core": True}
+NODE_CHECKS = {"sharp": [16, 8, "png"], "bcrypt": True, "better-sqlite3": 6, "esbuild": True,
+               "@swc/core": True}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,8 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
     remove_storage(state)
 
 
-def build_and_check(name: str, tmp_path: Path, capsys: Any, podman: PodmanEngine) -> tuple[dict[str, Any], Path]:
+def build_and_check(name: str, tmp_path: Path, capsys: Any,
+                    podman: PodmanEngine) -> tuple[dict[str, Any], Path]:
     source = tmp_path / name
     shutil.copytree(APPS / name, source)  # the build writes pare.lock beside the app
     layout = tmp_path / "layout"

@@ -5,12 +5,23 @@ real builds are exercised by tests/integration/test_datastack.py."""
 from __future__ import annotations
 
 import gzip
+import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pare.errors import DigestMismatch, UsageError
-from pare.native.contents import ContentsIndex, kept, parse_line, release_digest, write_cut
+from pare.native.contents import (
+    ContentsError,
+    ContentsIndex,
+    kept,
+    parse_line,
+    read_cut,
+    release_digest,
+    stream_lines,
+    write_cut,
+)
 from pare.native.lock import Artifact, Lock
 from pare.native.syslibs import (
     MANYLINUX_LIBRARIES,
@@ -20,6 +31,7 @@ from pare.native.syslibs import (
     build_needs,
     read_aptfile,
 )
+from pare.oci.digest import Digest
 from pare.recipes.settings import load_settings
 
 TRIPLET = "x86_64-linux-gnu"
@@ -29,7 +41,8 @@ LIBS = [f"/usr/lib/{TRIPLET}", f"/lib/{TRIPLET}", "/usr/lib", "/lib"]
 def test_contents_lines_name_path_and_packages() -> None:
     assert parse_line(f"usr/lib/{TRIPLET}/libpq.so.5      libs/libpq5\n") == (
         f"usr/lib/{TRIPLET}/libpq.so.5", ("libpq5",))
-    assert parse_line("usr/share/a b/c d.txt   non-free/misc/xx,libs/yy") == ("usr/share/a b/c d.txt", ("xx", "yy"))
+    assert parse_line("usr/share/a b/c d.txt   non-free/misc/xx,libs/yy") == (
+        "usr/share/a b/c d.txt", ("xx", "yy"))
     for bad in ("", "FILE", "/abs/path  libs/x", "usr/x  libs/Bad_Name", "x" * 5000 + "  libs/y"):
         assert parse_line(bad) is None
 
@@ -46,10 +59,11 @@ def test_only_libraries_headers_and_pkgconfig_are_kept() -> None:
 def test_release_digest_reads_the_sha256_section(tmp_path: Path) -> None:
     inrelease = tmp_path / "InRelease"
     inrelease.write_text("Origin: Debian\nMD5Sum:\n aa 5 main/Contents-amd64.gz\nSHA256:\n"
-                         f" {'ab' * 32} 11629145 main/Contents-amd64.gz\n {'cd' * 32} 9 main/Contents-arm64.gz\n")
+                         f" {'ab' * 32} 11629145 main/Contents-amd64.gz\n"
+                         f" {'cd' * 32} 9 main/Contents-arm64.gz\n")
     digest, size = release_digest(inrelease, "main/Contents-amd64.gz")
     assert (digest.hex, size) == ("ab" * 32, 11629145)
-    with pytest.raises(UsageError.__mro__[1]):  # a PareError: ContentsError
+    with pytest.raises(ContentsError):
         release_digest(inrelease, "main/Contents-s390x.gz")
 
 
@@ -66,7 +80,6 @@ def test_cut_is_written_only_when_the_stream_checks_out(tmp_path: Path) -> None:
     assert not dest.exists() and not list(tmp_path.iterdir())  # no half-written cut
     write_cut(lines(False), TRIPLET, dest)
     assert dest.read_text() == f"/usr/lib/{TRIPLET}/libpq.so.5\tlibpq5\n"
-    assert gzip  # the stream itself is checked in the integration test against the archive
 
 
 def index() -> ContentsIndex:
@@ -100,7 +113,8 @@ def test_policy_libraries_need_no_index_and_others_come_from_contents() -> None:
 
 
 def test_needs_resolve_to_runtime_and_build_packages() -> None:
-    needs = Needs(libraries=(("a compiled wheel (x.so)", "libstdc++.so.6"), ("psycopg2 (_psycopg.so)", "libpq.so.5")),
+    needs = Needs(libraries=(("a compiled wheel (x.so)", "libstdc++.so.6"),
+                             ("psycopg2 (_psycopg.so)", "libpq.so.5")),
                   build_packages=("libpq-dev",), headers=("libpq-fe.h",), pkgconfig=("mysqlclient",))
     found = finder().resolve(needs)
     assert found.runtime == ["libstdc++6", "libpq5"]
@@ -116,13 +130,14 @@ def test_a_library_no_package_ships_is_one_line_naming_the_setting() -> None:
 
 
 @pytest.mark.parametrize(("output", "package"), [
-    ("Error: pg_config executable not found.\n\npg_config is required to build psycopg2 from source.", "libpq-dev"),
+    ("Error: pg_config executable not found.\n\npg_config is required to build psycopg2.", "libpq-dev"),
     ("/bin/sh: 1: mysql_config: not found\nOSError: mysql_config not found", "default-libmysqlclient-dev"),
-    ("Exception: Can not find valid pkg-config name.\nSpecify MYSQLCLIENT_CFLAGS", "default-libmysqlclient-dev"),
+    ("Exception: Can not find valid pkg-config name.\nSpecify MYSQLCLIENT_CFLAGS",
+     "default-libmysqlclient-dev"),
 ])
 def test_known_build_failures_name_the_dev_package(output: str, package: str) -> None:
-    assert build_needs("Collecting x\n" + output + "\nnote: This error originates from a subprocess").build_packages \
-        == (package,)
+    found = build_needs("Collecting x\n" + output + "\nnote: This error originates from a subprocess")
+    assert found.build_packages == (package,)
 
 
 def test_missing_headers_and_pkgconfig_modules_are_read_from_compiler_output() -> None:
@@ -167,3 +182,48 @@ def test_lock_request_records_named_packages(tmp_path: Path) -> None:
     lock = Lock.new(lock_request(recipe), [Artifact("deb", "runtime", "linux/amd64", "libpq5", "15.1",
                                                     "sha256:" + "ab" * 32, "https://deb.example/libpq5.deb")])
     assert lock.answers(lock_request(recipe))
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
+    """A gzipped Contents file on a local HTTP server (as the archive serves it): URL, its bytes."""
+    import http.server
+    import threading
+
+    from pare.localregistry import free_port
+    lines = "".join(f"usr/lib/{TRIPLET}/libx{i}.so.1   libs/libx{i}\n" for i in range(3000))
+    body = gzip.compress(lines.encode() + b"usr/include/x.h   devel/libx-dev")  # no newline at the end
+    (tmp_path / "Contents-amd64.gz").write_bytes(body)
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/Contents-amd64.gz", body
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_contents_stream_is_gunzipped_and_checked(served: tuple[str, bytes], tmp_path: Path) -> None:
+    url, body = served
+    cut = tmp_path / "out" / "cut.tsv"
+    write_cut(stream_lines(url, Digest("sha256", hashlib.sha256(body).hexdigest())), TRIPLET, cut)
+    index = read_cut(cut)
+    assert len(index.owners) == 3001
+    assert index.by_name("libx2999.so.1", LIBS) == ("libx2999",)
+    assert index.header("x.h") == ("libx-dev",)
+    other = tmp_path / "out" / "other.tsv"
+    with pytest.raises(DigestMismatch):
+        write_cut(stream_lines(url, Digest("sha256", "00" * 32)), TRIPLET, other)
+    assert not other.exists()
+    with pytest.raises(ContentsError, match="HTTP 404"):
+        write_cut(stream_lines(url + ".missing", Digest("sha256", "00" * 32)), TRIPLET, other)

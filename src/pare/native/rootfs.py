@@ -181,5 +181,30 @@ def elf_files(tree: Path) -> list[str]:
     return sorted(found)
 
 
+def unloadable_addons(tree: Path, machine: str) -> list[str]:
+    """Relative paths of native addons under `tree` that no process of the image can load: built
+    for another OS (Mach-O, PE: prebuildify's darwin-*, win32-*), another machine, or musl's libc
+    (bcrypt's prebuilds/linux-x64/bcrypt.musl.node beside its glibc build). Shipping them only adds
+    bytes, and their NEEDED libraries exist in no Debian package."""
+    from pare.native.elf import ElfError, is_elf, read_elf
+    found = []
+    for current, _dirs, files in os.walk(tree):
+        for name in files:
+            full = Path(current) / name
+            if not name.endswith(".node") or full.is_symlink():
+                continue
+            rel = str(full.relative_to(tree))
+            if not is_elf(full):
+                found.append(rel)
+                continue
+            try:
+                info = read_elf(full, rel)
+            except ElfError:
+                continue
+            if info.machine != machine or any(n.startswith("libc.musl") for n in info.needed):
+                found.append(rel)
+    return sorted(found)
+
+
 def kept_paths(layers: Iterable[LayerPlan]) -> set[str]:
     return {"/" + e.path for layer in layers for e in layer.entries}

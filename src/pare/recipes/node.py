@@ -37,7 +37,7 @@ from pare.native.lock import Artifact, Lock
 from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch, host_arch
 from pare.native.process import BuildFailed
-from pare.native.rootfs import elf_files, packages_layer, runtime_layer
+from pare.native.rootfs import elf_files, packages_layer, runtime_layer, unloadable_addons
 from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
@@ -373,8 +373,10 @@ class NodeRecipe(Recipe):
             for rel in installed.deps:
                 path = installed.root / rel
                 if path.is_dir():
-                    deps.add_tree(f"{image_dir}/{rel}", path)
-                    addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
+                    foreign = unloadable_addons(path, arch.elf_machine)
+                    deps.add_tree(f"{image_dir}/{rel}", path, exclude=foreign)
+                    addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)
+                                   if obj not in foreign})
                 else:
                     deps.add_file(f"{image_dir}/{rel}", path)
             add_library_closure(deps, rt.sysroot, addons, below, "a native addon")

@@ -52,7 +52,8 @@ def checks() -> dict[str, object]:
     image.save(png, "PNG")
     jpeg = io.BytesIO()
     image.save(jpeg, "JPEG")
-    found["pillow"] = [image.size[0], image.size[1], png.getvalue()[:4] == b"\x89PNG", len(jpeg.getvalue()) > 0]
+    found["pillow"] = [image.size[0], image.size[1], png.getvalue()[:4] == b"\x89PNG",
+                       len(jpeg.getvalue()) > 0]
     found["grpcio"] = grpc.ChannelConnectivity.READY.name
     message = struct_pb2.Struct()
     message.update({"k": 1.5})
