@@ -227,3 +227,16 @@ def test_contents_stream_is_gunzipped_and_checked(served: tuple[str, bytes], tmp
     assert not other.exists()
     with pytest.raises(ContentsError, match="HTTP 404"):
         write_cut(stream_lines(url + ".missing", Digest("sha256", "00" * 32)), TRIPLET, other)
+
+
+def test_addons_for_another_os_or_machine_are_unloadable(tmp_path: Path) -> None:
+    from pare.native.rootfs import unloadable_addons
+    library = next(Path(f"/usr/lib/{TRIPLET}").glob("libz.so.1*"))  # an ELF shared object of this machine
+    prebuilds = tmp_path / "bcrypt" / "prebuilds"
+    (prebuilds / "linux-x64").mkdir(parents=True)
+    (prebuilds / "darwin-x64").mkdir()
+    (prebuilds / "linux-x64" / "bcrypt.glibc.node").write_bytes(library.read_bytes())
+    (prebuilds / "darwin-x64" / "bcrypt.node").write_bytes(b"\xcf\xfa\xed\xfe" + b"\0" * 60)  # Mach-O
+    assert unloadable_addons(tmp_path, "EM_X86_64") == ["bcrypt/prebuilds/darwin-x64/bcrypt.node"]
+    assert unloadable_addons(tmp_path, "EM_AARCH64") == ["bcrypt/prebuilds/darwin-x64/bcrypt.node",
+                                                         "bcrypt/prebuilds/linux-x64/bcrypt.glibc.node"]
