@@ -19,15 +19,19 @@ from pathlib import Path
 from pare.native.elf import is_elf
 from pare.native.sysroot import Sysroot
 
+SHIMS_FORMAT = "2"  # bump when the shims change
 CONFIG_PROGRAMS = ("pg_config", "mysql_config", "mariadb_config", "xml2-config", "xslt-config",
                    "pcre-config", "freetype-config", "curl-config", "icu-config", "krb5-config")
+# Looked for on PATH by well-known sdists (psycopg2, mysqlclient): when the sysroot lacks one, a shim
+# that fails stands in, so a copy on the build machine never decides what a build links against.
+HIDDEN_WHEN_MISSING = ("pg_config", "mysql_config", "mariadb_config")
 # prefix every /usr/ path the program prints (at a line's start, after a space, '=' or -I/-L)
 _SED = r"s#\(^\|[[:space:]=]\|-I\|-L\)/usr/#\1{root}/usr/#g"
 
 
 def config_shims(sysroot: Sysroot) -> Path:
     """A directory of shims for the sysroot's *-config programs (written once beside the tree)."""
-    home = sysroot.root.parent / "config-shims"
+    home = sysroot.root.parent / f"config-shims-{SHIMS_FORMAT}"
     if home.is_dir():
         return home
     staging = Path(tempfile.mkdtemp(prefix=".config-shims-", dir=sysroot.root.parent))
@@ -35,7 +39,12 @@ def config_shims(sysroot: Sysroot) -> Path:
     root = str(sysroot.root)
     for name in CONFIG_PROGRAMS:
         program = sysroot.host(f"/usr/bin/{name}")
+        shim = staging / name
         if not program.is_file():
+            if name in HIDDEN_WHEN_MISSING:  # never the build machine's own: say it is missing
+                shim.write_text(f"#!/bin/sh\necho '{name} executable not found (pare: the build sysroot "
+                                f"has no {name})' >&2\nexit 127\n")
+                os.chmod(shim, 0o755)
             continue
         loader = shlex.quote(str(sysroot.host(sysroot.arch.loader)))
         if is_elf(program):
@@ -45,7 +54,6 @@ def config_shims(sysroot: Sysroot) -> Path:
         text = (f"#!/bin/sh\n# the build sysroot's {name}, printing paths inside it (written by pare)\n"
                 f'out=$({run} "$@") || exit $?\n'
                 f"printf '%s\\n' \"$out\" | sed -e {shlex.quote(_SED.format(root=root))}\n")
-        shim = staging / name
         shim.write_text(text)
         os.chmod(shim, 0o755)
     try:

@@ -40,7 +40,7 @@ HOST_TOOLCHAIN = ("libc6-dev", "linux-libc-dev", "libcrypt-dev", "libnsl-dev", "
 # A build failure's words -> the -dev package that would have prevented it.
 KNOWN_FAILURES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"pg_config executable not found|pg_config is required to build psycopg2"), "libpq-dev"),
-    (re.compile(r"mysql_config not found|mariadb_config not found|"
+    (re.compile(r"m(?:ysql|ariadb)_config (?:executable )?not found|"
                 r"Can not find valid pkg-config name"), "default-libmysqlclient-dev"),
     (re.compile(r"xml2-config not found|Please make sure the libxml2 and libxslt"), "libxslt1-dev"),
     (re.compile(r"ffi\.h: No such file"), "libffi-dev"),

@@ -260,7 +260,7 @@ class PythonRuntime:
         if os.path.isfile(bundle) and "PIP_CERT" not in os.environ:
             env["PIP_CERT"] = bundle
         root = self.build_sysroot
-        if self.build_debs:
+        if self.arch == host_arch():  # sdists build here: against the sysroot, never the machine's -dev files
             env.update(build_env(root))
         with tempfile.TemporaryDirectory(prefix="pare-piplog-") as logs:
             log = Path(logs) / "pip.log"  # everything pip and the builds it runs printed
