@@ -29,7 +29,7 @@ from pare.native.lock import read_lock
 pytestmark = pytest.mark.integration
 
 APPS = Path(__file__).resolve().parents[1] / "data" / "apps"
-PYTHON_CHECKS = {"numpy": -30.0, "pandas": 4, "scipy": 1.0, "scikit-learn": 2.0, "lxml": 2,
+PYTHON_CHECKS = {"numpy": -2.0, "pandas": 4, "scipy": 1.0, "scikit-learn": 2.0, "lxml": 2,
                  "pillow": [8, 4, True, True], "grpcio": "READY", "protobuf": 1.5, "cryptography": True,
                  "orjson": 2, "pydantic-core": 3, "uvloop": 42, "psycopg2": True, "psycopg": True,
                  "mysqlclient": True}
@@ -64,8 +64,9 @@ def build_and_check(name: str, tmp_path: Path, podman: PodmanEngine) -> tuple[di
 
 def test_python_data_stack_imports_and_works(tmp_path: Path, podman: PodmanEngine) -> None:
     found, source = build_and_check("py-datastack", tmp_path, podman)
-    for package, expected in PYTHON_CHECKS.items():
-        assert found[package] == expected, f"{package}: {found[package]!r}"
+    wrong = {package: found.get(package) for package, expected in PYTHON_CHECKS.items()
+             if found.get(package) != expected}
+    assert not wrong, wrong
     lock = read_lock(source)
     assert lock is not None
     runtime = {a.name for a in lock.select(kind="deb", role="runtime")}
