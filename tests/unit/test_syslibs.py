@@ -240,3 +240,27 @@ def test_addons_for_another_os_or_machine_are_unloadable(tmp_path: Path) -> None
     assert unloadable_addons(tmp_path, "EM_X86_64") == ["bcrypt/prebuilds/darwin-x64/bcrypt.node"]
     assert unloadable_addons(tmp_path, "EM_AARCH64") == ["bcrypt/prebuilds/darwin-x64/bcrypt.node",
                                                          "bcrypt/prebuilds/linux-x64/bcrypt.glibc.node"]
+
+
+def test_a_copy_whose_segments_ld_so_refuses_is_not_loadable(tmp_path: Path) -> None:
+    """What strip makes of a patchelf'd library (numpy's bundled OpenBLAS): a PT_LOAD segment whose
+    offset and address disagree modulo the page size. Made here by moving one segment's offset."""
+    import struct
+
+    from pare.native.strip import loadable
+    library = next(Path(f"/usr/lib/{TRIPLET}").glob("libz.so.1.*"))
+    good = tmp_path / "good.so"
+    good.write_bytes(library.read_bytes())
+    assert loadable(good)
+    data = bytearray(good.read_bytes())
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for index in range(phnum):
+        entry = phoff + index * phentsize
+        if struct.unpack_from("<I", data, entry)[0] == 1 and struct.unpack_from("<Q", data, entry + 8)[0]:
+            struct.pack_into("<Q", data, entry + 8, struct.unpack_from("<Q", data, entry + 8)[0] + 8)
+            break
+    bad = tmp_path / "bad.so"
+    bad.write_bytes(bytes(data))
+    assert not loadable(bad)
+    assert not loadable(tmp_path / "missing.so")
