@@ -19,7 +19,7 @@ from pathlib import Path
 from pare.native.elf import is_elf
 from pare.native.sysroot import Sysroot
 
-SHIMS_FORMAT = "2"  # bump when the shims change
+SHIMS_FORMAT = "3"  # bump when the shims change
 CONFIG_PROGRAMS = ("pg_config", "mysql_config", "mariadb_config", "xml2-config", "xslt-config",
                    "pcre-config", "freetype-config", "curl-config", "icu-config", "krb5-config")
 # Looked for on PATH by well-known sdists (psycopg2, mysqlclient): when the sysroot lacks one, a shim
@@ -27,6 +27,17 @@ CONFIG_PROGRAMS = ("pg_config", "mysql_config", "mariadb_config", "xml2-config",
 HIDDEN_WHEN_MISSING = ("pg_config", "mysql_config", "mariadb_config")
 # prefix every /usr/ path the program prints (at a line's start, after a space, '=' or -I/-L)
 _SED = r"s#\(^\|[[:space:]=]\|-I\|-L\)/usr/#\1{root}/usr/#g"
+
+
+def script_interpreter(program: Path) -> tuple[str, ...]:
+    """The interpreter a script's #! line names, as a command for this machine's PATH
+    (`#!/usr/bin/perl -w` -> ('perl', '-w'); `#!/usr/bin/env python3` -> ('python3',))."""
+    with open(program, "rb") as fh:
+        first = fh.readline(256)
+    words = first[2:].decode("utf-8", "replace").split() if first.startswith(b"#!") else []
+    if words and words[0].endswith("/env"):
+        words = words[1:]
+    return (os.path.basename(words[0]), *words[1:]) if words else ("sh",)
 
 
 def config_shims(sysroot: Sysroot) -> Path:
@@ -49,8 +60,8 @@ def config_shims(sysroot: Sysroot) -> Path:
         loader = shlex.quote(str(sysroot.host(sysroot.arch.loader)))
         if is_elf(program):
             run = f"{loader} --library-path {shlex.quote(libs)} {shlex.quote(str(program))}"
-        else:
-            run = f"sh {shlex.quote(str(program))}"
+        else:  # a script (Debian's pg_config is Perl): its interpreter from this machine's PATH
+            run = " ".join(shlex.quote(w) for w in (*script_interpreter(program), str(program)))
         text = (f"#!/bin/sh\n# the build sysroot's {name}, printing paths inside it (written by pare)\n"
                 f'out=$({run} "$@") || exit $?\n'
                 f"printf '%s\\n' \"$out\" | sed -e {shlex.quote(_SED.format(root=root))}\n")
