@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages pare and its tests drive for real (registry, engines, interop tools;
-# g++ and make compile Node native addons such as the corpus's sqlite3: they compile, never ship).
+# g++ and make compile Node native addons such as the corpus's sqlite3, and pkgconf serves sdists such as
+# mysqlclient against a build sysroot's .pc files: they compile, never ship).
 # Idempotent: only missing packages are installed, and apt-get update runs only when needed.
 set -euo pipefail
 
 packages=(docker-registry skopeo buildah umoci mmdebstrap runc podman golang-go busybox-static qemu-user-static
-          uidmap iproute2 ca-certificates python3-venv chromium docker.io binutils g++ make
+          uidmap iproute2 ca-certificates python3-venv chromium docker.io binutils g++ make pkgconf
           gpgv debian-archive-keyring  # pare scan --debian-pending checks the archive's signatures
           bubblewrap libseccomp2)  # the build sandbox every install and build step runs in
 missing=()

@@ -25,11 +25,11 @@ from pare.engines.dockerfile import STRATEGIES, generate
 from pare.errors import UsageError
 from pare.native.assemble import DEFAULT_COMPRESSION, LayerCache, assemble
 from pare.native.cache import cache_root
-from pare.native.lock import Lock, read_lock, write_lock
+from pare.native.lock import Lock, RequestValue, read_lock, write_lock
 from pare.native.lockcheck import check_lock, mark_checked
 from pare.native.plan import CA_BUNDLE
 from pare.native.platforms import Arch, arch_for, host_arch, parse_platforms
-from pare.native.runtimes import tools
+from pare.native.runtimes import system, tools
 from pare.native.runtimes.debian import check_suite
 from pare.native.strip import StripCache
 from pare.oci.digest import Digest
@@ -116,11 +116,19 @@ def locked_platforms(lock: Lock) -> set[str]:
     return set(value) if isinstance(value, tuple) else {value}
 
 
+def lock_request(recipe: Recipe) -> dict[str, RequestValue]:
+    """What the lock answers: the recipe's runtime request, and the system packages the app names."""
+    request: dict[str, RequestValue] = dict(recipe.request().lock_request())
+    if recipe.settings.packages:
+        request["packages"] = tuple(sorted(recipe.settings.packages))
+    return request
+
+
 def ensure_lock(recipe: Recipe, arches: Sequence[Arch], *, update: bool = False) -> tuple[Lock, str]:
     """The app's pare.lock for these platforms: honoured when it answers the recipe's request and
     covers them, else resolved again (every platform it had, plus the new ones) and written.
     Returns the lock and what happened: "honoured", "written" or "updated"."""
-    request = recipe.request().lock_request()
+    request = lock_request(recipe)
     existing = read_lock(recipe.app_dir)
     wanted = {a.name for a in arches}
     allowed = recipe.settings.allow_origins
@@ -134,7 +142,8 @@ def ensure_lock(recipe: Recipe, arches: Sequence[Arch], *, update: bool = False)
     targets = [arch_for(p) for p in platforms]
     artifacts = recipe.resolve(targets)
     artifacts += tools.resolve(artifacts, targets)
-    request = recipe.request().lock_request()  # resolving may make an input (a generated lockfile)
+    artifacts += system.resolve(artifacts, recipe.settings.packages, targets)
+    request = lock_request(recipe)  # resolving may make an input (a generated lockfile)
     lock = Lock.new({**request, "platforms": tuple(platforms)}, artifacts)
     mark_checked(lock, allowed)  # resolved from the indexes just now
     write_lock(recipe.app_dir, lock)
@@ -143,14 +152,17 @@ def ensure_lock(recipe: Recipe, arches: Sequence[Arch], *, update: bool = False)
 
 def build_native(recipe: Recipe, workdir: Path, arch: Arch, lock: Lock, *, epoch: int | None = None,
                  cache: bool = True, compression: Compression = DEFAULT_COMPRESSION, level: int | None = None,
-                 strip: bool = True) -> tuple[Image, list[str]]:
-    """Compile/install with the locked toolchain and assemble the image for `arch`; returns it and
-    its layer names.
+                 strip: bool = True) -> tuple[Image, list[str], Lock]:
+    """Compile/install with the locked toolchain and assemble the image for `arch`; returns it, its
+    layer names and the lock (with the Debian packages compiled dependencies turned out to need:
+    pare.native.runtimes.system, written beside the app as they are found).
 
     With cache off, layers, stripped ELF copies and dependency installs are made afresh in
     `workdir` (they live as long as it does). strip: put ELF files in stripped of symbols (with the
     lock's binutils)."""
-    plan = recipe.native_plan(workdir / "toolchain", lock, arch, cache=cache)
+    plan, lock = system.plan_until_complete(
+        lambda current: recipe.native_plan(workdir / "toolchain", current, arch, cache=cache), lock,
+        lambda grown: write_lock(recipe.app_dir, grown))
     layer_cache = LayerCache(cache_root() / "layers") if cache else None
     stripper = None
     if strip:
@@ -158,7 +170,7 @@ def build_native(recipe: Recipe, workdir: Path, arch: Arch, lock: Lock, *, epoch
                               tools.strip_tool(lock, arch))
     image = assemble(plan, workdir / "layers", epoch=epoch, cache=layer_cache, compression=compression,
                      level=level, strip=stripper)
-    return image, [layer.name for layer in plan.layers]
+    return image, [layer.name for layer in plan.layers], lock
 
 
 DOCKERFILE = "../Dockerfile"  # beside the context, never in it: the app's own files stay as they are
@@ -275,8 +287,11 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
             images = []
             for arch in arches:
                 t1 = time.perf_counter()
-                image, names = build_native(recipe, work / "native" / arch.debian, arch, lock, epoch=epoch,
-                                            cache=cache, compression=compression, level=level, strip=strip)
+                image, names, grown = build_native(recipe, work / "native" / arch.debian, arch, lock,
+                                                   epoch=epoch, cache=cache, compression=compression,
+                                                   level=level, strip=strip)
+                if grown != lock:
+                    lock, lock_state = grown, "updated"
                 images.append(image)
                 children.append(_result(image, target, layer_sizes(image, names), time.perf_counter() - t1,
                                         recipe, None, None, None, arch.name))

@@ -329,6 +329,35 @@ def _lint_dockerfile(text: str) -> None:
     fix(df)  # and the rewrite parses its own output (a RuntimeError, not a PareError, if not)
 
 
+CONTENTS_LINES = ["usr/lib/x86_64-linux-gnu/libpq.so.5                    libs/libpq5",
+                  "usr/include/postgresql/libpq-fe.h    devel/libpq-dev,non-free/devel/x",
+                  "usr/share/a b/file with spaces.so.1  misc/y", "FILE  LOCATION", "   ", "a\tb"]
+APTFILES = ["libpq5\n# comment\nlibmariadb3 zlib1g\n", ":repo:deb http://x y main\n", "http://x/a.deb\n",
+            "BAD_NAME\n"]
+
+
+def _contents(text: str) -> None:
+    from pare.native.contents import ContentsIndex, kept, parse_line
+    owners = {}
+    for line in text.splitlines():
+        parsed = parse_line(line)
+        if parsed is not None:
+            path, packages = parsed
+            assert packages and not path.startswith("/")
+            if kept(path, "x86_64-linux-gnu"):
+                owners["/" + path] = packages
+    index = ContentsIndex(owners)
+    index.header("libpq-fe.h")
+    index.by_name("libpq.so.5", ["/usr/lib/x86_64-linux-gnu"])
+
+
+def _aptfile(text: str) -> None:
+    from pare.native.syslibs import build_needs, read_aptfile
+    for name in read_aptfile(text):
+        assert name and " " not in name
+    build_needs(text)
+
+
 def _text(seeds: list[str]) -> st.SearchStrategy[str]:
     raw = [s.encode() for s in seeds]
     return st.one_of(
@@ -398,6 +427,9 @@ def targets() -> list[Target]:
                                            for name, samples in seeds.START_DESCRIPTORS.items())),
                _start_descriptor, "recipes.start: render.yaml, app.yaml, project.toml, heroku.yml, fly.toml, "
                "startup.sh, Dockerfile"),
+        Target("debian.contents", _text(CONTENTS_LINES), _contents, "native.contents.parse_line and the cut"),
+        Target("settings.aptfile", _text(APTFILES), _aptfile,
+               "a Heroku Aptfile; build output scanned for needs"),
         Target("dockerfile.entry", st.tuples(st.sampled_from(["go", "node", "python"]),
                                              st.sampled_from(["multistage", "slim", "onbuild"]),
                                              _text(entries)),

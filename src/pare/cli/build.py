@@ -48,6 +48,9 @@ _SETTINGS = (
                  help="A mirror pare.lock's artifacts may come from besides Debian's archive, the npm "
                       "registry and PyPI (repeatable); their digests are still checked against those "
                       "indexes."),
+    click.option("--package", "packages", multiple=True, metavar="NAME",
+                 help="A Debian package of the runtime's suite to ship in the image (repeatable; "
+                      "added to pare.toml's `packages` and an Aptfile's)."),
 )
 
 
@@ -60,7 +63,7 @@ def settings_options(command: Any) -> Any:
 def settings_from(values: dict[str, Any]) -> dict[str, Any]:
     """The settings flags click parsed, keyed by AppSettings field (None: not given)."""
     found = {key: values.pop(key) for key in ("cmd", "entrypoint", "env", "port", "user", "labels", "workdir",
-                                              "main", "ignore_scripts", "allow_origins")}
+                                              "main", "ignore_scripts", "allow_origins", "packages")}
     found["ignore_scripts"] = found["ignore_scripts"] or None  # a flag not given leaves pare.toml's value
     return found
 

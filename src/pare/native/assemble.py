@@ -27,6 +27,7 @@ from pathlib import Path
 from pare.native.elf import ElfError
 from pare.native.plan import BuildPlan, FileEntry, LayerPlan
 from pare.native.platforms import arch_of_elf_machine
+from pare.native.strip import FORMAT as STRIP_FORMAT
 from pare.native.strip import STRIP_DESCRIPTION, StripCache
 from pare.oci import mediatypes as mt
 from pare.oci.config import HistoryEntry, ImageConfig
@@ -59,7 +60,7 @@ def layer_key(layer: LayerPlan, epoch: int, compression: str, level: int, strip:
     """A fingerprint of everything that decides the layer's bytes. Source files count by stat (no
     reading), or with by_content by their sha256: a toolchain writes its output afresh on every
     build (new inode and mtime), so an unchanged Go binary only matches by content."""
-    rows: list[object] = [CACHE_VERSION, epoch, compression, level, strip]
+    rows: list[object] = [CACHE_VERSION, epoch, compression, level, strip and STRIP_FORMAT]
     for e in layer.entries:
         row: list[object] = [e.path, e.kind, e.mode, e.uid, e.gid, e.target, e.owner]
         if e.data is not None:

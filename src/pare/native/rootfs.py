@@ -14,10 +14,12 @@ app built from the same lock entries shares it byte for byte, so a node pulls it
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pare.bases.apt import parse_depends
 from pare.bases.debs import GROUP, NSSWITCH, PASSWD
 from pare.native.elf import closure
 from pare.native.plan import NONROOT_UID, FileSet, LayerPlan
@@ -111,6 +113,40 @@ def add_package_files(fs: FileSet, sysroot: Sysroot, paths: Iterable[str], lower
     fs.set_owners(owners)
 
 
+# What apt installs but an image never reads (copyright files stay: add_package_files keeps them).
+SHIPPED_PACKAGE_EXCLUDES = ("/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/locale/",
+                            "/usr/share/lintian/", "/usr/share/bug/", "/usr/share/doc-base/")
+
+
+def package_closure(sysroot: Sysroot, names: Iterable[str]) -> list[str]:
+    """`names` and every package of the sysroot they depend on (Depends, Pre-Depends), in order."""
+    chosen: dict[str, None] = {}
+    queue = [n for n in names if n in sysroot.packages]
+    while queue:
+        name = queue.pop(0)
+        if name in chosen:
+            continue
+        chosen[name] = None
+        for key in ("Depends", "Pre-Depends"):
+            match = re.search(rf"^{key}:(.*(?:\n[ \t].*)*)", sysroot.packages[name].meta.control, re.M)
+            for alternatives in parse_depends(match.group(1).replace("\n", " ")) if match else ():
+                queue.extend(a for a in alternatives[:1] if a in sysroot.packages)
+    return list(chosen)
+
+
+def packages_layer(sysroot: Sysroot, names: Sequence[str], lower: LayerPlan) -> LayerPlan | None:
+    """The files of the packages an app names (`packages`, its Aptfile) and of what they depend
+    on, as apt would install them without documentation, with their status.d entries."""
+    if not names:
+        return None
+    fs = FileSet("packages", root=sysroot.root)
+    paths = [path for name in package_closure(sysroot, names) for path in sysroot.packages[name].files
+             if not path.startswith(SHIPPED_PACKAGE_EXCLUDES)
+             and (sysroot.host(path).is_file() or sysroot.host(path).is_symlink())]
+    add_package_files(fs, sysroot, paths, lower)
+    return fs.freeze() if fs.paths() else None
+
+
 def _tree_files(trees: Mapping[str, Path]) -> dict[str, Path]:
     """Image path -> file, for the regular files of trees that stand in for sysroot directories."""
     found = {}
@@ -142,6 +178,31 @@ def elf_files(tree: Path) -> list[str]:
             if (name.endswith(".so") or ".so." in name or name.endswith(".node")) and not full.is_symlink() \
                     and is_elf(full):
                 found.append(str(full.relative_to(tree)))
+    return sorted(found)
+
+
+def unloadable_addons(tree: Path, machine: str) -> list[str]:
+    """Relative paths of native addons under `tree` that no process of the image can load: built
+    for another OS (Mach-O, PE: prebuildify's darwin-*, win32-*), another machine, or musl's libc
+    (bcrypt's prebuilds/linux-x64/bcrypt.musl.node beside its glibc build). Shipping them only adds
+    bytes, and their NEEDED libraries exist in no Debian package."""
+    from pare.native.elf import ElfError, is_elf, read_elf
+    found = []
+    for current, _dirs, files in os.walk(tree):
+        for name in files:
+            full = Path(current) / name
+            if not name.endswith(".node") or full.is_symlink():
+                continue
+            rel = str(full.relative_to(tree))
+            if not is_elf(full):
+                found.append(rel)
+                continue
+            try:
+                info = read_elf(full, rel)
+            except ElfError:
+                continue
+            if info.machine != machine or any(n.startswith("libc.musl") for n in info.needed):
+                found.append(rel)
     return sorted(found)
 
 

@@ -8,7 +8,8 @@ writes, never depend on the build machine; one binutils per target architecture.
 
 Copies are kept under the source's digest and the tool's identity, with the copy's own sha256
 beside it: a cached copy that no longer matches (truncated, corrupted) is made again, never used.
-A file strip cannot handle, or that strip would not make smaller, is used as it is.
+A file strip cannot handle, that strip would not make smaller, or whose stripped copy the loader
+would refuse, is used as it is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ STRIP_ARGS = ("--strip-unneeded",)
 STRIP_DESCRIPTION = "strip " + " ".join(STRIP_ARGS)
 ET_EXEC, ET_DYN = 2, 3  # executables and shared objects; relocatable objects (.o) are left alone
 TIMEOUT = 300
+FORMAT = "2"  # 2: copies whose segments ld.so would refuse are no longer kept (see loadable)
+PAGE = 4096
 
 
 def strippable(path: Path) -> bool:
@@ -42,6 +45,23 @@ def strippable(path: Path) -> bool:
         return False
     e_type = int.from_bytes(head[16:18], "little" if head[5] == 1 else "big")
     return e_type in (ET_EXEC, ET_DYN)
+
+
+def loadable(path: Path) -> bool:
+    """Whether ld.so can map every PT_LOAD segment: its file offset and address must agree modulo
+    the page size. strip rewrites files that patchelf changed (auditwheel's repaired wheels: numpy's
+    bundled OpenBLAS) into copies that break this ("ELF load command address/offset not
+    page-aligned"); those are shipped as they were."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    try:
+        with open(path, "rb") as fh:
+            for segment in ELFFile(fh).iter_segments():
+                if segment["p_type"] == "PT_LOAD" and (segment["p_vaddr"] - segment["p_offset"]) % PAGE:
+                    return False
+    except (ELFError, OSError, ValueError, KeyError, AssertionError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -72,7 +92,7 @@ class StripCache:
         """A stripped copy of `source` when it is an ELF file that strip makes smaller, else source."""
         if not strippable(source):
             return Stripped(source, 0)
-        key = content_key(self.tool.identity, digest_file(source).hex)
+        key = content_key(FORMAT, self.tool.identity, digest_file(source).hex)
         done = self.root / key
         original = os.stat(source).st_size
         if self._verified(done):
@@ -87,7 +107,8 @@ class StripCache:
             result = subprocess.run([*self.tool.command, *STRIP_ARGS, "-o", tmp, str(source)],
                                     capture_output=True, timeout=TIMEOUT, check=False)
             size = os.stat(tmp).st_size
-            if result.returncode != 0 or size == 0 or size >= original or not strippable(Path(tmp)):
+            if result.returncode != 0 or size == 0 or size >= original or not strippable(Path(tmp)) \
+                    or not loadable(Path(tmp)):
                 unchanged.touch()
                 return Stripped(source, 0)
             os.chmod(tmp, 0o755)

@@ -21,11 +21,12 @@ from typing import Any
 
 from pare.errors import UsageError
 from pare.native import contract
-from pare.native.elf import ElfError, closure
+from pare.native.elf import closure
 from pare.native.lock import Artifact, Lock
 from pare.native.plan import BuildPlan, FileSet, LayerPlan, RuntimeConfig
 from pare.native.platforms import Arch
 from pare.native.rootfs import RuntimeSpec, add_package_files
+from pare.native.syslibs import NeedPackages, Needs
 from pare.native.sysroot import Sysroot
 from pare.oci.digest import digest_file
 from pare.recipes.command import StartCommand, split_command
@@ -363,12 +364,14 @@ def add_library_closure(fs: FileSet, sysroot: Sysroot, objects: Mapping[str, Pat
     runtime's sysroot, with their packages' status.d entries. `objects`: the layer's ELF files
     (image path -> file); the ones the runtime loads itself (wheels' extension modules, node
     addons) are the roots, the others (a wheel's bundled `*.libs/`) are found the way ld.so finds
-    them from the roots. A library the sysroot does not have is one error naming it."""
+    them from the roots. Libraries the sysroot does not have raise NeedPackages naming them: the
+    builder adds the Debian packages that ship them to pare.lock and plans again."""
     roots = [p for p in objects if loaded_directly(p)]
     if not roots:
         return
-    try:
-        needed = closure(roots, sysroot.root, extra_dirs=sysroot.library_dirs(), files=objects)
-    except ElfError as exc:
-        raise ElfError(f"{what}: {exc}; the runtime's Debian packages do not provide it") from None
+    needed = closure(roots, sysroot.root, extra_dirs=sysroot.library_dirs(), files=objects, strict=False)
+    if needed.missing:
+        found = tuple(dict.fromkeys((f"{what} ({who.rsplit('/', 1)[-1]})", soname)
+                                    for who, soname in needed.missing))
+        raise NeedPackages(Needs(libraries=found), sysroot.arch.name)
     add_package_files(fs, sysroot, [p for p in needed.files if p not in objects], lower)

@@ -40,7 +40,7 @@ from pare.native.lock import Artifact, Lock
 from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch, host_arch
 from pare.native.process import BuildFailed
-from pare.native.rootfs import elf_files, runtime_layer
+from pare.native.rootfs import elf_files, packages_layer, runtime_layer, unloadable_addons
 from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
@@ -48,6 +48,7 @@ from pare.oci.digest import digest_file, sha256
 from pare.recipes import node_static
 from pare.recipes.base import (
     DockerFacts,
+    Launch,
     Recipe,
     RuntimeRequest,
     add_app_files,
@@ -476,11 +477,10 @@ class NodeRecipe(Recipe):
         if standalone is not None:  # only the traced files: the standalone tree is the app
             return self.next_plan(standalone, rt, arch, env)
         launch = self.launch(start, env)
-        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
-        layers = [runtime]
+        layers = self.base_layers(rt, launch)
         image_dir = self.image_dir
         if installed is not None and installed.deps:
-            layers.append(self.deps_layer(installed.root, installed.deps, rt, runtime))
+            layers.append(self.deps_layer(installed.root, installed.deps, rt, layers, arch))
         skip = installed.deps if installed is not None else ()
         source, rels = self.app_dir, list(self.files)
         if installed is not None and installed.built:  # the app with its build output
@@ -492,19 +492,32 @@ class NodeRecipe(Recipe):
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
-    def deps_layer(self, root: Path, rels: Sequence[str], rt: NodeRuntime, runtime: LayerPlan) -> LayerPlan:
-        """The installed dependencies under `root` (and the libraries their native addons link)."""
+    def base_layers(self, rt: NodeRuntime, launch: Launch) -> list[LayerPlan]:
+        """The runtime layer (with what the run-time contract runs for `launch`), then the app's
+        `packages` (and Aptfile) when it names any."""
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
+        system = packages_layer(rt.sysroot, self.settings.packages, runtime)
+        return [runtime, *([system] if system is not None else [])]
+
+    def deps_layer(self, root: Path, rels: Sequence[str], rt: NodeRuntime, below: Sequence[LayerPlan],
+                   arch: Arch) -> LayerPlan:
+        """The installed dependencies under `root` (and the libraries their native addons link that
+        the layers `below` lack); addons nothing in the image can load (another OS or machine, musl)
+        stay out."""
         image_dir = self.image_dir
         deps = FileSet("deps", root=rt.sysroot.root)
         addons = {}
         for rel in rels:
             path = root / rel
             if path.is_dir():
-                deps.add_tree(f"{image_dir}/{rel}", path)
-                addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)})
+                foreign = unloadable_addons(path, arch.elf_machine)
+                deps.add_tree(f"{image_dir}/{rel}", path, exclude=foreign)
+                addons.update({f"/{image_dir}/{rel}/{obj}": path / obj for obj in elf_files(path)
+                               if obj not in foreign})
             else:
                 deps.add_file(f"{image_dir}/{rel}", path)
-        add_library_closure(deps, rt.sysroot, addons, runtime, "a native addon")
+        under = LayerPlan("below", tuple(e for layer in below for e in layer.entries))
+        add_library_closure(deps, rt.sysroot, addons, under, "a native addon")
         return deps.freeze()
 
     def next_plan(self, standalone: Path, rt: NodeRuntime, arch: Arch,
@@ -515,11 +528,10 @@ class NodeRecipe(Recipe):
         HOSTNAME is its name)."""
         start = StartCommand((NODE, "server.js"), (), "Next.js standalone server.js")
         launch = self.launch(start, [*env, ("HOSTNAME", "0.0.0.0")])
-        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
-        layers = [runtime]
+        layers = self.base_layers(rt, launch)
         deps = ("node_modules",) if (standalone / "node_modules").is_dir() else ()
         if deps:
-            layers.append(self.deps_layer(standalone, deps, rt, runtime))
+            layers.append(self.deps_layer(standalone, deps, rt, layers, arch))
         app = FileSet("app")
         rels = (r for r in self.shipped_rules(*NODE_IGNORES).walk(standalone) if not _under(r, deps))
         add_app_files(app, self.image_dir, standalone, rels)
@@ -539,8 +551,7 @@ class NodeRecipe(Recipe):
         add_app_files(app, self.image_dir, root / output, self.shipped_rules().walk(root / output))
         start = StartCommand(node_static.server_command(self.workdir), (), f"static front end {output}/")
         launch = self.launch(start, [("PATH", PATH_ENV), ("NODE_ENV", "production")])
-        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
-        layers = (runtime, node_static.server_layer(lock), app.freeze())
+        layers = (*self.base_layers(rt, launch), node_static.server_layer(lock), app.freeze())
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
 

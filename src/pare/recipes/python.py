@@ -25,9 +25,9 @@ from pathlib import Path
 from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock
-from pare.native.plan import BuildPlan, FileSet
+from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch
-from pare.native.rootfs import elf_files, runtime_layer
+from pare.native.rootfs import elf_files, packages_layer, runtime_layer
 from pare.native.runtimes import pypi
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
@@ -163,8 +163,9 @@ class PythonRecipe(Recipe):
             return None
         requirements, content = found if found is not None else (None, b"")
         interpreter = next(a.digest for a in rt.lock.select(kind="deb") if a.name == f"python{rt.minor}")
+        # the -dev packages sdists built against count too (none: the key stays as it was)
         key = content_key(DEPS_FORMAT, content, server.name if server else "", interpreter,
-                          rt.pip_wheel.name, rt.arch.name)
+                          rt.pip_wheel.name, rt.arch.name, *sorted(a.digest for a in rt.build_debs))
 
         def populate(tmp: Path) -> None:
             with tempfile.TemporaryDirectory(prefix="pare-pip-") as scratch:
@@ -237,12 +238,16 @@ class PythonRecipe(Recipe):
         launch = self.launch(start, env)
         runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
         layers = [runtime]
+        system = packages_layer(rt.sysroot, self.settings.packages, runtime)
+        if system is not None:  # the app's `packages` (and Aptfile)
+            layers.append(system)
+        below = LayerPlan("below", tuple(e for layer in layers for e in layer.entries))
         site = self.install_deps(rt, workdir, cache)
         if site is not None:
             deps = FileSet("deps", root=rt.sysroot.root)
             deps.add_tree(rt.site, site)
             extensions = {f"{rt.site}/{rel}": site / rel for rel in elf_files(site)}
-            add_library_closure(deps, rt.sysroot, extensions, runtime, "a compiled wheel")
+            add_library_closure(deps, rt.sysroot, extensions, below, "a compiled wheel")
             layers.append(deps.freeze())
         collected = self.collect_static(rt, site, start, workdir, cache)
         app = FileSet("app")

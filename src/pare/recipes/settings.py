@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pare.errors import UsageError
+from pare.native.syslibs import check_package_name, read_aptfile
 
 DEFAULT_USER = "65532:65532"
 SUITES = ("bookworm", "trixie", "forky")
@@ -46,6 +47,7 @@ class AppSettings:
     ignore_scripts: bool = False
     include_secrets: tuple[str, ...] = ()  # secret files the user ships on purpose (.env.production)
     allow_origins: tuple[str, ...] = ()  # URL prefixes pare.lock's artifacts may also come from (mirrors)
+    packages: tuple[str, ...] = ()  # extra Debian packages that ship in the image (and an Aptfile's)
 
     @property
     def runtime_name(self) -> str | None:
@@ -62,7 +64,12 @@ FILE_KEYS = {
     "label": "labels", "workdir": "workdir", "main": "main", "runtime": "runtime", "suite": "suite",
     "ignore-scripts": "ignore_scripts", "include-secrets": "include_secrets",
     "allow-origins": "allow_origins",
+    "packages": "packages",
 }
+# flags whose names differ from the field
+CLI_FLAGS = {"labels": "label", "ignore_scripts": "ignore-scripts", "packages": "package",
+             "allow_origins": "allow-origin"}
+APTFILE = "Aptfile"  # Heroku's apt buildpack: one Debian package per line
 
 
 def load_settings(app_dir: Path | str, cli: Mapping[str, Any] | None = None) -> AppSettings:
@@ -71,7 +78,21 @@ def load_settings(app_dir: Path | str, cli: Mapping[str, Any] | None = None) -> 
     `cli` holds what click parsed, keyed by AppSettings field (`env` and `labels` as KEY=VALUE strings,
     `cmd`/`entrypoint` as command-line strings); None values mean the flag was not given."""
     settings = read_file_settings(Path(app_dir))
+    settings = with_aptfile(settings, Path(app_dir))
     return merge_cli(settings, cli or {})
+
+
+def with_aptfile(settings: AppSettings, app_dir: Path) -> AppSettings:
+    """The packages a Heroku `Aptfile` beside the app names, added to the `packages` setting."""
+    path = app_dir / APTFILE
+    if not path.is_file():
+        return settings
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    names = read_aptfile(text, str(path))
+    return replace(settings, packages=tuple(dict.fromkeys((*settings.packages, *names))))
 
 
 def read_file_settings(app_dir: Path) -> AppSettings:
@@ -98,11 +119,12 @@ def merge_cli(settings: AppSettings, cli: Mapping[str, Any]) -> AppSettings:
             raise TypeError(f"unknown setting field {field!r}")  # a programming error, not the user's
         if raw is None or raw == () or raw == []:
             continue
-        flag = "--" + {"labels": "label", "ignore_scripts": "ignore-scripts",
-                       "allow_origins": "allow-origin"}.get(field, field)
+        flag = "--" + CLI_FLAGS.get(field, field)
         value = _CLI_PARSERS.get(field, _FILE_PARSERS[field])(raw, flag)
         if field in ("env", "labels"):
             value = _merge_pairs(getattr(settings, field), value)
+        elif field == "packages":
+            value = tuple(dict.fromkeys((*settings.packages, *value)))
         changes[field] = value
     return replace(settings, **changes)
 
@@ -189,6 +211,13 @@ def _suite(raw: Any, where: str) -> str:
     raise UsageError(f"{where}: must be one of {', '.join(SUITES)}, not {raw!r}")
 
 
+def _packages(raw: Any, where: str) -> tuple[str, ...]:
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise UsageError(f"{where}: must be a list of Debian package names, not {raw!r}")
+    return tuple(dict.fromkeys(check_package_name(i.strip(), where) for i in items))
+
+
 def _bool(raw: Any, where: str) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -265,6 +294,7 @@ _FILE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "user": _user, "labels": _pairs("label", _label_key), "workdir": _workdir, "main": _main,
     "runtime": _runtime, "suite": _suite, "ignore_scripts": _bool, "include_secrets": _patterns,
     "allow_origins": _origins,
+    "packages": _packages,
 }
 _CLI_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "env": _cli_pairs("KEY", _env_name), "labels": _cli_pairs("KEY", _label_key),

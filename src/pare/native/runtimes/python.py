@@ -19,7 +19,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -28,13 +28,15 @@ from packaging.version import Version
 
 from pare.bases.apt import SUITES
 from pare.errors import UsageError
+from pare.native.buildenv import build_env
 from pare.native.cache import cached_dir, content_key
 from pare.native.lock import Artifact, Lock
 from pare.native.platforms import Arch, host_arch
-from pare.native.process import run_tool
+from pare.native.process import BuildFailed, run_tool
 from pare.native.rootfs import RuntimeSpec
 from pare.native.runtimes import pypi
 from pare.native.runtimes.debian import FOUNDATION, resolve_debs, suite_index
+from pare.native.syslibs import NeedPackages, build_needs
 from pare.native.sysroot import Sysroot, ensure_sysroot
 
 PYC_FORMAT = "1"
@@ -186,12 +188,29 @@ class PythonRuntime:
             raise UsageError("pare.lock names no pip wheel: run pare build --update-lock")
         return pypi.fetch_wheel(found[0])
 
+    @property
+    def build_debs(self) -> tuple[Artifact, ...]:
+        """The -dev packages sdists build against (toolchain .debs of this machine, pare.native.
+        runtimes.system), with what they depend on; empty when the lock names none."""
+        found = self.lock.select(kind="deb", role="toolchain", platform=host_arch().name)
+        return found if any(a.name.endswith("-dev") for a in found) else ()
+
+    @cached_property
+    def build_sysroot(self) -> Sysroot:
+        """The interpreter of this machine with the -dev packages beside it: where pip builds sdists."""
+        if not self.build_debs:
+            return self.host_sysroot
+        host = host_arch()
+        debs = self.lock.select(kind="deb", role="runtime", platform=host.name) if host == self.arch else ()
+        return ensure_sysroot((*debs, *self.build_debs), host)
+
     def python(self, args: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
                what: str = "python", writable: Sequence[Path] = (), readable: Sequence[Path] = (),
-               network: bool = False) -> str:
+               network: bool = False, sysroot: Sysroot | None = None) -> str:
         """Run this machine's build of the locked interpreter (isolated from the user's site) in the
-        build sandbox: `writable` (and `cwd`) are the only trees it may write; network: it fetches."""
-        root = self.host_sysroot
+        build sandbox: `writable` (and `cwd`) are the only trees it may write; network: it fetches;
+        `sysroot`: run from another tree (the build sysroot, with the -dev packages sdists need)."""
+        root = sysroot or self.host_sysroot
         base = {"PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "LC_ALL": "C.UTF-8",
                 "PYTHONHOME": str(root.host("/usr"))}
         return run_tool([str(root.wrapper(self.interpreter)), *args], env={**base, **(env or {})}, cwd=cwd,
@@ -247,8 +266,22 @@ class PythonRuntime:
         bundle = "/etc/ssl/certs/ca-certificates.crt"  # proxies with their own CA
         if os.path.isfile(bundle):
             env["PIP_CERT"] = bundle
-        self.python(args, env=env, cwd=cwd, what="pip install", writable=(target, pip_cache),
-                    readable=(requirements.parent,), network=True)
+        root = self.build_sysroot
+        if self.arch == host_arch():  # sdists build here: against the sysroot, never the machine's -dev files
+            env.update(build_env(root))
+        with tempfile.TemporaryDirectory(prefix="pare-piplog-") as logs:
+            log = Path(logs) / "pip.log"  # everything pip and the builds it runs printed
+            try:
+                self.python([*args[:2], "--log", str(log), *args[2:]], env=env, cwd=cwd, what="pip install",
+                            writable=(target, pip_cache, Path(logs)), readable=(requirements.parent,),
+                            network=True, sysroot=root)
+            except BuildFailed as exc:
+                needs = build_needs(log.read_text(errors="replace") if log.is_file() else str(exc))
+                if needs:  # a C extension's build: it needs the interpreter's headers too
+                    raise NeedPackages(replace(needs, build_packages=(
+                        *needs.build_packages, f"libpython{self.minor}-dev"), failure=str(exc)),
+                        self.arch.name) from None
+                raise
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts point at this machine's paths
         for record in target.glob("*.dist-info/RECORD"):
             prune_record(record, target)
