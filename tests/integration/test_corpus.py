@@ -8,19 +8,18 @@ storage) running each image in a network namespace of the test's own (pare.engin
 it may listen on whatever port it insists on.
 
 One build cache for the whole corpus (runtime layers, sysroots, downloads are shared between apps on
-the same lock entries, as on a user's machine) starting empty, so this is the cold case; builds use
+the same lock entries, as on a user's machine): pare's own, so a machine's first run is the cold
+case and later runs reuse what it verified; builds use
 `--level 1` (zstd 19 on every node binary would add minutes and prove nothing here) and run two at a
 time (`prebuilt`), ahead of the tests that run and ask each app.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +31,6 @@ import pytest
 
 from conftest import need
 from helpers import layer_files, run_cli
-from pare.builder import fresh_build_cache
 from pare.engines.netns import private_network
 from pare.engines.podman import PodmanEngine, Stopped
 from pare.engines.storage import remove_storage
@@ -72,10 +70,11 @@ HOLDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 
 @pytest.fixture(scope="module")
-def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One empty build cache for every corpus app."""
-    with fresh_build_cache(tmp_path_factory.mktemp("corpus-cache")) as path:
-        yield path
+def corpus_cache() -> Iterator[Path]:
+    """pare's own build cache, shared by every corpus app and kept between runs (its entries are
+    verified against their manifests on use), so only the first run on a machine builds cold."""
+    from pare.native.cache import cache_root
+    yield cache_root()
 
 
 @pytest.fixture(scope="module")
@@ -88,83 +87,10 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
     remove_storage(state)  # podman leaves its overlay storage mounted
 
 
-# Tiny apps of each shape a corpus app `needs`; a feature is there when detection takes its app (and,
-# where a marker is given, starts what the shape says). Lockfiles are minimal but valid.
-_FLASK_APP = {"app.py": "from flask import Flask\napp = Flask(__name__)\n"}
-_NEXT = {"next": "15.5.4", "react": "19.1.1", "react-dom": "19.1.1"}
-
-
-def _npm_lock(dependencies: dict[str, str]) -> str:
-    return json.dumps({"name": "probe", "lockfileVersion": 3, "requires": True,
-                       "packages": {"": {"name": "probe", "dependencies": dependencies}}})
-
-
-PROBES: dict[str, tuple[dict[str, str], str]] = {
-    "node-no-lockfile": ({"package.json": json.dumps({"name": "probe", "dependencies": {"ms": "2.1.3"}}),
-                          "server.js": "require('ms')\n"}, ""),
-    "nextjs": ({"package.json": json.dumps({"name": "probe", "dependencies": _NEXT,
-                                            "scripts": {"build": "next build", "start": "next start"}}),
-                "package-lock.json": _npm_lock(_NEXT),
-                "pages/index.js": "export default function Home() { return 'probe' }\n"}, ""),
-    "static-spa": ({"package.json": json.dumps({"name": "probe", "scripts": {"build": "vite build"},
-                                                "devDependencies": {"vite": "7.1.7"}}),
-                    "package-lock.json": _npm_lock({}),
-                    "index.html": "<div id=app></div><script type=module src=/src/main.js></script>\n",
-                    "src/main.js": "document.getElementById('app').textContent = 'probe'\n"}, ""),
-    "python-server-injection": ({"requirements.txt": "flask==3.1.2\n", **_FLASK_APP}, "gunicorn"),
-    "django-settings": ({"requirements.txt": "django==5.2.7\ngunicorn==23.0.0\n",
-                         "manage.py": "import os\n"
-                                      "name = 'probe.prod' if 'PROD' in os.environ else 'probe.settings'\n"
-                                      "os.environ.setdefault('DJANGO_SETTINGS_MODULE', name)\n",
-                         "probe/__init__.py": "",
-                         "probe/settings.py": "WSGI_APPLICATION = 'probe.wsgi.application'\n",
-                         "probe/wsgi.py": "import os\n"
-                                          "os.environ.setdefault('DJANGO_SETTINGS_MODULE',"
-                                          " 'probe.settings')\n"
-                                          "from django.core.wsgi import get_wsgi_application\n"
-                                          "application = get_wsgi_application()\n"}, ""),
-    "descriptor-start": ({"requirements.txt": "flask==3.1.2\ngunicorn==23.0.0\n", **_FLASK_APP,
-                          "startup.sh": "gunicorn --bind=0.0.0.0:8000 app:app --name descriptor-probe\n"},
-                         "descriptor-probe"),
-}
-
-
-@functools.cache
-def _missing_features() -> frozenset[str]:
-    """The features apps.toml's `needs` name that this pare lacks, each found by a real probe: detection
-    on a tiny app of that shape (PROBES); for go-no-gomod, whether the plan the Go recipe makes for a
-    main.go without go.mod can build it (`go mod init` or GO111MODULE=off); for syslibs the mapping
-    from a psycopg2 build failure to the Debian package that prevents it. Remove this (and its one
-    call) once every feature is in."""
-    from pare.recipes import detect
-    from pare.recipes.settings import load_settings
-
-    missing = set()
-    for feature, (files, marker) in PROBES.items():
-        with tempfile.TemporaryDirectory(prefix=f"probe-{feature}-") as tmp:
-            for rel, text in files.items():
-                (Path(tmp) / rel).parent.mkdir(parents=True, exist_ok=True)
-                (Path(tmp) / rel).write_text(text)
-            try:
-                facts = detect(tmp, settings=load_settings(Path(tmp), {})).docker_facts()
-            except Exception:  # refused: the feature is not there
-                missing.add(feature)
-                continue
-            if marker and marker not in " ".join(facts.command):
-                missing.add(feature)
-    with tempfile.TemporaryDirectory(prefix="probe-go-no-gomod-") as tmp:  # a main.go and no go.mod
-        (Path(tmp) / "main.go").write_text("package main\n\nfunc main() {}\n")
-        facts = detect(tmp, settings=load_settings(Path(tmp), {})).docker_facts()
-        plan = " ".join([*facts.install, *facts.build, *(f"{k}={v}" for k, v in facts.env)])
-        if "go mod init" not in plan and "GO111MODULE=off" not in plan:
-            missing.add("go-no-gomod")
-    try:
-        from pare.native import syslibs  # type: ignore[attr-defined]
-        if not syslibs.build_needs("Error: pg_config executable not found."):
-            missing.add("syslibs")
-    except Exception:
-        missing.add("syslibs")
-    return frozenset(missing)
+# What apps.toml's `needs` may name: the features an app depends on beyond the basics (each is
+# documented in docs/detection.md, docs/runtime-contract.md or docs/settings.md).
+FEATURES = {"node-no-lockfile", "nextjs", "static-spa", "python-server-injection", "django-settings",
+            "descriptor-start", "syslibs", "go-no-gomod"}
 
 
 Built = tuple[Path, Path, int, str, str]  # source, layout, exit code, stdout, stderr
@@ -190,8 +116,7 @@ def prebuilt(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         return source, layout, done.returncode, done.stdout, done.stderr
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        wanted = [n for n in names if not set(APPS[n]["needs"]) & _missing_features()]
-        yield {name: pool.submit(build, name) for name in wanted}
+        yield {name: pool.submit(build, name) for name in names}
         pool.shutdown(cancel_futures=True)
 
 
@@ -217,9 +142,6 @@ def test_an_app_that_needs_a_flag_is_told_which_before_any_work(tmp_path: Path, 
 def test_corpus_app_builds_natively_and_answers(name: str, prebuilt: dict[str, Future[Built]],
                                                 podman: PodmanEngine) -> None:
     app = APPS[name]
-    missing = sorted(set(app["needs"]) & _missing_features())
-    if missing:
-        pytest.skip(f"{name} needs {', '.join(missing)}, which this pare lacks (a probe said so)")
     source, layout, code, out, err = prebuilt[name].result()
     assert code == 0, err
     result = json.loads(out)
@@ -262,7 +184,7 @@ def run_contract(podman: PodmanEngine, image: str, app: dict[str, Any]) -> tuple
 
 def test_the_corpus_is_forty_documented_apps_from_six_publishers() -> None:
     """Issue 17's corpus: 12+ Node, 12+ Python, 10+ Go apps from six or more publishers, each with its
-    ORIGIN.md and licence; at most 3 need flags; every feature `needs` names has a probe."""
+    ORIGIN.md and licence; at most 3 need flags; every feature `needs` names is a known one."""
     by_language = {lang: [n for n, a in APPS.items() if a["language"] == lang]
                    for lang in ("node", "python", "go")}
     assert len(APPS) >= 40 and len(by_language["node"]) >= 12 and len(by_language["python"]) >= 12
@@ -270,9 +192,9 @@ def test_the_corpus_is_forty_documented_apps_from_six_publishers() -> None:
     publishers = {a["publisher"].split(" (")[0] for a in APPS.values()}
     assert len(publishers) >= 6, publishers
     assert len([n for n, a in APPS.items() if a["flags"]]) <= 3
-    features = set(PROBES) | {"syslibs", "go-no-gomod"}
+    features = FEATURES
     for name, app in APPS.items():
-        assert set(app["needs"]) <= features, f"{name}: {set(app['needs']) - features} has no probe"
+        assert set(app["needs"]) <= features, f"{name}: {set(app['needs']) - features} is unknown"
         origin = (CORPUS / name / "ORIGIN.md").read_text()
         assert "- Repository: https://github.com/" in origin and "## What it needs from pare" in origin, name
         licences = [p for p in (CORPUS / name).iterdir() if p.name.lower().startswith(("license", "copying"))]
