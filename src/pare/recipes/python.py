@@ -56,7 +56,7 @@ from pare.recipes.python_project import (
 
 log = logging.getLogger(__name__)
 STATIC_FORMAT = "1"
-DEPS_FORMAT = "3"  # bump when what install_deps makes of the same requirements changes
+DEPS_FORMAT = "4"  # bump when what install_deps makes of the same requirements changes
 # Before Python 3.12 every virtualenv had setuptools, and old releases of popular packages
 # (gunicorn 20, for one) import pkg_resources without declaring it; pare adds it for them, at the
 # newest release that still ships pkg_resources.

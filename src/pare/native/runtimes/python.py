@@ -283,6 +283,8 @@ class PythonRuntime:
                         self.arch.name) from None
                 raise
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts point at this machine's paths
+        for direct in target.glob("*.dist-info/direct_url.json"):  # PEP 610: the file:// path of a local
+            direct.unlink()  # wheel or tree on this machine; the image must not depend on where it was built
         for record in target.glob("*.dist-info/RECORD"):
             prune_record(record, target)
 
