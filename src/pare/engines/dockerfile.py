@@ -280,6 +280,11 @@ def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -
     return "\n".join(lines) + "\n"
 
 
+def _run_all(lines: tuple[str, ...]) -> list[str]:
+    """The install's steps as one RUN (one layer: `npm ci --ignore-scripts`, then the scripts)."""
+    return [f"RUN {' && '.join(lines)}"] if lines else []
+
+
 def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     profiles = profiles_for("node", strategy)
     workdir = facts.workdir
@@ -287,10 +292,10 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
     steps = ["ARG NODE_EXTRA_CA_CERTS=", "ENV npm_config_nodedir=/usr npm_config_build_from_source=true",
              *(f"RUN {line}" for line in facts.tools), f"WORKDIR {workdir}"]
     if facts.source_first:  # root install scripts or a build step need the sources
-        steps += ["COPY . .", *(f"RUN {line}" for line in facts.install),
+        steps += ["COPY . .", *_run_all(facts.install),
                   *(f"RUN {_build_env(facts)}{line}" for line in facts.build)]
     else:
-        steps += [*_copy_deps(facts), *(f"RUN {line}" for line in facts.install)]
+        steps += [*_copy_deps(facts), *_run_all(facts.install)]
     lines = header(facts, strategy)
     if strategy == "onbuild":
         lines += [f"FROM {_from(bases, profiles[0])}", *steps]
