@@ -290,8 +290,8 @@ def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multist
                 image, names, grown = build_native(recipe, work / "native" / arch.debian, arch, lock,
                                                    epoch=epoch, cache=cache, compression=compression,
                                                    level=level, strip=strip)
-                if grown != lock:
-                    lock, lock_state = grown, "updated"
+                if grown != lock:  # the build named libraries to lock: a first build still wrote it
+                    lock, lock_state = grown, "written" if lock_state == "written" else "updated"
                 images.append(image)
                 children.append(_result(image, target, layer_sizes(image, names), time.perf_counter() - t1,
                                         recipe, None, None, None, arch.name))
