@@ -238,7 +238,8 @@ class NodeRecipe(Recipe):
     def static_front_end(self) -> bool:
         """Built by a bundler, served by nothing of its own (pare.recipes.node_static)."""
         s = self.settings
-        declared = s.cmd is not None or s.entrypoint is not None or declared_start(self.app_dir) is not None \
+        found = declared_start(self.app_dir)  # a Dockerfile's CMD or a script is only a hint (nginx...)
+        declared = s.cmd is not None or s.entrypoint is not None or (found is not None and found.binding) \
             or any((self.app_dir / name).is_file() for name in START_FILES)
         return node_static.is_static_front_end(self.package, declared)
 
