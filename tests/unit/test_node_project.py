@@ -127,7 +127,7 @@ def test_yarn_classic_and_engines(tmp_path: Path) -> None:
     assert package_manager(root, {"engines": {"yarn": "1.22.19"}}).spec == "yarn@1.22.19 1.x"
 
 
-@pytest.mark.parametrize(("version", "expected"), [("'9.0'", ">=9"), ("'6.0'", "8.x"), ("5.4", "7.x")])
+@pytest.mark.parametrize(("version", "expected"), [("'9.0'", ">=9 <11"), ("'6.0'", "8.x"), ("5.4", "7.x")])
 def test_pnpm_major_from_lockfile_version(tmp_path: Path, version: str, expected: str) -> None:
     root = app(tmp_path, {"pnpm-lock.yaml": f"lockfileVersion: {version}\n"})
     assert package_manager(root, {}).range == expected

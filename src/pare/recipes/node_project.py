@@ -149,8 +149,8 @@ def _pnpm_range(lock: Path) -> str | None:
         return None
     version = found.group(1)
     major = int(version.split(".")[0])
-    if major >= 9:
-        return ">=9"
+    if major >= 9:  # pnpm 9 and 10 write it; 12 ships a native executable (@pnpm/exe.*), not JS pare runs
+        return ">=9 <11"
     if major == 6:
         return "8.x"
     return {"5.4": "7.x", "5.3": "6.x"}.get(version, "<=7")
