@@ -134,3 +134,29 @@ def test_corrupted_real_headers_fail_cleanly(tmp_path_factory: pytest.TempPathFa
         read_elf(path)
     except ElfError:
         pass
+
+
+def test_a_library_reached_through_a_symlinked_package_directory_is_the_one_in_the_layer(
+        tmp_path: Path) -> None:
+    """pnpm's layout: the addon's RUNPATH ($ORIGIN/../dep/lib) passes through a symlink to the
+    sibling package's real directory; the closure names the library by the path the layer holds."""
+    cc = shutil.which("gcc")
+    if cc is None:
+        pytest.fail("gcc is not installed (make setup installs g++, which brings it)")
+    import subprocess
+    store = tmp_path / "store"
+    (store / "dep-1.0" / "lib").mkdir(parents=True)
+    (store / "addon-1.0" / "addon").mkdir(parents=True)
+    (tmp_path / "dep.c").write_text("int dep(void) { return 1; }\n")
+    (tmp_path / "addon.c").write_text("int dep(void);\nint addon(void) { return dep(); }\n")
+    lib = store / "dep-1.0" / "lib" / "libdep.so.1"
+    subprocess.run([cc, "-shared", "-fPIC", "-Wl,-soname,libdep.so.1", "-o", str(lib),
+                    str(tmp_path / "dep.c")], check=True)
+    addon = store / "addon-1.0" / "addon" / "addon.node"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(addon), str(tmp_path / "addon.c"), str(lib),
+                    "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../dep/lib"], check=True)
+    os.symlink("../dep-1.0", store / "addon-1.0" / "dep")  # the sibling, linked as pnpm links it
+    files = {"/app/store/addon-1.0/addon/addon.node": addon, "/app/store/dep-1.0/lib/libdep.so.1": lib}
+    found = closure(["/app/store/addon-1.0/addon/addon.node"], Path("/"), files=files, strict=False)
+    assert "/app/store/dep-1.0/lib/libdep.so.1" in found.files
+    assert not [s for _, s in found.missing if s == "libdep.so.1"]

@@ -150,6 +150,7 @@ class Resolver:
         self.root = Path(root)
         self.system_dirs = [*extra_dirs, *ld_so_conf_dirs(self.root), *DEFAULT_DIRS]
         self.files = dict(files or {})  # image paths served from outside the sysroot
+        self._by_host = {os.path.realpath(host): path for path, host in self.files.items()}
         self._cache: dict[str, ElfInfo] = {}
 
     def host(self, path: str) -> Path:
@@ -173,7 +174,7 @@ class Resolver:
         dirs += [expand_origin(d, origin) for d in needer.runpath]
         dirs += self.system_dirs
         for directory in dirs:
-            candidate = posixpath.normpath(posixpath.join(directory, soname))
+            candidate = self._through_links(posixpath.normpath(posixpath.join(directory, soname)), needer)
             host = self.host(candidate)
             if not host.is_file():
                 continue
@@ -185,6 +186,16 @@ class Resolver:
             if info.elfclass == needer.elfclass and info.machine == needer.machine:
                 return candidate
         return None
+
+    def _through_links(self, candidate: str, needer: ElfInfo) -> str:
+        """A path beside `needer` that reaches one of `files` through a symlinked directory of the
+        app's own tree (pnpm links sibling packages, such as sharp's libvips, into .pnpm): the path
+        `files` names that file by, so the closure sees it as the one already in the layer."""
+        if candidate in self.files or needer.path not in self.files:
+            return candidate
+        beside = posixpath.relpath(candidate, posixpath.dirname(needer.path))
+        real = os.path.realpath(self.files[needer.path].parent / beside)
+        return self._by_host.get(real, candidate)
 
     def closure(self, roots: Iterable[str]) -> Closure:
         """Roots (absolute paths of ELF files) plus their loaders and libraries, breadth first."""
