@@ -144,7 +144,8 @@ def test_nextjs_ships_only_its_standalone_trace(tmp_path: Path, capsys: Any, pod
                                                  "/app/.next/standalone", "/app/app/page.js"))]
     assert not shipped
     image = LayoutStore(tmp_path / "out").read("next")
-    assert image.config.runtime["Entrypoint"][1:] == ["server.js"]
+    entrypoint = image.config.runtime["Entrypoint"]
+    assert entrypoint[0] == "/usr/bin/catatonit" and entrypoint[-1] == "server.js"  # the init, then node
     assert "HOSTNAME=0.0.0.0" in image.config.runtime["Env"]
     with private_network() as net, podman.running(f"oci:{tmp_path}/out:next", port=8123, network=net,
                                                   timeout=60) as url:
