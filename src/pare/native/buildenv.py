@@ -16,6 +16,7 @@ import shlex
 import tempfile
 from pathlib import Path
 
+from pare.native.cache import cache_root
 from pare.native.elf import is_elf
 from pare.native.sysroot import Sysroot
 
@@ -41,11 +42,13 @@ def script_interpreter(program: Path) -> tuple[str, ...]:
 
 
 def config_shims(sysroot: Sysroot) -> Path:
-    """A directory of shims for the sysroot's *-config programs (written once beside the tree)."""
-    home = sysroot.root.parent / f"config-shims-{SHIMS_FORMAT}"
+    """A directory of shims for the sysroot's *-config programs, written once in the cache's
+    config-shims/ (outside the sysroot's entry, whose manifest must not change, as the wrappers)."""
+    home = cache_root() / "config-shims" / f"{sysroot.root.parent.name}-{SHIMS_FORMAT}"
     if home.is_dir():
         return home
-    staging = Path(tempfile.mkdtemp(prefix=".config-shims-", dir=sysroot.root.parent))
+    home.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".config-shims-", dir=home.parent))
     libs = ":".join(str(sysroot.host(d)) for d in sysroot.library_dirs())
     root = str(sysroot.root)
     for name in CONFIG_PROGRAMS:
