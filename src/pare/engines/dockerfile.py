@@ -196,7 +196,7 @@ def _ldd_closure(binary: str, skip: tuple[str, ...]) -> str:
 # Lines of shell (joined with " \" continuations) for _status_d; tab-separated so any path survives.
 _STATUS_D_SHELL = (
     "set -eu; mkdir -p var/lib/dpkg/status.d",
-    "find . ! -type d ! -path './var/lib/dpkg/*' | sed 's|^\\.||' > /tmp/pare-shipped",
+    "find . -type f ! -path './var/lib/dpkg/*' | sed 's|^\\.||' > /tmp/pare-shipped",
     "for l in /var/lib/dpkg/info/*.list; do p=${{l##*/}}; p=${{p%.list}}; "
     "sed \"s|^|${{p%%:*}}\\t|\" \"$l\"; done > /tmp/pare-owners",
     "awk -F'\\t' 'function key(f) {{ sub(\"^/usr/\", \"/\", f); return f }} "
