@@ -503,7 +503,7 @@ def _version_spec(value: str, where: str) -> SpecifierSet:
     value = value.strip()
     if re.fullmatch(r"\d+\.\d+(\.\d+)?", value):
         minor = ".".join(value.split(".")[:2])
-        value = f"=={value}" if value.count(".") == 2 else f"=={minor}.*"
+        value = f"=={minor}.*"  # the suite ships its own patch release of that minor line
     try:
         return SpecifierSet(value.replace(" ", ""))
     except InvalidSpecifier:
