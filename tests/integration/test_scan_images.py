@@ -28,16 +28,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 BASES = ("distroless-static", "distroless-cc", "distroless-python", "slim-go", "slim-node", "slim-python",
          "fat-go", "fat-node")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-ENGINE_APPS = ("go-hello", "node-express", "python-flask")
 SYFT_TYPES = {"deb": "deb", "npm": "npm", "python": "pypi", "go-module": "golang", "binary": "generic",
               "apk": "apk"}
 
 
 @pytest.fixture(scope="session")
 def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """Each base profile (from pare's base cache, built on first use), the go-hello and
-    node-express native builds and the examples' engine multistage builds (buildah), each alone in
-    an OCI layout tagged `v1` (syft reads one image per layout)."""
+    """Each base profile (from pare's base cache, built on first use) and the go-hello and
+    node-express native builds, each alone in an OCI layout tagged `v1` (syft reads one image per
+    layout)."""
     from pare.bases.cache import ensure_base
     from pare.builder import build
 
@@ -57,13 +56,6 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]
             shutil.copytree(EXAMPLES / app, source)
             build(source, f"oci:{layout}:v1", level=1)  # the catalog is the same at any zstd level
             out[f"{app}-native"] = layout
-        for app in ENGINE_APPS:
-            layout = root / f"{app}-multistage"
-            source = root / "engine-apps" / app
-            shutil.copytree(EXAMPLES / app, source)
-            build(source, f"oci:{layout}:v1", "multistage", "buildah", native=False,
-                  engine_state=root / "buildah")
-            out[f"{app}-multistage"] = layout
     finally:
         if old is None:
             os.environ.pop("PARE_BUILD_CACHE", None)
@@ -114,8 +106,7 @@ def name_only_package_jsons(layout: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("name", [*BASES, "go-hello-native", "node-express-native",
-                                  *(f"{app}-multistage" for app in ENGINE_APPS)])
+@pytest.mark.parametrize("name", [*BASES, "go-hello-native", "node-express-native"])
 def test_package_parity_with_syft(images: dict[str, Path], name: str) -> None:
     """At least 99% agreement on (name, version) per ecosystem, and every difference explained:
     syft reports a package.json that has a name but no version as version "UNKNOWN"; pare skips it
@@ -151,26 +142,6 @@ def test_native_images_say_what_no_scanner_can_see(images: dict[str, Path]) -> N
         assert cat.unclaimed_elf and any("libc.so" in f.path for f in cat.unclaimed_elf)
     go = catalog(images["go-hello-native"])
     assert {p.name for p in go.packages} >= {"stdlib"} and go.unclaimed_elf == ()
-
-
-# The final stage's base of each generated multistage Dockerfile (scratch for Go)
-FINAL_BASES = {"go-hello": None, "node-express": "distroless-cc", "python-flask": "distroless-python"}
-
-
-@pytest.mark.parametrize("app", ENGINE_APPS)
-def test_engine_builder_pattern_images_claim_every_elf_file(images: dict[str, Path], app: str) -> None:
-    """What the generated Dockerfile copies out of its build stage (node's ELF closure) carries its
-    packages' status.d entries: no ELF file is invisible to a scanner beyond what its final base
-    already leaves unclaimed (distroless-cc's OpenSSL engine modules, a gap of the base's own)."""
-    cat = catalog(images[f"{app}-multistage"])
-    base = FINAL_BASES[app]
-    from_base = {f.path for f in catalog(images[base]).unclaimed_elf} if base else set()
-    assert cat.elf_bytes > 0
-    added = [f.path for f in cat.unclaimed_elf if f.path not in from_base]
-    assert added == [], added
-    if app == "node-express":  # libnode, ICU, libuv... are named as the Debian packages they are
-        debs = {p.name for p in cat.packages if p.ecosystem == "deb"}
-        assert {"nodejs", "libnode108", "libuv1"} <= debs, sorted(debs)
 
 
 def test_sboms_are_valid_and_syft_reads_them(images: dict[str, Path], tmp_path: Path) -> None:
