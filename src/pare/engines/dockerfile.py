@@ -56,7 +56,7 @@ PROFILES: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Libraries distroless-cc already holds: the closure copy leaves them out.
 CC_LIBS = ("libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libgcc_s.so.1",
-           "libstdc++.so.6", "ld-linux-x86-64.so.2")
+           "libstdc++.so.6", "ld-linux-x86-64.so.2", "libgomp.so.1", "libssl.so.3", "libcrypto.so.3")
 
 
 @dataclass(frozen=True)
