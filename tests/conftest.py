@@ -38,6 +38,19 @@ def fresh_registry(tmp_path: Path) -> Iterator[LocalRegistry]:
 
 
 @pytest.fixture(scope="module")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """podman (runc, private storage) for a module's images; its storage is removed afterwards
+    (podman leaves its overlay storage mounted)."""
+    from pare.engines.podman import PodmanEngine
+    from pare.engines.storage import remove_storage
+    for tool in ("podman", "runc", "ip"):
+        need(tool)
+    state = tmp_path_factory.mktemp("podman")
+    yield PodmanEngine(state)
+    remove_storage(state)
+
+
+@pytest.fixture(scope="module")
 def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private dockerd (vfs, no bridge, no iptables: nothing touches the host's network)."""
     need("dockerd")

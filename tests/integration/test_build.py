@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -38,13 +37,6 @@ def engine_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Builder storage shared by this module's engine builds (bases loaded once, layers cached)."""
     need("buildah")
     return tmp_path_factory.mktemp("buildah")
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
-    need("podman")
-    need("runc")
-    yield PodmanEngine(tmp_path_factory.mktemp("podman"))
 
 
 def test_go_multistage_into_scratch_with_buildah_runs(tmp_path: Path, engine_state: Path,

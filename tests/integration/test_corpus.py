@@ -29,11 +29,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import need
 from helpers import layer_files, run_cli
 from pare.engines.netns import private_network
 from pare.engines.podman import PodmanEngine, Stopped
-from pare.engines.storage import remove_storage
 from pare.localregistry import free_port
 from pare.native.lock import read_lock
 from pare.stores.layout import LayoutStore
@@ -75,16 +73,6 @@ def corpus_cache() -> Iterator[Path]:
     verified against their manifests on use), so only the first run on a machine builds cold."""
     from pare.native.cache import cache_root
     yield cache_root()
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
-    need("podman")
-    need("runc")
-    need("ip")
-    state = tmp_path_factory.mktemp("podman")
-    yield PodmanEngine(state)
-    remove_storage(state)  # podman leaves its overlay storage mounted
 
 
 # What apps.toml's `needs` may name: the features an app depends on beyond the basics (each is

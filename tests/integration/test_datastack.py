@@ -11,19 +11,16 @@ build cache, so a second run re-uses the installs (a cold run takes minutes: the
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import need
 from helpers import layer_files, run_cli
 from pare.builder import build
 from pare.engines.netns import private_network
 from pare.engines.podman import PodmanEngine
-from pare.engines.storage import remove_storage
 from pare.native.lock import read_lock
 
 pytestmark = pytest.mark.integration
@@ -35,16 +32,6 @@ PYTHON_CHECKS = {"numpy": -2.0, "pandas": 4, "scipy": 1.0, "scikit-learn": 2.0, 
                  "mysqlclient": True}
 NODE_CHECKS = {"sharp": [16, 8, "png"], "bcrypt": True, "better-sqlite3": 6, "esbuild": True,
                "@swc/core": True}
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
-    need("podman")
-    need("runc")
-    need("ip")
-    state = tmp_path_factory.mktemp("podman")
-    yield PodmanEngine(state)
-    remove_storage(state)
 
 
 def build_and_check(name: str, tmp_path: Path, podman: PodmanEngine) -> tuple[dict[str, Any], Path]:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import need
 from pare.builder import build
 from pare.engines.podman import PodmanEngine
-from pare.engines.storage import remove_storage
 from pare.localregistry import free_port
 from pare.native.lock import read_lock
 from pare.recipes.python_project import SERVERS
@@ -30,15 +27,6 @@ DETECT = Path(__file__).resolve().parents[1] / "data" / "detect"
 APPS = {"django-no-server": ("wsgi", "hello from django-no-server"),
         "flask-application": ("wsgi", "hello from flask-application"),
         "fastapi-main-api": ("asgi", '{"hello":"from fastapi-main-api"}')}
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
-    need("podman")
-    need("runc")
-    state = tmp_path_factory.mktemp("podman")
-    yield PodmanEngine(state)
-    remove_storage(state)
 
 
 @pytest.mark.parametrize("name", sorted(APPS))

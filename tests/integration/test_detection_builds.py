@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from test_corpus import podman  # noqa: F401  (the fixture: podman with private storage)
 
 from conftest import need
 from goproxy import add_module, serve
@@ -91,7 +90,7 @@ def test_go_modules_with_no_source_stop_in_one_line(tmp_path: Path, capsys: Any,
 # --- Node: no lockfile ---------------------------------------------------------------------------
 
 def test_node_app_without_a_lockfile_is_locked_by_pare_and_reproducible(
-        tmp_path: Path, capsys: Any, caplog: pytest.LogCaptureFixture, podman: Any) -> None:  # noqa: F811
+        tmp_path: Path, capsys: Any, caplog: pytest.LogCaptureFixture, podman: Any) -> None:
     """npm dependencies and no package-lock.json: the first build resolves them (one warning line),
     keeps the lockfile as pare's state with its digest in pare.lock, and serves; the second build
     honours the lock and gives the same image."""
@@ -124,7 +123,7 @@ def test_node_app_without_a_lockfile_is_locked_by_pare_and_reproducible(
 
 # --- Node: Next.js standalone --------------------------------------------------------------------
 
-def test_nextjs_ships_only_its_standalone_trace(tmp_path: Path, capsys: Any, podman: Any) -> None:  # noqa: F811
+def test_nextjs_ships_only_its_standalone_trace(tmp_path: Path, capsys: Any, podman: Any) -> None:
     """A Next.js app whose next.config says nothing of output is built standalone (the user's file
     untouched) and the image holds server.js, .next/static, public/ and the traced node_modules,
     not the full install (no SWC compiler, no build-only packages)."""
@@ -159,7 +158,7 @@ def test_nextjs_ships_only_its_standalone_trace(tmp_path: Path, capsys: Any, pod
 # --- Node: a static front end --------------------------------------------------------------------
 
 def test_a_vite_spa_is_served_by_the_pinned_static_server(tmp_path: Path, capsys: Any,
-                                                          podman: Any) -> None:  # noqa: F811
+                                                          podman: Any) -> None:
     """A Vite app (build script, no server) ships only dist/ and sirv-cli's packages (pinned in
     pare.lock), run by node; it reads PORT at start and answers unknown paths with index.html."""
     app = tmp_path / "vite-spa"
@@ -188,7 +187,7 @@ def test_a_vite_spa_is_served_by_the_pinned_static_server(tmp_path: Path, capsys
     ("startup.sh", "#!/bin/sh\nset -e\nexec node web.js --from \"$PORT\"\n"),
 ])
 def test_a_declared_start_command_is_what_the_image_runs(name: str, text: str, tmp_path: Path, capsys: Any,
-                                                         podman: Any) -> None:  # noqa: F811
+                                                         podman: Any) -> None:
     """scripts.start would run the wrong file; the platform's own start line wins, and its $PORT
     is the port the container gets."""
     app = write_tree(tmp_path / "declared", {

@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import need
 from pare.builder import build
 from pare.engines.podman import PodmanEngine
 from pare.localregistry import free_port
@@ -33,13 +32,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GOALS = {"go-hello": 3_000_000, "node-express": 34_000_000, "python-flask": 30_000_000}
 GREETING = {"go-hello": "hello from go-hello", "node-express": "hello from node-express",
             "python-flask": "hello from python-flask"}
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
-    need("podman")
-    need("runc")
-    yield PodmanEngine(tmp_path_factory.mktemp("podman"))
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import need
 from pare.builder import build
 from pare.engines.podman import PodmanEngine
 from pare.localregistry import free_port
@@ -23,13 +21,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GREETING = {"go-hello": "hello from go-hello", "node-express": "hello from node-express",
             "python-flask": "hello from python-flask"}
 MACHINE = {"amd64": "EM_X86_64", "arm64": "EM_AARCH64"}
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
-    need("podman")
-    need("runc")
-    yield PodmanEngine(tmp_path_factory.mktemp("podman"))
 
 
 @pytest.mark.parametrize("app", ["go-hello", "node-express", "python-flask"])

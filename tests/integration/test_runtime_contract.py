@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import need
 from helpers import layer_files, write_tree
 from pare.builder import build
 from pare.engines.podman import PodmanEngine
-from pare.engines.storage import remove_storage
 from pare.localregistry import free_port
 from pare.native.contract import INIT, LAUNCHER
 from pare.native.lock import read_lock
@@ -50,15 +47,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 http.server.HTTPServer(("0.0.0.0", int(sys.argv[1])), Handler).serve_forever()
 '''
-
-
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanEngine]:
-    need("podman")
-    need("runc")
-    state = tmp_path_factory.mktemp("podman")
-    yield PodmanEngine(state)
-    remove_storage(state)
 
 
 @pytest.fixture(scope="module")
