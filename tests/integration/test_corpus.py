@@ -20,8 +20,9 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ FEATURES = {"node-no-lockfile", "nextjs", "static-spa", "python-server-injection
             "descriptor-start", "syslibs", "go-no-gomod"}
 
 
-Built = tuple[Path, Path, int, str, str]  # source, layout, exit code, stdout, stderr
+Built = tuple[Path, Path, int, str, str, float]  # source, layout, exit code, stdout, stderr, seconds
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +100,10 @@ def prebuilt(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         source, layout = work / name, work / f"{name}-layout"
         shutil.copytree(CORPUS / name, source, symlinks=True)  # the build writes pare.lock beside the app
         args = ["build", str(source), "-t", f"oci:{layout}:{name}", "--level", "1", "--json"]
+        started = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "pare", *args, *build_flags(APPS[name])],
                               capture_output=True, text=True, timeout=1800)
-        return source, layout, done.returncode, done.stdout, done.stderr
+        return source, layout, done.returncode, done.stdout, done.stderr, time.monotonic() - started
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         yield {name: pool.submit(build, name) for name in names}
@@ -128,9 +130,13 @@ def test_an_app_that_needs_a_flag_is_told_which_before_any_work(tmp_path: Path, 
 
 @pytest.mark.parametrize("name", sorted(APPS))
 def test_corpus_app_builds_natively_and_answers(name: str, prebuilt: dict[str, Future[Built]],
-                                                podman: PodmanEngine) -> None:
+                                                podman: PodmanEngine,
+                                                record_property: Callable[[str, object], None]) -> None:
+    """Each app builds with apps.toml's flags only, answers on a PORT picked here, and stops within 2 s.
+    Build and stop seconds go into the JUnit XML (`--junitxml`): the corpus table of issue 17."""
     app = APPS[name]
-    source, layout, code, out, err = prebuilt[name].result()
+    source, layout, code, out, err, seconds = prebuilt[name].result()
+    record_property("build_seconds", round(seconds, 1))
     assert code == 0, err
     result = json.loads(out)
     assert result["recipe"] == app["language"] and result["lock"] == "written"
@@ -155,6 +161,8 @@ def test_corpus_app_builds_natively_and_answers(name: str, prebuilt: dict[str, F
     response, stopped = run_contract(podman, f"oci:{layout}:{name}", app)
     assert response.status_code == app["status"], response.text[:300]
     assert app["contains"] in response.text
+    record_property("stop_seconds", round(stopped.stopped_after, 2))
+    record_property("compressed_bytes_level1", image.compressed_size)
     assert stopped.stopped_after < 2.0, f"{name}: stopped {stopped.stopped_after:.2f} s after podman stop"
 
 
