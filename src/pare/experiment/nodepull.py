@@ -33,6 +33,7 @@ from pare.oci.descriptor import Descriptor
 from pare.oci.digest import CHUNK, Digest, Hasher
 from pare.oci.manifest import Manifest
 from pare.oci.reference import Reference
+from pare.stores.registry.client import is_loopback
 
 LAYER_PARALLELISM = 3  # containerd's default max_concurrent_downloads
 
@@ -49,7 +50,7 @@ class Node:
         self.bytes = 0
 
     def _url(self, ref: Reference, kind: str, ident: str) -> str:
-        scheme = "http" if self.insecure or ref.is_local else "https"
+        scheme = "http" if self.insecure or is_loopback(ref.registry) else "https"
         return f"{scheme}://{ref.registry}/v2/{ref.repository}/{kind}/{ident}"
 
     def _lock(self, digest: Digest) -> threading.Lock:

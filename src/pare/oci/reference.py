@@ -88,13 +88,6 @@ class Reference:
         """The host:port that serves the distribution API for this registry."""
         return _DOCKER_HUB_API if self.registry == DEFAULT_REGISTRY else self.registry
 
-    @property
-    def is_local(self) -> bool:
-        """Loopback registries speak plain HTTP by default, as docker treats them."""
-        host = self.registry.rsplit(":", 1)[0] if not self.registry.endswith("]") else self.registry
-        host = host.strip("[]")
-        return host in ("localhost", "::1") or host.startswith("127.")
-
     def with_tag(self, tag: str) -> Reference:
         return replace(self, tag=tag, digest=None)
 
