@@ -18,14 +18,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pare.errors import PareError, ToolMissing
+from pare.errors import EnvironmentProblem, ToolMissing
 
 NETNS_DIR = "/run/netns"
 SUBNET = "10.231"  # /30s inside 10.231.0.0/16 (private, not routed here)
 
 
-class NetnsError(PareError):
-    """The private network could not be set up."""
+class NetnsError(EnvironmentProblem):
+    """The private network could not be set up (no root, no `ip`, a kernel without veth): exit 5."""
 
 
 @dataclass(frozen=True)
