@@ -22,6 +22,7 @@ from pare.recipes.go import GoRecipe
 from pare.recipes.node import (
     NodeRecipe,
     explain_build_failure,
+    npm_script_policy,
     pm_commands,
     pm_prune,
     prune_addon_builds,
@@ -120,6 +121,22 @@ def test_package_manager_commands(tmp_path: Path) -> None:
         [["workspaces", "focus", "--all", "--production"]]
 
 
+def test_npm_12_runs_dependency_scripts_unless_the_project_has_a_policy(tmp_path: Path) -> None:
+    """npm 12 skips unapproved install scripts silently (a native addon goes missing): a project with
+    no allowScripts gets its scripts run as npm 11 ran them; one with the field keeps its policy."""
+    npm = NodeRecipe(CORPUS / "node-nest-starter").pm
+    store = tmp_path / "store"
+    assert npm_script_policy("12.2.3", {"dependencies": {"better-sqlite3": "^11"}}) == \
+        ["--dangerously-allow-all-scripts"]
+    assert npm_script_policy("11.6.0", {}) == [] and npm_script_policy(None, {}) == []
+    assert npm_script_policy("12.0.0", {"allowScripts": {"better-sqlite3": True}}) == []
+    rebuild = pm_commands(npm, production=True, ignore_scripts=False, store=store,
+                          script_policy=npm_script_policy("12.2.3", {}))[1]
+    assert rebuild[0] == "rebuild" and rebuild[-1] == "--dangerously-allow-all-scripts"
+    assert len(pm_commands(npm, production=True, ignore_scripts=True, store=store,
+                           script_policy=["--dangerously-allow-all-scripts"])) == 1  # --ignore-scripts wins
+
+
 def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) -> None:
     """The request names the generated lockfile's digest and the dependencies it answers, so that
     pare.lock goes stale (and it is resolved again) when either changes; engines still refuse."""
@@ -142,7 +159,8 @@ def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) ->
 def test_addon_builds_keep_only_what_loads(tmp_path: Path) -> None:
     pkg = write_tree(tmp_path / "node_modules" / "bcrypt", {
         "binding.gyp": "{}", "lib/bcrypt.js": "", "build/Makefile": "", "build/config.gypi": "/abs/path",
-        "build/Release/obj.target/x.o": "", "build/Release/bcrypt.node": "ELF"})
+        "build/Release/obj.target/x.o": "", "build/Release/bcrypt.node": "ELF",
+        "build/Release/obj.target/bcrypt.node": "ELF"})  # make's link output, copied to Release/
     # node-pre-gyp (sqlite3): builds in build-tmp-napi-v6, copies the addon to its module_path
     pre = write_tree(tmp_path / "node_modules" / "sqlite3", {
         "binding.gyp": "{}", "build-tmp-napi-v6/Release/node_sqlite3.node": "ELF",

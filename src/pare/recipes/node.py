@@ -72,7 +72,7 @@ from pare.recipes.node_project import (
 )
 from pare.recipes.start import declared_start
 
-INSTALL_FORMAT = "4"  # bump when the install's result changes for the same inputs
+INSTALL_FORMAT = "5"  # bump when the install's result changes for the same inputs (prune, layout)
 # What a dependency install reads: the manifests, the package manager's config and pinned release,
 # patches, and (zero-installs) a committed yarn cache.
 MANIFESTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
@@ -122,13 +122,26 @@ class Tool:
     version: str | None
 
 
-def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, store: Path
-                ) -> list[list[str]]:
-    """The install command(s), as argument lists for the package manager."""
+def npm_script_policy(npm_version: str | None, package: dict[str, Any]) -> list[str]:
+    """npm 12 skips dependencies' install scripts that package.json's `allowScripts` does not
+    approve, without failing: a native addon (better-sqlite3, bcrypt) is then silently missing from
+    the image. A project with no `allowScripts` was written for the npm that ran them (11 and
+    older, what Heroku's builder and a developer's `npm ci` ran), so its scripts run as they did
+    there, in the build sandbox; a project that has the field gets exactly its own policy."""
+    major = int(npm_version.split(".")[0]) if npm_version and npm_version[:1].isdigit() else 0
+    if major < 12 or "allowScripts" in package:
+        return []
+    return ["--dangerously-allow-all-scripts"]
+
+
+def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, store: Path,
+                script_policy: Sequence[str] = ()) -> list[list[str]]:
+    """The install command(s), as argument lists for the package manager (`script_policy`: the
+    flags npm's rebuild step takes, npm_script_policy)."""
     scripts_off = ["--ignore-scripts"] if ignore_scripts else []
     if pm.name == "npm":  # fetch with scripts off, then run them in a step of their own (offline)
         fetch = ["ci", "--omit=dev" if production else "--include=dev", *NPM_QUIET, "--ignore-scripts"]
-        return [fetch] if ignore_scripts else [fetch, ["rebuild", *NPM_QUIET]]
+        return [fetch] if ignore_scripts else [fetch, ["rebuild", *NPM_QUIET, *script_policy]]
     if pm.name == "pnpm":
         return [["install", "--frozen-lockfile", "--prod" if production else "--prod=false",
                  "--store-dir", str(store), "--package-import-method=copy",
@@ -163,7 +176,8 @@ def prune_addon_builds(tree: Path) -> None:
     """node-gyp leaves sources, object files, makefiles and a config.gypi (with absolute paths) in
     an addon's build directory (build/, or node-pre-gyp's build-tmp-*): keep only what loads
     (`*.node`, shared objects), and not even that when node-pre-gyp copied the addon elsewhere in
-    the package (its module_path, lib/binding/...)."""
+    the package (its module_path, lib/binding/...) or when it is make's link output under
+    obj.target/, which node-gyp copies to Release/ (better-sqlite3: 2 MB twice)."""
     for current, dirs, files in os.walk(tree):
         dirs[:] = [d for d in dirs if d != ".bin"]
         if "binding.gyp" not in files:
@@ -174,8 +188,9 @@ def prune_addon_builds(tree: Path) -> None:
                    if not any(p.is_relative_to(b) for b in builds)}
         for build in builds:
             for sub, _subdirs, names in os.walk(build, topdown=False):
+                linked = "obj.target" in Path(sub).relative_to(build).parts
                 for name in names:
-                    loads = name.endswith(".node") or ".so" in name
+                    loads = (name.endswith(".node") or ".so" in name) and not linked
                     if not loads or name in outside:
                         (Path(sub) / name).unlink()
                 if not any(Path(sub).iterdir()):
@@ -339,8 +354,10 @@ class NodeRecipe(Recipe):
             return None
         rels = self.sources if building else self.manifest_files()
         tool = self.tool_version(rt)
+        npm_version = rt.npm_version if pm.name == "npm" else None
+        commands = self.install_commands(building, Path("/store"), npm_version)  # the store: pare's own
         key = content_key(INSTALL_FORMAT, "build" if building else "deps", pm.name, tool, rt.version,
-                          rt.npm_version, rt.arch.name, str(self.settings.ignore_scripts),
+                          rt.npm_version, rt.arch.name, str(self.settings.ignore_scripts), repr(commands),
                           repr(self.settings.env), *tree_digest_parts(self.app_dir, rels),
                           str(digest_file(generated)) if generated is not None else "")
 
@@ -364,10 +381,12 @@ class NodeRecipe(Recipe):
         root = home / "app"
         return Installed(root, self.deps_paths(root), building)
 
-    def install_commands(self, building: bool, store: Path) -> list[list[str]]:
-        """pm_commands, then (npm, scripts on) the root's own install scripts, which rebuild skips."""
+    def install_commands(self, building: bool, store: Path, npm_version: str | None = None
+                         ) -> list[list[str]]:
+        """pm_commands, then (npm, scripts on) the root's own install scripts, which rebuild skips;
+        `npm_version`: the npm that runs them (None: the engine base's, older than npm 12)."""
         commands = pm_commands(self.pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
-                               store=store)
+                               store=store, script_policy=npm_script_policy(npm_version, self.package))
         if self.pm.name == "npm" and not self.settings.ignore_scripts:
             own = scripts(self.package)
             commands += [["run", name] for name in ROOT_SCRIPTS if own.get(name, "").strip()]
@@ -419,7 +438,8 @@ class NodeRecipe(Recipe):
         fetched = (downloads / "npm-cache", store, scratch)  # what a step writes besides the tree
         cross = [f"--cpu={rt.arch.npm}", "--os=linux", "--libc=glibc"] if pm.name == "npm" and \
             rt.arch != host_arch() else []
-        for args in self.install_commands(building, store):
+        npm_version = rt.npm_version if pm.name == "npm" else None
+        for args in self.install_commands(building, store, npm_version):
             try:  # only the fetching steps reach the network: npm's scripts run offline (rebuild, run)
                 rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}",
                           writable=fetched, network=args[0] not in OFFLINE_COMMANDS)
