@@ -22,10 +22,10 @@ from pare.recipes.go import GoRecipe
 from pare.recipes.node import (
     NodeRecipe,
     explain_build_failure,
-    npm_script_policy,
     pm_commands,
     pm_prune,
     prune_addon_builds,
+    script_policy,
 )
 from pare.recipes.python import PythonRecipe, needs_pkg_resources
 from pare.recipes.settings import AppSettings, load_settings
@@ -121,20 +121,33 @@ def test_package_manager_commands(tmp_path: Path) -> None:
         [["workspaces", "focus", "--all", "--production"]]
 
 
-def test_npm_12_runs_dependency_scripts_unless_the_project_has_a_policy(tmp_path: Path) -> None:
-    """npm 12 skips unapproved install scripts silently (a native addon goes missing): a project with
-    no allowScripts gets its scripts run as npm 11 ran them; one with the field keeps its policy."""
+def test_dependency_scripts_run_as_before_npm_12_and_pnpm_10_unless_the_project_has_a_policy(
+        tmp_path: Path) -> None:
+    """npm 12 and pnpm 10 skip unapproved install scripts silently (a native addon goes missing): a
+    project that states no policy gets its scripts run as older releases ran them; one that states
+    a policy keeps it."""
     npm = NodeRecipe(CORPUS / "node-nest-starter").pm
     store = tmp_path / "store"
-    assert npm_script_policy("12.2.3", {"dependencies": {"better-sqlite3": "^11"}}) == \
-        ["--dangerously-allow-all-scripts"]
-    assert npm_script_policy("11.6.0", {}) == [] and npm_script_policy(None, {}) == []
-    assert npm_script_policy("12.0.0", {"allowScripts": {"better-sqlite3": True}}) == []
+    deps = {"dependencies": {"better-sqlite3": "^11"}}
+    assert script_policy("npm", "12.2.3", deps, {}) == ["--dangerously-allow-all-scripts"]
+    assert script_policy("npm", "11.6.0", {}, {}) == [] and script_policy("npm", None, {}, {}) == []
+    assert script_policy("npm", "12.0.0", {"allowScripts": {"better-sqlite3": True}}, {}) == []
     rebuild = pm_commands(npm, production=True, ignore_scripts=False, store=store,
-                          script_policy=npm_script_policy("12.2.3", {}))[1]
+                          script_policy=script_policy("npm", "12.2.3", {}, {}))[1]
     assert rebuild[0] == "rebuild" and rebuild[-1] == "--dangerously-allow-all-scripts"
     assert len(pm_commands(npm, production=True, ignore_scripts=True, store=store,
                            script_policy=["--dangerously-allow-all-scripts"])) == 1  # --ignore-scripts wins
+    pnpm_all = ["--config.dangerously-allow-all-builds=true"]
+    assert script_policy("pnpm", "10.34.9", deps, {}) == pnpm_all
+    assert script_policy("pnpm", "9.15.0", deps, {}) == []
+    nest = NodeRecipe(CORPUS / "node-nest-starter")  # package.json's pnpm.onlyBuiltDependencies
+    assert script_policy("pnpm", "12.26.0", nest.package, nest.pnpm_workspace) == []
+    assert script_policy("pnpm", "12.26.0", deps, {"allowBuilds": {"esbuild": True}}) == []
+    pnpm = NodeRecipe(CORPUS / "node-pnpm-express").pm
+    install = pm_commands(pnpm, production=True, ignore_scripts=False, store=store, script_policy=pnpm_all)[0]
+    assert install[-1] == pnpm_all[0]
+    off = pm_commands(pnpm, production=True, ignore_scripts=True, store=store, script_policy=pnpm_all)[0]
+    assert pnpm_all[0] not in off and "--ignore-scripts" in off
 
 
 def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) -> None:
