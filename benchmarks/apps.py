@@ -21,7 +21,7 @@ of the whole build call, bases already loaded into buildah's storage (not part o
 Needs root (cgroups, ip netns) and buildah, podman, runc.
 
     .venv/bin/python benchmarks/apps.py [--apps go-httpbin,node-todo-sqlite] [--runs 3]
-                                        [--json results.json] [--keep]
+                                        [--json results.json] [--keep] [--warm-only]
 """
 
 from __future__ import annotations
@@ -172,8 +172,13 @@ def settings_of(app: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def cold_warm(build: Callable[[bool], Any]) -> tuple[float, float, Any]:
-    """An engine build with no layer cache, then (cache primed) a warm one: seconds, seconds, result."""
+def cold_warm(build: Callable[[bool], Any], warm_only: bool = False) -> tuple[float, float, Any]:
+    """An engine build with no layer cache, then (cache primed) a warm one: seconds, seconds, result
+    (warm_only: no cold build, 0.0 in its place)."""
+    if warm_only:
+        build(True)
+        warm, result = timed(lambda: build(True))
+        return 0.0, warm, result
     cold, _ = timed(lambda: build(False))
     build(True)
     warm, result = timed(lambda: build(True))
@@ -195,9 +200,10 @@ def environ(**values: str) -> Iterator[None]:
 
 
 class Bench:
-    def __init__(self, work: Path, runs: int) -> None:
+    def __init__(self, work: Path, runs: int, warm_only: bool = False) -> None:
         self.work = work
         self.runs = runs
+        self.warm_only = warm_only  # sizes and start times only: no cold build, pare's shared cache
         self.podman = PodmanEngine(work / "podman")
         self.profiles = load_profiles()
         self.counter = 0
@@ -215,8 +221,13 @@ class Bench:
     def native(self, row: Row, settings: dict[str, Any]) -> None:
         app_dir = self.fresh_app(row.app)
         cache = self.work / f"cache-{row.app}"
+        dest = self.layout(row.app, "native")
+        if self.warm_only:
+            builder.build(app_dir, dest, settings=settings)
+            row.native_warm, result = timed(lambda: builder.build(app_dir, dest, settings=settings))
+            row.native = result.compressed_size
+            return
         with environ(PARE_BUILD_CACHE=str(cache)):
-            dest = self.layout(row.app, "native")
             row.native_cold, result = timed(lambda: builder.build(app_dir, dest, settings=settings))
             row.native_warm, result = timed(lambda: builder.build(app_dir, dest, settings=settings))
         row.native = result.compressed_size
@@ -243,7 +254,7 @@ class Bench:
                                  settings=settings)
 
         try:
-            row.engine_cold, row.engine_warm, result = cold_warm(build)
+            row.engine_cold, row.engine_warm, result = cold_warm(build, self.warm_only)
             row.engine = result.compressed_size
         except Exception as exc:
             row.engine_error = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -292,7 +303,7 @@ class Bench:
                 return result.image
 
         try:
-            row.own_cold, row.own_warm, image = cold_warm(build)
+            row.own_cold, row.own_warm, image = cold_warm(build, self.warm_only)
             row.own = image.compressed_size
         except Exception as exc:
             row.own_error = f"{type(exc).__name__}: {str(exc)[-300:]}"
@@ -417,6 +428,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="start-to-200 runs per image and profile")
     parser.add_argument("--json", type=Path, default=None, help="Also write the rows as JSON here.")
     parser.add_argument("--keep", action="store_true", help="Keep the work directory.")
+    parser.add_argument("--warm-only", action="store_true",
+                        help="Sizes and start times only: no cold builds (pare's shared build cache).")
     args = parser.parse_args()
     names = [a for a in args.apps.split(",") if a]
     for name in names:
@@ -427,7 +440,7 @@ def main() -> int:
     started = time.perf_counter()
     try:
         with environ(PARE_STORE=str(work / "store")):
-            bench = Bench(work, args.runs)
+            bench = Bench(work, args.runs, args.warm_only)
             for name in names:
                 app = APPS[name]
                 row = Row(name, " ".join(app["flags"]))
@@ -440,8 +453,9 @@ def main() -> int:
                 except Exception as exc:  # one app's failure is reported; the others still run
                     row.error = f"{type(exc).__name__}: {exc}"
                 rows.append(row)
+                engine = mb(row.engine) if row.engine else row.engine_error[:200]
                 print(f"  {name}: native {mb(row.native)} MB (cold {row.native_cold:.0f} s, warm "
-                      f"{row.native_warm:.1f} s), multistage {mb(row.engine) or row.engine_error[:60]}, own "
+                      f"{row.native_warm:.1f} s), multistage {engine}, own "
                       f"{mb(row.own) if row.own else row.own_error[:200] or '-'}, starts "
                       f"{ {k: round(med(v) or 0, 2) for k, v in row.start.items()} } {row.error[:300]}",
                       flush=True)
