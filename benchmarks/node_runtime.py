@@ -86,8 +86,17 @@ def variants(app_dir: Path, settings: dict[str, Any]) -> list[tuple[str, dict[st
             ("debian", {**settings, "node_runtime": "debian"})]
 
 
+def build_variant(app_dir: Path, location: str, settings: dict[str, Any], compression: Compression,
+                  level: int | None) -> Any:
+    """builder.build with `runtime` (node@X.Y.Z) as its own argument: the builder's wins over settings."""
+    rest = {k: v for k, v in settings.items() if k != "runtime"}
+    return builder.build(app_dir, location, settings=rest, runtime=settings.get("runtime"),
+                         compression=compression, level=level)
+
+
 def scan(location: str, vulndb: Path) -> tuple[dict[str, int], int]:
-    """Findings by severity and fixes waiting in Debian's archives, from `pare scan --json`."""
+    """Findings by severity, and CVEs fixed in Debian's archives but not in the image, from
+    `pare scan --json --debian-pending`."""
     argv = [str(ROOT / ".venv" / "bin" / "pare"), "scan", "--json", "--debian-pending", location]
     done = subprocess.run(argv, capture_output=True, text=True, check=False,
                           env={**os.environ, "PARE_VULNDB": str(vulndb)})
@@ -98,8 +107,8 @@ def scan(location: str, vulndb: Path) -> tuple[dict[str, int], int]:
     for finding in body.get("findings", []):
         severity = str(finding.get("severity") or "unknown").lower()
         counts[severity] = counts.get(severity, 0) + 1
-    pending = body.get("debian_pending", {})
-    return counts, len(pending.get("fixes", pending.get("pending", [])))
+    pending = body.get("debian_pending", {}).get("summary", {})
+    return counts, int(pending.get("cves", 0))
 
 
 def icu_share(node_binary: Path) -> tuple[int, int]:
@@ -138,11 +147,14 @@ def icu_line(version: str) -> str:
             f"({100 * raw / whole:.0f}%), {packed / 1e6:.1f} MB gzip -6")
 
 
-def measure(bench: Bench, name: str, vulndb: Path, compression: Compression, level: int | None) -> list[Row]:
+def measure(bench: Bench, name: str, vulndb: Path, compression: Compression, level: int | None,
+            only: set[str]) -> list[Row]:
     source, info = app_info(name)
     short = source.name
     rows = []
     for variant, settings in variants(source, settings_of(info)):
+        if variant not in only:
+            continue
         row = Row(short, variant)
         rows.append(row)
         app_dir = bench.work / "apps" / f"{short}-{variant}"
@@ -150,8 +162,7 @@ def measure(bench: Bench, name: str, vulndb: Path, compression: Compression, lev
         (app_dir / "pare.lock").unlink(missing_ok=True)
         location = bench.layout(short, variant)
         try:
-            result = builder.build(app_dir, location, settings=settings, compression=compression,
-                                   level=level)
+            result = build_variant(app_dir, location, settings, compression, level)
             row.compressed = result.compressed_size
             assert result.image is not None
             row.runtime_layer = result.image.layers[0].size
@@ -179,7 +190,7 @@ def measure(bench: Bench, name: str, vulndb: Path, compression: Compression, lev
 
 def table(rows: list[Row]) -> str:
     lines = ["| app | runtime | node | compressed MB | runtime layer MB | start-to-200 laptop | micro | "
-             "findings (by severity) | Debian fixes pending |", "|---|---|---|---|---|---|---|---|---|"]
+             "findings (by severity) | CVEs fixed in Debian's archive, not installed |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         found = ", ".join(f"{k} {v}" for k, v in sorted(r.findings.items())) or "0"
         laptop, micro = (med(r.start.get(p, [])) or 0 for p in ("laptop", "micro"))
@@ -199,6 +210,7 @@ def main() -> int:
     parser.add_argument("--compression", choices=("zstd", "gzip"), default="zstd",
                         help="layer compression (pare's default zstd 19; gzip 6 is what docker push makes)")
     parser.add_argument("--level", type=int, default=None)
+    parser.add_argument("--variants", default="official,official-same,debian")
     parser.add_argument("--json", type=Path, default=None, help="Also write the rows as JSON here.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pare-bench-node-"))
@@ -209,7 +221,8 @@ def main() -> int:
             bench = Bench(work, args.runs)
             for name in (a for a in args.apps.split(",") if a):
                 compression = cast(Compression, args.compression)
-                rows += measure(bench, name, work / "osv.sqlite", compression, args.level)
+                rows += measure(bench, name, work / "osv.sqlite", compression, args.level,
+                                set(args.variants.split(",")))
     finally:
         remove_storage(work)
     print(f"\n{os.cpu_count()} cores, start runs per figure: {args.runs} (median), "
