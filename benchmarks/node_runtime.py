@@ -190,7 +190,8 @@ def measure(bench: Bench, name: str, vulndb: Path, compression: Compression, lev
 
 def table(rows: list[Row]) -> str:
     lines = ["| app | runtime | node | compressed MB | runtime layer MB | start-to-200 laptop | micro | "
-             "findings (by severity) | CVEs fixed in Debian's archive, not installed |", "|---|---|---|---|---|---|---|---|---|"]
+             "findings (by severity) | CVEs fixed in Debian's archive, not installed |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         found = ", ".join(f"{k} {v}" for k, v in sorted(r.findings.items())) or "0"
         laptop, micro = (med(r.start.get(p, [])) or 0 for p in ("laptop", "micro"))

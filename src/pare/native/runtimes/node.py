@@ -75,8 +75,8 @@ def pick_debian_suite(spec: str | None, versions: Mapping[str, str], suite: str 
             and nodesemver.satisfies(v, wanted, loose=False)}
     if not fits:
         have = ", ".join(f"{s} {v}" for s, v in versions.items())
-        where = f"Debian {suite}'s nodejs" if suite else "no Debian suite's nodejs"
-        raise UsageError(f"{where} satisfies node {spec!r} ({have}): use --node-runtime official, or "
+        where = f"Debian {suite}'s nodejs does not satisfy" if suite else "no Debian suite's nodejs satisfies"
+        raise UsageError(f"{where} node {spec!r} ({have}): use --node-runtime official, or "
                          f"ask for a version a suite carries")
     newest = npm.pick(fits.values(), "*")
     return next(s for s, v in fits.items() if v == newest)
