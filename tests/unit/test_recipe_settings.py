@@ -84,6 +84,7 @@ def test_both_files_with_settings_is_an_error(tmp_path: Path) -> None:
     ("runtime = 'node'\n", r"runtime: must be NAME@VERSION"),
     ("suite = 'bullseye'\n", r"suite: must be one of bookworm, trixie, forky"),
     ("ignore-scripts = 'yes'\n", r"ignore-scripts: must be true or false"),
+    ("node-runtime = 'nodesource'\n", r"node-runtime: must be one of official, debian"),
     ("port = \n", r"not valid TOML"),
 ])
 def test_file_mistakes_name_file_and_field(tmp_path: Path, text: str, message: str) -> None:
@@ -100,6 +101,7 @@ def test_file_mistakes_name_file_and_field(tmp_path: Path, text: str, message: s
     ({"labels": ("=x",)}, r"^--label: expected KEY=VALUE"),
     ({"runtime": "go1.24"}, r"^--runtime: must be NAME@VERSION"),
     ({"suite": "sid"}, r"^--suite: must be one of"),
+    ({"node_runtime": "system"}, r"^--node-runtime: must be one of official, debian"),
 ])
 def test_flag_mistakes_name_the_flag(tmp_path: Path, cli: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError, match=message):
@@ -125,3 +127,11 @@ def test_allow_origins_from_the_file_and_the_flag(tmp_path: Path) -> None:
             load_settings(tmp_path)
     with pytest.raises(UsageError, match="--allow-origin: 'file:///x' is not an http"):
         load_settings(tmp_path / "none", {"allow_origins": ("file:///x",)})
+
+
+def test_node_runtime_from_the_file_and_the_flag(tmp_path: Path) -> None:
+    """Where node comes from (docs/runtimes.md): not given means pare's default; the flag wins."""
+    assert load_settings(tmp_path).node_runtime is None
+    write(tmp_path, "pare.toml", 'node-runtime = "debian"\n')
+    assert load_settings(tmp_path).node_runtime == "debian"
+    assert load_settings(tmp_path, {"node_runtime": "official"}).node_runtime == "official"

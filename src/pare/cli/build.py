@@ -51,6 +51,10 @@ _SETTINGS = (
     click.option("--package", "packages", multiple=True, metavar="NAME",
                  help="A Debian package of the runtime's suite to ship in the image (repeatable; "
                       "added to pare.toml's `packages` and an Aptfile's)."),
+    click.option("--node-runtime", "node_runtime", default=None, type=click.Choice(["official", "debian"]),
+                 help="Node: the official node build from the npm registry (default), or Debian's nodejs "
+                      "with its shared libraries, from the suite whose version satisfies engines.node "
+                      "(docs/runtimes.md)."),
 )
 
 
@@ -63,7 +67,8 @@ def settings_options(command: Any) -> Any:
 def settings_from(values: dict[str, Any]) -> dict[str, Any]:
     """The settings flags click parsed, keyed by AppSettings field (None: not given)."""
     found = {key: values.pop(key) for key in ("cmd", "entrypoint", "env", "port", "user", "labels", "workdir",
-                                              "main", "ignore_scripts", "allow_origins", "packages")}
+                                              "main", "ignore_scripts", "allow_origins", "packages",
+                                              "node_runtime")}
     found["ignore_scripts"] = found["ignore_scripts"] or None  # a flag not given leaves pare.toml's value
     return found
 

@@ -262,7 +262,21 @@ class NodeRecipe(Recipe):
             extra.append(("npm_lockfile", self.generated_lockfile_state()))
         if self.static_front_end:
             extra.append(("static_server", "@".join(node_static.SERVER)))
-        return replace(super().request(), extra=tuple(extra))
+        request = replace(super().request(), extra=tuple(extra))
+        if self.node_runtime == node_runtime.DEBIAN:  # the suite is the one whose nodejs fits
+            extra.append(("node_runtime", node_runtime.DEBIAN))
+            request = replace(request, suite=self.debian_suite, extra=tuple(extra))
+        return request
+
+    @property
+    def node_runtime(self) -> str:
+        """Which node ships: official or debian (the node-runtime setting, else the default)."""
+        return self.settings.node_runtime or node_runtime.DEFAULT_NODE_RUNTIME
+
+    @cached_property
+    def debian_suite(self) -> str:
+        wanted = self.runtime_override or self.requested_version()
+        return node_runtime.debian_suite(wanted, self.suite_override)
 
     @cached_property
     def static_front_end(self) -> bool:
@@ -324,7 +338,8 @@ class NodeRecipe(Recipe):
         request = self.request()
         pm = self.pm
         npm_spec = (pm.version or pm.range) if pm.name == "npm" else None
-        artifacts = node_runtime.resolve(request.version, request.suite, arches, npm_spec=npm_spec)
+        artifacts = node_runtime.resolve(request.version, request.suite, arches, npm_spec=npm_spec,
+                                         runtime=self.node_runtime)
         tool = self.tool
         if tool.package is not None:
             version = tool.version or npm_registry.newest(tool.package, pm.range)

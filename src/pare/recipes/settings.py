@@ -22,6 +22,7 @@ from pare.native.syslibs import check_package_name, read_aptfile
 DEFAULT_USER = "65532:65532"
 SUITES = ("bookworm", "trixie", "forky")
 RUNTIMES = ("node", "python", "go")
+NODE_RUNTIMES = ("official", "debian")  # pare.native.runtimes.node: where node itself comes from
 PARE_TOML = "pare.toml"
 PYPROJECT = "pyproject.toml"
 
@@ -48,6 +49,7 @@ class AppSettings:
     include_secrets: tuple[str, ...] = ()  # secret files the user ships on purpose (.env.production)
     allow_origins: tuple[str, ...] = ()  # URL prefixes pare.lock's artifacts may also come from (mirrors)
     packages: tuple[str, ...] = ()  # extra Debian packages that ship in the image (and an Aptfile's)
+    node_runtime: str | None = None  # official (the npm registry's node build) | debian (the suite's nodejs)
 
     @property
     def runtime_name(self) -> str | None:
@@ -64,11 +66,11 @@ FILE_KEYS = {
     "label": "labels", "workdir": "workdir", "main": "main", "runtime": "runtime", "suite": "suite",
     "ignore-scripts": "ignore_scripts", "include-secrets": "include_secrets",
     "allow-origins": "allow_origins",
-    "packages": "packages",
+    "packages": "packages", "node-runtime": "node_runtime",
 }
 # flags whose names differ from the field
 CLI_FLAGS = {"labels": "label", "ignore_scripts": "ignore-scripts", "packages": "package",
-             "allow_origins": "allow-origin"}
+             "allow_origins": "allow-origin", "node_runtime": "node-runtime"}
 APTFILE = "Aptfile"  # Heroku's apt buildpack: one Debian package per line
 
 
@@ -211,6 +213,12 @@ def _suite(raw: Any, where: str) -> str:
     raise UsageError(f"{where}: must be one of {', '.join(SUITES)}, not {raw!r}")
 
 
+def _node_runtime(raw: Any, where: str) -> str:
+    if raw in NODE_RUNTIMES:
+        return str(raw)
+    raise UsageError(f"{where}: must be one of {', '.join(NODE_RUNTIMES)}, not {raw!r}")
+
+
 def _packages(raw: Any, where: str) -> tuple[str, ...]:
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
@@ -294,7 +302,7 @@ _FILE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "user": _user, "labels": _pairs("label", _label_key), "workdir": _workdir, "main": _main,
     "runtime": _runtime, "suite": _suite, "ignore_scripts": _bool, "include_secrets": _patterns,
     "allow_origins": _origins,
-    "packages": _packages,
+    "packages": _packages, "node_runtime": _node_runtime,
 }
 _CLI_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "env": _cli_pairs("KEY", _env_name), "labels": _cli_pairs("KEY", _label_key),

@@ -4,6 +4,13 @@ from Debian, npm from the npm registry. The build machine's own node and npm are
 Resolution turns a request (a version range, or none: the current LTS) into lock artifacts: the
 node build for every target platform (and for this machine, which runs npm), the newest npm that
 supports that node, and the Debian packages of the runtime foundation plus node's libraries.
+
+Two runtimes can ship (the `node-runtime` setting, docs/runtimes.md): the official build (one
+static-ish binary with V8, OpenSSL and full ICU inside), or Debian's `nodejs` from the suite whose
+version satisfies the request (a small /usr/bin/node linking the shared libnode, ICU, libuv,
+OpenSSL, brotli, c-ares, nghttp2..., each a .deb with its status.d entry, so a scanner reads every
+library by package). With Debian's, the official build of the same version still runs npm and
+gives native addons their headers: it never ships.
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import nodesemver
+
+from pare.bases.apt import SUITES
 from pare.errors import UsageError
 from pare.native import sandbox
 from pare.native.lock import Artifact, Lock
@@ -21,32 +31,84 @@ from pare.native.platforms import Arch, host_arch
 from pare.native.process import run_tool
 from pare.native.rootfs import RuntimeSpec
 from pare.native.runtimes import npm
-from pare.native.runtimes.debian import FOUNDATION, resolve_debs
+from pare.native.runtimes.debian import FOUNDATION, resolve_debs, suite_index
 from pare.native.sysroot import Sysroot, ensure_sysroot
 
 NODE_LIBS = ("libc6", "libstdc++6", "libgcc-s1", "libatomic1")  # node 24+ links libatomic
 NODE_PATH = "/usr/local/bin/node"
 NODE_LICENSE = "/usr/local/share/doc/node/LICENSE"
 PATH_ENV = "/usr/local/bin:/usr/bin:/bin"
+OFFICIAL, DEBIAN = "official", "debian"
+DEFAULT_NODE_RUNTIME = OFFICIAL  # the measured choice: docs/runtimes.md, benchmarks/node_runtime.py
+DEBIAN_NODE = "/usr/bin/node"
+DEBIAN_PACKAGE = "nodejs"
+# Debian's nodejs reads its unbundled dependencies (acorn, cjs-module-lexer, undici...) from here at
+# start; TypeScript declarations and corepack (a package manager launcher) are never read by an app.
+DEBIAN_NODE_TREE = ("/usr/share/nodejs", ("@types", "corepack", "*.d.ts", "*.md", "*.map"))
 
 
 def node_package(arch: Arch) -> str:
     return f"node-linux-{arch.npm}"
 
 
+def upstream_version(debian_version: str) -> str:
+    """Node's own version in a Debian version: 18.20.4+dfsg-1~deb12u3 -> 18.20.4."""
+    return debian_version.split(":", 1)[-1].split("+", 1)[0].split("~", 1)[0].split("-", 1)[0]
+
+
+def debian_versions(arch: Arch) -> dict[str, str]:
+    """Suite -> the node version its nodejs package carries (from the suite's signed index)."""
+    found = {}
+    for suite in SUITES:
+        pkg = suite_index(suite, arch).get(DEBIAN_PACKAGE)
+        if pkg is not None:
+            found[suite] = upstream_version(pkg.version)
+    return found
+
+
+def pick_debian_suite(spec: str | None, versions: Mapping[str, str], suite: str | None = None) -> str:
+    """The suite whose nodejs satisfies `spec` (an npm range; None or lts/*: any): the one given,
+    else the one with the newest satisfying version. One UsageError naming what each suite has."""
+    text = (spec or "*").strip().lstrip("v")
+    wanted = "*" if text in ("", "lts", "node", "latest", "current") or text.startswith("lts/") else text
+    fits = {s: v for s, v in versions.items() if (suite is None or s == suite)
+            and nodesemver.satisfies(v, wanted, loose=False)}
+    if not fits:
+        have = ", ".join(f"{s} {v}" for s, v in versions.items())
+        where = f"Debian {suite}'s nodejs does not satisfy" if suite else "no Debian suite's nodejs satisfies"
+        raise UsageError(f"{where} node {spec!r} ({have}): use --node-runtime official, or "
+                         f"ask for a version a suite carries")
+    newest = npm.pick(fits.values(), "*")
+    return next(s for s, v in fits.items() if v == newest)
+
+
+def debian_suite(spec: str | None, suite: str | None) -> str:
+    """The suite Debian's nodejs comes from for this request (see pick_debian_suite)."""
+    return pick_debian_suite(spec, debian_versions(host_arch()), suite)
+
+
 def resolve(spec: str | None, suite: str, arches: Sequence[Arch], *,
-            npm_spec: str | None = None) -> list[Artifact]:
+            npm_spec: str | None = None, runtime: str = OFFICIAL) -> list[Artifact]:
     """Every artifact a node app's image and its dependency install need, for `arches`.
-    npm_spec: the npm versions the project accepts (engines.npm, a packageManager pin)."""
+    npm_spec: the npm versions the project accepts (engines.npm, a packageManager pin).
+    runtime: official, or debian (`suite` is then the one debian_suite chose)."""
     host = host_arch()
-    version = npm.node_version(spec, node_package(host))
-    artifacts = [npm.artifact(node_package(a), version, role="runtime", platform=a.name) for a in arches]
+    roots: tuple[str, ...] = (*FOUNDATION, *NODE_LIBS)
+    if runtime == DEBIAN:  # the official build of the same version runs npm and gives addon headers
+        index = suite_index(suite, host)
+        version = npm.node_version(upstream_version(index[DEBIAN_PACKAGE].version), node_package(host))
+        roots = (*roots, DEBIAN_PACKAGE)
+        shipped = "toolchain"
+    else:
+        version = npm.node_version(spec, node_package(host))
+        shipped = "runtime"
+    artifacts = [npm.artifact(node_package(a), version, role=shipped, platform=a.name) for a in arches]
     if host not in arches:
         artifacts.append(npm.artifact(node_package(host), version, role="toolchain", platform=host.name))
     npm_version = npm.npm_for_node(version, npm_spec)
     artifacts.append(npm.artifact("npm", npm_version, role="toolchain", platform="all"))
     for arch in arches:
-        artifacts += resolve_debs(suite, arch, (*FOUNDATION, *NODE_LIBS))
+        artifacts += resolve_debs(suite, arch, roots)
     return artifacts
 
 
@@ -66,6 +128,12 @@ class NodeRuntime:
     @property
     def version(self) -> str:
         return self._one(node_package(self.arch)).version
+
+    @cached_property
+    def debian(self) -> bool:
+        """Debian's nodejs ships (it is among the lock's runtime packages), not the official build."""
+        debs = self.lock.select(kind="deb", role="runtime", platform=self.arch.name)
+        return any(a.name == DEBIAN_PACKAGE for a in debs)
 
     @cached_property
     def package(self) -> Path:
@@ -90,6 +158,11 @@ class NodeRuntime:
         return ensure_sysroot(debs, self.arch)
 
     def layer_spec(self) -> RuntimeSpec:
+        """Official: node and its licence beside the sysroot's libc. Debian: /usr/bin/node with its
+        library closure and the JS it reads at start, from the packages (status.d for each), and
+        NODE_PATH a link to it, so every image starts node by the same path."""
+        if self.debian:
+            return RuntimeSpec(elf=(DEBIAN_NODE,), trees=(DEBIAN_NODE_TREE,), links={NODE_PATH: DEBIAN_NODE})
         return RuntimeSpec(elf=(NODE_PATH,),
                            extra={NODE_PATH: (self.package / "bin" / "node", 0o755),
                                   NODE_LICENSE: (self.package / "LICENSE", 0o644)})
