@@ -135,9 +135,10 @@ class PythonRecipe(Recipe):
         return artifacts
 
     def resolve_requirements(self, runtime: Sequence[Artifact], arches: Sequence[Arch]) -> list[Artifact]:
-        """pip's resolution of the requirements for each platform, as pare.lock artifacts: the
-        file pip chose for every distribution with its sha256. pip runs once per platform in the
-        build sandbox, with network (it reads the index; an sdist's metadata is built)."""
+        """pip's resolution of the requirements (and of the server pare adds) for each platform, as
+        pare.lock artifacts: the file pip chose for every distribution with its sha256. pip runs
+        once per platform in the build sandbox, with network (it reads the index; an sdist's
+        metadata is built)."""
         resolved: list[Artifact] = []
         with tempfile.TemporaryDirectory(prefix="pare-pip-resolve-") as scratch:
             found = self.requirements(Path(scratch) / "requirements")
@@ -147,6 +148,10 @@ class PythonRecipe(Recipe):
             wanted = found[0]
             if wanted.is_relative_to(self.app_dir):
                 wanted = source / wanted.relative_to(self.app_dir)
+            if self.added_server:  # resolved with the app's: its dependencies are locked by hash too
+                both = Path(scratch) / "with-server.txt"
+                both.write_text(f"-r {wanted}\n{self.added_server}\n")
+                wanted = both
             for arch in arches:
                 rt = PythonRuntime(Lock.new({}, runtime), arch)
                 report = rt.pip_report(wanted, pip_cache=cache_root() / "pip-cache", cwd=source)
@@ -243,9 +248,9 @@ class PythonRecipe(Recipe):
                         wanted = source / requirements.relative_to(self.app_dir)
                     rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source,
                                    require_hashes=self.deps.hashed)
-                if server is not None:  # its own step: the wheel is checked against pare.lock, and pip
-                    listed = Path(scratch) / "server.txt"  # resolves its few dependencies, as for
-                    listed.write_text(f"{server}\n")  # unhashed requirements
+                if server is not None and not locked:  # its own step: the wheel is checked against
+                    listed = Path(scratch) / "server.txt"  # pare.lock, and pip resolves its few
+                    listed.write_text(f"{server}\n")  # dependencies, as for unhashed requirements
                     rt.pip_install(listed, tmp / "site", pip_cache=pip_cache, cwd=source)
                 if needs_pkg_resources(tmp / "site"):
                     extra = Path(scratch) / "setuptools.txt"
