@@ -4,14 +4,14 @@
 # that the machine's load falls on both alike. Prints one TSV row per build: app, mode, kind, seconds
 # (/usr/bin/time's elapsed). Cold = --no-cache: every install step, build step and layer is made
 # again (downloads still come from pare's cache: the sandbox wraps the steps, not the downloads).
-#   benchmarks/sandbox_cost.sh [WARM_PAIRS [COLD_PAIRS]] > results.tsv
+#   [APPS='examples/go-hello ...'] benchmarks/sandbox_cost.sh [WARM_PAIRS [COLD_PAIRS]] > results.tsv
 set -euo pipefail
 warm_pairs=${1:-5}
 cold_pairs=${2:-1}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 pare=${PARE:-$repo/.venv/bin/pare}
-apps=(examples/go-hello examples/node-express examples/python-flask
-      tests/corpus/py-flask-procfile tests/corpus/node-render-fastify)
+read -r -a apps <<< "${APPS:-examples/go-hello examples/node-express examples/python-flask \
+tests/corpus/py-flask-procfile tests/corpus/node-render-fastify}"
 work=$(mktemp -d /tmp/pare-sandbox-cost-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 one() {  # app mode kind extra-args...

@@ -150,7 +150,8 @@ PIP_REPORTS: list[Any] = [{  # pip's installation report (--dry-run --report), t
         {"download_info": {"url": _FILES + "itsdangerous-2.2.0-py3-none-any.whl",
                            "archive_info": {"hashes": {"sha256": "ab" * 32}, "hash": "sha256=" + "ab" * 32}},
          "is_direct": False, "requested": True, "metadata": {"name": "itsdangerous", "version": "2.2.0"}},
-        {"download_info": {"url": _FILES + "MarkupSafe-3.0.2.tar.gz", "archive_info": {"hash": "sha256=" + "cd" * 32}},
+        {"download_info": {"url": _FILES + "MarkupSafe-3.0.2.tar.gz",
+                           "archive_info": {"hash": "sha256=" + "cd" * 32}},
          "is_direct": False, "requested": False, "metadata": {"name": "MarkupSafe", "version": "3.0.2"}}]},
     {"version": "1", "install": [{"download_info": {"url": "file:///app/localpkg", "dir_info": {}},
                                   "metadata": {"name": "localpkg", "version": "1.0"}}]}]

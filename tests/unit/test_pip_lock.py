@@ -104,7 +104,8 @@ def _app(tmp_path: Path, files: dict[str, str]) -> Path:
     ({"pyproject.toml": '[project]\nname = "a"\nversion = "1"\ndependencies = ["flask>=3"]\n'}, True),
     ({"Pipfile.lock": json.dumps({"default": {"flask": {"version": "==3.0.0", "hashes": []}}})}, False),
 ])
-def test_which_requirements_pips_resolution_locks(tmp_path: Path, files: dict[str, str], expected: bool) -> None:
+def test_which_requirements_pips_resolution_locks(tmp_path: Path, files: dict[str, str],
+                                                  expected: bool) -> None:
     app = _app(tmp_path, files)
     assert lockable(app, dependencies(app)) is expected
 
@@ -137,3 +138,16 @@ def test_locked_files_round_trip_through_pare_lock_as_hashed_requirements() -> N
     ("zope.interface-7.2.zip", "7.2"), ("not-a-dist.txt", None)])
 def test_the_lock_check_reads_the_version_of_wheels_and_sdists(filename: str, version: str | None) -> None:
     assert _file_version(filename) == version
+
+
+def test_the_python_recipes_lock_request_names_the_resolution_only_when_pip_resolves(tmp_path: Path) -> None:
+    """A changed requirements.txt makes pare.lock stale (its request differs); a local path keeps
+    pip's unhashed install and no resolution in the request."""
+    from pare.recipes.python import PythonRecipe
+    app = _app(tmp_path, {"requirements.txt": "itsdangerous>=2\n", "app.py": "print(1)\n"})
+    first = dict(PythonRecipe(app).request().lock_request())
+    assert first["pip_resolution"].startswith("requirements.txt sha256:")
+    (app / "requirements.txt").write_text("itsdangerous>=2.1\n")
+    assert dict(PythonRecipe(app).request().lock_request())["pip_resolution"] != first["pip_resolution"]
+    (app / "requirements.txt").write_text("./localpkg\n")
+    assert "pip_resolution" not in dict(PythonRecipe(app).request().lock_request())
