@@ -145,3 +145,21 @@ def test_an_unhashed_requirements_txt_is_locked_by_pip_and_installed_by_hash(
         build(app, f"oci:{tmp_path}/out:tampered", level=1)
     assert "\n" not in str(info.value)
     assert f"pypi itsdangerous 2.1.2 ({platform})" in str(info.value)
+
+
+def test_pips_resolution_is_recorded_per_platform(tmp_path: Path) -> None:
+    """A compiled dependency: pare.lock names the wheel pip chose for each platform (x86_64 and
+    aarch64 builds of the same release), each with its own sha256 (resolution only, no build)."""
+    from pare.builder import ensure_lock
+    from pare.native.platforms import arch_for
+    from pare.recipes import detect
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.py").write_text("import markupsafe\n")
+    (app / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    lock, _ = ensure_lock(detect(app, None), [arch_for("linux/amd64"), arch_for("linux/arm64")])
+    files = {a.platform: (a.url.rsplit("/", 1)[1], a.digest)
+             for a in lock.select(kind="pypi", role="dependency")}
+    assert set(files) == {"linux/amd64", "linux/arm64"}
+    assert "x86_64" in files["linux/amd64"][0] and "aarch64" in files["linux/arm64"][0]
+    assert files["linux/amd64"][1] != files["linux/arm64"][1]
