@@ -143,6 +143,18 @@ RESULTS: list[Any] = [{
     "errors": [], "notes": ["n"], "methods": {"pull": "skopeo copy"}}]
 PACKAGE_JSONS: list[Any] = [{"name": "a", "main": "server.js", "scripts": {"start": "node server.js"}},
                             {"scripts": {"start": "node ./index.js"}}]
+_FILES = "https://files.pythonhosted.org/packages/ab/cd/"
+PIP_REPORTS: list[Any] = [{  # pip's installation report (--dry-run --report), trimmed
+    "version": "1", "pip_version": "25.3", "environment": {"platform_machine": "x86_64"},
+    "install": [
+        {"download_info": {"url": _FILES + "itsdangerous-2.2.0-py3-none-any.whl",
+                           "archive_info": {"hashes": {"sha256": "ab" * 32}, "hash": "sha256=" + "ab" * 32}},
+         "is_direct": False, "requested": True, "metadata": {"name": "itsdangerous", "version": "2.2.0"}},
+        {"download_info": {"url": _FILES + "MarkupSafe-3.0.2.tar.gz",
+                           "archive_info": {"hash": "sha256=" + "cd" * 32}},
+         "is_direct": False, "requested": False, "metadata": {"name": "MarkupSafe", "version": "3.0.2"}}]},
+    {"version": "1", "install": [{"download_info": {"url": "file:///app/localpkg", "dir_info": {}},
+                                  "metadata": {"name": "localpkg", "version": "1.0"}}]}]
 LATEST = {"org.opencontainers.image.ref.name": "latest"}
 LAYOUT_INDEXES: list[Any] = [{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
                               "manifests": [{"mediaType": OCI_MANIFEST, "digest": DIGEST, "size": 5,

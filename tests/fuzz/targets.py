@@ -276,6 +276,13 @@ def _package_json(data: bytes) -> None:
         recipe.request()
 
 
+def _pip_report(data: bytes) -> None:
+    from pare.recipes.pip_lock import parse_report
+
+    for resolved in parse_report(data):  # what pare.lock then holds: an artifact it accepts
+        assert resolved.artifact("linux/amd64").digest == f"sha256:{resolved.sha256}"
+
+
 def _start_descriptor(case: tuple[str, bytes]) -> None:
     """A platform descriptor, startup script or Dockerfile as the app ships it: the start command
     it declares must split (or be refused) as a PareError, whatever the file holds."""
@@ -422,6 +429,8 @@ def targets() -> list[Target]:
                _layout, "an OCI layout's index.json and oci-layout"),
         Target("store.archive", fuzz_bytes(seeds.archives(), 8000), _archive, "docker-archive files"),
         Target("recipe.package_json", json_docs(seeds.PACKAGE_JSONS), _package_json, "node recipe detection"),
+        Target("recipe.pip_report", json_docs(seeds.PIP_REPORTS), _pip_report,
+               "pip's installation report, locked in pare.lock (recipes.pip_lock.parse_report)"),
         Target("dockerfile.lint", _text(seeds.DOCKERFILES), _lint_dockerfile, "pare.lint.parser.parse"),
         Target("recipe.start", st.one_of(*(st.tuples(st.just(name), fuzz_bytes(samples))
                                            for name, samples in seeds.START_DESCRIPTORS.items())),

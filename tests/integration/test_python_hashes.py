@@ -91,3 +91,75 @@ def test_two_apps_with_the_same_local_path_line_get_their_own_deps(tmp_path: Pat
         assert found == [f"GREETING = {greeting!r}\n".encode()]
         digests[greeting] = deps.digest
     assert len(set(digests.values())) == 2
+
+
+def test_an_unhashed_requirements_txt_is_locked_by_pip_and_installed_by_hash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A range with no hash: the first build records pip's choice (the wheel's sha256) in pare.lock;
+    a build after installs that file with --require-hashes, offline; a changed requirements.txt is
+    resolved again; a tampered digest in pare.lock stops the build with one line naming the entry."""
+    from pare.builder import build, ensure_lock
+    from pare.native.lock import read_lock
+    from pare.native.lockcheck import LockRejected
+    from pare.native.platforms import host_arch
+    from pare.native.runtimes.python import PythonRuntime
+    from pare.recipes import detect
+    from pare.recipes.python import PythonRecipe
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.py").write_text(APP)
+    (app / "requirements.txt").write_text("itsdangerous>=2.2,<2.3\n")
+    build(app, f"oci:{tmp_path}/out:first", level=1)
+    lock = read_lock(app)
+    assert lock is not None
+    platform = host_arch().name
+    locked = [(a.name, a.version, a.platform, a.digest) for a in lock.select(kind="pypi", role="dependency")]
+    assert locked == [("itsdangerous", "2.2.0", platform, WHEEL)]
+
+    calls: list[dict[str, object]] = []  # a spy: the real pip_install runs
+    real = PythonRuntime.pip_install
+
+    def spy(self: PythonRuntime, requirements: Path, target: Path, **kwargs: object) -> None:
+        calls.append({"text": requirements.read_text(), **kwargs})
+        real(self, requirements, target, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(PythonRuntime, "pip_install", spy)
+    assert build(app, f"oci:{tmp_path}/out:second", level=1).lock == "honoured"
+    assert any("from pare.lock, by sha256" in r.getMessage() for r in caplog.records)
+    # the second build's install step, made afresh (its layer came from the cache above)
+    recipe = detect(app, None)
+    assert isinstance(recipe, PythonRecipe)
+    site = recipe.install_deps(PythonRuntime(lock, host_arch()), tmp_path / "work", cache=False)
+    assert calls[0]["text"] == f"itsdangerous==2.2.0 --hash={WHEEL}\n"
+    assert calls[0]["require_hashes"] is True and calls[0]["network"] is False  # a wheel: offline
+    assert site is not None and (site / "itsdangerous" / "__init__.py").is_file()
+
+    (app / "requirements.txt").write_text("itsdangerous==2.1.2\n")
+    relocked, status = ensure_lock(detect(app, None), [host_arch()])
+    assert status == "updated"
+    assert [a.version for a in relocked.select(kind="pypi", role="dependency")] == ["2.1.2"]
+
+    text = (app / "pare.lock").read_text()
+    digest = next(a.digest for a in relocked.select(kind="pypi", role="dependency"))
+    (app / "pare.lock").write_text(text.replace(digest, "sha256:" + "0" * 64))
+    with pytest.raises(LockRejected) as info:
+        build(app, f"oci:{tmp_path}/out:tampered", level=1)
+    assert "\n" not in str(info.value)
+    assert f"pypi itsdangerous 2.1.2 ({platform})" in str(info.value)
+
+
+def test_pips_resolution_is_recorded_per_platform(tmp_path: Path) -> None:
+    """A compiled dependency: pare.lock names the wheel pip chose for each platform (x86_64 and
+    aarch64 builds of the same release), each with its own sha256 (resolution only, no build)."""
+    from pare.builder import ensure_lock
+    from pare.native.platforms import arch_for
+    from pare.recipes import detect
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.py").write_text("import markupsafe\n")
+    (app / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    lock, _ = ensure_lock(detect(app, None), [arch_for("linux/amd64"), arch_for("linux/arm64")])
+    files = {a.platform: (a.url.rsplit("/", 1)[1], a.digest)
+             for a in lock.select(kind="pypi", role="dependency")}
+    assert set(files) == {"linux/amd64", "linux/arm64"}
+    assert "x86_64" in files["linux/amd64"][0] and "aarch64" in files["linux/arm64"][0]
+    assert files["linux/amd64"][1] != files["linux/arm64"][1]

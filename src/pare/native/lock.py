@@ -27,7 +27,7 @@ from pare.oci.digest import Digest
 LOCK_NAME = "pare.lock"
 LOCK_VERSION = 1
 KINDS = ("deb", "npm", "pypi", "host")
-ROLES = ("runtime", "toolchain")
+ROLES = ("runtime", "toolchain", "dependency")
 HEADER = ("# pare.lock: the exact artifacts this app's image runtime and build tools come from.\n"
           "# Written by `pare build` on the first build and honoured after; `pare build --update-lock`\n"
           "# resolves it again. Commit it: the same lock gives the same image digest on any machine.\n")
@@ -40,7 +40,9 @@ class Artifact:
     """One downloaded thing (or, kind "host", a tool taken from the build machine, by version).
 
     platform: what it is built for ("linux/amd64", or "all" for architecture-independent files);
-    role: "runtime" when its files ship in the image, "toolchain" when it only builds or shapes it."""
+    role: "runtime" when its files ship in the image, "toolchain" when it only builds or shapes it,
+    "dependency" for an app dependency pare resolved itself (pip's resolution of an unhashed
+    requirements.txt: pare.recipes.pip_lock)."""
 
     kind: str
     role: str

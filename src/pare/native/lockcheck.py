@@ -23,6 +23,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion
+
 from pare.bases.apt import DEBIAN_MIRROR, SECURITY_MIRROR, SUITES, AptError, AptSource, IndexEntry, PrivateApt
 from pare.bases.cache import apt_dir
 from pare.errors import UsageError
@@ -124,11 +132,10 @@ def check_npm(item: Artifact) -> None:
 
 
 def check_wheel(item: Artifact) -> None:
-    """The wheel file must be listed by the package index for that project and version, with the
-    lock's sha256."""
+    """The wheel or sdist file must be listed by the package index for that project and version,
+    with the lock's sha256."""
     filename = urlsplit(item.url).path.rsplit("/", 1)[-1]
-    parts = filename.split("-")
-    if len(parts) < 2 or parts[1] != item.version:
+    if _file_version(filename) != item.version:
         raise _reject(item, f"{filename} is not a file of version {item.version}")
     listed = [f for f in pypi.project_files(item.name) if f.get("filename") == filename]
     if not listed:
@@ -136,6 +143,16 @@ def check_wheel(item: Artifact) -> None:
     sha256 = str((listed[0].get("hashes") or {}).get("sha256", ""))
     if f"sha256:{sha256}" != item.digest:
         raise _reject(item, f"digest {item.digest[:23]}... is not the index's ({'sha256:' + sha256[:16]}...)")
+
+
+def _file_version(filename: str) -> str | None:
+    """The version a wheel's or sdist's file name carries (None: neither)."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
 
 
 # --- Debian ------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from pare.native.rootfs import elf_files, packages_layer, runtime_layer
 from pare.native.runtimes import pypi
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
+from pare.recipes import pip_lock
 from pare.recipes.base import (
     DockerFacts,
     Recipe,
@@ -74,6 +75,15 @@ COLLECTSTATIC = ("import os,sys,django;os.environ.setdefault('DJANGO_SETTINGS_MO
                  "r and c('collectstatic',interactive=False,verbosity=0);print(r or '')")
 
 
+def fetch_files(locked: Sequence[Artifact], into: Path) -> Path:
+    """A directory of the locked files (downloaded into pare's cache and checked against their
+    digests; linked here under their own names) for pip's --find-links."""
+    into.mkdir(parents=True, exist_ok=True)
+    for item in locked:
+        (into / Path(item.url).name).symlink_to(pypi.fetch_wheel(item))
+    return into
+
+
 def needs_pkg_resources(site: Path) -> bool:
     """Whether installed code imports pkg_resources that nothing installed provides."""
     if (site / "pkg_resources").is_dir():
@@ -103,16 +113,54 @@ class PythonRecipe(Recipe):
 
     def request(self) -> RuntimeRequest:
         # the suite follows the version asked for unless one is named
-        extra = (("server", self.added_server),) if self.added_server else ()
+        extra: tuple[tuple[str, str], ...] = (("server", self.added_server),) if self.added_server else ()
+        if self.locks_resolution:  # what pip's resolution in pare.lock answers: a change resolves again
+            extra += ((pip_lock.REQUEST_KEY, pip_lock.requirement_inputs(self.app_dir, self.deps)),)
         return RuntimeRequest(self.name, self.runtime_override or self.requested_version(),
                               self.suite_override or "auto", extra)
+
+    @cached_property
+    def locks_resolution(self) -> bool:
+        """The requirements carry no hashes: pip's resolution is recorded in pare.lock, with each
+        file's sha256, and installed from there with --require-hashes (pare.recipes.pip_lock)."""
+        return pip_lock.lockable(self.app_dir, self.deps)
 
     def resolve(self, arches: Sequence[Arch]) -> list[Artifact]:
         artifacts = python_runtime.resolve(self.request().version, self.suite_override, arches)
         if self.added_server:
             name, _, version = self.added_server.partition("==")
             artifacts.append(pypi.wheel(name, version, role="runtime"))
+        if self.locks_resolution:
+            artifacts += self.resolve_requirements(artifacts, arches)
         return artifacts
+
+    def resolve_requirements(self, runtime: Sequence[Artifact], arches: Sequence[Arch]) -> list[Artifact]:
+        """pip's resolution of the requirements (and of the server pare adds) for each platform, as
+        pare.lock artifacts: the file pip chose for every distribution with its sha256. pip runs
+        once per platform in the build sandbox, with network (it reads the index; an sdist's
+        metadata is built)."""
+        resolved: list[Artifact] = []
+        with tempfile.TemporaryDirectory(prefix="pare-pip-resolve-") as scratch:
+            found = self.requirements(Path(scratch) / "requirements")
+            assert found is not None  # locks_resolution: there are requirements
+            source = Path(scratch) / "app"  # -r/-c paths are relative to the app
+            copy_app_files(self.app_dir, self.sources, source)
+            wanted = found[0]
+            if wanted.is_relative_to(self.app_dir):
+                wanted = source / wanted.relative_to(self.app_dir)
+            if self.added_server:  # resolved with the app's: its dependencies are locked by hash too
+                both = Path(scratch) / "with-server.txt"
+                both.write_text(f"-r {wanted}\n{self.added_server}\n")
+                wanted = both
+            for arch in arches:
+                rt = PythonRuntime(Lock.new({}, runtime), arch)
+                report = rt.pip_report(wanted, pip_cache=cache_root() / "pip-cache", cwd=source)
+                files = pip_lock.parse_report(report)
+                resolved += [f.artifact(arch.name) for f in files]
+                log.warning("pare: %s: %s has no hashes: resolved it with pip for %s and locked %d files "
+                            "with their sha256 in pare.lock; builds install those with --require-hashes",
+                            self.app_name, self.deps.source, arch.name, len(files))
+        return resolved
 
     def server_wheel(self, lock: Lock) -> Path | None:
         """The locked wheel of the server pare adds, downloaded and checked (None: none added)."""
@@ -154,10 +202,26 @@ class PythonRecipe(Recipe):
         path.write_text(text)
         return path, f"{deps.source}\n{text}".encode()
 
+    def locked_requirements(self, locked: Sequence[Artifact], into: Path) -> tuple[Path, bytes]:
+        """A requirements file of the files pip's resolution locked (name==version --hash=...), and
+        its bytes for the cache key: the lock's digests decide the install."""
+        into.mkdir(parents=True, exist_ok=True)
+        path = into / "requirements.txt"
+        text = pip_lock.hashed_requirements(locked)
+        path.write_text(text)
+        log.warning("pare: %s: %d dependencies from pare.lock, by sha256 (pip's resolution of %s, "
+                    "installed with --require-hashes)", self.app_name, len(locked), self.deps.source)
+        return path, f"pare.lock\n{text}".encode()
+
     def install_deps(self, rt: PythonRuntime, workdir: Path, cache: bool = True) -> Path | None:
         """site-packages from the app's dependencies (and the server pare adds when the app declares
         none), installed and compiled by the locked interpreter."""
-        found = self.requirements(workdir / "requirements")
+        locked = pip_lock.locked_files(rt.lock.artifacts, rt.arch.name) if self.locks_resolution else []
+        if self.locks_resolution and not locked:
+            raise UsageError(f"pare.lock records no resolution of {self.deps.source} for {rt.arch.name}: "
+                             "run pare build --update-lock")
+        found = self.locked_requirements(locked, workdir / "requirements") if locked else \
+            self.requirements(workdir / "requirements")
         server = self.server_wheel(rt.lock)
         if found is None and server is None:
             return None
@@ -173,15 +237,20 @@ class PythonRecipe(Recipe):
                 # pip runs in a copy of the app (local paths, `-e .`): its build/ and *.egg-info stay there
                 source = Path(scratch) / "app"
                 copy_app_files(self.app_dir, self.sources, source)
-                if requirements is not None:
+                if locked and requirements is not None:  # checked by pare, by hash; offline for wheels
+                    files = fetch_files(locked, Path(scratch) / "files")
+                    rt.pip_install(requirements, tmp / "site", pip_cache=pip_cache, cwd=source,
+                                   require_hashes=True, find_links=files,
+                                   network=not all(a.url.endswith(".whl") for a in locked))
+                elif requirements is not None:
                     wanted = requirements
                     if requirements.is_relative_to(self.app_dir):
                         wanted = source / requirements.relative_to(self.app_dir)
                     rt.pip_install(wanted, tmp / "site", pip_cache=pip_cache, cwd=source,
                                    require_hashes=self.deps.hashed)
-                if server is not None:  # its own step: the wheel is checked against pare.lock, and pip
-                    listed = Path(scratch) / "server.txt"  # resolves its few dependencies, as for
-                    listed.write_text(f"{server}\n")  # unhashed requirements
+                if server is not None and not locked:  # its own step: the wheel is checked against
+                    listed = Path(scratch) / "server.txt"  # pare.lock, and pip resolves its few
+                    listed.write_text(f"{server}\n")  # dependencies, as for unhashed requirements
                     rt.pip_install(listed, tmp / "site", pip_cache=pip_cache, cwd=source)
                 if needs_pkg_resources(tmp / "site"):
                     extra = Path(scratch) / "setuptools.txt"

@@ -183,7 +183,7 @@ class PythonRuntime:
 
     @cached_property
     def pip_wheel(self) -> Path:
-        found = [a for a in self.lock.select(kind="pypi") if a.name == "pip"]
+        found = [a for a in self.lock.select(kind="pypi", role="toolchain") if a.name == "pip"]
         if len(found) != 1:
             raise UsageError("pare.lock names no pip wheel: run pare build --update-lock")
         return pypi.fetch_wheel(found[0])
@@ -247,20 +247,17 @@ class PythonRuntime:
                            host_trees={self.stdlib: self.stdlib_tree},
                            links={"/usr/bin/python3": f"python{self.minor}"})
 
-    def pip_install(self, requirements: Path, target: Path, *, pip_cache: Path,
-                    cwd: Path | None = None, require_hashes: bool = False) -> None:
-        """Install pinned requirements into `target` with the locked interpreter and pip (`cwd`: where
-        relative paths in them, such as `-e .`, point). require_hashes: every file pip fetches
-        must match a `--hash` its line gives (pip's hash-checking mode)."""
-        args = [str(self.pip_wheel / "pip"), "install", "--quiet", "--no-compile",
-                "--disable-pip-version-check", "--no-warn-script-location", "--target", str(target),
-                "-r", str(requirements)]
-        if require_hashes:
-            args.append("--require-hashes")
-        if self.arch != host_arch():
-            args += ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.minor,
-                     "--abi", f"cp{self.minor.replace('.', '')}"]
-            args += [f"--platform={tag}" for tag in manylinux_tags(self.sysroot, self.arch)]
+    def _target_args(self) -> list[str]:
+        """pip options for another machine's platform: its wheels only, for the locked interpreter."""
+        if self.arch == host_arch():
+            return []
+        args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", self.minor,
+                "--abi", f"cp{self.minor.replace('.', '')}"]
+        return args + [f"--platform={tag}" for tag in manylinux_tags(self.sysroot, self.arch)]
+
+    def _pip(self, args: Sequence[str], *, what: str, pip_cache: Path, cwd: Path | None,
+             writable: Sequence[Path], readable: Sequence[Path], network: bool) -> None:
+        """Run the locked pip (its log kept: a failed build that lacks -dev packages says which)."""
         env = {"PIP_CONFIG_FILE": os.devnull, "PIP_CACHE_DIR": str(pip_cache),
                "PIP_BREAK_SYSTEM_PACKAGES": "1"}
         bundle = "/etc/ssl/certs/ca-certificates.crt"  # proxies with their own CA
@@ -272,9 +269,9 @@ class PythonRuntime:
         with tempfile.TemporaryDirectory(prefix="pare-piplog-") as logs:
             log = Path(logs) / "pip.log"  # everything pip and the builds it runs printed
             try:
-                self.python([*args[:2], "--log", str(log), *args[2:]], env=env, cwd=cwd, what="pip install",
-                            writable=(target, pip_cache, Path(logs)), readable=(requirements.parent,),
-                            network=True, sysroot=root)
+                self.python([str(self.pip_wheel / "pip"), args[0], "--log", str(log), *args[1:]], env=env,
+                            cwd=cwd, what=what, writable=(pip_cache, Path(logs), *writable),
+                            readable=readable, network=network, sysroot=root)
             except BuildFailed as exc:
                 needs = build_needs(log.read_text(errors="replace") if log.is_file() else str(exc))
                 if needs:  # a C extension's build: it needs the interpreter's headers too
@@ -282,6 +279,35 @@ class PythonRuntime:
                         *needs.build_packages, f"libpython{self.minor}-dev"), failure=str(exc)),
                         self.arch.name) from None
                 raise
+
+    def pip_report(self, requirements: Path, *, pip_cache: Path, cwd: Path | None = None) -> str:
+        """pip's installation report (JSON) for the requirements on this platform: what it would
+        install, each file's URL and sha256, nothing installed (pare.recipes.pip_lock)."""
+        with tempfile.TemporaryDirectory(prefix="pare-pipreport-") as out:
+            report = Path(out) / "report.json"
+            self._pip(["install", "--quiet", "--dry-run", "--ignore-installed", "--disable-pip-version-check",
+                       "--report", str(report), *self._target_args(), "-r", str(requirements)],
+                      what="pip install --dry-run", pip_cache=pip_cache, cwd=cwd, writable=(Path(out),),
+                      readable=(requirements.parent,), network=True)
+            return report.read_text(encoding="utf-8")
+
+    def pip_install(self, requirements: Path, target: Path, *, pip_cache: Path,
+                    cwd: Path | None = None, require_hashes: bool = False, find_links: Path | None = None,
+                    network: bool = True) -> None:
+        """Install pinned requirements into `target` with the locked interpreter and pip (`cwd`: where
+        relative paths in them, such as `-e .`, point). require_hashes: every file pip fetches
+        must match a `--hash` its line gives (pip's hash-checking mode). find_links: a directory of
+        the files to install (downloaded and checked by pare); without network, pip reads nothing
+        else (`--no-index`)."""
+        args = ["install", "--quiet", "--no-compile", "--disable-pip-version-check",
+                "--no-warn-script-location", "--target", str(target), "-r", str(requirements)]
+        if require_hashes:
+            args.append("--require-hashes")
+        if find_links is not None:
+            args += ["--find-links", str(find_links), *([] if network else ["--no-index"])]
+        args += self._target_args()
+        self._pip(args, what="pip install", pip_cache=pip_cache, cwd=cwd, writable=(target,),
+                  readable=(requirements.parent, *([find_links] if find_links else [])), network=network)
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts point at this machine's paths
         for direct in target.glob("*.dist-info/direct_url.json"):  # PEP 610: the file:// path of a local
             direct.unlink()  # wheel or tree on this machine; the image must not depend on where it was built
