@@ -37,7 +37,7 @@ from pare.oci.image import Image
 from pare.oci.mediatypes import Compression
 from pare.oci.tarwriter import source_date_epoch
 from pare.recipes import Recipe, detect
-from pare.recipes.base import copy_app_files
+from pare.recipes.base import DockerFacts, copy_app_files
 from pare.recipes.settings import load_settings
 from pare.stores.transports import open_location
 
@@ -176,14 +176,27 @@ def build_native(recipe: Recipe, workdir: Path, arch: Arch, lock: Lock, *, epoch
 DOCKERFILE = "../Dockerfile"  # beside the context, never in it: the app's own files stay as they are
 
 
-def prepare_context(recipe: Recipe, dockerfile_text: str, into: Path) -> Path:
+def prepare_context(recipe: Recipe, dockerfile_text: str, into: Path,
+                    extra: Sequence[tuple[str, str]] = ()) -> Path:
     """A clean build context: the app's files as the native path selects them (its .dockerignore,
-    which is kept as it is, and no VCS data, caches or node_modules); the Dockerfile goes beside
-    the context (`DOCKERFILE`, relative to it)."""
+    which is kept as it is, and no VCS data, caches or node_modules), and the `extra` files the
+    recipe resolved (context path, app-relative source: a generated lockfile); the Dockerfile
+    goes beside the context (`DOCKERFILE`, relative to it)."""
     context = into / "context"
     copy_app_files(recipe.app_dir, recipe.sources, context)
+    for dest, source in extra:
+        shutil.copyfile(recipe.app_dir / source, context / dest)
     (into / "Dockerfile").write_text(dockerfile_text)
     return context
+
+
+def engine_facts(recipe: Recipe) -> DockerFacts:
+    """The recipe's Dockerfile facts, after resolving pare.lock for this machine when the engine
+    path reads it (a lockfile pare generates, a pinned static server): resolved once, as a native
+    build does, so engine and native builds install the same versions."""
+    if recipe.engine_needs_lock:
+        ensure_lock(recipe, [host_arch()])
+    return recipe.docker_facts()
 
 
 @contextlib.contextmanager
@@ -230,12 +243,12 @@ def build_engine(recipe: Recipe, strategy: str, engine: str, *, registry: str | 
                  export_dir: Path) -> tuple[Image, float, str]:
     """Generate the Dockerfile, publish its bases, run the engine; returns image, build seconds,
     Dockerfile text."""
-    facts = recipe.docker_facts()
+    facts = engine_facts(recipe)
     engine_impl = get_engine(engine, state_dir or engine_state_dir(engine))
     with resolve_bases(generate(facts, strategy).profiles, engine_impl, registry) as bases:
         text = generate(facts, strategy, bases).text
         with tempfile.TemporaryDirectory(prefix="pare-ctx-") as tmp:
-            context = prepare_context(recipe, text, Path(tmp))
+            context = prepare_context(recipe, text, Path(tmp), facts.context_files)
             volumes = [(str(CA_BUNDLE), str(CA_BUNDLE))] if CA_BUNDLE.is_file() and engine != "docker" else []
             ca_args = {"NODE_EXTRA_CA_CERTS": str(CA_BUNDLE), "PIP_CERT": str(CA_BUNDLE)}
             request = BuildRequest(context, f"localhost/pare-build/{recipe.app_name}:{strategy}",

@@ -29,6 +29,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pare.errors import UsageError
 from pare.native import contract
+from pare.recipes import node_static
 from pare.recipes.base import DockerFacts
 from pare.recipes.go import GO_BUILD_FLAGS
 from pare.recipes.python import PKG_RESOURCES
@@ -285,6 +286,57 @@ def _run_all(lines: tuple[str, ...]) -> list[str]:
     return [f"RUN {' && '.join(lines)}"] if lines else []
 
 
+NEXT_STANDALONE = ".next/standalone"
+SITE_STAGE_DIR = "/tmp/pare-site"  # where the build stage moves a static front end's output
+
+
+def _node_shape_build(facts: DockerFacts) -> list[str]:
+    """Build-stage steps after the build that set aside what ships for the app's shape: Next.js's
+    standalone tree completed with .next/static and public/ (as pare.recipes.node's
+    complete_next_standalone does), or a bundler's output and the pinned static server."""
+    if facts.shape == "next-standalone":
+        return [f"RUN test -f {NEXT_STANDALONE}/server.js || {{ echo 'next build made no "
+                f"{NEXT_STANDALONE}/server.js (standalone output)' >&2; exit 1; }}; \\",
+                f"    if [ -d .next/static ]; then cp -a .next/static {NEXT_STANDALONE}/.next/; fi; \\",
+                f"    if [ -d public ]; then cp -a public {NEXT_STANDALONE}/; fi"]
+    if facts.shape == "static-site":
+        outputs = " ".join(node_static.OUTPUT_DIRS)
+        pins = " ".join(shlex.quote(p) for p in facts.server_packages)
+        return [f"RUN for d in {outputs}; do if [ -f \"$d/index.html\" ]; then mv \"$d\" {SITE_STAGE_DIR}; "
+                "break; fi; done; \\",
+                f"    test -d {SITE_STAGE_DIR} || {{ echo 'the build made no {outputs.replace(' ', '/, ')}/ "
+                "with an index.html' >&2; exit 1; }",
+                # pinned as pare.lock pins them: every package named, so npm lays them out flat
+                f"RUN mkdir -p {node_static.SERVER_DIR} && npm install --prefix {node_static.SERVER_DIR} "
+                f"--no-save --no-package-lock --omit=dev --ignore-scripts --no-audit --no-fund {pins}"]
+    return []
+
+
+def _node_shape_ship(facts: DockerFacts, strategy: str) -> list[str]:
+    """The final stage's copies from the build stage (onbuild: the one stage's last steps)."""
+    workdir = facts.workdir
+    if facts.shape == "next-standalone":
+        if strategy == "onbuild":  # server.js runs from its own directory
+            return [f"WORKDIR {workdir.rstrip('/')}/{NEXT_STANDALONE}"]
+        return [f"WORKDIR {workdir}", f"COPY --from=build {workdir.rstrip('/')}/{NEXT_STANDALONE} {workdir}"]
+    if facts.shape == "static-site":
+        if strategy == "onbuild":
+            return [f"RUN rm -rf {workdir} && mv {SITE_STAGE_DIR} {workdir}", f"WORKDIR {workdir}"]
+        return [f"COPY --from=build {node_static.SERVER_DIR} {node_static.SERVER_DIR}", f"WORKDIR {workdir}",
+                f"COPY --from=build {SITE_STAGE_DIR} {workdir}"]
+    if strategy == "onbuild":
+        return [] if facts.source_first else ["COPY . ."]
+    # the build stage's app directory: installed dependencies (and, when built, the whole app)
+    return [f"WORKDIR {workdir}", f"COPY --from=build {workdir} {workdir}",
+            *([] if facts.source_first else ["COPY . ."])]
+
+
+def _context_note(facts: DockerFacts) -> list[str]:
+    """Comments naming the files pare puts into the build context beside the app's own."""
+    return [f"# {dest}: pare's resolved {source} (pare.lock records it), copied into the build context"
+            for dest, source in facts.context_files]
+
+
 def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     profiles = profiles_for("node", strategy)
     workdir = facts.workdir
@@ -296,11 +348,10 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
                   *(f"RUN {_build_env(facts)}{line}" for line in facts.build)]
     else:
         steps += [*_copy_deps(facts), *_run_all(facts.install)]
-    lines = header(facts, strategy)
+    steps += _node_shape_build(facts)
+    lines = [*header(facts, strategy), *_context_note(facts)]
     if strategy == "onbuild":
-        lines += [f"FROM {_from(bases, profiles[0])}", *steps]
-        if not facts.source_first:
-            lines.append("COPY . .")
+        lines += [f"FROM {_from(bases, profiles[0])}", *steps, *_node_shape_ship(facts, strategy)]
         lines += run_config(facts, RUNTIME_PATHS["node"])
         return "\n".join(lines) + "\n"
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *steps]
@@ -313,11 +364,7 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
     lines += ["", f"FROM {_from(bases, profiles[1])}"]
     if strategy == "multistage":
         lines.append("COPY --from=build /rootfs/ /")
-    # the build stage's app directory: installed dependencies (and, when built, the whole app)
-    lines += [f"WORKDIR {workdir}", f"COPY --from=build {workdir} {workdir}"]
-    if not facts.source_first:
-        lines.append("COPY . .")
-    lines += run_config(facts, RUNTIME_PATHS["node"])
+    lines += [*_node_shape_ship(facts, strategy), *run_config(facts, RUNTIME_PATHS["node"])]
     return "\n".join(lines) + "\n"
 
 
