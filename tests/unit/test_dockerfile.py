@@ -290,3 +290,25 @@ def test_npm_without_a_lockfile_installs_the_one_pare_resolved(tmp_path: Path) -
     text = generate(detect(tmp_path).docker_facts(), "multistage").text
     assert "# package-lock.json: pare's resolved .pare/package-lock.json" in text
     assert text.index("COPY package.json package-lock.json ./") < text.index("RUN npm ci --omit=dev")
+
+
+def test_python_ships_the_libraries_its_compiled_dependencies_link() -> None:
+    """ldd over site-packages in the build stage, against the final base bind-mounted read-only:
+    what it lacks goes into /rootfs with status.d entries, then into the final stage."""
+    text = generate(PY, "multistage", {"distroless-python": "reg/dp:1"}).text
+    build = text[:text.index("\nFROM reg/dp:1")]
+    closure = build[build.index("RUN --mount=type=bind,from=reg/dp:1,target=/tmp/pare-final"):]
+    assert f"find {PYTHON_DEPS} -type f -name '*.so*'" in closure and "ldd" in closure
+    assert f'case "$lib" in {PYTHON_DEPS}/*) continue' in closure  # a wheel's bundled .libs stay
+    assert "var/lib/dpkg/status.d" in closure
+    final = last_stage(text)
+    assert final.index("COPY --from=build /rootfs/ /") < final.index(f"COPY --from=build {PYTHON_DEPS}")
+    assert "apt-get" not in text  # nothing to build: no toolchain step
+
+
+def test_python_build_packages_are_installed_before_the_dependencies() -> None:
+    from dataclasses import replace
+    text = generate(replace(PY, build_packages=("libpq-dev",)), "multistage").text
+    apt = "apt-get install -y --no-install-recommends gcc libc6-dev python3-dev libpq-dev"
+    assert apt in text and text.index(apt) < text.index("pip install")
+    assert "apt-get" not in last_stage(text)

@@ -368,12 +368,44 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
     return "\n".join(lines) + "\n"
 
 
+def _build_packages(facts: DockerFacts) -> list[str]:
+    """Build-stage step installing what an sdist's build reads (its -dev packages, a C compiler and
+    Python's headers) from the base's Debian suite."""
+    if not facts.build_packages:
+        return []
+    names = " ".join(shlex.quote(p) for p in ("gcc", "libc6-dev", "python3-dev", *facts.build_packages))
+    return ["RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
+            f"{names} && rm -rf /var/lib/apt/lists/*"]
+
+
+# Shell for _library_closure: every library a shared object under the directory links (ldd), except
+# those bundled beside it (a wheel's .libs) and those the final base has (bind-mounted read-only).
+_CLOSURE_SHELL = (
+    "set -eu; mkdir -p /rootfs",
+    "find {tree} -type f -name '*.so*' -print0 | xargs -0 -r sh -c 'for f; do ldd \"$f\" 2>/dev/null "
+    "|| true; done' sh | awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}' | sort -u > /tmp/pare-libs",
+    "while read -r lib; do case \"$lib\" in {tree}/*) continue;; esac; name=$(basename \"$lib\"); "
+    "dir=$(readlink -f \"$(dirname \"$lib\")\"); [ -e \"/tmp/pare-final$dir/$name\" ] && continue; "
+    "mkdir -p \"/rootfs$dir\"; cp -L \"$lib\" \"/rootfs$dir/$name\"; done < /tmp/pare-libs",
+    "rm -f /tmp/pare-libs",
+)
+
+
+def _library_closure(tree: str, final: str) -> list[str]:
+    """Build-stage steps that put the system libraries compiled dependencies under `tree` link (a
+    wheel's extension modules, an sdist built here: libpq for psycopg2, libstdc++ for numpy) and the
+    `final` base lacks into /rootfs, with their packages' status.d entries: native's closure rule
+    (pare.recipes.base.add_library_closure) in a build stage."""
+    run = "; \\\n    ".join(line.format(tree=tree) for line in _CLOSURE_SHELL)
+    return [f"RUN --mount=type=bind,from={final},target=/tmp/pare-final {run}", _status_d()]
+
+
 def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     profiles = profiles_for("python", strategy)
     workdir = facts.workdir.rstrip("/")
     pip = ("python3 -m pip install --no-cache-dir --no-compile --disable-pip-version-check "
            f"--target {PYTHON_DEPS}")
-    install = ["ARG PIP_CERT=", f"WORKDIR {facts.workdir}", *_copy_deps(facts)]
+    install = ["ARG PIP_CERT=", *_build_packages(facts), f"WORKDIR {facts.workdir}", *_copy_deps(facts)]
     for line in facts.install:
         if line.startswith("-r "):
             install.append(f"RUN {pip} {line} && rm -rf {PYTHON_DEPS}/bin")
@@ -396,9 +428,11 @@ def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *install]
     if facts.build:
         lines += source
+    if facts.install:
+        lines += _library_closure(PYTHON_DEPS, _from(bases, profiles[1]))
     lines += ["", f"FROM {_from(bases, profiles[1])}", f"WORKDIR {facts.workdir}"]
     if facts.install:
-        lines.append(f"COPY --from=build {PYTHON_DEPS} {PYTHON_DEPS}")
+        lines += ["COPY --from=build /rootfs/ /", f"COPY --from=build {PYTHON_DEPS} {PYTHON_DEPS}"]
     lines += [f"COPY --from=build {facts.workdir} {facts.workdir}" if facts.build else "COPY . .", *config]
     return "\n".join(lines) + "\n"
 

@@ -82,6 +82,9 @@ class DockerFacts:
     # files the recipe resolved for the app (context path, app-relative source), e.g. a lockfile
     # pare generated: the build context carries them, the Dockerfile copies them like the app's own
     context_files: tuple[tuple[str, str], ...] = ()
+    # Debian packages the build stage installs before the dependency install (the -dev packages an
+    # sdist's build reads, as pare.native.syslibs finds them from a failed build)
+    build_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
