@@ -382,8 +382,8 @@ def _build_packages(facts: DockerFacts) -> list[str]:
 # those bundled beside it (a wheel's .libs) and those the final base has (bind-mounted read-only).
 _CLOSURE_SHELL = (
     "set -eu; mkdir -p /rootfs",
-    "find {tree} -type f -name '*.so*' -print0 | xargs -0 -r sh -c 'for f; do ldd \"$f\" 2>/dev/null "
-    "|| true; done' sh | awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}' | sort -u > /tmp/pare-libs",
+    "find {tree} -type f -name '*.so*' -print0 | while IFS= read -r -d '' f; do ldd \"$f\" 2>/dev/null "
+    "|| true; done | awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}' | sort -u > /tmp/pare-libs",
     "while read -r lib; do case \"$lib\" in {tree}/*) continue;; esac; name=$(basename \"$lib\"); "
     "dir=$(readlink -f \"$(dirname \"$lib\")\"); [ -e \"/tmp/pare-final$dir/$name\" ] && continue; "
     "mkdir -p \"/rootfs$dir\"; cp -L \"$lib\" \"/rootfs$dir/$name\"; done < /tmp/pare-libs",
@@ -397,7 +397,8 @@ def _library_closure(tree: str, final: str) -> list[str]:
     `final` base lacks into /rootfs, with their packages' status.d entries: native's closure rule
     (pare.recipes.base.add_library_closure) in a build stage."""
     run = "; \\\n    ".join(line.format(tree=tree) for line in _CLOSURE_SHELL)
-    return [f"RUN --mount=type=bind,from={final},target=/tmp/pare-final {run}", _status_d()]
+    return ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
+            f"RUN --mount=type=bind,from={final},target=/tmp/pare-final {run}", _status_d()]
 
 
 def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
