@@ -312,3 +312,20 @@ def test_python_build_packages_are_installed_before_the_dependencies() -> None:
     apt = "apt-get install -y --no-install-recommends gcc libc6-dev python3-dev libpq-dev"
     assert apt in text and text.index(apt) < text.index("pip install")
     assert "apt-get" not in last_stage(text)
+
+
+def test_named_packages_ship_from_the_build_stage_with_what_they_link() -> None:
+    """`packages` on the engine path: apt in the build stage, the package files (no docs) under
+    their canonical directories in /rootfs, the libraries they link, status.d; multistage only."""
+    from dataclasses import replace
+    for facts in (replace(PY, packages=("libxml2",)), replace(NODE, packages=("libxml2",))):
+        text = generate(facts, "multistage").text
+        build, final = text[:text.rindex("\nFROM ")], last_stage(text)
+        steps = [build.index(s) for s in ("apt-get install -y --no-install-recommends libxml2",
+                                          "dpkg -L libxml2", "find /rootfs -type f -print0", "status.d")]
+        assert steps == sorted(steps), facts.language
+        assert "COPY --from=build /rootfs/ /" in final and "apt-get" not in final
+    with pytest.raises(UsageError, match="multistage only"):
+        generate(replace(NODE, packages=("libxml2",)), "onbuild")
+    with pytest.raises(UsageError, match="multistage only"):
+        generate(replace(GO, packages=("libxml2",)), "multistage")

@@ -360,6 +360,8 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
         lines.append(_ldd_closure("/usr/bin/node", CC_LIBS))
         lines.append("RUN if [ -d /usr/share/nodejs ]; then mkdir -p /rootfs/usr/share && "
                      "cp -a /usr/share/nodejs /rootfs/usr/share/; fi")
+        if facts.packages:
+            lines += [*_named_packages(facts), *_library_closure("/rootfs", _from(bases, profiles[1]), "")]
         lines.append(_status_d())
     lines += ["", f"FROM {_from(bases, profiles[1])}"]
     if strategy == "multistage":
@@ -382,7 +384,7 @@ def _build_packages(facts: DockerFacts) -> list[str]:
 # those bundled beside it (a wheel's .libs) and those the final base has (bind-mounted read-only).
 _CLOSURE_SHELL = (
     "set -eu; mkdir -p /rootfs",
-    "find {tree} -type f -name '*.so*' -print0 | while IFS= read -r -d '' f; do ldd \"$f\" 2>/dev/null "
+    "find {tree} -type f {match}-print0 | while IFS= read -r -d '' f; do ldd \"$f\" 2>/dev/null "
     "|| true; done | awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}' | sort -u > /tmp/pare-libs",
     "while read -r lib; do case \"$lib\" in {tree}/*) continue;; esac; name=$(basename \"$lib\"); "
     "dir=$(readlink -f \"$(dirname \"$lib\")\"); [ -e \"/tmp/pare-final$dir/$name\" ] && continue; "
@@ -391,14 +393,29 @@ _CLOSURE_SHELL = (
 )
 
 
-def _library_closure(tree: str, final: str) -> list[str]:
+def _named_packages(facts: DockerFacts) -> list[str]:
+    """Build-stage steps for the user's `packages`: installed from the base's suite with apt, then
+    their files (not docs, man pages or locales; copyright stays) put into /rootfs, as native ships
+    them; the libraries they link follow through _library_closure(/rootfs)."""
+    if not facts.packages:
+        return []
+    names = " ".join(shlex.quote(p) for p in facts.packages)
+    return ["RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
+            f"{names} && rm -rf /var/lib/apt/lists/*",
+            f"RUN set -eu; mkdir -p /rootfs; dpkg -L {names} | while read -r f; do \\",
+            "      case \"$f\" in /usr/share/doc/*/copyright) ;; /usr/share/doc/*|/usr/share/man/*|"
+            "/usr/share/locale/*|/usr/share/info/*) continue;; esac; \\",
+            "      [ -f \"$f\" ] || [ -L \"$f\" ] || continue; d=$(readlink -f \"$(dirname \"$f\")\"); \\",
+            "      mkdir -p \"/rootfs$d\"; cp -a \"$f\" \"/rootfs$d/\"; done"]
+
+
+def _library_closure(tree: str, final: str, match: str = "-name '*.so*' ") -> list[str]:
     """Build-stage steps that put the system libraries compiled dependencies under `tree` link (a
     wheel's extension modules, an sdist built here: libpq for psycopg2, libstdc++ for numpy) and the
     `final` base lacks into /rootfs, with their packages' status.d entries: native's closure rule
     (pare.recipes.base.add_library_closure) in a build stage."""
-    run = "; \\\n    ".join(line.format(tree=tree) for line in _CLOSURE_SHELL)
-    return ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]',
-            f"RUN --mount=type=bind,from={final},target=/tmp/pare-final {run}", _status_d()]
+    run = "; \\\n    ".join(line.format(tree=tree, match=match) for line in _CLOSURE_SHELL)
+    return [f"RUN --mount=type=bind,from={final},target=/tmp/pare-final {run}"]
 
 
 def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
@@ -429,11 +446,17 @@ def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *install]
     if facts.build:
         lines += source
+    final = _from(bases, profiles[1])
+    shipped = [*_named_packages(facts), *(_library_closure("/rootfs", final, "") if facts.packages else [])]
     if facts.install:
-        lines += _library_closure(PYTHON_DEPS, _from(bases, profiles[1]))
-    lines += ["", f"FROM {_from(bases, profiles[1])}", f"WORKDIR {facts.workdir}"]
+        shipped += _library_closure(PYTHON_DEPS, final)
+    if shipped:  # bash: the steps read NUL-separated names and pipe with pipefail
+        lines += ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', *shipped, _status_d()]
+    lines += ["", f"FROM {final}", f"WORKDIR {facts.workdir}"]
+    if shipped:
+        lines.append("COPY --from=build /rootfs/ /")
     if facts.install:
-        lines += ["COPY --from=build /rootfs/ /", f"COPY --from=build {PYTHON_DEPS} {PYTHON_DEPS}"]
+        lines.append(f"COPY --from=build {PYTHON_DEPS} {PYTHON_DEPS}")
     lines += [f"COPY --from=build {facts.workdir} {facts.workdir}" if facts.build else "COPY . .", *config]
     return "\n".join(lines) + "\n"
 
@@ -447,5 +470,9 @@ def generate(facts: DockerFacts, strategy: str = "multistage", bases: Mapping[st
     profiles = profiles_for(facts.language, strategy)
     check_facts(facts)
     check_runtime(facts)
+    if facts.packages and (strategy != "multistage" or facts.language == "go"):
+        raise UsageError(f"`packages` ({', '.join(facts.packages)}) ship on the engine path with node and "
+                         "python apps and --strategy multistage only: build natively (the default) for "
+                         "the others")
     text = GENERATORS[facts.language](facts, strategy, bases or {})
     return Generated(text, profiles)

@@ -85,6 +85,7 @@ class DockerFacts:
     # Debian packages the build stage installs before the dependency install (the -dev packages an
     # sdist's build reads, as pare.native.syslibs finds them from a failed build)
     build_packages: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()  # the user's `packages` (and Aptfile): they ship, with what they link
 
 
 @dataclass(frozen=True)
@@ -341,7 +342,8 @@ class Recipe(ABC):
         s = self.settings
         return DockerFacts(language, dep_files, entry, command=command, entrypoint=entrypoint, env=launch.env,
                            port=self.port, user=s.user, workdir=self.workdir, labels=s.labels,
-                           runtime=self.runtime_override or self.requested_version(), **language_facts)
+                           runtime=self.runtime_override or self.requested_version(), packages=s.packages,
+                           **language_facts)
 
     def start_or_none(self, find: Callable[[], StartCommand]) -> StartCommand | None:
         """The detected start command, or None when --entrypoint makes it moot (detection's
