@@ -329,3 +329,11 @@ def test_named_packages_ship_from_the_build_stage_with_what_they_link() -> None:
         generate(replace(NODE, packages=("libxml2",)), "onbuild")
     with pytest.raises(UsageError, match="multistage only"):
         generate(replace(GO, packages=("libxml2",)), "multistage")
+
+
+def test_a_hashed_lockfile_installs_without_resolving_again() -> None:
+    """uv.lock's lines carry hashes and list every package: pip takes them with --no-deps (the
+    bookworm base's pip 23.0 would otherwise re-resolve uvicorn[standard] and refuse it)."""
+    text = generate(detect(CORPUS / "py-fastapi-uv").docker_facts(), "multistage").text
+    assert "--hash=sha256:" in text and "--no-deps -r /tmp/pare-requirements.txt" in text
+    assert "--no-deps" not in generate(PY, "multistage").text  # requirements.txt: pip resolves

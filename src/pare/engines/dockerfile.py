@@ -428,8 +428,11 @@ def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str
         if line.startswith("-r "):
             install.append(f"RUN {pip} {line} && rm -rf {PYTHON_DEPS}/bin")
         else:  # pinned lines from a lockfile, written where pip reads them
+            # a lockfile with hashes lists every package it installs: --no-deps, since the base's
+            # pip 23.0 refuses a dependency named with extras (uvicorn[standard]) that a line pins
+            no_deps = " --no-deps" if "--hash=" in line else ""
             install.append(f"RUN printf '%s\\n' {line} > /tmp/pare-requirements.txt && "
-                           f"{pip} -r /tmp/pare-requirements.txt && rm -rf {PYTHON_DEPS}/bin")
+                           f"{pip}{no_deps} -r /tmp/pare-requirements.txt && rm -rf {PYTHON_DEPS}/bin")
     if facts.install:  # what pare.recipes.python adds for code that imports pkg_resources undeclared
         install.append(f"RUN if [ ! -d {PYTHON_DEPS}/pkg_resources ] && grep -rqsE "
                        f"'^\\s*(import|from)\\s+pkg_resources' --include='*.py' {PYTHON_DEPS}; then "
