@@ -298,7 +298,7 @@ def test_python_ships_the_libraries_its_compiled_dependencies_link() -> None:
     text = generate(PY, "multistage", {"distroless-python": "reg/dp:1"}).text
     build = text[:text.index("\nFROM reg/dp:1")]
     closure = build[build.index("RUN --mount=type=bind,from=reg/dp:1,target=/tmp/pare-final"):]
-    assert f"find {PYTHON_DEPS} -type f -name '*.so*'" in closure and "ldd" in closure
+    assert f"find {PYTHON_DEPS} -type f -name '*.so*' -exec ldd {{}} +" in closure
     assert f'case "$lib" in {PYTHON_DEPS}/*) continue' in closure  # a wheel's bundled .libs stay
     assert "var/lib/dpkg/status.d" in closure
     final = last_stage(text)
@@ -322,7 +322,7 @@ def test_named_packages_ship_from_the_build_stage_with_what_they_link() -> None:
         text = generate(facts, "multistage").text
         build, final = text[:text.rindex("\nFROM ")], last_stage(text)
         steps = [build.index(s) for s in ("apt-get install -y --no-install-recommends libxml2",
-                                          "dpkg -L libxml2", "find /rootfs -type f -print0", "status.d")]
+                                          "dpkg -L libxml2", "find /rootfs -type f -exec ldd", "status.d")]
         assert steps == sorted(steps), facts.language
         assert "COPY --from=build /rootfs/ /" in final and "apt-get" not in final
     with pytest.raises(UsageError, match="multistage only"):

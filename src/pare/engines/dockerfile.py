@@ -382,10 +382,11 @@ def _build_packages(facts: DockerFacts) -> list[str]:
 
 # Shell for _library_closure: every library a shared object under the directory links (ldd), except
 # those bundled beside it (a wheel's .libs) and those the final base has (bind-mounted read-only).
+# POSIX sh: buildah ignores SHELL when it writes OCI images, so RUN is /bin/sh (dash) there.
 _CLOSURE_SHELL = (
     "set -eu; mkdir -p /rootfs",
-    "find {tree} -type f {match}-print0 | while IFS= read -r -d '' f; do ldd \"$f\" 2>/dev/null "
-    "|| true; done | awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}' | sort -u > /tmp/pare-libs",
+    "find {tree} -type f {match}-exec ldd {{}} + 2>/dev/null "
+    "| awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}' | sort -u > /tmp/pare-libs",
     "while read -r lib; do case \"$lib\" in {tree}/*) continue;; esac; name=$(basename \"$lib\"); "
     "dir=$(readlink -f \"$(dirname \"$lib\")\"); [ -e \"/tmp/pare-final$dir/$name\" ] && continue; "
     "mkdir -p \"/rootfs$dir\"; cp -L \"$lib\" \"/rootfs$dir/$name\"; done < /tmp/pare-libs",
