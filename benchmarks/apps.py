@@ -239,7 +239,7 @@ class Bench:
         app_dir = self.fresh_app(row.app)
         state = self.work / "buildah" / row.app
         try:
-            facts = detect(app_dir, settings=load_settings(app_dir, settings)).docker_facts()
+            facts = builder.engine_facts(detect(app_dir, settings=load_settings(app_dir, settings)))
             profiles = generate(facts, "multistage").profiles
         except Exception as exc:  # a runtime the bases lack: reported, not measured
             row.engine_error = str(exc).split(": build natively")[0]

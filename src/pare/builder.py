@@ -11,6 +11,7 @@ engine build it. Either way the image is written to `dest` with pare's stores.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pare.engines import ENGINES, BuildRequest, Engine, get_engine
+from pare.engines.base import EngineError
 from pare.engines.dockerfile import STRATEGIES, generate
 from pare.errors import UsageError
 from pare.native.assemble import DEFAULT_COMPRESSION, LayerCache, assemble
@@ -32,14 +34,17 @@ from pare.native.platforms import Arch, arch_for, host_arch, parse_platforms
 from pare.native.runtimes import system, tools
 from pare.native.runtimes.debian import check_suite
 from pare.native.strip import StripCache
+from pare.native.syslibs import build_needs
 from pare.oci.digest import Digest
 from pare.oci.image import Image
 from pare.oci.mediatypes import Compression
 from pare.oci.tarwriter import source_date_epoch
 from pare.recipes import Recipe, detect
-from pare.recipes.base import copy_app_files
+from pare.recipes.base import DockerFacts, copy_app_files
 from pare.recipes.settings import load_settings
 from pare.stores.transports import open_location
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -176,14 +181,27 @@ def build_native(recipe: Recipe, workdir: Path, arch: Arch, lock: Lock, *, epoch
 DOCKERFILE = "../Dockerfile"  # beside the context, never in it: the app's own files stay as they are
 
 
-def prepare_context(recipe: Recipe, dockerfile_text: str, into: Path) -> Path:
+def prepare_context(recipe: Recipe, dockerfile_text: str, into: Path,
+                    extra: Sequence[tuple[str, str]] = ()) -> Path:
     """A clean build context: the app's files as the native path selects them (its .dockerignore,
-    which is kept as it is, and no VCS data, caches or node_modules); the Dockerfile goes beside
-    the context (`DOCKERFILE`, relative to it)."""
+    which is kept as it is, and no VCS data, caches or node_modules), and the `extra` files the
+    recipe resolved (context path, app-relative source: a generated lockfile); the Dockerfile
+    goes beside the context (`DOCKERFILE`, relative to it)."""
     context = into / "context"
     copy_app_files(recipe.app_dir, recipe.sources, context)
+    for dest, source in extra:
+        shutil.copyfile(recipe.app_dir / source, context / dest)
     (into / "Dockerfile").write_text(dockerfile_text)
     return context
+
+
+def engine_facts(recipe: Recipe) -> DockerFacts:
+    """The recipe's Dockerfile facts, after resolving pare.lock for this machine when the engine
+    path reads it (a lockfile pare generates, a pinned static server): resolved once, as a native
+    build does, so engine and native builds install the same versions."""
+    if recipe.engine_needs_lock:
+        ensure_lock(recipe, [host_arch()])
+    return recipe.docker_facts()
 
 
 @contextlib.contextmanager
@@ -229,20 +247,41 @@ def build_engine(recipe: Recipe, strategy: str, engine: str, *, registry: str | 
                  epoch: int | None = None, cache: bool = True, state_dir: Path | None = None,
                  export_dir: Path) -> tuple[Image, float, str]:
     """Generate the Dockerfile, publish its bases, run the engine; returns image, build seconds,
-    Dockerfile text."""
-    facts = recipe.docker_facts()
+    Dockerfile text. A Python build that stops for a -dev package pare knows (an sdist's build:
+    psycopg2's pg_config) runs once more with it installed in the build stage, as a native build
+    adds it to its sysroot (pare.native.syslibs)."""
+    facts = engine_facts(recipe)
     engine_impl = get_engine(engine, state_dir or engine_state_dir(engine))
     with resolve_bases(generate(facts, strategy).profiles, engine_impl, registry) as bases:
-        text = generate(facts, strategy, bases).text
-        with tempfile.TemporaryDirectory(prefix="pare-ctx-") as tmp:
-            context = prepare_context(recipe, text, Path(tmp))
-            volumes = [(str(CA_BUNDLE), str(CA_BUNDLE))] if CA_BUNDLE.is_file() and engine != "docker" else []
-            ca_args = {"NODE_EXTRA_CA_CERTS": str(CA_BUNDLE), "PIP_CERT": str(CA_BUNDLE)}
-            request = BuildRequest(context, f"localhost/pare-build/{recipe.app_name}:{strategy}",
-                                   dockerfile=DOCKERFILE, build_args=ca_args, volumes=volumes,
-                                   timestamp=source_date_epoch() if epoch is None else epoch, cache=cache)
-            result = engine_impl.build(request, export_dir)
-    return result.image, result.seconds, text
+        while True:
+            text = generate(facts, strategy, bases).text
+            try:
+                image, seconds = _engine_run(recipe, facts, text, strategy, engine_impl, epoch=epoch,
+                                             cache=cache, export_dir=export_dir)
+            except EngineError as exc:
+                wanted = build_needs(exc.output).build_packages if facts.language == "python" else ()
+                missing = tuple(p for p in wanted if p not in facts.build_packages)
+                if not missing:
+                    raise
+                log.warning("pare: the build stage needs %s: building again with it installed",
+                            ", ".join(missing))
+                facts = replace(facts, build_packages=(*facts.build_packages, *missing))
+                continue
+            return image, seconds, text
+
+
+def _engine_run(recipe: Recipe, facts: DockerFacts, text: str, strategy: str, engine: Engine, *,
+                epoch: int | None, cache: bool, export_dir: Path) -> tuple[Image, float]:
+    with tempfile.TemporaryDirectory(prefix="pare-ctx-") as tmp:
+        context = prepare_context(recipe, text, Path(tmp), facts.context_files)
+        mount_ca = CA_BUNDLE.is_file() and engine.name != "docker"
+        volumes = [(str(CA_BUNDLE), str(CA_BUNDLE))] if mount_ca else []
+        ca_args = {"NODE_EXTRA_CA_CERTS": str(CA_BUNDLE), "PIP_CERT": str(CA_BUNDLE)}
+        request = BuildRequest(context, f"localhost/pare-build/{recipe.app_name}:{strategy}",
+                               dockerfile=DOCKERFILE, build_args=ca_args, volumes=volumes,
+                               timestamp=source_date_epoch() if epoch is None else epoch, cache=cache)
+        result = engine.build(request, export_dir)
+    return result.image, result.seconds
 
 
 def build(app_dir: Path | str, dest: str | None = None, strategy: str = "multistage", engine: str = "buildah",

@@ -180,3 +180,27 @@ def test_native_build_straight_to_a_registry(registry: object, go_app: Path) -> 
     result = build(go_app, ref)
     store, name = open_location(ref)
     assert store.read(name).digest == result.digest
+
+
+def test_node_without_a_lockfile_builds_through_buildah_from_the_lock_pare_resolved(
+        tmp_path: Path, podman: PodmanEngine) -> None:
+    """The engine path resolves the lockfile once, as a native build does (in the sandbox, into
+    .pare/package-lock.json), carries it into the context as package-lock.json and runs `npm ci`:
+    the image holds exactly the version that lock names, and answers on the PORT it is given."""
+    need("buildah")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "package.json").write_text(json.dumps({"name": "nolock", "private": True, "main": "index.js",
+                                                  "dependencies": {"ms": "^2.1.0"}}))
+    (app / "index.js").write_text(
+        "const http = require('http');\n"
+        "const version = require('ms/package.json').version;\n"
+        "http.createServer((req, res) => res.end('ms ' + version + ' ' + require('ms')('1h')))"
+        ".listen(process.env.PORT);\n")
+    result = build(app, f"oci:{tmp_path}/layout:nolock", "multistage", "buildah", native=False)
+    assert result.dockerfile is not None and "COPY package.json package-lock.json ./" in result.dockerfile
+    lock = json.loads((app / ".pare" / "package-lock.json").read_text())
+    locked = lock["packages"]["node_modules/ms"]["version"]
+    assert not (app / "package-lock.json").exists()  # the app's own files are left as they were
+    with podman.running(f"oci:{tmp_path}/layout:nolock", port=free_port()) as url:
+        assert httpx.get(url + "/", timeout=5).text == f"ms {locked} 3600000"

@@ -14,6 +14,7 @@ from pare.errors import UsageError
 from pare.native.contract import INIT, LAUNCHER
 from pare.recipes import detect
 from pare.recipes.base import DockerFacts
+from pare.recipes.node_static import server_command
 from pare.recipes.settings import AppSettings, load_settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -216,3 +217,123 @@ def test_a_command_naming_the_port_runs_under_the_launcher_in_every_strategy(tmp
     assert f"ldd {LAUNCHER}" in multistage and "'execline'" in multistage
     assert f"ldd {LAUNCHER}" not in generate(detect(go, settings=AppSettings(cmd="web")).docker_facts(),
                                              "multistage").text
+
+
+# --- node shapes: a generated lockfile, Next.js standalone, a static front end ---------------------
+
+def test_next_start_builds_standalone_and_ships_only_the_traced_tree() -> None:
+    """`next start` on the engine path: the build stage builds standalone output and completes it
+    with .next/static and public/; the final stage holds that tree alone and runs its server.js."""
+    facts = detect(CORPUS / "node-vercel-nextjs").docker_facts()
+    assert facts.shape == "next-standalone"
+    for strategy in STRATEGIES:
+        text = generate(facts, strategy).text
+        assert "NEXT_PRIVATE_STANDALONE=1 NEXT_TELEMETRY_DISABLED=1 pnpm run build" in text
+        assert "pnpm prune" not in text
+        assert "cp -a .next/static .next/standalone/.next/" in text
+        assert entrypoint(text) == [INIT, "--", "/usr/bin/node", "server.js"]
+        assert 'HOSTNAME="0.0.0.0"' in text
+    final = last_stage(generate(facts, "multistage").text)
+    assert "COPY --from=build /app/.next/standalone /app" in final
+    assert "COPY --from=build /app /app" not in final and "COPY . ." not in final
+    assert "WORKDIR /app/.next/standalone" in generate(facts, "onbuild").text
+
+
+def test_a_custom_next_server_keeps_the_whole_app(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({
+        "scripts": {"build": "next build", "start": "node server.js"}, "dependencies": {"next": "15"}}))
+    (tmp_path / "package-lock.json").write_text("{}")
+    (tmp_path / "server.js").write_text("")
+    facts = detect(tmp_path).docker_facts()
+    assert facts.shape == "app" and "COPY --from=build /app /app" in generate(facts, "multistage").text
+
+
+def static_app(tmp_path: Path) -> Path:
+    """The vite test app with a pare.lock pinning the static server (as `pare build` resolves it)."""
+    import shutil
+
+    from pare.native.lock import Artifact, Lock, write_lock
+    app = tmp_path / "vite-spa"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "apps" / "vite-spa", app)
+    pins = [("sirv-cli", "3.0.1"), ("sirv", "3.0.2"), ("@polka/url", "1.0.0-next.29")]
+    write_lock(app, Lock.new({"language": "node"}, [
+        Artifact("npm", "runtime", "all", name, version, "sha256:" + "0" * 64,
+                 f"https://registry.npmjs.org/{name}/-/x-{version}.tgz") for name, version in pins]))
+    return app
+
+
+def test_a_static_front_end_ships_its_output_and_the_locked_server(tmp_path: Path) -> None:
+    """The bundler's output alone in the app directory, served by sirv-cli at the versions pare.lock
+    pins (every package named, so npm installs exactly those), the same command as native."""
+    facts = detect(static_app(tmp_path)).docker_facts()
+    assert facts.shape == "static-site"
+    assert facts.server_packages == ("@polka/url@1.0.0-next.29", "sirv@3.0.2", "sirv-cli@3.0.1")
+    text = generate(facts, "multistage").text
+    build = text[:text.index("\nFROM pare/base/distroless-cc")]
+    assert "npm run build" in build and "npm prune" not in build
+    assert build.index("npm run build") < build.index('mv "$d" /tmp/pare-site')
+    assert "--no-save --no-package-lock --omit=dev --ignore-scripts" in build
+    assert "--no-fund @polka/url@1.0.0-next.29 sirv@3.0.2 sirv-cli@3.0.1\n" in build
+    final = last_stage(text)
+    assert "COPY --from=build /tmp/pare-site /app" in final and "COPY --from=build /app /app" not in final
+    assert "COPY --from=build /usr/lib/pare/static-server /usr/lib/pare/static-server" in final
+    assert entrypoint(text) == [INIT, "--", "/usr/bin/node", *server_command("/app")[1:]]
+    onbuild = generate(facts, "onbuild").text
+    assert "RUN rm -rf /app && mv /tmp/pare-site /app" in onbuild and len(froms(onbuild)) == 1
+
+
+def test_npm_without_a_lockfile_installs_the_one_pare_resolved(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({"dependencies": {"express": "4"}, "main": "i.js"}))
+    (tmp_path / "i.js").write_text("")
+    (tmp_path / ".pare").mkdir()
+    (tmp_path / ".pare" / "package-lock.json").write_text("{}")
+    text = generate(detect(tmp_path).docker_facts(), "multistage").text
+    assert "# package-lock.json: pare's resolved .pare/package-lock.json" in text
+    assert text.index("COPY package.json package-lock.json ./") < text.index("RUN npm ci --omit=dev")
+
+
+def test_python_ships_the_libraries_its_compiled_dependencies_link() -> None:
+    """ldd over site-packages in the build stage, against the final base bind-mounted read-only:
+    what it lacks goes into /rootfs with status.d entries, then into the final stage."""
+    text = generate(PY, "multistage", {"distroless-python": "reg/dp:1"}).text
+    build = text[:text.index("\nFROM reg/dp:1")]
+    closure = build[build.index("RUN --mount=type=bind,from=reg/dp:1,target=/tmp/pare-final"):]
+    assert f"find {PYTHON_DEPS} -type f -name '*.so*' -exec ldd {{}} +" in closure
+    assert f'case "$lib" in {PYTHON_DEPS}/*) continue' in closure  # a wheel's bundled .libs stay
+    assert "var/lib/dpkg/status.d" in closure
+    final = last_stage(text)
+    assert final.index("COPY --from=build /rootfs/ /") < final.index(f"COPY --from=build {PYTHON_DEPS}")
+    assert "apt-get" not in text  # nothing to build: no toolchain step
+
+
+def test_python_build_packages_are_installed_before_the_dependencies() -> None:
+    from dataclasses import replace
+    text = generate(replace(PY, build_packages=("libpq-dev",)), "multistage").text
+    apt = "apt-get install -y --no-install-recommends gcc libc6-dev python3-dev libpq-dev"
+    assert apt in text and text.index(apt) < text.index("pip install")
+    assert "apt-get" not in last_stage(text)
+
+
+def test_named_packages_ship_from_the_build_stage_with_what_they_link() -> None:
+    """`packages` on the engine path: apt in the build stage, the package files (no docs) under
+    their canonical directories in /rootfs, the libraries they link, status.d; multistage only."""
+    from dataclasses import replace
+    for facts in (replace(PY, packages=("libxml2",)), replace(NODE, packages=("libxml2",))):
+        text = generate(facts, "multistage").text
+        build, final = text[:text.rindex("\nFROM ")], last_stage(text)
+        steps = [build.index(s) for s in ("apt-get install -y --no-install-recommends libxml2",
+                                          "dpkg -L libxml2", "find /rootfs -type f -exec ldd", "status.d")]
+        assert steps == sorted(steps), facts.language
+        assert "COPY --from=build /rootfs/ /" in final and "apt-get" not in final
+    with pytest.raises(UsageError, match="multistage only"):
+        generate(replace(NODE, packages=("libxml2",)), "onbuild")
+    with pytest.raises(UsageError, match="multistage only"):
+        generate(replace(GO, packages=("libxml2",)), "multistage")
+
+
+def test_a_hashed_lockfile_installs_without_resolving_again() -> None:
+    """uv.lock's lines carry hashes and list every package: pip takes them with --no-deps (the
+    bookworm base's pip 23.0 would otherwise re-resolve uvicorn[standard] and refuse it)."""
+    text = generate(detect(CORPUS / "py-fastapi-uv").docker_facts(), "multistage").text
+    assert "--hash=sha256:" in text and "--no-deps -r /tmp/pare-requirements.txt" in text
+    assert "--no-deps" not in generate(PY, "multistage").text  # requirements.txt: pip resolves

@@ -42,12 +42,13 @@ def test_build_output_is_the_first_directory_with_an_index(tmp_path: Path) -> No
     assert build_output(tmp_path) == "dist"
 
 
-def test_the_recipe_serves_a_vite_app_and_engines_refuse_it(tmp_path: Path) -> None:
+def test_the_recipe_serves_a_vite_app_and_engines_need_its_pinned_server(tmp_path: Path) -> None:
     recipe = NodeRecipe(APPS / "vite-spa")
     assert recipe.static_front_end
     assert dict(recipe.request().extra)["static_server"] == "sirv-cli@3.0.1"
     recipe.check()  # no start script: not an error for a static front end
-    with pytest.raises(UsageError, match="built natively only"):
+    assert recipe.engine_needs_lock
+    with pytest.raises(UsageError, match=r"pare\.lock has no sirv-cli"):  # pinned there, never floating
         recipe.docker_facts()
     assert server_command("/app")[:3] == ("node", "/usr/lib/pare/static-server/node_modules/sirv-cli/bin.js",
                                           "/app")

@@ -152,8 +152,9 @@ def test_dependency_scripts_run_as_before_npm_12_and_pnpm_10_unless_the_project_
 
 def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) -> None:
     """The request names the generated lockfile's digest and the dependencies it answers, so that
-    pare.lock goes stale (and it is resolved again) when either changes; engines still refuse."""
-    app = node_app(tmp_path, {"dependencies": {"express": "4"}, "main": "i.js"})
+    pare.lock goes stale (and it is resolved again) when either changes; the engine path copies it
+    into its context as package-lock.json, and needs it resolved first."""
+    app = node_app(tmp_path, {"dependencies": {"express": "4"}, "main": "i.js"}, **{"i.js": ""})
     recipe = NodeRecipe(app)
     assert recipe.generates_lockfile
     first = dict(recipe.request().extra)["npm_lockfile"]
@@ -162,9 +163,15 @@ def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) ->
     (app / ".pare" / "package-lock.json").write_text("{}")
     kept = dict(NodeRecipe(app).request().extra)["npm_lockfile"]
     assert kept != first and "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a" in kept
-    with pytest.raises(UsageError, match=r"no package-lock\.json.*engine build"):
-        recipe.docker_facts()
+    facts = NodeRecipe(app).docker_facts()
+    assert facts.context_files == (("package-lock.json", ".pare/package-lock.json"),)
+    assert facts.dep_files == ("package.json", "package-lock.json")
+    assert facts.install[0].startswith("npm ci --omit=dev")
+    context = prepare_context(NodeRecipe(app), "FROM pare\n", tmp_path / "work", facts.context_files)
+    assert (context / "package-lock.json").read_text() == "{}" and not (context / ".pare").exists()
     (app / ".pare" / "package-lock.json").unlink()
+    with pytest.raises(UsageError, match=r"no package-lock\.json and no \.pare/package-lock\.json yet"):
+        NodeRecipe(app).docker_facts()
     with pytest.raises(UsageError, match=r"package-lock\.json is gone; run pare build --update-lock"):
         recipe.install(None, tmp_path / "w")  # type: ignore[arg-type]
 

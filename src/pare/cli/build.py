@@ -224,6 +224,7 @@ def _build(app_dir: Path, dest: str | None, native: bool | None, engine: str | N
 def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[str, ...],
                **settings: Any) -> None:
     """Print the builder-pattern Dockerfile pare would build APP_DIR with."""
+    from pare.builder import engine_facts
     from pare.recipes import detect
     from pare.recipes.settings import load_settings
     app_directory(app_dir)
@@ -234,4 +235,4 @@ def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[
             raise UsageError(f"--base {item!r}: expected PROFILE=REF")
         mapping[profile] = ref
     recipe = detect(app_dir, language, settings=load_settings(app_dir, settings_from(settings)))
-    click.echo(generate(recipe.docker_facts(), strategy, mapping).text, nl=False)
+    click.echo(generate(engine_facts(recipe), strategy, mapping).text, nl=False)

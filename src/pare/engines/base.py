@@ -22,7 +22,12 @@ from pare.oci.image import Image
 
 
 class EngineError(PareError):
-    """The engine ran and failed (a RUN step, a missing base, a bad Dockerfile)."""
+    """The engine ran and failed (a RUN step, a missing base, a bad Dockerfile); `output` is all it
+    printed (the message holds the tail), for callers that read what a build lacked."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,8 @@ def run(args: Sequence[str], *, env: Mapping[str, str] | None = None, what: str,
         raise EngineError(f"{what} timed out after {timeout:.0f} s") from None
     if done.returncode != 0:
         tail = (done.stderr.strip() or done.stdout.strip()).splitlines()[-15:]
-        raise EngineError(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
+        raise EngineError(f"{what} failed (exit {done.returncode}): " + " | ".join(tail),
+                          done.stdout + done.stderr)
     return done
 
 

@@ -29,6 +29,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from pare.errors import UsageError
 from pare.native import contract
+from pare.recipes import node_static
 from pare.recipes.base import DockerFacts
 from pare.recipes.go import GO_BUILD_FLAGS
 from pare.recipes.python import PKG_RESOURCES
@@ -285,6 +286,57 @@ def _run_all(lines: tuple[str, ...]) -> list[str]:
     return [f"RUN {' && '.join(lines)}"] if lines else []
 
 
+NEXT_STANDALONE = ".next/standalone"
+SITE_STAGE_DIR = "/tmp/pare-site"  # where the build stage moves a static front end's output
+
+
+def _node_shape_build(facts: DockerFacts) -> list[str]:
+    """Build-stage steps after the build that set aside what ships for the app's shape: Next.js's
+    standalone tree completed with .next/static and public/ (as pare.recipes.node's
+    complete_next_standalone does), or a bundler's output and the pinned static server."""
+    if facts.shape == "next-standalone":
+        return [f"RUN test -f {NEXT_STANDALONE}/server.js || {{ echo 'next build made no "
+                f"{NEXT_STANDALONE}/server.js (standalone output)' >&2; exit 1; }}; \\",
+                f"    if [ -d .next/static ]; then cp -a .next/static {NEXT_STANDALONE}/.next/; fi; \\",
+                f"    if [ -d public ]; then cp -a public {NEXT_STANDALONE}/; fi"]
+    if facts.shape == "static-site":
+        outputs = " ".join(node_static.OUTPUT_DIRS)
+        pins = " ".join(shlex.quote(p) for p in facts.server_packages)
+        return [f"RUN for d in {outputs}; do if [ -f \"$d/index.html\" ]; then mv \"$d\" {SITE_STAGE_DIR}; "
+                "break; fi; done; \\",
+                f"    test -d {SITE_STAGE_DIR} || {{ echo 'the build made no {outputs.replace(' ', '/, ')}/ "
+                "with an index.html' >&2; exit 1; }",
+                # pinned as pare.lock pins them: every package named, so npm lays them out flat
+                f"RUN mkdir -p {node_static.SERVER_DIR} && npm install --prefix {node_static.SERVER_DIR} "
+                f"--no-save --no-package-lock --omit=dev --ignore-scripts --no-audit --no-fund {pins}"]
+    return []
+
+
+def _node_shape_ship(facts: DockerFacts, strategy: str) -> list[str]:
+    """The final stage's copies from the build stage (onbuild: the one stage's last steps)."""
+    workdir = facts.workdir
+    if facts.shape == "next-standalone":
+        if strategy == "onbuild":  # server.js runs from its own directory
+            return [f"WORKDIR {workdir.rstrip('/')}/{NEXT_STANDALONE}"]
+        return [f"WORKDIR {workdir}", f"COPY --from=build {workdir.rstrip('/')}/{NEXT_STANDALONE} {workdir}"]
+    if facts.shape == "static-site":
+        if strategy == "onbuild":
+            return [f"RUN rm -rf {workdir} && mv {SITE_STAGE_DIR} {workdir}", f"WORKDIR {workdir}"]
+        return [f"COPY --from=build {node_static.SERVER_DIR} {node_static.SERVER_DIR}", f"WORKDIR {workdir}",
+                f"COPY --from=build {SITE_STAGE_DIR} {workdir}"]
+    if strategy == "onbuild":
+        return [] if facts.source_first else ["COPY . ."]
+    # the build stage's app directory: installed dependencies (and, when built, the whole app)
+    return [f"WORKDIR {workdir}", f"COPY --from=build {workdir} {workdir}",
+            *([] if facts.source_first else ["COPY . ."])]
+
+
+def _context_note(facts: DockerFacts) -> list[str]:
+    """Comments naming the files pare puts into the build context beside the app's own."""
+    return [f"# {dest}: pare's resolved {source} (pare.lock records it), copied into the build context"
+            for dest, source in facts.context_files]
+
+
 def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
     profiles = profiles_for("node", strategy)
     workdir = facts.workdir
@@ -296,11 +348,10 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
                   *(f"RUN {_build_env(facts)}{line}" for line in facts.build)]
     else:
         steps += [*_copy_deps(facts), *_run_all(facts.install)]
-    lines = header(facts, strategy)
+    steps += _node_shape_build(facts)
+    lines = [*header(facts, strategy), *_context_note(facts)]
     if strategy == "onbuild":
-        lines += [f"FROM {_from(bases, profiles[0])}", *steps]
-        if not facts.source_first:
-            lines.append("COPY . .")
+        lines += [f"FROM {_from(bases, profiles[0])}", *steps, *_node_shape_ship(facts, strategy)]
         lines += run_config(facts, RUNTIME_PATHS["node"])
         return "\n".join(lines) + "\n"
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *steps]
@@ -309,16 +360,63 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
         lines.append(_ldd_closure("/usr/bin/node", CC_LIBS))
         lines.append("RUN if [ -d /usr/share/nodejs ]; then mkdir -p /rootfs/usr/share && "
                      "cp -a /usr/share/nodejs /rootfs/usr/share/; fi")
+        if facts.packages:
+            lines += [*_named_packages(facts), *_library_closure("/rootfs", _from(bases, profiles[1]), "")]
         lines.append(_status_d())
     lines += ["", f"FROM {_from(bases, profiles[1])}"]
     if strategy == "multistage":
         lines.append("COPY --from=build /rootfs/ /")
-    # the build stage's app directory: installed dependencies (and, when built, the whole app)
-    lines += [f"WORKDIR {workdir}", f"COPY --from=build {workdir} {workdir}"]
-    if not facts.source_first:
-        lines.append("COPY . .")
-    lines += run_config(facts, RUNTIME_PATHS["node"])
+    lines += [*_node_shape_ship(facts, strategy), *run_config(facts, RUNTIME_PATHS["node"])]
     return "\n".join(lines) + "\n"
+
+
+def _build_packages(facts: DockerFacts) -> list[str]:
+    """Build-stage step installing what an sdist's build reads (its -dev packages, a C compiler and
+    Python's headers) from the base's Debian suite."""
+    if not facts.build_packages:
+        return []
+    names = " ".join(shlex.quote(p) for p in ("gcc", "libc6-dev", "python3-dev", *facts.build_packages))
+    return ["RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
+            f"{names} && rm -rf /var/lib/apt/lists/*"]
+
+
+# Shell for _library_closure: every library a shared object under the directory links (ldd), except
+# those bundled beside it (a wheel's .libs) and those the final base has (bind-mounted read-only).
+# POSIX sh: buildah ignores SHELL when it writes OCI images, so RUN is /bin/sh (dash) there.
+_CLOSURE_SHELL = (
+    "set -eu; mkdir -p /rootfs",
+    "find {tree} -type f {match}-exec ldd {{}} + 2>/dev/null "
+    "| awk '$2 == \"=>\" && $3 ~ /^\\// {{print $3}}' | sort -u > /tmp/pare-libs",
+    "while read -r lib; do case \"$lib\" in {tree}/*) continue;; esac; name=$(basename \"$lib\"); "
+    "dir=$(readlink -f \"$(dirname \"$lib\")\"); [ -e \"/tmp/pare-final$dir/$name\" ] && continue; "
+    "mkdir -p \"/rootfs$dir\"; cp -L \"$lib\" \"/rootfs$dir/$name\"; done < /tmp/pare-libs",
+    "rm -f /tmp/pare-libs",
+)
+
+
+def _named_packages(facts: DockerFacts) -> list[str]:
+    """Build-stage steps for the user's `packages`: installed from the base's suite with apt, then
+    their files (not docs, man pages or locales; copyright stays) put into /rootfs, as native ships
+    them; the libraries they link follow through _library_closure(/rootfs)."""
+    if not facts.packages:
+        return []
+    names = " ".join(shlex.quote(p) for p in facts.packages)
+    return ["RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
+            f"{names} && rm -rf /var/lib/apt/lists/*",
+            f"RUN set -eu; mkdir -p /rootfs; dpkg -L {names} | while read -r f; do \\",
+            "      case \"$f\" in /usr/share/doc/*/copyright) ;; /usr/share/doc/*|/usr/share/man/*|"
+            "/usr/share/locale/*|/usr/share/info/*) continue;; esac; \\",
+            "      [ -f \"$f\" ] || [ -L \"$f\" ] || continue; d=$(readlink -f \"$(dirname \"$f\")\"); \\",
+            "      mkdir -p \"/rootfs$d\"; cp -a \"$f\" \"/rootfs$d/\"; done"]
+
+
+def _library_closure(tree: str, final: str, match: str = "-name '*.so*' ") -> list[str]:
+    """Build-stage steps that put the system libraries compiled dependencies under `tree` link (a
+    wheel's extension modules, an sdist built here: libpq for psycopg2, libstdc++ for numpy) and the
+    `final` base lacks into /rootfs, with their packages' status.d entries: native's closure rule
+    (pare.recipes.base.add_library_closure) in a build stage."""
+    run = "; \\\n    ".join(line.format(tree=tree, match=match) for line in _CLOSURE_SHELL)
+    return [f"RUN --mount=type=bind,from={final},target=/tmp/pare-final {run}"]
 
 
 def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
@@ -326,13 +424,16 @@ def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str
     workdir = facts.workdir.rstrip("/")
     pip = ("python3 -m pip install --no-cache-dir --no-compile --disable-pip-version-check "
            f"--target {PYTHON_DEPS}")
-    install = ["ARG PIP_CERT=", f"WORKDIR {facts.workdir}", *_copy_deps(facts)]
+    install = ["ARG PIP_CERT=", *_build_packages(facts), f"WORKDIR {facts.workdir}", *_copy_deps(facts)]
     for line in facts.install:
         if line.startswith("-r "):
             install.append(f"RUN {pip} {line} && rm -rf {PYTHON_DEPS}/bin")
         else:  # pinned lines from a lockfile, written where pip reads them
+            # a lockfile with hashes lists every package it installs: --no-deps, since the base's
+            # pip 23.0 refuses a dependency named with extras (uvicorn[standard]) that a line pins
+            no_deps = " --no-deps" if "--hash=" in line else ""
             install.append(f"RUN printf '%s\\n' {line} > /tmp/pare-requirements.txt && "
-                           f"{pip} -r /tmp/pare-requirements.txt && rm -rf {PYTHON_DEPS}/bin")
+                           f"{pip}{no_deps} -r /tmp/pare-requirements.txt && rm -rf {PYTHON_DEPS}/bin")
     if facts.install:  # what pare.recipes.python adds for code that imports pkg_resources undeclared
         install.append(f"RUN if [ ! -d {PYTHON_DEPS}/pkg_resources ] && grep -rqsE "
                        f"'^\\s*(import|from)\\s+pkg_resources' --include='*.py' {PYTHON_DEPS}; then "
@@ -349,7 +450,15 @@ def python_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *install]
     if facts.build:
         lines += source
-    lines += ["", f"FROM {_from(bases, profiles[1])}", f"WORKDIR {facts.workdir}"]
+    final = _from(bases, profiles[1])
+    shipped = [*_named_packages(facts), *(_library_closure("/rootfs", final, "") if facts.packages else [])]
+    if facts.install:
+        shipped += _library_closure(PYTHON_DEPS, final)
+    if shipped:  # bash: the steps read NUL-separated names and pipe with pipefail
+        lines += ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', *shipped, _status_d()]
+    lines += ["", f"FROM {final}", f"WORKDIR {facts.workdir}"]
+    if shipped:
+        lines.append("COPY --from=build /rootfs/ /")
     if facts.install:
         lines.append(f"COPY --from=build {PYTHON_DEPS} {PYTHON_DEPS}")
     lines += [f"COPY --from=build {facts.workdir} {facts.workdir}" if facts.build else "COPY . .", *config]
@@ -365,5 +474,9 @@ def generate(facts: DockerFacts, strategy: str = "multistage", bases: Mapping[st
     profiles = profiles_for(facts.language, strategy)
     check_facts(facts)
     check_runtime(facts)
+    if facts.packages and (strategy != "multistage" or facts.language == "go"):
+        raise UsageError(f"`packages` ({', '.join(facts.packages)}) ship on the engine path with node and "
+                         "python apps and --strategy multistage only: build natively (the default) for "
+                         "the others")
     text = GENERATORS[facts.language](facts, strategy, bases or {})
     return Generated(text, profiles)

@@ -75,6 +75,17 @@ class DockerFacts:
     files: tuple[str, ...] = ()  # go: top-level app entries shipped beside the binary
     pythonpath: tuple[str, ...] = ()  # python: app-relative directories on sys.path (src/)
     runtime: str | None = None  # the runtime version the app asks for (the engine's bases must have it)
+    # node: what ships from the build stage: "app" (the app directory), "next-standalone" (Next.js's
+    # traced .next/standalone tree), "static-site" (a bundler's output, served by `server_packages`)
+    shape: str = "app"
+    server_packages: tuple[str, ...] = ()  # name@version pins of the static server (from pare.lock)
+    # files the recipe resolved for the app (context path, app-relative source), e.g. a lockfile
+    # pare generated: the build context carries them, the Dockerfile copies them like the app's own
+    context_files: tuple[tuple[str, str], ...] = ()
+    # Debian packages the build stage installs before the dependency install (the -dev packages an
+    # sdist's build reads, as pare.native.syslibs finds them from a failed build)
+    build_packages: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()  # the user's `packages` (and Aptfile): they ship, with what they link
 
 
 @dataclass(frozen=True)
@@ -247,6 +258,12 @@ class Recipe(ABC):
         version = self.runtime_override or self.requested_version()
         return RuntimeRequest(self.name, version, self.suite_override or self.default_suite)
 
+    @property
+    def engine_needs_lock(self) -> bool:
+        """An engine build reads what pare.lock resolved (a generated lockfile, pinned tools): the
+        lock is resolved first, as a native build would (pare.builder.engine_facts)."""
+        return False
+
     def check(self) -> None:
         """Fail now, before anything is resolved or fetched, when the app cannot be built as it is
         (nothing to start, no main package...): one UsageError that names the flag to give."""
@@ -325,7 +342,8 @@ class Recipe(ABC):
         s = self.settings
         return DockerFacts(language, dep_files, entry, command=command, entrypoint=entrypoint, env=launch.env,
                            port=self.port, user=s.user, workdir=self.workdir, labels=s.labels,
-                           runtime=self.runtime_override or self.requested_version(), **language_facts)
+                           runtime=self.runtime_override or self.requested_version(), packages=s.packages,
+                           **language_facts)
 
     def start_or_none(self, find: Callable[[], StartCommand]) -> StartCommand | None:
         """The detected start command, or None when --entrypoint makes it moot (detection's

@@ -38,7 +38,7 @@ import yaml
 
 from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
-from pare.native.lock import Artifact, Lock
+from pare.native.lock import Artifact, Lock, read_lock
 from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch, host_arch
 from pare.native.process import BuildFailed
@@ -523,12 +523,40 @@ class NodeRecipe(Recipe):
         except UsageError:
             pass
 
-    def check_engine_lockfile(self) -> None:
-        """An engine build installs from the app's own files alone: npm needs its lockfile there."""
-        if self.generates_lockfile:
-            raise UsageError(f"{self.app_dir}: no package-lock.json (run `npm install --package-lock-only`); "
-                             "an engine build without a lockfile is not reproducible (a native build locks "
-                             "one itself)")
+    @property
+    def engine_needs_lock(self) -> bool:
+        """The engine path reads pare.lock's generated lockfile and pinned static server."""
+        return self.generates_lockfile or self.static_front_end
+
+    def engine_lockfile(self) -> tuple[tuple[str, str], ...]:
+        """An engine build installs from its context alone: without a package-lock.json of the
+        app's own, the one pare resolved goes into the context as package-lock.json, so `npm ci`
+        installs exactly what a native build installs."""
+        if not self.generates_lockfile:
+            return ()
+        if not (self.app_dir / GENERATED_LOCKFILE).is_file():
+            raise UsageError(f"{self.app_dir}: no package-lock.json and no {GENERATED_LOCKFILE} yet: "
+                             "`pare build` or `pare dockerfile` resolves and locks one")
+        return (("package-lock.json", GENERATED_LOCKFILE),)
+
+    def static_server_pins(self) -> tuple[str, ...]:
+        """The static server's packages as pare.lock pins them (name@version)."""
+        lock = read_lock(self.app_dir)
+        packages = lock.select(kind="npm", role="runtime", platform="all") if lock is not None else ()
+        if node_static.SERVER[0] not in {a.name for a in packages}:
+            raise UsageError(f"{self.app_dir}: pare.lock has no {node_static.SERVER[0]} (the static server): "
+                             "`pare build` or `pare dockerfile` resolves it")
+        return tuple(f"{a.name}@{a.version}" for a in sorted(packages, key=lambda a: a.name))
+
+    def next_start(self) -> bool:
+        """Next.js started by `next start` (scripts.start, nothing else declared): the engine path
+        builds standalone output and runs its server.js, as the native path does."""
+        s = self.settings
+        if s.cmd is not None or s.entrypoint is not None or declared_start(self.app_dir) is not None:
+            return False
+        deps = {**(self.package.get("dependencies") or {}), **(self.package.get("devDependencies") or {})}
+        start = scripts(self.package).get("start", "").split()
+        return "next" in deps and has_build_script(self.package) and start[:2] == ["next", "start"]
 
     def native_plan(self, workdir: Path, lock: Lock, arch: Arch, *, cache: bool = True) -> BuildPlan:
         self.check()
@@ -625,12 +653,18 @@ class NodeRecipe(Recipe):
     # --- the Dockerfile ---------------------------------------------------------------------------
     def docker_facts(self) -> DockerFacts:
         pm = self.pm
-        if self.static_front_end:
-            raise UsageError("static front ends are built natively only (pare build without --engine or "
-                             "--strategy)")
-        self.check_engine_lockfile()
-        start = self.start_or_none(lambda: self.start(None))
-        launch = self.launch(start, (("NODE_ENV", "production"),))
+        static, standalone = self.static_front_end, not self.static_front_end and self.next_start()
+        context_files = self.engine_lockfile()
+        env: tuple[tuple[str, str], ...] = (("NODE_ENV", "production"),)
+        if static:
+            start: StartCommand | None = StartCommand(node_static.server_command(self.workdir), (),
+                                                      "static front end")
+        elif standalone:  # HOSTNAME: a container's own is its name; server.js listens on it
+            start, env = StartCommand((NODE, "server.js"), (), "Next.js standalone server.js"), \
+                (*env, ("HOSTNAME", "0.0.0.0"))
+        else:
+            start = self.start_or_none(lambda: self.start(None))
+        launch = self.launch(start, env)
         building = self.builds
         store = Path("/tmp/pare-pm-store")
         yarn = f"node {shell_quote([self.yarn_path])}" if self.yarn_path else "yarn"
@@ -642,19 +676,23 @@ class NodeRecipe(Recipe):
                         self.install_commands(building, store)) if self.has_dependencies() or building else ()
         build: list[str] = []
         if building and has_build_script(self.package):
-            build.append(f"NODE_ENV=production {run} run build")
+            next_env = "".join(f"{k}={v} " for k, v in NEXT_BUILD_ENV.items()) if standalone else ""
+            build.append(f"NODE_ENV=production {next_env}{run} run build")
         prune = pm_prune(pm, store)
-        if building and prune is not None:
+        if building and prune is not None and not (static or standalone):  # only the output ships
             build.append(f"{berry_env}{run} {shell_quote(prune)}")
         tools: tuple[str, ...] = ()
         if self.tool.package is not None:
             wanted = self.tool.version or pm.range or "latest"
             tools = (f"npm install -g --no-audit --no-fund {shell_quote([f'{self.tool.package}@{wanted}'])}",)
         # manifests to copy before the install: files as they are, directories with a trailing /
-        deps = tuple(m + "/" if (self.app_dir / m).is_dir() else m for m in MANIFESTS
-                     if m in self.manifest_files())
+        have = {*self.manifest_files(), *(dest for dest, _ in context_files)}
+        deps = tuple(m + "/" if (self.app_dir / m).is_dir() else m for m in MANIFESTS if m in have)
+        shape = "static-site" if static else "next-standalone" if standalone else "app"
         return self.facts("node", deps, " ".join(launch.entrypoint or launch.cmd), launch, tools=tools,
-                          install=install, build=tuple(build), source_first=building)
+                          install=install, build=tuple(build), source_first=building, shape=shape,
+                          server_packages=self.static_server_pins() if static else (),
+                          context_files=context_files)
 
 
 # Next.js takes `output: 'standalone'` as its default from this variable, so a user's next.config
