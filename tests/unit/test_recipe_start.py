@@ -241,6 +241,13 @@ def test_exec_line_splits_back_to_the_same_argv(argv: list[str]) -> None:
     assert split_command(exec_line(argv)).argv == tuple(argv)
 
 
+def test_an_exec_form_word_that_looks_like_an_assignment_stays_a_word() -> None:
+    """CMD ["A=", "0"] runs a program named "A=": its line quotes it, and a quoted NAME=value is a
+    word, not an assignment, as sh reads it (hypothesis found ['A=', '0'])."""
+    assert split_command(exec_line(["A=", "0"])).argv == ("A=", "0")
+    assert split_command("'A=b' c").argv == ("A=b", "c") and split_command("A=b c").env == (("A", "b"),)
+
+
 # --- the recipes use them ------------------------------------------------------------------------
 
 def test_node_recipe_starts_the_render_start_command(tmp_path: Path) -> None:

@@ -55,10 +55,11 @@ class StartCommand:
 
 def split_command(line: str) -> ExecCommand:
     """Split a shell command line into exec form; NeedsShell when that would change its meaning."""
-    words = _tokenize(line)
+    words, plain = _tokenize(line)
     env: list[tuple[str, str]] = []
-    while words and _assignment(words[0]):
+    while words and plain[0] and _assignment(words[0]):  # a quoted 'A=b' is a word, as in sh
         name, _, value = words.pop(0).partition("=")
+        plain.pop(0)
         env.append((name, value))
     if words and words[0] == "exec":
         words.pop(0)
@@ -72,13 +73,21 @@ def _assignment(word: str) -> bool:
     return bool(eq) and bool(ENV_NAME.match(name))
 
 
-def _tokenize(line: str) -> list[str]:
-    """POSIX shell word splitting for the subset above. Raises NeedsShell on anything else."""
+def _tokenize(line: str) -> tuple[list[str], list[bool]]:
+    """POSIX shell word splitting for the subset above, and per word whether its first '=' (if
+    any) came before any quoting, as an assignment's must. Raises NeedsShell on anything else."""
     words: list[str] = []
+    plain: list[bool] = []  # the word's text up to its first '=' was written unquoted
     word: list[str] = []
     in_word = False
+    quoted_from: int | None = None  # where the word's first quoted or escaped character went
     i = 0
     n = len(line)
+
+    def end_word() -> None:
+        text = "".join(word)
+        words.append(text)
+        plain.append("=" in text and (quoted_from is None or text.index("=") < quoted_from))
 
     def refuse(what: str) -> NeedsShell:
         return NeedsShell(f"`{line}` needs a shell ({what}), and pare's images have none")
@@ -87,8 +96,8 @@ def _tokenize(line: str) -> list[str]:
         ch = line[i]
         if ch in " \t\n":
             if in_word:
-                words.append("".join(word))
-                word, in_word = [], False
+                end_word()
+                word, in_word, quoted_from = [], False, None
             i += 1
             continue
         if ch == "#" and not in_word:
@@ -100,6 +109,8 @@ def _tokenize(line: str) -> list[str]:
         if ch == "~" and not in_word:
             raise refuse("'~' expansion")
         in_word = True
+        if ch in "\\'\"$" and quoted_from is None:
+            quoted_from = len("".join(word))
         if ch == "\\":
             if i + 1 < n and line[i + 1] != "\n":
                 word.append(line[i + 1])
@@ -121,8 +132,8 @@ def _tokenize(line: str) -> list[str]:
         word.append(ch)
         i += 1
     if in_word:
-        words.append("".join(word))
-    return words
+        end_word()
+    return words, plain
 
 
 def _double_quoted(line: str, i: int, word: list[str], refuse: Callable[[str], NeedsShell]) -> int:

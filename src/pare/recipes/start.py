@@ -69,9 +69,13 @@ def declared_start(app_dir: Path) -> StartLine | None:
     return None
 
 
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9@%+=:,./_-]*")  # what shlex leaves bare
+
+
 def exec_line(argv: Sequence[str]) -> str:
-    """An exec-form list as a line that split_command turns back into the same argv."""
-    return " ".join(shlex.quote(word) for word in argv)
+    """An exec-form list as a line that split_command turns back into the same argv (a word
+    that reads as an assignment, `A=b`, is quoted so that it stays a word)."""
+    return " ".join("'" + word + "'" if ASSIGNMENT.fullmatch(word) else shlex.quote(word) for word in argv)
 
 
 # --- Procfile ------------------------------------------------------------------------------------
