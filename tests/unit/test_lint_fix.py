@@ -188,3 +188,20 @@ def test_apk_cache_off_inside_a_heredoc() -> None:
 def test_a_small_node_base_is_kept_for_the_final_stage() -> None:
     after, _ = fixed("FROM node:20-alpine3.20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"i\"]\n")
     assert [s.base for s in parse(after).stages] == ["node:20-alpine3.20", "node:20-alpine3.20"]
+
+
+def test_continued_lines_stay_as_written() -> None:
+    text = ("FROM debian:12-slim\nRUN apt-get update && apt-get install -y \\\n    ca-certificates \\\n"
+            "    # a comment inside the continuation\n    && rm -rf /var/lib/apt/lists/*\n"
+            "USER 1\nCMD [\"x\"]\n")
+    after, _ = fixed(text)
+    assert after == text.replace("install -y", "install --no-install-recommends -y")
+
+
+def test_no_cache_flags_where_the_run_mounts_a_cache() -> None:
+    text = ("FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip \\\n"
+            "    pip install flask\nRUN --mount=type=cache,target=/var/cache/apk apk add git\n"
+            "USER 1\nCMD [\"x\"]\n")
+    after, _ = fixed(text)
+    assert after == text
+    assert not families(text) & {"pip-cache", "apk-cache"}

@@ -73,7 +73,7 @@ def script_of(inst: Instruction) -> str:
     return "\n".join([" ".join(inst.args), *heredoc_bodies])
 
 
-def _cache_mounted(inst: Instruction, *paths: str) -> bool:
+def cache_mounted(inst: Instruction, *paths: str) -> bool:
     for mount in inst.flags_named("mount"):
         if "type=cache" in mount and any(p in mount for p in paths):
             return True
@@ -128,7 +128,7 @@ def _apt_lists(ctx: Context) -> Iterator[Hit]:
         for inst, cmds in _runs(stage):
             if not any(_is_apt(c) and _apt_sub(c) in ("update", "install") for c in cmds):
                 continue
-            if _cache_mounted(inst, "/var/lib/apt"):
+            if cache_mounted(inst, "/var/lib/apt"):
                 continue
             cleaned = any(c.name == "rm" and any("/var/lib/apt/lists" in w for w in c.argv) for c in cmds)
             if not cleaned:
@@ -141,7 +141,7 @@ def _pip_cache(ctx: Context) -> Iterator[Hit]:
         if (_env(stage, "PIP_NO_CACHE_DIR") or "").lower() in ("1", "true", "yes", "on", "off", "0", "false"):
             continue
         for inst, cmds in _runs(stage):
-            if _cache_mounted(inst, ".cache/pip", ".cache"):
+            if cache_mounted(inst, ".cache/pip", ".cache"):
                 continue
             for cmd in cmds:
                 if _pip_install(cmd) and not cmd.has("--no-cache-dir", "--no-cache"):
@@ -158,7 +158,7 @@ def _apk_cache(ctx: Context) -> Iterator[Hit]:
             for cmd in cmds:
                 removes_cache = _removes(cmds, "/var/cache/apk")
                 if cmd.name == "apk" and _apt_sub(cmd) == "add" and not cmd.has("--no-cache") \
-                        and not removes_cache and not _cache_mounted(inst, "/var/cache/apk"):
+                        and not removes_cache and not cache_mounted(inst, "/var/cache/apk"):
                     yield Hit(inst.line, "apk add without --no-cache keeps the package index in the layer",
                               pricing.APK_CACHE, stage.label)
                     break
