@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pare.analyze.analysis import Analysis, analyze_image
@@ -80,9 +80,21 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
     return proc.stdout
 
 
-def build(dockerfile: Path, context: Path, out: Path, bases: Mapping[str, str] | None = None) -> str:
+@dataclass(frozen=True)
+class BuildInputs:
+    """What a build here needs beside the Dockerfile and its context: FROM references mapped to local
+    images (REF -> LOCATION), build args, and host files mounted into every RUN (HOST:CONTAINER, as
+    `buildah bud -v`), e.g. the proxy's CA bundle for pip and npm."""
+
+    bases: Mapping[str, str] = field(default_factory=dict)
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    volumes: tuple[str, ...] = ()
+
+
+def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None = None) -> str:
     """Build with buildah (its own store in a temp dir, vfs, chroot isolation), one layer per
     instruction; the image goes to the OCI layout `out`, whose location is returned."""
+    inputs = inputs or BuildInputs()
     if shutil.which("buildah") is None:
         raise ToolMissing("buildah is not installed (pare lint --measure builds with it)")
     with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp:
@@ -90,11 +102,13 @@ def build(dockerfile: Path, context: Path, out: Path, bases: Mapping[str, str] |
         buildah = ["buildah", "--storage-driver", "vfs", "--root", str(root / "root"),
                    "--runroot", str(root / "run")]
         try:
-            for ref, location in (bases or {}).items():
+            for ref, location in inputs.bases.items():
                 image_id = _run([*buildah, "pull", "--quiet", location], f"buildah pull {location}").strip()
                 _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
             tag = "localhost/pare-lint-build:latest"
-            _run([*buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", "-f",
+            extra = [a for key, value in inputs.build_args.items() for a in ("--build-arg", f"{key}={value}")]
+            extra += [arg for volume in inputs.volumes for arg in ("-v", volume)]
+            _run([*buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", *extra, "-f",
                   str(dockerfile.resolve()), "-t", tag, str(context)], "buildah bud", cwd=context)
             _run([*buildah, "push", tag, f"oci:{out}:built"], "buildah push")
             return f"oci:{out}:built"
@@ -102,10 +116,15 @@ def build(dockerfile: Path, context: Path, out: Path, bases: Mapping[str, str] |
             subprocess.run([*buildah, "rmi", "--all", "--force"], capture_output=True, check=False)
 
 
-def build_and_analyze(dockerfile: Path, context: Path, bases: Mapping[str, str] | None = None) -> Analysis:
+def build_and_analyze(dockerfile: Path, context: Path, inputs: BuildInputs | None = None) -> Analysis:
     """Build, then pare analyze's exact per-layer accounting of the image."""
+    with tempfile.TemporaryDirectory(prefix="pare-lint-measure-") as tmp:
+        return analyze_location(build(dockerfile, context, Path(tmp) / "oci", inputs), str(dockerfile))
+
+
+def analyze_location(location: str, name: str) -> Analysis:
+    """pare analyze's accounting of a built image (an OCI layout location)."""
     from pare.stores.transports import open_location
 
-    with tempfile.TemporaryDirectory(prefix="pare-lint-measure-") as tmp:
-        store, name = open_location(build(dockerfile, context, Path(tmp) / "oci", bases))
-        return analyze_image(store.read(name), name=str(dockerfile))
+    store, ref = open_location(location)
+    return analyze_image(store.read(ref), name=name)

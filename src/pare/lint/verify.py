@@ -7,6 +7,7 @@ body from each. The sizes are the images' compressed sizes, what a registry stor
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from pare.errors import PareError
-from pare.lint.measure import build
+from pare.lint.measure import BuildInputs, build
 
 
 class VerifyFailed(PareError):
@@ -27,9 +28,10 @@ class Answer:
     status: int
     body: bytes
     size: int  # compressed bytes of the image
+    location: str  # where the image was built (gone after verify() unless it was given `work`)
 
 
-def _answer(location: str, port: int, path: str, state: Path) -> Answer:
+def _answer(location: str, port: int, path: str, state: Path, env: Mapping[str, str]) -> Answer:
     from pare.engines.netns import private_network
     from pare.engines.podman import PodmanEngine
     from pare.stores.transports import open_location
@@ -37,28 +39,39 @@ def _answer(location: str, port: int, path: str, state: Path) -> Answer:
     store, name = open_location(location)
     size = store.read(name).compressed_size
     engine = PodmanEngine(state)
-    with private_network() as net, engine.running(location, port=port, network=net, ready_path=path) as url:
+    with private_network() as net, engine.running(location, port=port, env=env, network=net,
+                                                     ready_path=path) as url:
         got = httpx.get(url + path, timeout=10.0)
-        return Answer(got.status_code, got.content, size)
+        return Answer(got.status_code, got.content, size, location)
 
 
 def verify(before: Path, after_text: str, context: Path, port: int, path: str = "/",
-           bases: Mapping[str, str] | None = None) -> tuple[Answer, Answer]:
-    """(original's answer, rewrite's answer); VerifyFailed when they differ or the rewrite is larger."""
-    from pare.engines.storage import remove_storage
-
-    with tempfile.TemporaryDirectory(prefix="pare-fix-verify-") as tmp:
-        work = Path(tmp)
-        rewritten = work / "Dockerfile.fixed"
-        rewritten.write_text(after_text, encoding="utf-8")
-        try:
-            old = _answer(build(before, context, work / "before", bases), port, path, work / "podman")
-            new = _answer(build(rewritten, context, work / "after", bases), port, path, work / "podman")
-        finally:
-            remove_storage(work / "podman")
+           inputs: BuildInputs | None = None, env: Mapping[str, str] | None = None,
+           work: Path | None = None) -> tuple[Answer, Answer]:
+    """(original's answer, rewrite's answer); VerifyFailed when they differ or the rewrite is larger.
+    env: set in both containers beside PORT. work: a directory to build in that keeps both images
+    (OCI layouts work/before and work/after), for a caller that looks at them after."""
+    with contextlib.ExitStack() as stack:
+        if work is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pare-fix-verify-")))
+        old, new = _build_and_ask(before, after_text, context, port, path, inputs, env or {}, work)
     if (old.status, old.body) != (new.status, new.body):
         raise VerifyFailed(f"the rewrite answers GET {path} with {new.status} ({len(new.body)} bytes), the "
                            f"original with {old.status} ({len(old.body)} bytes)")
     if new.size > old.size:
         raise VerifyFailed(f"the rewrite is larger: {new.size} bytes compressed against {old.size}")
+    return old, new
+
+
+def _build_and_ask(before: Path, after_text: str, context: Path, port: int, path: str,
+                   inputs: BuildInputs | None, env: Mapping[str, str], work: Path) -> tuple[Answer, Answer]:
+    from pare.engines.storage import remove_storage
+
+    rewritten = work / "Dockerfile.fixed"
+    rewritten.write_text(after_text, encoding="utf-8")
+    try:
+        old = _answer(build(before, context, work / "before", inputs), port, path, work / "podman", env)
+        new = _answer(build(rewritten, context, work / "after", inputs), port, path, work / "podman", env)
+    finally:
+        remove_storage(work / "podman")
     return old, new
