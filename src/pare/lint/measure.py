@@ -91,6 +91,17 @@ class BuildInputs:
     volumes: tuple[str, ...] = ()
 
 
+def _nameable(location: str, link: Path) -> str:
+    """An oci: location buildah can pull: it names the image after the layout's path, and a path
+    that is no valid reference (a `.cache` directory, capitals) fails, so such a layout is pulled
+    through a symlink under the build's own temp directory."""
+    if not location.startswith("oci:"):
+        return location
+    path, sep, tag = location[4:].partition(":")
+    link.symlink_to(Path(path).resolve())
+    return f"oci:{link}{sep}{tag}"
+
+
 def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None = None) -> str:
     """Build with buildah (its own store in a temp dir, vfs, chroot isolation), one layer per
     instruction; the image goes to the OCI layout `out`, whose location is returned."""
@@ -102,8 +113,9 @@ def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None
         buildah = ["buildah", "--storage-driver", "vfs", "--root", str(root / "root"),
                    "--runroot", str(root / "run")]
         try:
-            for ref, location in inputs.bases.items():
-                image_id = _run([*buildah, "pull", "--quiet", location], f"buildah pull {location}").strip()
+            for n, (ref, location) in enumerate(inputs.bases.items()):
+                pullable = _nameable(location, root / f"base{n}")
+                image_id = _run([*buildah, "pull", "--quiet", pullable], f"buildah pull {location}").strip()
                 _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
             tag = "localhost/pare-lint-build:latest"
             extra = [a for key, value in inputs.build_args.items() for a in ("--build-arg", f"{key}={value}")]

@@ -31,7 +31,7 @@ class Answer:
     location: str  # where the image was built (gone after verify() unless it was given `work`)
 
 
-def _answer(location: str, port: int, path: str, state: Path, env: Mapping[str, str]) -> Answer:
+def answer(location: str, port: int, path: str, state: Path, env: Mapping[str, str]) -> Answer:
     from pare.engines.netns import private_network
     from pare.engines.podman import PodmanEngine
     from pare.stores.transports import open_location
@@ -54,24 +54,30 @@ def verify(before: Path, after_text: str, context: Path, port: int, path: str = 
     with contextlib.ExitStack() as stack:
         if work is None:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pare-fix-verify-")))
-        old, new = _build_and_ask(before, after_text, context, port, path, inputs, env or {}, work)
+        old, new = build_and_ask(before, after_text, context, port, path, inputs, env or {}, work)
+    compare(old, new, path)
+    return old, new
+
+
+def compare(old: Answer, new: Answer, path: str) -> None:
+    """VerifyFailed unless the rewrite answers as the original did and is not larger."""
     if (old.status, old.body) != (new.status, new.body):
         raise VerifyFailed(f"the rewrite answers GET {path} with {new.status} ({len(new.body)} bytes), the "
                            f"original with {old.status} ({len(old.body)} bytes)")
     if new.size > old.size:
         raise VerifyFailed(f"the rewrite is larger: {new.size} bytes compressed against {old.size}")
-    return old, new
 
 
-def _build_and_ask(before: Path, after_text: str, context: Path, port: int, path: str,
-                   inputs: BuildInputs | None, env: Mapping[str, str], work: Path) -> tuple[Answer, Answer]:
+def build_and_ask(before: Path, after_text: str, context: Path, port: int, path: str,
+                  inputs: BuildInputs | None, env: Mapping[str, str], work: Path) -> tuple[Answer, Answer]:
+    """Both images built into work/before and work/after, each run and asked GET path."""
     from pare.engines.storage import remove_storage
 
     rewritten = work / "Dockerfile.fixed"
     rewritten.write_text(after_text, encoding="utf-8")
     try:
-        old = _answer(build(before, context, work / "before", inputs), port, path, work / "podman", env)
-        new = _answer(build(rewritten, context, work / "after", inputs), port, path, work / "podman", env)
+        old = answer(build(before, context, work / "before", inputs), port, path, work / "podman", env)
+        new = answer(build(rewritten, context, work / "after", inputs), port, path, work / "podman", env)
     finally:
         remove_storage(work / "podman")
     return old, new
