@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pare.analyze.analysis import Analysis, analyze_image
+from pare.engines.storage import remove_storage, storage_driver
 from pare.errors import PareError, ToolMissing
 from pare.lint.engine import Result, by_bytes
 from pare.lint.parser import Dockerfile
@@ -103,14 +104,15 @@ def _nameable(location: str, link: Path) -> str:
 
 
 def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None = None) -> str:
-    """Build with buildah (its own store in a temp dir, vfs, chroot isolation), one layer per
-    instruction; the image goes to the OCI layout `out`, whose location is returned."""
+    """Build with buildah (its own store in a temp dir, overlay where it mounts else vfs, chroot
+    isolation), one layer per instruction; the image goes to the OCI layout `out`, whose location is
+    returned."""
     inputs = inputs or BuildInputs()
     if shutil.which("buildah") is None:
         raise ToolMissing("buildah is not installed (pare lint --measure builds with it)")
     with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp:
         root = Path(tmp)
-        buildah = ["buildah", "--storage-driver", "vfs", "--root", str(root / "root"),
+        buildah = ["buildah", "--storage-driver", storage_driver(root), "--root", str(root / "root"),
                    "--runroot", str(root / "run")]
         try:
             for n, (ref, location) in enumerate(inputs.bases.items()):
@@ -126,6 +128,7 @@ def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None
             return f"oci:{out}:built"
         finally:
             subprocess.run([*buildah, "rmi", "--all", "--force"], capture_output=True, check=False)
+            remove_storage(root)  # overlay leaves mounts a plain rmtree would trip on
 
 
 def build_and_analyze(dockerfile: Path, context: Path, inputs: BuildInputs | None = None) -> Analysis:
