@@ -75,9 +75,16 @@ def build_and_ask(before: Path, after_text: str, context: Path, port: int, path:
 
     rewritten = work / "Dockerfile.fixed"
     rewritten.write_text(after_text, encoding="utf-8")
+    old_image = build(before, context, work / "before", inputs)
+    new_image = build(rewritten, context, work / "after", inputs)
+    state = podman_state()
     try:
-        old = answer(build(before, context, work / "before", inputs), port, path, work / "podman", env)
-        new = answer(build(rewritten, context, work / "after", inputs), port, path, work / "podman", env)
+        return answer(old_image, port, path, state, env), answer(new_image, port, path, state, env)
     finally:
-        remove_storage(work / "podman")
-    return old, new
+        remove_storage(state)
+
+
+def podman_state() -> Path:
+    """A podman state directory with a short path: podman refuses a runroot over 50 characters, which
+    a caller's work directory can easily make."""
+    return Path(tempfile.mkdtemp(prefix="pare-fv-"))
