@@ -14,10 +14,11 @@ buildah store and tagged REF, as benchmarks/apps.py maps corpus FROMs to pare's 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -103,32 +104,52 @@ def _nameable(location: str, link: Path) -> str:
     return f"oci:{link}{sep}{tag}"
 
 
-def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None = None) -> str:
-    """Build with buildah (its own store in a temp dir, overlay where it mounts else vfs, chroot
-    isolation), one layer per instruction; the image goes to the OCI layout `out`, whose location is
-    returned."""
+@dataclass(frozen=True)
+class Store:
+    """A private buildah store (its command prefix) holding the mapped bases, tagged as their REFs."""
+
+    buildah: tuple[str, ...]
+    inputs: BuildInputs
+
+
+@contextlib.contextmanager
+def buildah_store(inputs: BuildInputs | None = None) -> Iterator[Store]:
+    """A buildah store in a temp dir (overlay where it mounts, else vfs), the bases pulled once;
+    every image and mount removed after. Builds in one store share buildah's layer cache."""
     inputs = inputs or BuildInputs()
     if shutil.which("buildah") is None:
         raise ToolMissing("buildah is not installed (pare lint --measure builds with it)")
     with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp:
         root = Path(tmp)
-        buildah = ["buildah", "--storage-driver", storage_driver(root), "--root", str(root / "root"),
-                   "--runroot", str(root / "run")]
+        buildah = ("buildah", "--storage-driver", storage_driver(root), "--root", str(root / "root"),
+                   "--runroot", str(root / "run"))
         try:
             for n, (ref, location) in enumerate(inputs.bases.items()):
                 pullable = _nameable(location, root / f"base{n}")
                 image_id = _run([*buildah, "pull", "--quiet", pullable], f"buildah pull {location}").strip()
                 _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
-            tag = "localhost/pare-lint-build:latest"
-            extra = [a for key, value in inputs.build_args.items() for a in ("--build-arg", f"{key}={value}")]
-            extra += [arg for volume in inputs.volumes for arg in ("-v", volume)]
-            _run([*buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", *extra, "-f",
-                  str(dockerfile.resolve()), "-t", tag, str(context)], "buildah bud", cwd=context)
-            _run([*buildah, "push", tag, f"oci:{out}:built"], "buildah push")
-            return f"oci:{out}:built"
+            yield Store(buildah, inputs)
         finally:
             subprocess.run([*buildah, "rmi", "--all", "--force"], capture_output=True, check=False)
             remove_storage(root)  # overlay leaves mounts a plain rmtree would trip on
+
+
+def build_in(store: Store, dockerfile: Path, context: Path, out: Path) -> str:
+    """Build with chroot isolation, one layer per instruction; the image goes to the OCI layout
+    `out`, whose location is returned."""
+    tag = "localhost/pare-lint-build:latest"
+    extra = [a for key, value in store.inputs.build_args.items() for a in ("--build-arg", f"{key}={value}")]
+    extra += [arg for volume in store.inputs.volumes for arg in ("-v", volume)]
+    _run([*store.buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", *extra, "-f",
+          str(dockerfile.resolve()), "-t", tag, str(context)], "buildah bud", cwd=context)
+    _run([*store.buildah, "push", tag, f"oci:{out}:built"], "buildah push")
+    return f"oci:{out}:built"
+
+
+def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None = None) -> str:
+    """One build in a store of its own (build_in)."""
+    with buildah_store(inputs) as store:
+        return build_in(store, dockerfile, context, out)
 
 
 def build_and_analyze(dockerfile: Path, context: Path, inputs: BuildInputs | None = None) -> Analysis:

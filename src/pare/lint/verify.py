@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from pare.errors import PareError
-from pare.lint.measure import BuildInputs, build
+from pare.lint.measure import BuildInputs, build_in, buildah_store
 
 
 class VerifyFailed(PareError):
@@ -75,8 +75,9 @@ def build_and_ask(before: Path, after_text: str, context: Path, port: int, path:
 
     rewritten = work / "Dockerfile.fixed"
     rewritten.write_text(after_text, encoding="utf-8")
-    old_image = build(before, context, work / "before", inputs)
-    new_image = build(rewritten, context, work / "after", inputs)
+    with buildah_store(inputs) as store:  # one store: the bases pulled once, unchanged layers reused
+        old_image = build_in(store, before, context, work / "before")
+        new_image = build_in(store, rewritten, context, work / "after")
     state = podman_state()
     try:
         return answer(old_image, port, path, state, env), answer(new_image, port, path, state, env)
