@@ -136,6 +136,21 @@ def test_command_prints_a_diff_and_writes(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]  # no temp file left behind
 
 
+@pytest.mark.parametrize(("option", "message"), [
+    ("--volume=nocolon", "--volume wants HOST:CONTAINER"),
+    ("--build-arg=NOVALUE", "--build-arg wants KEY=VALUE"),
+    ("--base=golang:1.22", "--base wants"),
+    ("--env==x", "--env wants KEY=VALUE"),
+])
+def test_verify_build_options_refuse_bad_input_in_one_line(tmp_path: Path, option: str, message: str) -> None:
+    target = tmp_path / "Dockerfile"
+    target.write_text("FROM scratch\nCOPY a /a\nCMD [\"/a\"]\n")
+    done = subprocess.run([sys.executable, "-m", "pare", "fix", "--verify", option, str(target)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
+
+
 @pytest.mark.parametrize(("final", "expect"), [
     ("FROM scratch\nCOPY --from=b /a /a\nCMD [\"/a\"]\n", "USER 65532:65532\nCMD"),
     ("FROM gcr.io/distroless/static\nCOPY --from=b /a /a\nCMD [\"/a\"]\n",
