@@ -65,12 +65,14 @@ def _inputs(bases: tuple[str, ...], build_args: tuple[str, ...], volumes: tuple[
     return BuildInputs(mapping, dict(_pair("--build-arg", a) for a in build_args), volumes)
 
 
-def build_options(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def build_options(what: str, context_help: str | None = None) -> Callable[[Callable[..., None]],
+                                                                         Callable[..., None]]:
     """--context, --base, --build-arg and --volume: how a build here gets what the registry cannot give."""
     def wrap(command: Callable[..., None]) -> Callable[..., None]:
         for option in reversed([
             click.option("--context", type=click.Path(path_type=Path, file_okay=False, exists=True),
-                         help=f"For {what}: the build context (default: the Dockerfile's directory)."),
+                         help=context_help or f"For {what}: the build context (default: the Dockerfile's "
+                                              "directory)."),
             click.option("--base", "bases", multiple=True, metavar="REF=LOCATION",
                          help=f"For {what}: build FROM REF with a local image (oci:DIR:TAG, "
                               "docker-archive:FILE...)."),
@@ -96,7 +98,9 @@ def build_options(what: str) -> Callable[[Callable[..., None]], Callable[..., No
               help="Config file (default: .pare-lint.toml or pyproject's [tool.pare.lint], nearest first).")
 @click.option("--measure", is_flag=True,
               help="Build with buildah and price findings from the image's layers (exact bytes).")
-@build_options("--measure")
+@build_options("--measure", "The build context: findings about files COPY brings in are then priced from "
+                            "their sizes. --measure builds with it (default there: the Dockerfile's "
+                            "directory).")
 def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: str | None,
          ignore: tuple[str, ...], config_path: Path | None, measure: bool, context: Path | None,
          bases: tuple[str, ...], build_args: tuple[str, ...], volumes: tuple[str, ...]) -> None:
@@ -123,13 +127,14 @@ def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: s
             config = replace(config, ignore=config.ignore | frozenset(ignore))
         threshold = threshold or config.fail_on
         df = parse(text, name)
-        result = run(df, config)
+        build_context = context or (Path(name).resolve().parent if measure and path != "-" else None)
+        result = run(df, config, context=build_context)
         if measure:
             from pare.lint.measure import build_and_analyze, reprice
 
             if path == "-":
                 raise UsageError("--measure needs a Dockerfile path and its build context, not stdin")
-            analysis = build_and_analyze(Path(name), context or Path(name).resolve().parent,
+            analysis = build_and_analyze(Path(name), build_context or Path.cwd(),
                                          _inputs(bases, build_args, volumes))
             result = reprice(result, df, analysis)
         results.append(result)
