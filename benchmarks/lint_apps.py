@@ -12,12 +12,14 @@ Heroku Go buildpack from S3 at build time); its mapping is HEROKU below.
 
 Per app: the prepared Dockerfile and pare fix's rewrite are built (buildah, one layer per
 instruction), both run (podman, a private network namespace, PORT and apps.toml's env set), GET
-apps.toml's path must answer the same status and body from both, and the rewrite must not be larger.
-Where the rewrite changes nothing but comments, the file is built once: there is nothing to verify,
+apps.toml's path must answer the same status and body from both, and the rewrite's layers must be no
+larger (a USER or JSON CMD grows the config by a few hundred bytes: the after - before column shows
+it). Where the rewrite changes nothing but comments, the file is built once: there is nothing to verify,
 and the table says so. Sizes are compressed bytes (what a registry stores and a pull moves).
 
-Then every finding of `pare lint` on the prepared file: its default estimate next to the figure
---measure computes from the built image's layers (pare.lint.measure.reprice), and the share within 1%.
+Then every finding of `pare lint` on the prepared file, the build context given (findings about files
+COPY brings in are priced from their sizes): its default estimate next to the figure --measure computes
+from the built image's layers (pare.lint.measure.reprice), and the share within 1%.
 
     .venv/bin/python benchmarks/lint_apps.py [--apps go-httpbin,...] [--json FILE] [--keep]
 """
@@ -179,7 +181,7 @@ def measure_corpus_file(name: str, work: Path) -> AppRow:
     start = time.perf_counter()
     try:
         location = build(dockerfile, context, work / name, build_inputs(spec))
-        result = lint(df, None, TODAY)
+        result = lint(df, None, TODAY, context)
         row.findings = finding_rows(result, reprice(result, df, analyze_location(location, name)))
     except PareError as exc:
         row.error = f"{type(exc).__name__}: {exc}"
@@ -224,7 +226,7 @@ def run_app(name: str, work: Path) -> AppRow:
                 remove_storage(state)
             row.before, row.status = old.size, old.status
         location = old.location
-        result = lint(df, None, TODAY)
+        result = lint(df, None, TODAY, context)
         measured = reprice(result, df, analyze_location(location, name))
         row.findings = finding_rows(result, measured)
     except PareError as exc:
@@ -238,11 +240,11 @@ def mb(n: int) -> str:
 
 
 def print_tables(rows: list[AppRow], measured_only: list[AppRow]) -> None:
-    print("| app | rewrite | before MB | after MB | after / before | answers the same | note |")
+    print("| app | rewrite | before MB | after MB | after - before, bytes | answers the same | note |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         what = f"{r.diff_lines} lines changed" if r.changed else "nothing but comments"
-        ratio = f"{r.after / r.before:.3f}" if r.before and r.changed else "-"
+        ratio = f"{r.after - r.before:+,}" if r.before and r.after and r.changed else "-"
         if r.error:
             same = "no" if r.same_answer is False else "-"
             note = r.error[:160]
