@@ -27,6 +27,7 @@ DOCKERFILE = """FROM scratch
 COPY busybox /busybox
 COPY big.tar.gz /data/big.tar.gz
 COPY app/ /app/
+WORKDIR /work
 RUN ["/busybox", "rm", "/data/big.tar.gz"]
 RUN ["/busybox", "chown", "-R", "1000:1000", "/app"]
 USER 1000
@@ -70,6 +71,10 @@ def test_measure_prices_from_the_layers(tmp_path: Path) -> None:
     exact = {f["family"]: f for f in measured}
     assert exact["removed-later"]["bytes"] == BIG and exact["removed-later"]["measured"] is True
     assert exact["chown-after-copy"]["bytes"] == sum(APP_FILES.values())
+    # the build context at hand, the default estimate of the removed file is already what was measured
+    code, with_context, err = _lint(["--context", str(tmp_path), str(tmp_path / "Dockerfile")])
+    assert code == 0, err
+    assert {f["family"]: f["bytes"] for f in with_context}["removed-later"] == BIG
     assert [f["bytes"] for f in measured if f["bytes"] is not None] == \
         sorted((f["bytes"] for f in measured if f["bytes"] is not None), reverse=True)
 

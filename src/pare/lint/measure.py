@@ -15,6 +15,7 @@ buildah store and tagged REF, as benchmarks/apps.py maps corpus FROMs to pare's 
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -26,7 +27,7 @@ from pare.analyze.analysis import Analysis, analyze_image
 from pare.engines.storage import remove_storage, storage_driver
 from pare.errors import PareError, ToolMissing
 from pare.lint.engine import Result, by_bytes
-from pare.lint.parser import Dockerfile
+from pare.lint.parser import Dockerfile, Instruction
 
 FS_KEYWORDS = ("RUN", "COPY", "ADD")
 CACHE_PATHS = {
@@ -42,14 +43,27 @@ class MeasureError(PareError):
     """The build or its analysis failed; the message carries buildah's last line."""
 
 
+def _built_by(inst: Instruction, created_by: str) -> bool:
+    """Whether a layer's history line can be this instruction's: buildah writes `/bin/sh -c SCRIPT`
+    for a RUN and `/bin/sh -c #(nop) COPY file:... in DEST` for a COPY or ADD."""
+    copy = re.search(r"#\(nop\)\s+(COPY|ADD)\b", created_by)
+    if inst.keyword == "RUN":
+        return "#(nop)" not in created_by
+    return copy is not None and copy.group(1) == inst.keyword
+
+
 def instruction_layers(df: Dockerfile, analysis: Analysis) -> dict[int, int]:
-    """Line of each RUN/COPY/ADD of the shipped stages -> index of the layer it built."""
+    """Line of each RUN/COPY/ADD of the shipped stages -> index of the layer it built, matched from
+    the last layer back by history lines. A step with no layer (a COPY of nothing: buildah records
+    it as an empty layer, which the manifest omits) is skipped, and its findings keep the estimate."""
     steps = [i for stage in df.shipped() for i in stage.instructions if i.keyword in FS_KEYWORDS]
-    first = len(analysis.layers) - len(steps)
-    if first < 0:
-        raise MeasureError(f"the image has {len(analysis.layers)} layers for {len(steps)} RUN/COPY/ADD "
-                           "instructions: it was not built with one layer per instruction")
-    return {inst.line: first + n for n, inst in enumerate(steps)}
+    found: dict[int, int] = {}
+    index = len(analysis.layers) - 1
+    for inst in reversed(steps):
+        if index >= 0 and _built_by(inst, analysis.layers[index].created_by):
+            found[inst.line] = index
+            index -= 1
+    return found
 
 
 def reprice(result: Result, df: Dockerfile, analysis: Analysis) -> Result:
