@@ -48,7 +48,7 @@ from pare.engines.storage import remove_storage  # noqa: E402
 from pare.errors import PareError  # noqa: E402
 from pare.lint.engine import Result, lint  # noqa: E402
 from pare.lint.fix import fix  # noqa: E402
-from pare.lint.measure import HIDDEN_BY, BuildInputs, analyze_location, build, reprice  # noqa: E402
+from pare.lint.measure import BuildInputs, analyze_location, build, reprice  # noqa: E402
 from pare.lint.parser import parse  # noqa: E402
 from pare.lint.verify import VerifyFailed, answer, build_and_ask, compare, podman_state  # noqa: E402
 from pare.native.plan import CA_BUNDLE  # noqa: E402
@@ -85,9 +85,10 @@ NOT_EXACT = {
     "pip-cache": "the wheels downloaded: the dependency set resolved at build time",
     "apk-cache": "the index of the day's Alpine mirror",
     "yum-cache": "the repositories' metadata on the day",
-    "removed-later": "the bytes of what the earlier layer wrote (a download, a build tree), known only "
-                     "once it ran",
-    "chown-after-copy": "the size of the build context copied (and of what the RUNs before wrote there)",
+    "removed-later": "exact from the build context when COPY brought the file in; what a RUN wrote (a "
+                     "download, a build tree) is known only once it ran",
+    "chown-after-copy": "exact from the build context when only COPYs filled the tree; what a RUN wrote "
+                        "there is known only once it ran",
 }
 NOT_MEASURED = ("--measure keeps the estimate: the figure is the difference between two bases or two "
                 "builds, and only one was built")
@@ -272,10 +273,13 @@ def print_tables(rows: list[AppRow], measured_only: list[AppRow]) -> None:
     print()
     print(f"findings measured: {len(priced)} of {len(findings)}; default estimate within 1% of the measured "
           f"figure: {close} of {len(priced)}")
-    families = sorted({f["family"] for _, f in findings})
-    for family in families:
-        why = NOT_EXACT.get(family) or (NOT_MEASURED if family not in HIDDEN_BY else "")
-        print(f"  {family}: {why or 'no byte figure (a finding about behaviour, not size)'}")
+    priced_families = {f["family"] for _, f in findings if f["estimate"] is not None}
+    for family in sorted({f["family"] for _, f in findings}):
+        if family not in priced_families:
+            why = "no byte figure (a finding about behaviour or safety, not size)"
+        else:
+            why = NOT_EXACT.get(family, NOT_MEASURED)
+        print(f"  {family}: {why}")
 
 
 def main() -> int:
