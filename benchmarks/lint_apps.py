@@ -158,10 +158,15 @@ def within(estimate: int | None, measured: int | None) -> bool:
     return abs(estimate - measured) <= 0.01 * max(measured, 1)
 
 
+CA_IN_BUILD = "/run/pare-proxy-ca.crt"  # beside the image's own bundle, which an apt-get install of
+#                                        ca-certificates rewrites (a mount over it made that fail)
+
+
 def build_inputs(spec: OwnDockerfile) -> BuildInputs:
+    """The bases mapped, and the proxy's CA bundle for pip and npm (PIP_CERT, NODE_EXTRA_CA_CERTS)."""
     bases = {ref: base_location(profile) for ref, profile in spec.bases.items() if profile != "scratch"}
-    return BuildInputs(bases, {"PIP_CERT": str(CA_BUNDLE), "NODE_EXTRA_CA_CERTS": str(CA_BUNDLE)},
-                       (f"{CA_BUNDLE}:{CA_BUNDLE}:ro",))
+    return BuildInputs(bases, {"PIP_CERT": CA_IN_BUILD, "NODE_EXTRA_CA_CERTS": CA_IN_BUILD},
+                       (f"{CA_BUNDLE}:{CA_IN_BUILD}:ro",))
 
 
 def measure_corpus_file(name: str, work: Path) -> AppRow:
