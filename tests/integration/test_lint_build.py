@@ -118,6 +118,7 @@ def test_fix_verify_builds_runs_and_compares(tmp_path: Path) -> None:
     assert (tmp_path / "Dockerfile").read_text() == SITE_DOCKERFILE  # --verify alone writes nothing
 
 
+@pytest.mark.timeout(1800)  # a Go toolchain base and a go build, twice in one store: minutes on 2 cores
 def test_fix_verify_on_a_corpus_app(tmp_path: Path) -> None:
     """go-cloud-run-hello's own Dockerfile (tests/corpus), FROMs mapped to pare's bases as
     benchmarks/lint_apps.py maps them: pare fix adds a non-root USER on its scratch stage, and
