@@ -8,6 +8,10 @@ style) are counted apart, not as errors. Per family: precision and recall for bo
 families hadolint covers and overall. Time per file: hadolint as the process it is, pare both as a
 process (`pare lint --json`, Python start included) and in-process (parse + rules).
 
+Known bias: the labels were written by the author of pare's rules (labeller = author), after the
+rules; pare's precision and recall on them are an upper bound (docs/lint/README.md). The bytes of the
+findings against --measure, and pare fix --verify on the corpus apps: benchmarks/lint_apps.py.
+
     .venv/bin/python benchmarks/lint.py [--corpus DIR] [--runs 3] [--json FILE]
 """
 

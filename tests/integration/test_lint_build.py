@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ DOCKERFILE = """FROM scratch
 COPY busybox /busybox
 COPY big.tar.gz /data/big.tar.gz
 COPY app/ /app/
+WORKDIR /work
 RUN ["/busybox", "rm", "/data/big.tar.gz"]
 RUN ["/busybox", "chown", "-R", "1000:1000", "/app"]
 USER 1000
@@ -69,6 +71,10 @@ def test_measure_prices_from_the_layers(tmp_path: Path) -> None:
     exact = {f["family"]: f for f in measured}
     assert exact["removed-later"]["bytes"] == BIG and exact["removed-later"]["measured"] is True
     assert exact["chown-after-copy"]["bytes"] == sum(APP_FILES.values())
+    # the build context at hand, the default estimate of the removed file is already what was measured
+    code, with_context, err = _lint(["--context", str(tmp_path), str(tmp_path / "Dockerfile")])
+    assert code == 0, err
+    assert {f["family"]: f["bytes"] for f in with_context}["removed-later"] == BIG
     assert [f["bytes"] for f in measured if f["bytes"] is not None] == \
         sorted((f["bytes"] for f in measured if f["bytes"] is not None), reverse=True)
 
@@ -110,3 +116,31 @@ def test_fix_verify_builds_runs_and_compares(tmp_path: Path) -> None:
     before, after = verified[0].split("; ")[1].removesuffix(" compressed").split(" -> ")
     assert before != after  # the chown layer (the page's bytes again) is gone
     assert (tmp_path / "Dockerfile").read_text() == SITE_DOCKERFILE  # --verify alone writes nothing
+
+
+@pytest.mark.timeout(1800)  # a Go toolchain base and a go build, twice in one store: minutes on 2 cores
+def test_fix_verify_on_a_corpus_app(tmp_path: Path) -> None:
+    """go-cloud-run-hello's own Dockerfile (tests/corpus), FROMs mapped to pare's bases as
+    benchmarks/lint_apps.py maps them: pare fix adds a non-root USER on its scratch stage, and
+    --verify builds both, runs both and finds the same page, no larger. The app's ~1 MB binary is
+    built in a Go toolchain stage; both builds share one buildah store, so the second reuses it."""
+    need("buildah")
+    need("podman")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import lint_apps
+
+    name = "go-cloud-run-hello"
+    spec = lint_apps.SPECS[name]
+    context = tmp_path / "app"
+    shutil.copytree(lint_apps.CORPUS / name, context, symlinks=True)
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(lint_apps.prepared(spec, (context / "Dockerfile").read_text()))
+    bases = [f"--base={ref}={lint_apps.base_location(p)}" for ref, p in spec.bases.items() if p != "scratch"]
+    env = {**os.environ, "PARE_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.run([sys.executable, "-m", "pare", "fix", "--verify", "--context", str(context), *bases,
+                           "--port", str(spec.port), str(dockerfile)], capture_output=True, text=True,
+                          check=False, timeout=1800, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "+USER 65532:65532" in proc.stdout
+    verified = [line for line in proc.stderr.splitlines() if line.startswith("pare fix: verified:")]
+    assert verified and "answers 200 from both" in verified[0], proc.stderr

@@ -136,6 +136,21 @@ def test_command_prints_a_diff_and_writes(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]  # no temp file left behind
 
 
+@pytest.mark.parametrize(("option", "message"), [
+    ("--volume=nocolon", "--volume wants HOST:CONTAINER"),
+    ("--build-arg=NOVALUE", "--build-arg wants KEY=VALUE"),
+    ("--base=golang:1.22", "--base wants"),
+    ("--env==x", "--env wants KEY=VALUE"),
+])
+def test_verify_build_options_refuse_bad_input_in_one_line(tmp_path: Path, option: str, message: str) -> None:
+    target = tmp_path / "Dockerfile"
+    target.write_text("FROM scratch\nCOPY a /a\nCMD [\"/a\"]\n")
+    done = subprocess.run([sys.executable, "-m", "pare", "fix", "--verify", option, str(target)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
+
+
 @pytest.mark.parametrize(("final", "expect"), [
     ("FROM scratch\nCOPY --from=b /a /a\nCMD [\"/a\"]\n", "USER 65532:65532\nCMD"),
     ("FROM gcr.io/distroless/static\nCOPY --from=b /a /a\nCMD [\"/a\"]\n",
@@ -188,3 +203,20 @@ def test_apk_cache_off_inside_a_heredoc() -> None:
 def test_a_small_node_base_is_kept_for_the_final_stage() -> None:
     after, _ = fixed("FROM node:20-alpine3.20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"i\"]\n")
     assert [s.base for s in parse(after).stages] == ["node:20-alpine3.20", "node:20-alpine3.20"]
+
+
+def test_continued_lines_stay_as_written() -> None:
+    text = ("FROM debian:12-slim\nRUN apt-get update && apt-get install -y \\\n    ca-certificates \\\n"
+            "    # a comment inside the continuation\n    && rm -rf /var/lib/apt/lists/*\n"
+            "USER 1\nCMD [\"x\"]\n")
+    after, _ = fixed(text)
+    assert after == text.replace("install -y", "install --no-install-recommends -y")
+
+
+def test_no_cache_flags_where_the_run_mounts_a_cache() -> None:
+    text = ("FROM python:3.12-slim\nRUN --mount=type=cache,target=/root/.cache/pip \\\n"
+            "    pip install flask\nRUN --mount=type=cache,target=/var/cache/apk apk add git\n"
+            "USER 1\nCMD [\"x\"]\n")
+    after, _ = fixed(text)
+    assert after == text
+    assert not families(text) & {"pip-cache", "apk-cache"}

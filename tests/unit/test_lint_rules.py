@@ -149,3 +149,33 @@ def test_command_exit_codes_and_formats(tmp_path: Path) -> None:
     code, out = _run(["lint", "-"], "FROM a\nRUN <<EOF\n")
     assert code == 3 and "-:2: unterminated heredoc" in out
     assert _run(["lint", str(tmp_path / "missing")])[0] == 2
+
+
+def test_files_copied_from_the_context_are_priced_from_their_sizes(tmp_path: Path) -> None:
+    (tmp_path / "big.tar.gz").write_bytes(b"x" * 30_000)
+    (tmp_path / "app" / "sub").mkdir(parents=True)
+    (tmp_path / "app" / "one.txt").write_bytes(b"y" * 1_234)
+    (tmp_path / "app" / "sub" / "two.bin").write_bytes(b"z" * 4_321)
+    (tmp_path / "app" / "skip.log").write_bytes(b"w" * 99_999)
+    (tmp_path / ".dockerignore").write_text("app/*.log\n")
+    text = ("FROM scratch\nCOPY big.tar.gz /data/big.tar.gz\nCOPY app/ /app/\n"
+            "RUN [\"chown\", \"-R\", \"1000:1000\", \"/app\"]\nRUN [\"rm\", \"/data/big.tar.gz\"]\n"
+            "USER 1000\nCMD [\"/app/x\"]\n")
+
+    def priced(context: Path | None) -> dict[str, int | None]:
+        return {f.rule.family: f.bytes for f in lint(parse(text), None, TODAY, context).findings}
+
+    exact = priced(tmp_path)
+    assert exact["removed-later"] == 30_000
+    assert exact["chown-after-copy"] == 1_234 + 4_321  # the ignored log is not in the context
+    typical = priced(None)
+    assert typical["removed-later"] != 30_000 and typical["chown-after-copy"] != 1_234 + 4_321
+
+
+def test_a_tree_a_run_wrote_keeps_the_typical_price(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "a").write_bytes(b"a" * 10)
+    text = ("FROM node:22-slim\nWORKDIR /app\nCOPY app/ .\nRUN npm ci\nRUN chown -R node /app\n"
+            "USER node\nCMD [\"node\", \"a\"]\n")
+    found = {f.rule.family: f.bytes for f in lint(parse(text), None, TODAY, tmp_path).findings}
+    assert found["chown-after-copy"] is not None and found["chown-after-copy"] > 10

@@ -4,11 +4,16 @@ builder pattern): thin commands over pare.lint."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pare.errors import PareError, UsageError
+
+if TYPE_CHECKING:
+    from pare.lint.measure import BuildInputs
 
 SEVERITY_CHOICES = ("error", "warning", "info")
 
@@ -41,11 +46,45 @@ def _read(path: str) -> tuple[str, str]:
         raise DockerfileSyntaxError(f"{name}:{line}: not UTF-8 text") from None
 
 
-def _base_pair(text: str) -> tuple[str, str]:
-    ref, sep, location = text.partition("=")
-    if not sep or not ref or not location:
-        raise UsageError(f"--base wants REF=LOCATION, got {text!r}")
-    return ref, location
+def _pair(option: str, text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise UsageError(f"{option} wants KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def _inputs(bases: tuple[str, ...], build_args: tuple[str, ...], volumes: tuple[str, ...]) -> BuildInputs:
+    from pare.lint.measure import BuildInputs
+
+    mapping = dict(_pair("--base", b) for b in bases)
+    if any(not location for location in mapping.values()):
+        raise UsageError("--base wants REF=LOCATION")
+    for volume in volumes:
+        if ":" not in volume or not volume.split(":", 1)[0]:
+            raise UsageError(f"--volume wants HOST:CONTAINER[:OPTIONS], got {volume!r}")
+    return BuildInputs(mapping, dict(_pair("--build-arg", a) for a in build_args), volumes)
+
+
+def build_options(what: str, context_help: str | None = None) -> Callable[[Callable[..., None]],
+                                                                         Callable[..., None]]:
+    """--context, --base, --build-arg and --volume: how a build here gets what the registry cannot give."""
+    def wrap(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed([
+            click.option("--context", type=click.Path(path_type=Path, file_okay=False, exists=True),
+                         help=context_help or f"For {what}: the build context (default: the Dockerfile's "
+                                              "directory)."),
+            click.option("--base", "bases", multiple=True, metavar="REF=LOCATION",
+                         help=f"For {what}: build FROM REF with a local image (oci:DIR:TAG, "
+                              "docker-archive:FILE...)."),
+            click.option("--build-arg", "build_args", multiple=True, metavar="KEY=VALUE",
+                         help=f"For {what}: a build argument, as docker build --build-arg."),
+            click.option("--volume", "volumes", multiple=True, metavar="HOST:CONTAINER",
+                         help=f"For {what}: a host path mounted into every RUN (buildah bud -v), e.g. a "
+                              "proxy's CA bundle."),
+        ]):
+            command = option(command)
+        return command
+    return wrap
 
 
 @click.command()
@@ -59,13 +98,12 @@ def _base_pair(text: str) -> tuple[str, str]:
               help="Config file (default: .pare-lint.toml or pyproject's [tool.pare.lint], nearest first).")
 @click.option("--measure", is_flag=True,
               help="Build with buildah and price findings from the image's layers (exact bytes).")
-@click.option("--context", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="Build context for --measure (default: the Dockerfile's directory).")
-@click.option("--base", "bases", multiple=True, metavar="REF=LOCATION",
-              help="For --measure: build FROM REF with a local image (oci:DIR:TAG, docker-archive:FILE...).")
+@build_options("--measure", "The build context: findings about files COPY brings in are then priced from "
+                            "their sizes. --measure builds with it (default there: the Dockerfile's "
+                            "directory).")
 def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: str | None,
          ignore: tuple[str, ...], config_path: Path | None, measure: bool, context: Path | None,
-         bases: tuple[str, ...]) -> None:
+         bases: tuple[str, ...], build_args: tuple[str, ...], volumes: tuple[str, ...]) -> None:
     """Review DOCKERFILES (`-` for stdin) for bytes that need not ship and for what hadolint checks.
 
     Each finding has an id (docs/lint/ID.md), a severity and an estimate of the bytes it costs;
@@ -89,14 +127,15 @@ def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: s
             config = replace(config, ignore=config.ignore | frozenset(ignore))
         threshold = threshold or config.fail_on
         df = parse(text, name)
-        result = run(df, config)
+        build_context = context or (Path(name).resolve().parent if measure and path != "-" else None)
+        result = run(df, config, context=build_context)
         if measure:
             from pare.lint.measure import build_and_analyze, reprice
 
             if path == "-":
                 raise UsageError("--measure needs a Dockerfile path and its build context, not stdin")
-            mapping = dict(_base_pair(b) for b in bases)
-            analysis = build_and_analyze(Path(name), context or Path(name).resolve().parent, mapping)
+            analysis = build_and_analyze(Path(name), build_context or Path.cwd(),
+                                         _inputs(bases, build_args, volumes))
             result = reprice(result, df, analysis)
         results.append(result)
     if as_json:
@@ -117,12 +156,12 @@ def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: s
                    "print both sizes.")
 @click.option("--port", type=int, default=8080, show_default=True, help="For --verify: the app's PORT.")
 @click.option("--path", "http_path", default="/", show_default=True, help="For --verify: what to GET.")
-@click.option("--context", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              help="For --verify: the build context (default: the Dockerfile's directory).")
-@click.option("--base", "bases", multiple=True, metavar="REF=LOCATION",
-              help="For --verify: build FROM REF with a local image (oci:DIR:TAG, docker-archive:FILE...).")
-def fix(dockerfile: str, write: bool, verify: bool, port: int, http_path: str, context: Path | None,
-        bases: tuple[str, ...]) -> None:
+@click.option("--env", "run_env", multiple=True, metavar="KEY=VALUE",
+              help="For --verify: set in both containers (PORT is set already).")
+@build_options("--verify")
+def fix(dockerfile: str, write: bool, verify: bool, port: int, http_path: str, run_env: tuple[str, ...],
+        context: Path | None, bases: tuple[str, ...], build_args: tuple[str, ...],
+        volumes: tuple[str, ...]) -> None:
     """Rewrite DOCKERFILE toward what `pare lint` asks for, and print the unified diff.
 
     Clean-ups merged into their install, manifests copied before the dependency install, COPY --chown,
@@ -147,7 +186,7 @@ def fix(dockerfile: str, write: bool, verify: bool, port: int, http_path: str, c
         if dockerfile == "-":
             raise UsageError("--verify needs a Dockerfile path and its build context, not stdin")
         old, new = check(Path(name), after, context or Path(name).resolve().parent, port, http_path,
-                         dict(_base_pair(b) for b in bases))
+                         _inputs(bases, build_args, volumes), dict(_pair("--env", e) for e in run_env))
         click.echo(f"pare fix: verified: GET {http_path} answers {old.status} from both; "
                    f"{human(old.size)} -> {human(new.size)} compressed", err=True)
     if write and after != text:

@@ -87,10 +87,15 @@ def pragmas(df: Dockerfile) -> tuple[set[str], dict[int, set[str]]]:
     return everywhere, per_line
 
 
-def lint(df: Dockerfile, config: Config | None = None, today: dt.date | None = None) -> Result:
-    """Every finding, sorted by bytes (largest first; unpriced last), then by line."""
+def lint(df: Dockerfile, config: Config | None = None, today: dt.date | None = None,
+         context: Path | None = None) -> Result:
+    """Every finding, sorted by bytes (largest first; unpriced last), then by line. context: the build
+    context, where at hand: findings about files COPY brings in are then priced from their sizes."""
+    from pare.lint.context import BuildContext
+
     config = config or Config()
-    ctx = Context(df, today or dt.date.today(), config.trusted_registries)
+    build_context = BuildContext(context) if context is not None and context.is_dir() else None
+    ctx = Context(df, today or dt.date.today(), config.trusted_registries, build_context)
     everywhere, per_line = pragmas(df)
     found: list[Finding] = []
     for rule in RULES:

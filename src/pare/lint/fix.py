@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pare.lint import pricing
 from pare.lint.parser import Dockerfile, DockerfileSyntaxError, Instruction, Stage, parse, split_lines
-from pare.lint.rules import NONROOT_BASES, install_kind, script_of, within
+from pare.lint.rules import NONROOT_BASES, cache_mounted, install_kind, script_of, within
 from pare.lint.shell import commands
 
 MANIFESTS = {
@@ -71,7 +71,11 @@ class Rewrite:
 
 
 def _text_of(inst: Instruction, rewrite: Rewrite) -> str:
-    return rewrite.replace.get(inst.line, inst.original)
+    """The instruction's text as edited so far, else as written: its source lines, continuations and
+    comments kept (BuildKit's `original` joins continued lines into one)."""
+    if inst.line in rewrite.replace:
+        return rewrite.replace[inst.line]
+    return "\n".join(rewrite.df.lines[inst.line - 1:inst.end_line]) if inst.end_line else inst.original
 
 
 def _flags(inst: Instruction) -> str:
@@ -96,7 +100,7 @@ def _clean_installs(stage: Stage, rewrite: Rewrite) -> None:
         if any(c.name in ("apt-get", "apt") and ("update" in c.argv or "install" in c.argv) for c in cmds) \
                 and "/var/lib/apt/lists" not in new and not any("type=cache" in f for f in inst.flags):
             new = new.rstrip() + " \\\n    && rm -rf /var/lib/apt/lists/*"
-        new = _cache_flags(new)
+        new = _cache_flags(new, inst)
         if new != original:
             rewrite.set(inst, new)
 
@@ -110,7 +114,7 @@ def _clean_heredoc(inst: Instruction, rewrite: Rewrite) -> None:
     lines = _text_of(inst, rewrite).rstrip("\n").split("\n")
     if lines[-1].strip() != doc.name:
         return
-    body = _cache_flags("\n".join(lines[1:-1]))
+    body = _cache_flags("\n".join(lines[1:-1]), inst)
     cmds = commands(doc.content)
     if any(c.name in ("apt-get", "apt") and ("update" in c.argv or "install" in c.argv) for c in cmds) \
             and "/var/lib/apt/lists" not in doc.content and not any("type=cache" in f for f in inst.flags):
@@ -120,10 +124,14 @@ def _clean_heredoc(inst: Instruction, rewrite: Rewrite) -> None:
         rewrite.set(inst, new)
 
 
-def _cache_flags(script: str) -> str:
-    """pip's and apk's caches off, in the command that would write them."""
-    script = re.sub(r"\b(pip3?|python3? -m pip)(\s+)install\b(?![^&;|\n]*--no-cache-dir)",
-                    r"\1\2install --no-cache-dir", script)
+def _cache_flags(script: str, inst: Instruction) -> str:
+    """pip's and apk's caches off, in the command that would write them; not where the RUN mounts a
+    cache there (`--mount=type=cache`): that cache never reaches the layer."""
+    if not cache_mounted(inst, ".cache/pip", ".cache"):
+        script = re.sub(r"\b(pip3?|python3? -m pip)(\s+)install\b(?![^&;|\n]*--no-cache-dir)",
+                        r"\1\2install --no-cache-dir", script)
+    if cache_mounted(inst, "/var/cache/apk"):
+        return script
     return re.sub(r"\bapk(\s+)add\b(?![^&;|\n]*--no-cache)", r"apk\1add --no-cache", script)
 
 

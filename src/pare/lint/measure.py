@@ -14,17 +14,20 @@ buildah store and tagged REF, as benchmarks/apps.py maps corpus FROMs to pare's 
 
 from __future__ import annotations
 
+import contextlib
+import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pare.analyze.analysis import Analysis, analyze_image
+from pare.engines.storage import remove_storage, storage_driver
 from pare.errors import PareError, ToolMissing
 from pare.lint.engine import Result, by_bytes
-from pare.lint.parser import Dockerfile
+from pare.lint.parser import Dockerfile, Instruction
 
 FS_KEYWORDS = ("RUN", "COPY", "ADD")
 CACHE_PATHS = {
@@ -40,14 +43,27 @@ class MeasureError(PareError):
     """The build or its analysis failed; the message carries buildah's last line."""
 
 
+def _built_by(inst: Instruction, created_by: str) -> bool:
+    """Whether a layer's history line can be this instruction's: buildah writes `/bin/sh -c SCRIPT`
+    for a RUN and `/bin/sh -c #(nop) COPY file:... in DEST` for a COPY or ADD."""
+    copy = re.search(r"#\(nop\)\s+(COPY|ADD)\b", created_by)
+    if inst.keyword == "RUN":
+        return "#(nop)" not in created_by
+    return copy is not None and copy.group(1) == inst.keyword
+
+
 def instruction_layers(df: Dockerfile, analysis: Analysis) -> dict[int, int]:
-    """Line of each RUN/COPY/ADD of the shipped stages -> index of the layer it built."""
+    """Line of each RUN/COPY/ADD of the shipped stages -> index of the layer it built, matched from
+    the last layer back by history lines. A step with no layer (a COPY of nothing: buildah records
+    it as an empty layer, which the manifest omits) is skipped, and its findings keep the estimate."""
     steps = [i for stage in df.shipped() for i in stage.instructions if i.keyword in FS_KEYWORDS]
-    first = len(analysis.layers) - len(steps)
-    if first < 0:
-        raise MeasureError(f"the image has {len(analysis.layers)} layers for {len(steps)} RUN/COPY/ADD "
-                           "instructions: it was not built with one layer per instruction")
-    return {inst.line: first + n for n, inst in enumerate(steps)}
+    found: dict[int, int] = {}
+    index = len(analysis.layers) - 1
+    for inst in reversed(steps):
+        if index >= 0 and _built_by(inst, analysis.layers[index].created_by):
+            found[inst.line] = index
+            index -= 1
+    return found
 
 
 def reprice(result: Result, df: Dockerfile, analysis: Analysis) -> Result:
@@ -80,32 +96,85 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
     return proc.stdout
 
 
-def build(dockerfile: Path, context: Path, out: Path, bases: Mapping[str, str] | None = None) -> str:
-    """Build with buildah (its own store in a temp dir, vfs, chroot isolation), one layer per
-    instruction; the image goes to the OCI layout `out`, whose location is returned."""
+@dataclass(frozen=True)
+class BuildInputs:
+    """What a build here needs beside the Dockerfile and its context: FROM references mapped to local
+    images (REF -> LOCATION), build args, and host files mounted into every RUN (HOST:CONTAINER, as
+    `buildah bud -v`), e.g. the proxy's CA bundle for pip and npm."""
+
+    bases: Mapping[str, str] = field(default_factory=dict)
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    volumes: tuple[str, ...] = ()
+
+
+def _nameable(location: str, link: Path) -> str:
+    """An oci: location buildah can pull: it names the image after the layout's path, and a path
+    that is no valid reference (a `.cache` directory, capitals) fails, so such a layout is pulled
+    through a symlink under the build's own temp directory."""
+    if not location.startswith("oci:"):
+        return location
+    path, sep, tag = location[4:].partition(":")
+    link.symlink_to(Path(path).resolve())
+    return f"oci:{link}{sep}{tag}"
+
+
+@dataclass(frozen=True)
+class Store:
+    """A private buildah store (its command prefix) holding the mapped bases, tagged as their REFs."""
+
+    buildah: tuple[str, ...]
+    inputs: BuildInputs
+
+
+@contextlib.contextmanager
+def buildah_store(inputs: BuildInputs | None = None) -> Iterator[Store]:
+    """A buildah store in a temp dir (overlay where it mounts, else vfs), the bases pulled once;
+    every image and mount removed after. Builds in one store share buildah's layer cache."""
+    inputs = inputs or BuildInputs()
     if shutil.which("buildah") is None:
         raise ToolMissing("buildah is not installed (pare lint --measure builds with it)")
     with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp:
         root = Path(tmp)
-        buildah = ["buildah", "--storage-driver", "vfs", "--root", str(root / "root"),
-                   "--runroot", str(root / "run")]
+        buildah = ("buildah", "--storage-driver", storage_driver(root), "--root", str(root / "root"),
+                   "--runroot", str(root / "run"))
         try:
-            for ref, location in (bases or {}).items():
-                image_id = _run([*buildah, "pull", "--quiet", location], f"buildah pull {location}").strip()
+            for n, (ref, location) in enumerate(inputs.bases.items()):
+                pullable = _nameable(location, root / f"base{n}")
+                image_id = _run([*buildah, "pull", "--quiet", pullable], f"buildah pull {location}").strip()
                 _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
-            tag = "localhost/pare-lint-build:latest"
-            _run([*buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", "-f",
-                  str(dockerfile.resolve()), "-t", tag, str(context)], "buildah bud", cwd=context)
-            _run([*buildah, "push", tag, f"oci:{out}:built"], "buildah push")
-            return f"oci:{out}:built"
+            yield Store(buildah, inputs)
         finally:
             subprocess.run([*buildah, "rmi", "--all", "--force"], capture_output=True, check=False)
+            remove_storage(root)  # overlay leaves mounts a plain rmtree would trip on
 
 
-def build_and_analyze(dockerfile: Path, context: Path, bases: Mapping[str, str] | None = None) -> Analysis:
+def build_in(store: Store, dockerfile: Path, context: Path, out: Path) -> str:
+    """Build with chroot isolation, one layer per instruction; the image goes to the OCI layout
+    `out`, whose location is returned."""
+    tag = "localhost/pare-lint-build:latest"
+    extra = [a for key, value in store.inputs.build_args.items() for a in ("--build-arg", f"{key}={value}")]
+    extra += [arg for volume in store.inputs.volumes for arg in ("-v", volume)]
+    _run([*store.buildah, "bud", "--layers", "--isolation", "chroot", "--pull-never", *extra, "-f",
+          str(dockerfile.resolve()), "-t", tag, str(context)], "buildah bud", cwd=context)
+    _run([*store.buildah, "push", tag, f"oci:{out}:built"], "buildah push")
+    return f"oci:{out}:built"
+
+
+def build(dockerfile: Path, context: Path, out: Path, inputs: BuildInputs | None = None) -> str:
+    """One build in a store of its own (build_in)."""
+    with buildah_store(inputs) as store:
+        return build_in(store, dockerfile, context, out)
+
+
+def build_and_analyze(dockerfile: Path, context: Path, inputs: BuildInputs | None = None) -> Analysis:
     """Build, then pare analyze's exact per-layer accounting of the image."""
+    with tempfile.TemporaryDirectory(prefix="pare-lint-measure-") as tmp:
+        return analyze_location(build(dockerfile, context, Path(tmp) / "oci", inputs), str(dockerfile))
+
+
+def analyze_location(location: str, name: str) -> Analysis:
+    """pare analyze's accounting of a built image (an OCI layout location)."""
     from pare.stores.transports import open_location
 
-    with tempfile.TemporaryDirectory(prefix="pare-lint-measure-") as tmp:
-        store, name = open_location(build(dockerfile, context, Path(tmp) / "oci", bases))
-        return analyze_image(store.read(name), name=str(dockerfile))
+    store, ref = open_location(location)
+    return analyze_image(store.read(ref), name=name)

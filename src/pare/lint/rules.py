@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pare.lint import pricing
+from pare.lint.context import BuildContext
 from pare.lint.parser import Dockerfile, Instruction, Stage
 from pare.lint.shell import Command, commands
 
@@ -34,6 +35,7 @@ class Context:
     dockerfile: Dockerfile
     today: dt.date
     trusted_registries: tuple[str, ...] = ()
+    build_context: BuildContext | None = None  # file sizes, where the build context is at hand
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def script_of(inst: Instruction) -> str:
     return "\n".join([" ".join(inst.args), *heredoc_bodies])
 
 
-def _cache_mounted(inst: Instruction, *paths: str) -> bool:
+def cache_mounted(inst: Instruction, *paths: str) -> bool:
     for mount in inst.flags_named("mount"):
         if "type=cache" in mount and any(p in mount for p in paths):
             return True
@@ -128,7 +130,7 @@ def _apt_lists(ctx: Context) -> Iterator[Hit]:
         for inst, cmds in _runs(stage):
             if not any(_is_apt(c) and _apt_sub(c) in ("update", "install") for c in cmds):
                 continue
-            if _cache_mounted(inst, "/var/lib/apt"):
+            if cache_mounted(inst, "/var/lib/apt"):
                 continue
             cleaned = any(c.name == "rm" and any("/var/lib/apt/lists" in w for w in c.argv) for c in cmds)
             if not cleaned:
@@ -141,7 +143,7 @@ def _pip_cache(ctx: Context) -> Iterator[Hit]:
         if (_env(stage, "PIP_NO_CACHE_DIR") or "").lower() in ("1", "true", "yes", "on", "off", "0", "false"):
             continue
         for inst, cmds in _runs(stage):
-            if _cache_mounted(inst, ".cache/pip", ".cache"):
+            if cache_mounted(inst, ".cache/pip", ".cache"):
                 continue
             for cmd in cmds:
                 if _pip_install(cmd) and not cmd.has("--no-cache-dir", "--no-cache"):
@@ -158,7 +160,7 @@ def _apk_cache(ctx: Context) -> Iterator[Hit]:
             for cmd in cmds:
                 removes_cache = _removes(cmds, "/var/cache/apk")
                 if cmd.name == "apk" and _apt_sub(cmd) == "add" and not cmd.has("--no-cache") \
-                        and not removes_cache and not _cache_mounted(inst, "/var/cache/apk"):
+                        and not removes_cache and not cache_mounted(inst, "/var/cache/apk"):
                     yield Hit(inst.line, "apk add without --no-cache keeps the package index in the layer",
                               pricing.APK_CACHE, stage.label)
                     break
@@ -388,13 +390,44 @@ def _recursive(cmd: Command) -> bool:
     return cmd.name in ("chown", "chmod", "chgrp") and cmd.has("-R", "--recursive")
 
 
+def _copied_bytes(ctx: Context, copies: list[tuple[str, Instruction]], target: str) -> int | None:
+    """Bytes the COPYs put at or below `target`, from the build context; None when that cannot be
+    known without building: no context, a COPY --from or a URL there, or a COPY into a directory
+    above the target (part of a tree)."""
+    if ctx.build_context is None:
+        return None
+    target = target.rstrip("/") or "/"
+    total = 0
+    for dest, inst in copies:
+        below = dest == target or dest.startswith(target.rstrip("/") + "/")
+        if not below and (target == dest or target.startswith(dest.rstrip("/") + "/")):
+            return None
+        if not below:
+            continue
+        if inst.flag("from") is not None:
+            return None
+        for source in inst.words[:-1]:
+            size = ctx.build_context.bytes_of(source)
+            if size is None:
+                return None
+            total += size
+    return total
+
+
 def _chown_after_copy(ctx: Context) -> Iterator[Hit]:
     for stage in _shipped(ctx.dockerfile):
         filled = False
         installed = False
+        ran = stage.parent is not None  # a parent stage's files there are not in the context
+        copies: list[tuple[str, Instruction]] = []
+        workdir = "/"
         for inst in stage.instructions:
+            if inst.keyword == "WORKDIR" and inst.words:
+                workdir = within(workdir, inst.words[0])
             if inst.keyword in ("COPY", "ADD"):
                 filled = True
+                if len(inst.words) >= 2:
+                    copies.append((within(workdir, inst.words[-1]).rstrip("/") or "/", inst))
                 continue
             if inst.keyword != "RUN":
                 continue
@@ -402,14 +435,20 @@ def _chown_after_copy(ctx: Context) -> Iterator[Hit]:
             if install_kind(cmds):
                 installed = True
             if not filled:
+                ran = True
                 continue
             for cmd in cmds:
                 if _recursive(cmd):
-                    cost = pricing.APP_TREE + (pricing.DEPENDENCY_LAYER["node"] if installed else 0)
+                    operands = cmd.operands()
+                    exact = None if ran or not operands else \
+                        _copied_bytes(ctx, copies, within(workdir, operands[-1]))
+                    cost = exact if exact is not None else \
+                        pricing.APP_TREE + (pricing.DEPENDENCY_LAYER["node"] if installed else 0)
                     yield Hit(inst.line, f"{cmd.name} -R after COPY writes every file again in a new "
                               f"layer: use COPY --{'chmod' if cmd.name == 'chmod' else 'chown'}",
                               cost, stage.label)
                     break
+            ran = True  # what this RUN wrote is not in the context
 
 
 OUTPUT_FLAGS = ("-o", "-O", "--output", "--output-document")
@@ -425,6 +464,7 @@ DOWNLOAD_EXT = re.compile(r"\.(tar|tgz|gz|xz|bz2|zip|deb|rpm|whl|jar|run|bin|sh|
 def _removed_later(ctx: Context) -> Iterator[Hit]:
     for stage in _shipped(ctx.dockerfile):
         added: dict[str, int] = {}  # path -> line of the layer that added it
+        copied: dict[str, str | None] = {}  # path -> the context source a COPY brought it from
         workdir = "/"
         for inst in stage.instructions:
             if inst.keyword == "WORKDIR" and inst.words:
@@ -434,8 +474,9 @@ def _removed_later(ctx: Context) -> Iterator[Hit]:
                 dest = dest if dest.startswith("/") else workdir.rstrip("/") + "/" + dest
                 for source in inst.words[:-1]:
                     name = source.rstrip("/").rsplit("/", 1)[-1]
-                    path = dest + name if dest.endswith("/") else dest
-                    added[path.replace("//", "/")] = inst.line
+                    path = (dest + name if dest.endswith("/") else dest).replace("//", "/")
+                    added[path] = inst.line
+                    copied[path] = source if inst.flag("from") is None else None
             elif inst.keyword == "RUN":
                 cmds = commands(script_of(inst))
                 removed = [w for c in cmds if c.name == "rm" for w in c.operands()]
@@ -445,7 +486,9 @@ def _removed_later(ctx: Context) -> Iterator[Hit]:
                     earlier = next((line for path, line in added.items()
                                     if path == full or path.startswith(full + "/")), None)
                     if earlier is not None:
-                        cost = pricing.APT_LISTS if "/var/lib/apt/lists" in full else \
+                        exact = _removed_bytes(ctx, added, copied, full)
+                        cost = exact if exact is not None else pricing.APT_LISTS \
+                            if "/var/lib/apt/lists" in full else \
                             pricing.DOWNLOAD if DOWNLOAD_EXT.search(full) else None
                         yield Hit(inst.line, f"rm {target} in a later layer: the bytes added at line "
                                   f"{earlier} still ship; remove in the same RUN or use a build stage",
@@ -461,6 +504,20 @@ def _removed_later(ctx: Context) -> Iterator[Hit]:
                                 if out != "-":
                                     path = out if out.startswith("/") else workdir.rstrip("/") + "/" + out
                                     added[path] = inst.line
+
+
+def _removed_bytes(ctx: Context, added: dict[str, int], copied: dict[str, str | None],
+                   removed: str) -> int | None:
+    """Bytes of the context files COPY put at `removed` (or below it); None where anything there
+    came another way (a RUN, a COPY --from, a URL) or there is no context."""
+    if ctx.build_context is None:
+        return None
+    hits = [path for path in added if path == removed or path.startswith(removed + "/")]
+    sources = [copied.get(path) for path in hits]
+    if not hits or any(source is None for source in sources):
+        return None
+    sizes = [ctx.build_context.bytes_of(source) for source in sources if source is not None]
+    return None if any(size is None for size in sizes) else sum(size or 0 for size in sizes)
 
 
 DEV_SERVER = re.compile(r"\b(dev|serve|start:dev|watch|nodemon|ng serve|vite)\b")

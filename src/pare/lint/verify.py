@@ -7,6 +7,7 @@ body from each. The sizes are the images' compressed sizes, what a registry stor
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from pare.errors import PareError
-from pare.lint.measure import build
+from pare.lint.measure import BuildInputs, build_in, buildah_store
 
 
 class VerifyFailed(PareError):
@@ -26,39 +27,69 @@ class VerifyFailed(PareError):
 class Answer:
     status: int
     body: bytes
-    size: int  # compressed bytes of the image
+    size: int  # compressed bytes of the image (config and layers)
+    layer_bytes: int  # compressed bytes of its layers alone: a USER or CMD edit grows only the config
+    location: str  # where the image was built (gone after verify() unless it was given `work`)
 
 
-def _answer(location: str, port: int, path: str, state: Path) -> Answer:
+def answer(location: str, port: int, path: str, state: Path, env: Mapping[str, str]) -> Answer:
     from pare.engines.netns import private_network
     from pare.engines.podman import PodmanEngine
     from pare.stores.transports import open_location
 
     store, name = open_location(location)
-    size = store.read(name).compressed_size
+    image = store.read(name)
     engine = PodmanEngine(state)
-    with private_network() as net, engine.running(location, port=port, network=net, ready_path=path) as url:
+    with private_network() as net, engine.running(location, port=port, env=env, network=net,
+                                                     ready_path=path) as url:
         got = httpx.get(url + path, timeout=10.0)
-        return Answer(got.status_code, got.content, size)
+        return Answer(got.status_code, got.content, image.compressed_size,
+                      sum(layer.size for layer in image.layers), location)
 
 
 def verify(before: Path, after_text: str, context: Path, port: int, path: str = "/",
-           bases: Mapping[str, str] | None = None) -> tuple[Answer, Answer]:
-    """(original's answer, rewrite's answer); VerifyFailed when they differ or the rewrite is larger."""
-    from pare.engines.storage import remove_storage
+           inputs: BuildInputs | None = None, env: Mapping[str, str] | None = None,
+           work: Path | None = None) -> tuple[Answer, Answer]:
+    """(original's answer, rewrite's answer); VerifyFailed when they differ or the rewrite is larger.
+    env: set in both containers beside PORT. work: a directory to build in that keeps both images
+    (OCI layouts work/before and work/after), for a caller that looks at them after."""
+    with contextlib.ExitStack() as stack:
+        if work is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pare-fix-verify-")))
+        old, new = build_and_ask(before, after_text, context, port, path, inputs, env or {}, work)
+    compare(old, new, path)
+    return old, new
 
-    with tempfile.TemporaryDirectory(prefix="pare-fix-verify-") as tmp:
-        work = Path(tmp)
-        rewritten = work / "Dockerfile.fixed"
-        rewritten.write_text(after_text, encoding="utf-8")
-        try:
-            old = _answer(build(before, context, work / "before", bases), port, path, work / "podman")
-            new = _answer(build(rewritten, context, work / "after", bases), port, path, work / "podman")
-        finally:
-            remove_storage(work / "podman")
+
+def compare(old: Answer, new: Answer, path: str) -> None:
+    """VerifyFailed unless the rewrite answers as the original did and its layers are no larger (a
+    rewrite that only adds USER or a JSON CMD grows the config by a few bytes, and ships the same)."""
     if (old.status, old.body) != (new.status, new.body):
         raise VerifyFailed(f"the rewrite answers GET {path} with {new.status} ({len(new.body)} bytes), the "
                            f"original with {old.status} ({len(old.body)} bytes)")
-    if new.size > old.size:
-        raise VerifyFailed(f"the rewrite is larger: {new.size} bytes compressed against {old.size}")
-    return old, new
+    if new.layer_bytes > old.layer_bytes:
+        raise VerifyFailed(f"the rewrite's layers are larger: {new.layer_bytes} bytes compressed against "
+                           f"{old.layer_bytes}")
+
+
+def build_and_ask(before: Path, after_text: str, context: Path, port: int, path: str,
+                  inputs: BuildInputs | None, env: Mapping[str, str], work: Path) -> tuple[Answer, Answer]:
+    """Both images built into work/before and work/after, each run and asked GET path."""
+    from pare.engines.storage import remove_storage
+
+    rewritten = work / "Dockerfile.fixed"
+    rewritten.write_text(after_text, encoding="utf-8")
+    with buildah_store(inputs) as store:  # one store: the bases pulled once, unchanged layers reused
+        old_image = build_in(store, before, context, work / "before")
+        new_image = build_in(store, rewritten, context, work / "after")
+    state = podman_state()
+    try:
+        return answer(old_image, port, path, state, env), answer(new_image, port, path, state, env)
+    finally:
+        remove_storage(state)
+
+
+def podman_state() -> Path:
+    """A podman state directory with a short path: podman refuses a runroot over 50 characters, which
+    a caller's work directory can easily make."""
+    return Path(tempfile.mkdtemp(prefix="pare-fv-"))
