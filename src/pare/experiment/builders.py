@@ -62,14 +62,19 @@ class PareBuilder(Builder):
 
 
 def compressor_of(variant: str, engine: str) -> str:
-    """Who compresses the variant's layers, and how: the engine's own export for Dockerfile builds
-    (every layer, the base's included, as `docker push` compresses them), pare for native ones."""
+    """Who compresses the variant's layers, and how. Dockerfile builds: pare gzips the engine's
+    uncompressed export with Go's compress/gzip at its default level, what `docker push` uses, for
+    every layer (the base's blobs are made once and reused by diff_id); without `go` the engine's
+    own push compresses (docker save: nothing does). Native builds: pare's zstd."""
     if variant == "native":
         from pare.native.assemble import APP_ZSTD_LEVEL, ZSTD_LEVEL
         return f"zstd by pare (level {ZSTD_LEVEL} runtime and dependencies, {APP_ZSTD_LEVEL} app)"
+    from pare.oci import gogzip
+    if gogzip.available():
+        return f"gzip by pare after {engine}: {gogzip.describe()}"
     if engine == "docker":
-        return "gzip by docker (Go compress/gzip, default level)"
-    return f"gzip by {engine} push (containers/image: Go's deflate, default level)"
+        return "none: docker save's uncompressed layers (no go for Docker's gzip)"
+    return f"gzip by {engine} push (containers/image pgzip, default level)"
 
 
 def builder_for(variant: str, engine: str, state: Path) -> PareBuilder:
