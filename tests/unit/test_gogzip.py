@@ -110,3 +110,17 @@ def test_a_failing_source_is_an_error_not_a_short_blob(blob_cache: Path) -> None
 
     with pytest.raises(OSError, match="disk went away"):
         gogzip.compress(Broken(), io.BytesIO())  # type: ignore[arg-type]
+
+
+def test_the_engines_own_compressor_can_be_chosen(blob_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pare.errors import UsageError
+    from pare.experiment.builders import compressor_of
+
+    assert gogzip.available() and "Go compress/gzip" in compressor_of("onbuild", "buildah")
+    monkeypatch.setenv(gogzip.CHOICE_ENV, "engine")
+    assert not gogzip.available()
+    assert compressor_of("onbuild", "buildah") == ("gzip by buildah push "
+                                                   "(containers/image pgzip, default level)")
+    monkeypatch.setenv(gogzip.CHOICE_ENV, "zopfli")
+    with pytest.raises(UsageError, match="choose go or engine"):
+        gogzip.available()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +69,31 @@ class BlobCache:
             return None
         return blob, digest, size, tar_size
 
+    def seed(self, source: BlobCache, layers: Iterable[Layer]) -> None:
+        """Hold the blobs of `layers` (uncompressed or not), taken from `source` (hard links, or
+        copies across file systems), gzipping there first what it lacks."""
+        for layer in layers:
+            if self.lookup(layer.diff_id) is not None:
+                continue
+            path, digest, size, tar_size = source.lookup(layer.diff_id) or source.compress(layer)
+            blob = self._blob(digest)
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            tmp = blob.with_name(f".seed-{os.getpid()}-{digest.hex}")
+            try:
+                os.link(path, tmp)
+            except OSError:
+                shutil.copyfile(path, tmp)
+            os.replace(tmp, blob)
+            self._write_index(layer.diff_id, digest, size, tar_size)
+
+    def _write_index(self, diff_id: Digest, digest: Digest, size: int, tar_size: int) -> None:
+        index = self._index(diff_id)
+        index.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".index-", dir=index.parent)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"digest": str(digest), "size": size, "tar_size": tar_size}, fh)
+        os.replace(tmp, index)
+
     def compress(self, layer: Layer) -> tuple[Path, Digest, int, int]:
         """Gzip the layer's tar into the cache (temp name, digests checked, rename), index it."""
         blobs = self.root / "blobs" / "sha256"
@@ -85,12 +112,7 @@ class BlobCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        index = self._index(layer.diff_id)
-        index.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".index-", dir=index.parent)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"digest": str(digest), "size": size, "tar_size": tar_size}, fh)
-        os.replace(tmp, index)
+        self._write_index(layer.diff_id, digest, size, tar_size)
         return blob, digest, size, tar_size
 
 

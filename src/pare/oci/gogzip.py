@@ -5,7 +5,7 @@ level) nor containers/image's pgzip (what `buildah push` uses) gives the same si
 fat node image, docker push 312.5 MB, buildah push 324.4 MB, zlib level 6 320.2 MB. So pare runs
 Go's own compressor: gogzip.go, a stdin-to-stdout filter built once with the host's `go` into the
 blob cache, keyed by the source's hash and the Go version (a different Go may emit other bytes).
-Without `go` there is no such compressor: `available()` is False and callers keep their own.
+Without `go` (or with PARE_ENGINE_GZIP=engine) `available()` is False and callers keep their own.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from typing import IO
 
 import platformdirs
 
-from pare.errors import PareError, ToolMissing
+from pare.errors import PareError, ToolMissing, UsageError
 from pare.oci.digest import CHUNK
 
 SOURCE = Path(__file__).with_name("gogzip.go")
 CACHE_ENV = "PARE_BLOB_CACHE"
+CHOICE_ENV = "PARE_ENGINE_GZIP"
 
 
 class CompressorFailed(PareError):
@@ -53,7 +54,12 @@ def go_version() -> str | None:
 
 
 def available() -> bool:
-    return go_version() is not None
+    """Go's gzip is used: `go` works here and PARE_ENGINE_GZIP does not ask for the engine's own
+    compressor (`engine`: what pare did before, kept for side-by-side measurements)."""
+    choice = os.environ.get(CHOICE_ENV, "go").strip() or "go"
+    if choice not in ("go", "engine"):
+        raise UsageError(f"{CHOICE_ENV}={choice!r}: choose go or engine")
+    return choice == "go" and go_version() is not None
 
 
 def compressor_id() -> str:
