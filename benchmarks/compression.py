@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -73,20 +74,6 @@ def zlib6_size(image: Image) -> int:
             compress_stream(tar, sink, "gzip", 6)  # type: ignore[arg-type]
         total += sink.size
     return total
-
-
-@contextmanager
-def env(**values: str) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def timed_build(app: Path, layout: Path, tag: str, variant: str, state: Path) -> tuple[float, Image]:
@@ -146,12 +133,12 @@ def measure(app: Path, variant: str, work: Path) -> dict[str, Any]:
     layout = work / "images"
     row: dict[str, Any] = {"app": app.name, "variant": variant}
     print(f"{app.name}/{variant}: priming the engine's layer cache (previous path)", flush=True)
-    with env(PARE_ENGINE_GZIP="engine"):
+    with patch.dict(os.environ, PARE_ENGINE_GZIP="engine"):
         timed_build(app, layout, "prime", variant, state)
         changed = change_app(app, work / "changed-1", "change 1")
         row["build_pgzip_s"], old = timed_build(changed, layout, "pgzip", variant, state)
     row["pgzip"] = old.compressed_size
-    with env(PARE_ENGINE_GZIP="go", PARE_BLOB_CACHE=str(work / "blobs")):
+    with patch.dict(os.environ, PARE_ENGINE_GZIP="go", PARE_BLOB_CACHE=str(work / "blobs")):
         changed = change_app(app, work / "changed-2", "change 2")
         row["build_go_first_s"], _ = timed_build(changed, layout, "go-first", variant, state)
         changed = change_app(app, work / "changed-3", "change 3")
