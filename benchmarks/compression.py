@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -150,6 +150,23 @@ def measure(app: Path, variant: str, work: Path) -> dict[str, Any]:
     return row
 
 
+HEADER = (f"{'image':24} {'docker push':>12} {'go-gzip':>16} {'pgzip (before)':>16} {'zlib-6':>16}"
+          f" {'build before':>13} {'first':>7} {'reuse':>7} {'ratio':>6}")
+
+
+def line(row: dict[str, Any]) -> str:
+    truth = row.get("docker_push")
+
+    def cell(size: int) -> str:
+        vs = f" {100 * (size - truth) / truth:+.1f}%" if truth else ""
+        return f"{size / MB:.1f}{vs}"
+
+    return (f"{row['app'] + '/' + row['variant']:24} {(truth or 0) / MB:>12.1f} {cell(row['go_gzip']):>16}"
+            f" {cell(row['pgzip']):>16} {cell(row['zlib6']):>16} {row['build_pgzip_s']:>12.1f}s"
+            f" {row['build_go_first_s']:>6.1f}s {row['build_go_reuse_s']:>6.1f}s"
+            f" {row['build_pgzip_s'] / row['build_go_reuse_s']:>5.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apps", default="go-hello,node-express")
@@ -159,35 +176,29 @@ def main() -> None:
     args = parser.parse_args()
     if not gogzip.available():
         raise SystemExit("go is needed for pare's Go gzip path")
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="pare-bench-gzip-") as tmp:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="pare-bench-gzip-") as tmp, ExitStack() as stack:
         work = Path(tmp)
-        for name in args.apps.split(","):
-            for variant in args.variants.split(","):
-                rows.append(measure(ROOT / "examples" / name, variant, work / f"{name}-{variant}"))
+        host = registry = None
         if not args.no_docker:
             registry = LocalRegistry(work / "registry", port=free_port())
-            with registry.running(), docker_daemon(work / "docker") as host:
-                for row in rows:
-                    print(f"{row['app']}/{row['variant']}: docker push", flush=True)
-                    row["docker_push"] = docker_push_size(row["image"], f"{row['app']}-{row['variant']}",
-                                                          work, host, registry)
-    print(f"\n{'image':24} {'docker push':>12} {'go-gzip':>16} {'pgzip (before)':>16} {'zlib-6':>16}"
-          f" {'build before':>13} {'first':>7} {'reuse':>7} {'ratio':>6}")
+            stack.enter_context(registry.running())
+            host = stack.enter_context(docker_daemon(work / "docker"))
+        for name in args.apps.split(","):
+            for variant in args.variants.split(","):
+                row = measure(ROOT / "examples" / name, variant, work / f"{name}-{variant}")
+                if host is not None and registry is not None:
+                    print(f"{name}/{variant}: docker push", flush=True)
+                    row["docker_push"] = docker_push_size(row.pop("image"), f"{name}-{variant}", work, host,
+                                                          registry)
+                row.pop("image", None)
+                rows.append(row)
+                print(HEADER + "\n" + line(row), flush=True)
+                if args.json:
+                    args.json.write_text(json.dumps(rows, indent=1))
+    print("\n" + HEADER)
     for row in rows:
-        truth = row.get("docker_push")
-
-        def cell(size: int, truth: int | None = truth) -> str:
-            vs = f" {100 * (size - truth) / truth:+.1f}%" if truth else ""
-            return f"{size / MB:.1f}{vs}"
-
-        print(f"{row['app'] + '/' + row['variant']:24} {(truth or 0) / MB:>12.1f} {cell(row['go_gzip']):>16}"
-              f" {cell(row['pgzip']):>16} {cell(row['zlib6']):>16} {row['build_pgzip_s']:>12.1f}s"
-              f" {row['build_go_first_s']:>6.1f}s {row['build_go_reuse_s']:>6.1f}s"
-              f" {row['build_pgzip_s'] / row['build_go_reuse_s']:>5.2f}x")
-    if args.json:
-        kept = [{k: v for k, v in r.items() if k != "image"} for r in rows]
-        args.json.write_text(json.dumps(kept, indent=1))
+        print(line(row))
 
 
 if __name__ == "__main__":
