@@ -118,7 +118,6 @@ def docker_push_size(image: Image, name: str, work: Path, host: str, registry: L
     try:
         for args in (["load", "-i", str(archive)], ["tag", f"localhost/bench/{name}:1", ref], ["push", ref]):
             subprocess.run(["docker", *args], env=denv, check=True, capture_output=True)
-        subprocess.run(["docker", "rmi", f"localhost/bench/{name}:1", ref], env=denv, capture_output=True)
     finally:
         archive.unlink(missing_ok=True)
     request = urllib.request.Request(f"http://{registry.address}/v2/bench/{name}/manifests/1",
