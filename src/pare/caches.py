@@ -204,6 +204,11 @@ def _apt() -> Path:
     return apt_dir()
 
 
+def _gzip_blobs() -> Path:
+    from pare.oci.gogzip import cache_dir
+    return cache_dir()
+
+
 def _base_locks() -> list[Path]:
     """Held while a base is built (one per profile), and while the private apt is used."""
     return sorted((_bases() / "locks").glob("*.lock")) + sorted(_apt().glob("*/.lock"))
@@ -233,5 +238,6 @@ def _register_builtin() -> None:
         Cache("bases", _bases, "built Debian base images (an OCI layout)", False, _base_locks),
         Cache("debs", _debs, "downloaded Debian packages", False, _base_locks),
         Cache("apt", _apt, "private apt state (package lists) for .deb assembly", False, _base_locks),
+        Cache("gzip-blobs", _gzip_blobs, "engine layers gzipped as docker push does, by diff_id", False),
     ):
         _REGISTRY.setdefault(cache.name, cache)

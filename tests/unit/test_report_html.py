@@ -105,8 +105,8 @@ def test_reports_say_which_compressor_made_each_variant(tmp_path: Path,
     r.variants["go"]["multistage"]["compressor"] = compressor_of("multistage", "buildah")
     r.variants["go"][EVIL]["compressor"] = compressor_of("native", "buildah")
     page = html.render(r)
-    assert "<dt>compression</dt><dd>onbuild, multistage: gzip by buildah push" in page
+    assert "<dt>compression</dt><dd>onbuild, multistage: gzip by pare after buildah: Go compress/gzip" in page
     assert "zstd by pare (level 19 runtime and dependencies, 9 app)" in page
     terminal.render(r, Console(width=200))
     out = capsys.readouterr().out
-    assert "compression: onbuild, multistage: gzip by buildah push" in out
+    assert "compression: onbuild, multistage: gzip by pare after buildah: Go compress/gzip" in out

@@ -50,6 +50,9 @@ class EngineResult:
     location: str  # where the engine exported it (oci:DIR:TAG or docker-archive:FILE)
     seconds: float  # the build step alone, export excluded
     log: str = ""
+    compressor: str = ""  # what gzipped the exported layers
+    layers_compressed: int | None = None  # layer blobs gzipped by this export (None: the engine did it)
+    layers_reused: int | None = None  # layer blobs reused from earlier exports by diff_id
 
 
 def run(args: Sequence[str], *, env: Mapping[str, str] | None = None, what: str,

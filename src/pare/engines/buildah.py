@@ -7,7 +7,10 @@ machine's shared containers storage, so builds do not disturb (or depend on) any
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -15,11 +18,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pare.engines.base import BuildRequest, Engine, EngineError, EngineResult, run
+from pare.engines.layerblobs import gzip_like_docker
 from pare.engines.storage import storage_driver
 from pare.errors import InvalidReference
+from pare.oci import gogzip
+from pare.oci import mediatypes as mt
 from pare.oci.image import Image
 from pare.oci.reference import Reference
 from pare.stores.layout import LayoutStore
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def load_dir(parent: Path = Path("/tmp")) -> Path:
@@ -34,6 +42,27 @@ def load_dir(parent: Path = Path("/tmp")) -> Path:
         except InvalidReference:  # mkdtemp's '_' can start, end or triple a separator
             path.rmdir()
     raise EngineError(f"no temp directory under {parent} makes a valid image name")
+
+
+def dir_to_layout(directory: Path, tag: str) -> None:
+    """Turn a containers/image `dir:` export into an OCI layout in place: the same blobs, moved
+    under blobs/sha256, the manifest stored as a blob and named `tag` in index.json."""
+    manifest = (directory / "manifest.json").read_bytes()
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    for entry in directory.iterdir():
+        if entry.is_file() and _HEX64.fullmatch(entry.name):
+            entry.rename(blobs / entry.name)
+    digest = hashlib.sha256(manifest).hexdigest()
+    (blobs / digest).write_bytes(manifest)
+    media_type = json.loads(manifest).get("mediaType") or mt.OCI_MANIFEST
+    index = {"schemaVersion": 2, "manifests": [{"mediaType": media_type, "digest": f"sha256:{digest}",
+                                                 "size": len(manifest),
+                                                 "annotations": {"org.opencontainers.image.ref.name": tag}}]}
+    (directory / "index.json").write_text(json.dumps(index))
+    (directory / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    for leftover in ("manifest.json", "version"):
+        (directory / leftover).unlink(missing_ok=True)
 
 
 class BuildahEngine(Engine):
@@ -62,19 +91,35 @@ class BuildahEngine(Engine):
             args += ["-v", f"{host}:{container}:ro"]
         return [*args, str(request.context)]
 
-    def export(self, tag: str, export_dir: Path, env: Mapping[str, str]) -> str:
-        location = f"oci:{export_dir}:{tag.rsplit(':', 1)[-1] if ':' in tag else 'latest'}"
-        run([*self.global_args(), "push", "--tls-verify=false", "--quiet", tag, location], env=env,
+    # push flags that leave layers uncompressed in a `dir:` export, for pare to gzip them as docker
+    # push does (buildah's default is to compress; podman's push to dir: keeps the source's, none)
+    uncompressed_flags: tuple[str, ...] = ("--disable-compression",)
+
+    def export(self, tag: str, export_dir: Path, env: Mapping[str, str], *, compress: bool = True) -> str:
+        """Push the built image into an OCI layout at export_dir; `compress=False` leaves its layers
+        uncompressed (containers/image gzips every layer it writes to an oci: layout, so those go
+        through a dir: export first)."""
+        name = tag.rsplit(":", 1)[-1] if ":" in tag else "latest"
+        location = f"oci:{export_dir}:{name}"
+        target = location if compress else f"dir:{export_dir}"
+        flags = [] if compress else list(self.uncompressed_flags)
+        run([*self.global_args(), "push", "--tls-verify=false", "--quiet", *flags, tag, target], env=env,
             what=f"{self.name} push")
+        if not compress:
+            dir_to_layout(export_dir, name)
         return location
 
     def build(self, request: BuildRequest, export_dir: Path) -> EngineResult:
         env = self.env()
         seconds, log = self.timed_build([*self.global_args(), *self.build_args(request)], env)
-        location = self.export(request.tag, export_dir, env)
-        tag = location.rsplit(":", 1)[-1]
-        image = LayoutStore(export_dir).read(tag)
-        return EngineResult(image, location, seconds, log)
+        docker_gzip = gogzip.available()
+        location = self.export(request.tag, export_dir, env, compress=not docker_gzip)
+        image = LayoutStore(export_dir).read(location.rsplit(":", 1)[-1])
+        if not docker_gzip:
+            return EngineResult(image, location, seconds, log, f"{self.name} push (containers/image pgzip)")
+        gzipped = gzip_like_docker(image)
+        return EngineResult(gzipped.image, location, seconds, log, gogzip.describe(), gzipped.compressed,
+                            gzipped.reused)
 
     def has_image(self, name: str) -> bool:
         args = [*self.global_args(), "inspect", "--type", "image", name]

@@ -1,6 +1,7 @@
 """docker (BuildKit) against a running dockerd: DOCKER_HOST, or the `host` given.
 
-The result leaves the daemon as a `docker save` archive that pare's ArchiveStore reads. RUN steps
+The result leaves the daemon as a `docker save` archive that pare's ArchiveStore reads; its
+uncompressed layers are gzipped as `docker push` would (pare.engines.layerblobs). RUN steps
 use the host network (never docker's default bridge). `docker build` has no bind mounts, so a
 proxy CA bundle reaches npm/pip only through a secret or a base that already trusts it, and
 docker 20.10 has no --timestamp: its builds are not reproducible the way buildah's are.
@@ -13,6 +14,8 @@ import time
 from pathlib import Path
 
 from pare.engines.base import BuildRequest, Engine, EngineResult, run
+from pare.engines.layerblobs import gzip_like_docker
+from pare.oci import gogzip
 from pare.stores.archive import ArchiveStore
 
 
@@ -52,5 +55,9 @@ class DockerEngine(Engine):
         archive = export_dir / "image.tar"
         run([docker, "save", "-o", str(archive), request.tag], env=self.env(), what="docker save")
         image = ArchiveStore(archive).read(request.tag)
-        return EngineResult(image, f"docker-archive:{archive}:{request.tag}", seconds,
-                            done.stdout + done.stderr)
+        location, log = f"docker-archive:{archive}:{request.tag}", done.stdout + done.stderr
+        if not gogzip.available():  # docker save's layers stay uncompressed
+            return EngineResult(image, location, seconds, log, "none (docker save)")
+        gzipped = gzip_like_docker(image)  # what docker push would send
+        return EngineResult(gzipped.image, location, seconds, log, gogzip.describe(), gzipped.compressed,
+                            gzipped.reused)

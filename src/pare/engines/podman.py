@@ -33,6 +33,7 @@ events_logger = "file"
 class PodmanEngine(BuildahEngine):
     name = "podman"
     binary = "podman"
+    uncompressed_flags = ()  # podman's push to dir: keeps the layers as stored: uncompressed
 
     def env(self) -> dict[str, str]:
         env = super().env()

@@ -3,9 +3,11 @@
 
 Everything a build caches is pointed into the builder's own state directory: the engine's storage
 (PARE_ENGINE_STATE), pare's build caches (PARE_BUILD_CACHE: npm installs, native layers), Go's build
-and module caches and npm's cache. The base images themselves stay in pare's base cache (building
-a Debian base is not what the experiment measures); the engine pulls them from the bench's base
-registry, through the profile's bandwidth limit.
+and module caches, npm's cache, and the gzipped layer blobs (PARE_BLOB_CACHE: seeded with the
+bases' blobs only, so a cold build gzips every layer it made, as docker push would). The base
+images themselves stay in pare's base cache (building a Debian base is not what the experiment
+measures); the engine pulls them from the bench's base registry, through the profile's bandwidth
+limit.
 """
 
 from __future__ import annotations
@@ -25,10 +27,25 @@ class PareBuilder(Builder):
         self.state = state
         self.description = "native" if variant == "native" else f"{variant} with {engine}"
         self.compressor = compressor_of(variant, engine)
+        self.bases: tuple[str, ...] = ()  # the base profiles, once base_profiles was asked
 
     def reset_cache(self) -> None:
         remove_storage(self.state)
         self.state.mkdir(parents=True)
+        self.seed_base_blobs()
+
+    def seed_base_blobs(self) -> None:
+        """A cold build starts with its bases' layers gzipped and nothing else: docker has a base's
+        blobs from the pull and its push reuses them, but compresses every layer the build made.
+        The bases' blobs come from pare's shared blob cache (made once), linked in."""
+        from pare.oci import gogzip
+        if not self.bases or not gogzip.available():
+            return
+        from pare.bases.cache import ensure_base
+        from pare.engines.layerblobs import BlobCache
+        mine, shared = BlobCache(self.state / "blobs"), BlobCache()
+        for profile in self.bases:
+            mine.seed(shared, ensure_base(profile).layers)
 
     def cleanup(self) -> None:
         remove_storage(self.state)
@@ -38,7 +55,7 @@ class PareBuilder(Builder):
         return {**os.environ, "PARE_ENGINE_STATE": str(self.state / "engines"),
                 "PARE_BUILD_CACHE": str(self.state / "build"), "GOCACHE": str(self.state / "go-build"),
                 "GOMODCACHE": str(self.state / "go-mod"), "npm_config_cache": str(self.state / "npm"),
-                "GOFLAGS": "-modcacherw"}
+                "GOFLAGS": "-modcacherw", "PARE_BLOB_CACHE": str(self.state / "blobs")}
 
     def command(self, app_dir: Path, layout: Path, tag: str) -> list[str]:
         argv = [sys.executable, "-m", "pare.experiment.buildchild", "--app", str(app_dir),
@@ -58,18 +75,24 @@ class PareBuilder(Builder):
             return ()
         from pare.engines.dockerfile import generate
         from pare.recipes import detect
-        return generate(detect(app_dir).docker_facts(), self.variant).profiles
+        self.bases = generate(detect(app_dir).docker_facts(), self.variant).profiles
+        return self.bases
 
 
 def compressor_of(variant: str, engine: str) -> str:
-    """Who compresses the variant's layers, and how: the engine's own export for Dockerfile builds
-    (every layer, the base's included, as `docker push` compresses them), pare for native ones."""
+    """Who compresses the variant's layers, and how. Dockerfile builds: pare gzips the engine's
+    uncompressed export with Go's compress/gzip at its default level, what `docker push` uses, for
+    every layer (the base's blobs are made once and reused by diff_id); without `go` the engine's
+    own push compresses (docker save: nothing does). Native builds: pare's zstd."""
     if variant == "native":
         from pare.native.assemble import APP_ZSTD_LEVEL, ZSTD_LEVEL
         return f"zstd by pare (level {ZSTD_LEVEL} runtime and dependencies, {APP_ZSTD_LEVEL} app)"
+    from pare.oci import gogzip
+    if gogzip.available():
+        return f"gzip by pare after {engine}: {gogzip.describe()}"
     if engine == "docker":
-        return "gzip by docker (Go compress/gzip, default level)"
-    return f"gzip by {engine} push (containers/image: Go's deflate, default level)"
+        return "none: docker save's uncompressed layers (no go for Docker's gzip)"
+    return f"gzip by {engine} push (containers/image pgzip, default level)"
 
 
 def builder_for(variant: str, engine: str, state: Path) -> PareBuilder:

@@ -133,7 +133,9 @@ class FileLayer(Layer):
         return open(self.path, "rb")
 
 
-class _HashingReader:
+class HashingReader:
+    """Hashes what is read through it (a layer's tar on its way into a compressor)."""
+
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
         self.hasher = Hasher()
@@ -144,7 +146,9 @@ class _HashingReader:
         return data
 
 
-class _HashingWriter:
+class HashingWriter:
+    """Hashes what is written through it (a compressed blob on its way to a file)."""
+
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
         self.hasher = Hasher()
@@ -171,8 +175,8 @@ def layer_from_tar(tar: IO[bytes] | Path, compression: mt.Compression = "gzip", 
     fd, tmp_name = tempfile.mkstemp(prefix=".layer-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as out:
-            reader = _HashingReader(source)
-            writer = _HashingWriter(out)
+            reader = HashingReader(source)
+            writer = HashingWriter(out)
             if compression == "none":
                 while chunk := reader.read(CHUNK):
                     writer.write(chunk)
