@@ -106,8 +106,12 @@ def test_language_packages_licences_and_overwrites(tmp_path: Path) -> None:
             b"Classifier: License :: OSI Approved :: BSD License\n")
     newer = meta.replace(b"3.1.5", b"3.1.6")
     egg = b"Metadata-Version: 1.2\nName: six\nVersion: 1.16.0\nLicense: MIT\n"
+    unzipped = b"Metadata-Version: 1.1\nName: My_Test.Package\nVersion: 1.0\n"
     img = image(tmp_path,
                 {"site/jinja2-3.1.5.dist-info/METADATA": meta, "site/six-1.16.0.egg-info": egg,
+                 "site/my_test_package-1.0-py3.7.egg/EGG-INFO/PKG-INFO": unzipped,
+                 "site/my_test_package-1.0-py3.7.egg/EGG-INFO/SOURCES.txt": unzipped,
+                 "site/notes/PKG-INFO": unzipped,
                  "app/package.json": b'{"name": "app", "version": "1.0.0", "private": true}',
                  "app/node_modules/@scope/pkg/package.json": b'{"name": "@scope/pkg", "version": "2.0.0"}',
                  "app/node_modules/noversion/package.json": b'{"name": "noversion"}',
@@ -116,8 +120,10 @@ def test_language_packages_licences_and_overwrites(tmp_path: Path) -> None:
     found = {(p.ecosystem, p.name, p.version, p.layer, p.licenses, p.purl)
              for p in catalog_image(img).packages}
     assert found == {
-        ("pypi", "Jinja2", "3.1.6", 1, ("BSD License",), "pkg:pypi/jinja2@3.1.6"),
+        ("pypi", "jinja2", "3.1.6", 1, ("BSD License",), "pkg:pypi/jinja2@3.1.6"),
         ("pypi", "six", "1.16.0", 0, ("MIT",), "pkg:pypi/six@1.16.0"),
+        # an unzipped egg's EGG-INFO counts; names are in PEP 503 form, as syft and OSV give them
+        ("pypi", "my-test-package", "1.0", 0, (), "pkg:pypi/my-test-package@1.0"),
         ("npm", "app", "1.0.0", 0, (), "pkg:npm/app@1.0.0"),
         ("npm", "@scope/pkg", "2.0.0", 0, (), "pkg:npm/%40scope/pkg@2.0.0"),
     }
