@@ -152,6 +152,26 @@ def test_status_d_md5sums_claim_files_through_merged_usr_symlinks(tmp_path: Path
         ("/usr/local/bin/tool", len(ELF) + 5000, 1)]
 
 
+def test_pip_target_dirs_anywhere_are_read_and_their_records_claim_extensions(tmp_path: Path) -> None:
+    """What `pip --target DIR` installs (the engine Python image's /opt/pare/site-packages, any
+    directory a PYTHONPATH names) is found by its dist-info wherever it is; a compiled extension
+    is claimed by its distribution's RECORD, an extension no RECORD lists is not."""
+    site = "opt/pare/site-packages"
+    ext = "markupsafe/_speedups.cpython-311-x86_64-linux-gnu.so"
+    record = (f"markupsafe/__init__.py,sha256=x,100\n{ext},sha256=y,5000\n"
+              "MarkupSafe-3.0.2.dist-info/RECORD,,\n")
+    meta = b"Metadata-Version: 2.1\nName: MarkupSafe\nVersion: 3.0.2\n"
+    img = image(tmp_path, {
+        f"{site}/MarkupSafe-3.0.2.dist-info/METADATA": meta,
+        f"{site}/MarkupSafe-3.0.2.dist-info/RECORD": record.encode(),
+        f"{site}/{ext}": ELF + bytes(5000),
+        "srv/vendored/fast.cpython-311-x86_64-linux-gnu.so": ELF + bytes(70)})
+    cat = catalog_image(img)
+    assert [(p.name, p.version, p.path) for p in cat.packages] == [
+        ("markupsafe", "3.0.2", f"/{site}/MarkupSafe-3.0.2.dist-info/METADATA")]
+    assert [f.path for f in cat.unclaimed_elf] == ["/srv/vendored/fast.cpython-311-x86_64-linux-gnu.so"]
+
+
 def test_dpkg_list_paths_resolve_through_symlinks(tmp_path: Path) -> None:
     status = (DATA / "debian/status").read_bytes().split(b"\n\n")[3] + b"\n"  # libc6
     img = image(tmp_path, {"var/lib/dpkg/status": status, "lib": Link("usr/lib"),
