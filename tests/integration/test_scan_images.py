@@ -33,6 +33,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # The examples' engine builds, and go-hello run through the launcher (a Procfile naming $PORT):
 # its scratch image then carries execline and the C library's closure beside the init.
 ENGINE_APPS = ("go-hello", "node-express", "python-flask", "go-hello-launcher")
+# A test that builds an engine image first loads its bases into a fresh buildah store (fat-node is
+# 250 MB compressed) before it builds and scans: more than the default 600 s on a loaded machine.
+ENGINE_TIMEOUT = pytest.mark.timeout(1200)
 SYFT_TYPES = {"deb": "deb", "npm": "npm", "python": "pypi", "go-module": "golang", "binary": "generic",
               "apk": "apk"}
 
@@ -144,7 +147,8 @@ def name_only_package_jsons(layout: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("name", [*BASES, "go-hello-native", "node-express-native",
-                                  *(f"{app}-multistage" for app in ENGINE_APPS)])
+                                  *(pytest.param(f"{app}-multistage", marks=ENGINE_TIMEOUT)
+                                    for app in ENGINE_APPS)])
 def test_package_parity_with_syft(request: pytest.FixtureRequest, name: str) -> None:
     """At least 99% agreement on (name, version) per ecosystem, and every difference explained:
     syft reports a package.json that has a name but no version as version "UNKNOWN"; pare skips it
@@ -186,6 +190,7 @@ def test_native_images_say_what_no_scanner_can_see(images: dict[str, Path]) -> N
     assert {p.name for p in go.packages} >= {"stdlib"} and go.unclaimed_elf == ()
 
 
+@ENGINE_TIMEOUT
 @pytest.mark.parametrize("app", ENGINE_APPS)
 def test_engine_builder_pattern_images_claim_every_elf_file(engine_images: EngineImages, app: str) -> None:
     """What the generated Dockerfile copies out of its build stage carries its packages' status.d
