@@ -106,8 +106,12 @@ def test_language_packages_licences_and_overwrites(tmp_path: Path) -> None:
             b"Classifier: License :: OSI Approved :: BSD License\n")
     newer = meta.replace(b"3.1.5", b"3.1.6")
     egg = b"Metadata-Version: 1.2\nName: six\nVersion: 1.16.0\nLicense: MIT\n"
+    unzipped = b"Metadata-Version: 1.1\nName: My_Test.Package\nVersion: 1.0\n"
     img = image(tmp_path,
                 {"site/jinja2-3.1.5.dist-info/METADATA": meta, "site/six-1.16.0.egg-info": egg,
+                 "site/my_test_package-1.0-py3.7.egg/EGG-INFO/PKG-INFO": unzipped,
+                 "site/my_test_package-1.0-py3.7.egg/EGG-INFO/SOURCES.txt": unzipped,
+                 "site/notes/PKG-INFO": unzipped,
                  "app/package.json": b'{"name": "app", "version": "1.0.0", "private": true}',
                  "app/node_modules/@scope/pkg/package.json": b'{"name": "@scope/pkg", "version": "2.0.0"}',
                  "app/node_modules/noversion/package.json": b'{"name": "noversion"}',
@@ -116,8 +120,10 @@ def test_language_packages_licences_and_overwrites(tmp_path: Path) -> None:
     found = {(p.ecosystem, p.name, p.version, p.layer, p.licenses, p.purl)
              for p in catalog_image(img).packages}
     assert found == {
-        ("pypi", "Jinja2", "3.1.6", 1, ("BSD License",), "pkg:pypi/jinja2@3.1.6"),
+        ("pypi", "jinja2", "3.1.6", 1, ("BSD License",), "pkg:pypi/jinja2@3.1.6"),
         ("pypi", "six", "1.16.0", 0, ("MIT",), "pkg:pypi/six@1.16.0"),
+        # an unzipped egg's EGG-INFO counts; names are in PEP 503 form, as syft and OSV give them
+        ("pypi", "my-test-package", "1.0", 0, (), "pkg:pypi/my-test-package@1.0"),
         ("npm", "app", "1.0.0", 0, (), "pkg:npm/app@1.0.0"),
         ("npm", "@scope/pkg", "2.0.0", 0, (), "pkg:npm/%40scope/pkg@2.0.0"),
     }
@@ -144,6 +150,26 @@ def test_status_d_md5sums_claim_files_through_merged_usr_symlinks(tmp_path: Path
     assert sorted((f.path, f.size, f.layer) for f in cat.unclaimed_elf) == [
         ("/usr/lib/x86_64-linux-gnu/libhost.so.1", len(ELF) + 1000, 0),
         ("/usr/local/bin/tool", len(ELF) + 5000, 1)]
+
+
+def test_pip_target_dirs_anywhere_are_read_and_their_records_claim_extensions(tmp_path: Path) -> None:
+    """What `pip --target DIR` installs (the engine Python image's /opt/pare/site-packages, any
+    directory a PYTHONPATH names) is found by its dist-info wherever it is; a compiled extension
+    is claimed by its distribution's RECORD, an extension no RECORD lists is not."""
+    site = "opt/pare/site-packages"
+    ext = "markupsafe/_speedups.cpython-311-x86_64-linux-gnu.so"
+    record = (f"markupsafe/__init__.py,sha256=x,100\n{ext},sha256=y,5000\n"
+              "MarkupSafe-3.0.2.dist-info/RECORD,,\n")
+    meta = b"Metadata-Version: 2.1\nName: MarkupSafe\nVersion: 3.0.2\n"
+    img = image(tmp_path, {
+        f"{site}/MarkupSafe-3.0.2.dist-info/METADATA": meta,
+        f"{site}/MarkupSafe-3.0.2.dist-info/RECORD": record.encode(),
+        f"{site}/{ext}": ELF + bytes(5000),
+        "srv/vendored/fast.cpython-311-x86_64-linux-gnu.so": ELF + bytes(70)})
+    cat = catalog_image(img)
+    assert [(p.name, p.version, p.path) for p in cat.packages] == [
+        ("markupsafe", "3.0.2", f"/{site}/MarkupSafe-3.0.2.dist-info/METADATA")]
+    assert [f.path for f in cat.unclaimed_elf] == ["/srv/vendored/fast.cpython-311-x86_64-linux-gnu.so"]
 
 
 def test_dpkg_list_paths_resolve_through_symlinks(tmp_path: Path) -> None:

@@ -230,15 +230,9 @@ def _build_env(facts: DockerFacts) -> str:
 
 def _contract_files(facts: DockerFacts) -> list[str]:
     """Build-stage steps that put the init (static: nothing else needed) and, when the command
-    names the port, the launcher with its libraries into /rootfs, with their packages' dpkg
-    entries in status.d so scanners see them (for a final stage FROM scratch)."""
-    launcher = ("execline", "libexecline*", "libskarnet*") if reads_port(facts) else ()
-    packages = ("catatonit", *launcher)
-    listed = " ".join(f"'{p}'" for p in packages)
-    lines = ["RUN mkdir -p /rootfs/usr/bin /rootfs/var/lib/dpkg/status.d && "
-             f"cp {contract.INIT} /rootfs{contract.INIT} && \\",
-             f"    for p in $(dpkg-query -W -f '${{Package}}\\n' {listed}); do \\",
-             "      dpkg-query -s \"$p\" > \"/rootfs/var/lib/dpkg/status.d/$p\"; done"]
+    names the port, the launcher with its libraries and the dynamic loader into /rootfs (for a
+    final stage FROM scratch). `_status_d` then gives each its package's status.d entry."""
+    lines = [f"RUN mkdir -p /rootfs/usr/bin && cp {contract.INIT} /rootfs{contract.INIT}"]
     if reads_port(facts):  # the launcher's libraries, and the dynamic loader ldd names by its path
         lines += ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', _ldd_closure(contract.LAUNCHER, ()),
                   f"RUN for f in $(ldd {contract.LAUNCHER} | awk '$1 ~ /^\\// {{print $1}}'); do \\",
@@ -270,7 +264,7 @@ def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -
               "/home/nonroot:/sbin/nologin\\n' > /rootfs/etc/passwd && \\",
               "    printf 'root:x:0:\\nnonroot:x:65532:\\n' > /rootfs/etc/group && \\",
               "    chown 65532:65532 /rootfs/home/nonroot",
-              *_contract_files(facts),
+              *_contract_files(facts), _status_d(),
               "",
               "FROM scratch",
               "COPY --from=build /rootfs/ /",

@@ -31,7 +31,7 @@ from pare.oci.tarsafe import SafeTar
 from pare.scan import dpkg, langpkgs
 from pare.scan.gobuildinfo import BuildInfo, BuildInfoScanner
 from pare.scan.model import APK, BINARY, DEB, GOLANG, NPM, PYPI, Catalog, Distro, ElfFile, Package
-from pare.scan.purl import purl_for
+from pare.scan.purl import purl_for, pypi_name
 from pare.scan.runtimes import VersionScanner, runtime_for
 
 Progress = Callable[[int, int, str], None]
@@ -58,7 +58,7 @@ def metadata_kind(path: str) -> str | None:
         return "apk"
     if _COPYRIGHT.match(path):
         return "copyright"
-    if ".egg-info" in path or ".dist-info" in path:
+    if ".egg-info" in path or ".dist-info" in path or "/EGG-INFO/" in path:
         if langpkgs.is_python_metadata(path):
             return "pymeta"
         if langpkgs.is_python_record(path):
@@ -278,9 +278,10 @@ def catalog_image(image: Image, *, name: str = "", verify: bool = True,
     for path, layer, data in sorted(by_kind.get("pymeta", [])):
         meta = langpkgs.parse_python(data)
         if meta is not None:
-            packages.append(Package(PYPI, meta.name, meta.version, "/" + path, layer,
+            # named in PEP 503 form, as PyPI, the advisory data and syft name a project
+            packages.append(Package(PYPI, pypi_name(meta.name), meta.version, "/" + path, layer,
                                     purl_for(PYPI, meta.name, meta.version), meta.licenses,
-                                    "egg-info" if ".egg-info" in path else "dist-info"))
+                                    "dist-info" if ".dist-info" in path else "egg-info"))
     for path, _, data in by_kind.get("pyrecord", []):
         claimed.update(resolve.canonical(p) for p in langpkgs.python_record_paths(path, data))
 

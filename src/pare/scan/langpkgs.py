@@ -20,10 +20,12 @@ class Meta:
 
 # --- Python -------------------------------------------------------------------------------------
 def is_python_metadata(path: str) -> bool:
+    """METADATA of a .dist-info, PKG-INFO of an .egg-info directory or of an unzipped egg's
+    EGG-INFO (as syft reads them), or a single-file .egg-info."""
     parent, name = posixpath.split(path)
     if parent.endswith(".dist-info"):
         return name == "METADATA"
-    if parent.endswith(".egg-info"):
+    if parent.endswith(".egg-info") or posixpath.basename(parent) == "EGG-INFO":
         return name == "PKG-INFO"
     return name.endswith(".egg-info")  # a single-file egg-info (distutils, Debian's python3-* packages)
 
