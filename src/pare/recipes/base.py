@@ -75,6 +75,7 @@ class DockerFacts:
     files: tuple[str, ...] = ()  # go: top-level app entries shipped beside the binary
     pythonpath: tuple[str, ...] = ()  # python: app-relative directories on sys.path (src/)
     runtime: str | None = None  # the runtime version the app asks for (the engine's bases must have it)
+    suite: str | None = None  # the Debian suite the user named (--suite): the engine's bases come from it
 
 
 @dataclass(frozen=True)
@@ -325,7 +326,8 @@ class Recipe(ABC):
         s = self.settings
         return DockerFacts(language, dep_files, entry, command=command, entrypoint=entrypoint, env=launch.env,
                            port=self.port, user=s.user, workdir=self.workdir, labels=s.labels,
-                           runtime=self.runtime_override or self.requested_version(), **language_facts)
+                           runtime=self.runtime_override or self.requested_version(),
+                           suite=self.suite_override, **language_facts)
 
     def start_or_none(self, find: Callable[[], StartCommand]) -> StartCommand | None:
         """The detected start command, or None when --entrypoint makes it moot (detection's
