@@ -74,7 +74,7 @@ def test_the_oldest_suite_whose_runtime_answers_the_request(language: str, wante
 def test_a_named_suite_is_the_only_one_looked_at() -> None:
     assert pick("python", None, "forky") == EngineRuntime("forky", "3.14.7")
     assert pick("go", "1.19", "trixie").suite == "trixie"
-    with pytest.raises(UsageError, match=r"--suite bookworm carries 1\.19\.8 \(bookworm\)"):
+    with pytest.raises(UsageError, match=r"carry 1\.19\.8 \(bookworm\); .* or drop --suite"):
         pick("go", "1.22", "bookworm")
     with pytest.raises(UsageError, match="unknown suite 'sid'"):
         pick("go", None, "sid")

@@ -214,10 +214,16 @@ def _build(app_dir: Path, dest: str | None, native: bool | None, engine: str | N
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="multistage", show_default=True)
 @click.option("--language", default=None, help="Skip detection: go, node or python.")
 @click.option("--base", "bases", multiple=True, metavar="PROFILE=REF",
-              help="Image reference for a base profile (repeatable), e.g. slim-go=registry/slim-go:1.")
+              help="Image reference for a base profile (repeatable), e.g. slim-go=registry/slim-go:1 "
+                   "or slim-go@trixie=registry/slim-go-trixie:1 for another suite's.")
+@click.option("--runtime", default=None, metavar="LANG@VERSION",
+              help="The runtime version, e.g. node@22, go@1.24 (default: what the app asks for); it "
+                   "picks the oldest Debian suite whose bases carry it.")
+@click.option("--suite", default=None, type=click.Choice(["bookworm", "trixie", "forky"]),
+              help="The Debian suite the bases come from (default: the oldest that has the runtime).")
 @settings_options
 def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[str, ...],
-               **settings: Any) -> None:
+               runtime: str | None, suite: str | None, **settings: Any) -> None:
     """Print the builder-pattern Dockerfile pare would build APP_DIR with."""
     from pare.recipes import detect
     from pare.recipes.settings import load_settings
@@ -228,5 +234,6 @@ def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[
         if not sep or not profile or not ref:
             raise UsageError(f"--base {item!r}: expected PROFILE=REF")
         mapping[profile] = ref
-    recipe = detect(app_dir, language, settings=load_settings(app_dir, settings_from(settings)))
+    given = {**settings_from(settings), "runtime": runtime, "suite": suite}
+    recipe = detect(app_dir, language, settings=load_settings(app_dir, given))
     click.echo(generate(recipe.docker_facts(), strategy, mapping).text, nl=False)

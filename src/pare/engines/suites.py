@@ -153,8 +153,7 @@ def choose(language: str, wanted: str | None, suite: str | None = None, *,
     if language == "node":
         build = node_build(wanted)
         return EngineRuntime(first, build.version, build)
-    where = "--suite " + suite if suite else "Debian " + ", ".join(SUITES)
     fix = {"go": "go.mod's go line or --runtime go@1.N", "python": "--runtime python@3.N"}[language]
-    raise UsageError(f"no engine base has the {language} the app asks for ({wanted}): {where} carries "
-                     f"{', '.join(offered) or 'none'}; set {fix} to one of them, or build natively "
-                     "(the default)")
+    raise UsageError(f"no engine base has the {language} the app asks for ({wanted}): the bases carry "
+                     f"{', '.join(offered) or 'none'}; set {fix} to one of them"
+                     f"{' or drop --suite' if suite else ''}, or build natively (the default)")
