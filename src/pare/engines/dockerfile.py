@@ -284,26 +284,28 @@ def _run_all(lines: tuple[str, ...]) -> list[str]:
 
 
 def _fetch_checked(item: Artifact, dest: str) -> str:
-    """Shell that downloads a pinned registry tarball and checks it against its lock digest."""
+    """Shell that downloads a pinned registry tarball to `dest` and checks it against its lock
+    digest (a checksum file, no pipe: a failed download cannot pass)."""
     algorithm, _, hexdigest = item.digest.partition(":")
     return (f"curl -fsSL --retry 3 -o {dest} {shlex.quote(item.url)}; "
-            f"echo '{hexdigest}  {dest}' | {algorithm}sum -c -")
+            f"echo '{hexdigest}  {dest}' > {dest}.sum; {algorithm}sum -c {dest}.sum")
 
 
 def _official_node(build: NodeBuild) -> str:
     """RUN that installs the official node build and its npm into /usr/local (as the node images
     lay them out), each tarball checked against the sha512 the registry's integrity gives."""
-    return ("RUN set -eu; cd /tmp; \\\n"
-            f"    {_fetch_checked(build.node, 'node.tgz')}; \\\n"
-            f"    {_fetch_checked(build.npm, 'npm.tgz')}; \\\n"
-            f"    mkdir -p node /usr/local/include /usr/local/share/doc/node {NPM_DIR}; \\\n"
-            "    tar -xzf node.tgz -C node --strip-components=1 --no-same-owner; \\\n"
-            f"    cp node/bin/node {OFFICIAL_NODE}; cp -a node/include/node /usr/local/include/; \\\n"
-            "    cp node/LICENSE /usr/local/share/doc/node/LICENSE; \\\n"
-            f"    tar -xzf npm.tgz -C {NPM_DIR} --strip-components=1 --no-same-owner; \\\n"
+    return ("RUN set -eu; \\\n"
+            f"    {_fetch_checked(build.node, '/tmp/node.tgz')}; \\\n"
+            f"    {_fetch_checked(build.npm, '/tmp/npm.tgz')}; \\\n"
+            f"    mkdir -p /tmp/node /usr/local/include /usr/local/share/doc/node {NPM_DIR}; \\\n"
+            "    tar -xzf /tmp/node.tgz -C /tmp/node --strip-components=1 --no-same-owner; \\\n"
+            f"    cp /tmp/node/bin/node {OFFICIAL_NODE}; \\\n"
+            "    cp -a /tmp/node/include/node /usr/local/include/; \\\n"
+            "    cp /tmp/node/LICENSE /usr/local/share/doc/node/LICENSE; \\\n"
+            f"    tar -xzf /tmp/npm.tgz -C {NPM_DIR} --strip-components=1 --no-same-owner; \\\n"
             "    ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm; \\\n"
             "    ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx; \\\n"
-            "    rm -rf node node.tgz npm.tgz; \\\n"
+            "    rm -rf /tmp/node /tmp/node.tgz* /tmp/npm.tgz*; \\\n"
             f"    [ \"$(node --version)\" = v{build.version} ]")
 
 

