@@ -166,13 +166,6 @@ def test_python_lockfile_lines_and_django_collectstatic() -> None:
     assert "COPY --from=build /app /app" in last_stage(text)
 
 
-def test_an_app_asking_for_a_newer_runtime_than_the_bases_is_told_to_build_natively() -> None:
-    with pytest.raises(UsageError, match=r"go is 1\.19\.8 .* asks for 1\.25\.0: build natively"):
-        generate(detect(CORPUS / "go-httpbin").docker_facts(), "multistage")
-    with pytest.raises(UsageError, match=r"node is 18\.20\.4 .* asks for 16\.18\.1"):
-        generate(detect(CORPUS / "node-tsc-postinstall").docker_facts(), "multistage")
-
-
 def test_what_an_app_or_user_gives_is_quoted_or_refused() -> None:
     facts = DockerFacts("go", ("go.mod",), "web", command=("/app/web",), files=("my notes.txt",),
                         env=(("GREETING", 'say "hi" $HOME'),), labels=(("a b", "c"),))

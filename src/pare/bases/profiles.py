@@ -4,17 +4,23 @@ A profile says how to make a rootfs (`builder`: "mmdebstrap" for a Debian varian
 shell, "debs" for a distroless tree unpacked from .deb files) and how the image runs (env, user,
 workdir, entrypoint/cmd, labels). The file's bytes are part of the base's cache key, so editing a
 profile rebuilds its base and nothing else.
+
+One file serves every Debian suite pare uses: `slim-go@trixie` (or load_profile("slim-go",
+suite="trixie")) is the slim-go profile built from trixie, named `slim-go-trixie` so its cache key,
+tag and published reference differ from bookworm's `slim-go` (the file's own suite keeps the plain
+name, so its key is unchanged).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pare.bases.apt import SUITES
 from pare.errors import NotFound, UsageError
 
 BUILDERS = ("mmdebstrap", "debs")
@@ -86,9 +92,35 @@ def profile_names() -> list[str]:
     return sorted(p.stem for p in profiles_dir().glob("*.toml"))
 
 
-def load_profile(name_or_path: str | Path) -> Profile:
-    """A bundled profile by name (`slim-go`) or any profile file by path."""
+def split_suite(name: str) -> tuple[str, str | None]:
+    """'slim-go@trixie' -> ('slim-go', 'trixie'); a plain name has no suite of its own."""
+    base, sep, suite = name.partition("@")
+    return (base, suite) if sep else (name, None)
+
+
+def qualified_name(profile: str, suite: str) -> str:
+    """The name a profile is asked for by when built from `suite` ('slim-go@trixie')."""
+    return f"{profile}@{suite}"
+
+
+def for_suite(profile: Profile, suite: str) -> Profile:
+    """The profile built from another Debian suite, named `<name>-<suite>` (its own cache key and
+    published name); the file's own suite gives the profile back unchanged."""
+    if suite not in SUITES:
+        raise UsageError(f"unknown suite {suite!r} for profile {profile.name} "
+                         f"(choose from {', '.join(SUITES)})")
+    if suite == profile.suite:
+        return profile
+    return replace(profile, name=f"{profile.name}-{suite}", suite=suite)
+
+
+def load_profile(name_or_path: str | Path, suite: str | None = None) -> Profile:
+    """A bundled profile by name (`slim-go`, or `slim-go@trixie` for another suite) or any
+    profile file by path; `suite` builds it from that Debian suite."""
     text = str(name_or_path)
+    if not (text.endswith(".toml") or "/" in text):
+        text, named = split_suite(text)
+        suite = suite or named
     path = Path(text)
     if not (text.endswith(".toml") or "/" in text):
         if not NAME_RE.match(text):
@@ -100,7 +132,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"no profile file {path}") from None
-    return parse_profile(path.stem, raw)
+    profile = parse_profile(path.stem, raw)
+    return for_suite(profile, suite) if suite else profile
 
 
 def parse_profile(name: str, raw: bytes) -> Profile:

@@ -40,7 +40,8 @@ def base() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show the builder's log (mmdebstrap, package list).")
 def build(profile: str, push: str | None, dest: str | None, no_cache: bool, quiet: bool,
           verbose: bool) -> None:
-    """Build PROFILE (a name from `pare base list` or a .toml path) into the base cache."""
+    """Build PROFILE (a name from `pare base list`, NAME@SUITE for trixie or forky, or a .toml path)
+    into the base cache."""
     from pare.stores.transports import open_location
     prof = load_profile(profile)
     before = cache.status(prof)

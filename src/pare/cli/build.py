@@ -58,6 +58,17 @@ _SETTINGS = (
 )
 
 
+_runtime_option = click.option(
+    "--runtime", default=None, metavar="LANG@VERSION",
+    help="The runtime version, e.g. node@22, python@3.13, go@1.24 (default: what the app asks for in "
+         "engines.node, .nvmrc, .python-version, go.mod...; else the current LTS). The engine path "
+         "takes the oldest Debian suite whose bases carry it.")
+_suite_option = click.option(
+    "--suite", default=None, type=click.Choice(["bookworm", "trixie", "forky"]),
+    help="The Debian suite runtime packages (and the engine path's bases) come from (default: bookworm; "
+         "Python and the engine path: the oldest suite that has the version asked for).")
+
+
 def settings_options(command: Any) -> Any:
     for option in reversed(_SETTINGS):
         command = option(command)
@@ -119,12 +130,8 @@ class NotReproducible(PolicyFailed):
 @click.option("--platform", "platforms", default=None, metavar="OS/ARCH[,OS/ARCH]",
               help="Native builds: the platforms to build (linux/amd64, linux/arm64; several make an "
                    "OCI index). Default: this machine's.")
-@click.option("--runtime", default=None, metavar="LANG@VERSION",
-              help="The runtime version, e.g. node@22, python@3.13, go@1.24 (default: what the app asks "
-                   "for in engines.node, .nvmrc, .python-version, go.mod...; else the current LTS).")
-@click.option("--suite", default=None, type=click.Choice(["bookworm", "trixie", "forky"]),
-              help="The Debian suite runtime packages come from (default bookworm; Python: the suite "
-                   "that has the version asked for).")
+@_runtime_option
+@_suite_option
 @click.option("--update-lock", is_flag=True,
               help="Resolve the runtime again and rewrite pare.lock (otherwise it is honoured).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (schema pare.build/v1).")
@@ -219,10 +226,13 @@ def _build(app_dir: Path, dest: str | None, native: bool | None, engine: str | N
 @click.option("--strategy", type=click.Choice(STRATEGIES), default="multistage", show_default=True)
 @click.option("--language", default=None, help="Skip detection: go, node or python.")
 @click.option("--base", "bases", multiple=True, metavar="PROFILE=REF",
-              help="Image reference for a base profile (repeatable), e.g. slim-go=registry/slim-go:1.")
+              help="Image reference for a base profile (repeatable), e.g. slim-go=registry/slim-go:1 "
+                   "or slim-go@trixie=registry/slim-go-trixie:1 for another suite's.")
+@_runtime_option
+@_suite_option
 @settings_options
 def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[str, ...],
-               **settings: Any) -> None:
+               runtime: str | None, suite: str | None, **settings: Any) -> None:
     """Print the builder-pattern Dockerfile pare would build APP_DIR with."""
     from pare.builder import engine_facts
     from pare.recipes import detect
@@ -234,5 +244,6 @@ def dockerfile(app_dir: Path, strategy: str, language: str | None, bases: tuple[
         if not sep or not profile or not ref:
             raise UsageError(f"--base {item!r}: expected PROFILE=REF")
         mapping[profile] = ref
-    recipe = detect(app_dir, language, settings=load_settings(app_dir, settings_from(settings)))
+    given = {**settings_from(settings), "runtime": runtime, "suite": suite}
+    recipe = detect(app_dir, language, settings=load_settings(app_dir, given))
     click.echo(generate(engine_facts(recipe), strategy, mapping).text, nl=False)

@@ -10,10 +10,12 @@ The recipe's facts decide the steps: the package manager and its install, a buil
 script, Django's collectstatic) and pruning, the Go main package and the files beside the binary;
 and the user's settings decide the config: command or entrypoint, env, port, user, workdir, labels.
 
-Base images are named by profile (fat-go, slim-node, distroless-cc...); the caller maps profile
-names to references (`bases`), e.g. to what pare.bases.cache.publish_base pushed to a registry.
-The bases are Debian bookworm's: Go 1.19, Node.js 18, Python 3.11. An app that asks for a newer
-runtime is one clear error here (the native path fetches the runtime it asks for).
+Base images are named by profile (fat-go, slim-node, distroless-cc...), qualified by suite when
+not bookworm's (slim-go@trixie); the caller maps those names to references (`bases`), e.g. to what
+pare.bases.cache.publish_base pushed to a registry. The suite is the oldest whose runtime answers
+the app's request (pare.engines.suites: bookworm Go 1.19, Node.js 18, Python 3.11; trixie and forky
+newer); a Node.js version no suite carries is the official build, fetched in the build stage by a
+pinned URL and checked against its sha512.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 
-import nodesemver
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
+from pare.bases.profiles import qualified_name, split_suite
+from pare.engines.suites import DEFAULT_SUITE, EngineRuntime, NodeBuild, choose
 from pare.errors import UsageError
 from pare.native import contract
+from pare.native.lock import Artifact
 from pare.recipes import node_static
 from pare.recipes.base import DockerFacts
 from pare.recipes.go import GO_BUILD_FLAGS
@@ -40,10 +42,10 @@ STRATEGIES = ("onbuild", "slim", "multistage")
 # and the files Go ships, Dockerfile quoting for ENV and LABEL, shell quoting in RUN).
 SAFE_NAME = re.compile(r"[A-Za-z0-9._+@-][A-Za-z0-9._+@/-]*")
 CA = "/etc/ssl/certs/ca-certificates.crt"
-# What the Debian bookworm bases carry (golang-go, nodejs, python3): checked against the app's request.
-ENGINE_RUNTIMES = {"go": "1.19.8", "node": "18.20.4", "python": "3.11.2"}
 PYTHON_DEPS = "/opt/pare/site-packages"  # pip's --target in the build stage; on PYTHONPATH in the image
 RUNTIME_PATHS = {"node": "/usr/bin/node", "python": "/usr/bin/python3"}
+OFFICIAL_NODE = "/usr/local/bin/node"  # where the official build goes (as the node images have it)
+NPM_DIR = "/usr/local/lib/node_modules/npm"
 
 # profile used by each stage, per language and strategy
 PROFILES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -76,25 +78,21 @@ def profiles_for(language: str, strategy: str) -> tuple[str, ...]:
     return PROFILES[language][strategy]
 
 
-def check_runtime(facts: DockerFacts) -> None:
-    """UsageError when the app asks for a runtime the engine's bases do not have."""
-    wanted = facts.runtime
-    have = ENGINE_RUNTIMES.get(facts.language)
-    if not wanted or have is None:
-        return
-    if facts.language == "go":
-        asked = [*wanted.split("."), "0"][:3]
-        fits = tuple(int(p) for p in have.split(".")) >= tuple(int(p) for p in asked)
-    elif facts.language == "node":
-        fits = wanted.startswith("lts") or nodesemver.satisfies(have, wanted, True)
-    else:
-        try:
-            fits = SpecifierSet(wanted).contains(have, prereleases=True)
-        except InvalidSpecifier:
-            fits = True
-    if not fits:
-        raise UsageError(f"the engine path's {facts.language} is {have} (Debian bookworm's), but the app "
-                         f"asks for {wanted}: build natively (the default): it fetches the runtime it needs")
+def engine_runtime(facts: DockerFacts) -> EngineRuntime:
+    """The suite whose bases build the app (and node's official build, when no suite's nodejs
+    answers the request); UsageError when nothing the engine path has answers it."""
+    return choose(facts.language, facts.runtime, facts.suite)
+
+
+def suite_profiles(profiles: tuple[str, ...], suite: str) -> tuple[str, ...]:
+    """Profile names as the bases are asked for: plain for bookworm, `name@suite` otherwise."""
+    return profiles if suite == DEFAULT_SUITE else tuple(qualified_name(p, suite) for p in profiles)
+
+
+def default_reference(profile: str) -> str:
+    """`pare/base/slim-go`, `pare/base/slim-go-trixie`: a base's name when the caller maps none."""
+    name, suite = split_suite(profile)
+    return f"pare/base/{name}-{suite}" if suite and suite != DEFAULT_SUITE else f"pare/base/{name}"
 
 
 def _strings(value: object) -> Iterator[str]:
@@ -129,7 +127,7 @@ def _copy(source: str, dest: str, stage: str = "") -> str:
 
 
 def _from(bases: Mapping[str, str], profile: str) -> str:
-    return bases.get(profile, f"pare/base/{profile}")
+    return bases.get(profile, default_reference(profile))
 
 
 def header(facts: DockerFacts, strategy: str) -> list[str]:
@@ -331,11 +329,43 @@ def _context_note(facts: DockerFacts) -> list[str]:
             for dest, source in facts.context_files]
 
 
-def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -> str:
+def _fetch_checked(item: Artifact, dest: str) -> str:
+    """Shell that downloads a pinned registry tarball to `dest` and checks it against its lock
+    digest (a checksum file, no pipe: a failed download cannot pass)."""
+    algorithm, _, hexdigest = item.digest.partition(":")
+    return (f"curl -fsSL --retry 3 -o {dest} {shlex.quote(item.url)}; "
+            f"echo '{hexdigest}  {dest}' > {dest}.sum; {algorithm}sum -c {dest}.sum")
+
+
+def _official_node(build: NodeBuild) -> str:
+    """RUN that installs the official node build and its npm into /usr/local (as the node images
+    lay them out), each tarball checked against the sha512 the registry's integrity gives."""
+    return ("RUN set -eu; \\\n"
+            f"    {_fetch_checked(build.node, '/tmp/node.tgz')}; \\\n"
+            f"    {_fetch_checked(build.npm, '/tmp/npm.tgz')}; \\\n"
+            f"    mkdir -p /tmp/node /usr/local/include /usr/local/share/doc/node {NPM_DIR}; \\\n"
+            "    tar -xzf /tmp/node.tgz -C /tmp/node --strip-components=1 --no-same-owner; \\\n"
+            f"    cp /tmp/node/bin/node {OFFICIAL_NODE}; \\\n"
+            "    cp -a /tmp/node/include/node /usr/local/include/; \\\n"
+            "    cp /tmp/node/LICENSE /usr/local/share/doc/node/LICENSE; \\\n"
+            f"    tar -xzf /tmp/npm.tgz -C {NPM_DIR} --strip-components=1 --no-same-owner; \\\n"
+            "    ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm; \\\n"
+            "    ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx; \\\n"
+            "    rm -rf /tmp/node /tmp/node.tgz* /tmp/npm.tgz*; \\\n"
+            f"    [ \"$(node --version)\" = v{build.version} ]")
+
+
+def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str],
+                    official: NodeBuild | None = None) -> str:
+    """`official`: the pinned official node build the build stage installs (no suite's nodejs
+    answers the app's request); the image runs it from /usr/local/bin."""
     profiles = profiles_for("node", strategy)
     workdir = facts.workdir
-    # native addons compile from source against the base's own node headers (Debian's, in /usr)
-    steps = ["ARG NODE_EXTRA_CA_CERTS=", "ENV npm_config_nodedir=/usr npm_config_build_from_source=true",
+    node = OFFICIAL_NODE if official else RUNTIME_PATHS["node"]
+    # native addons compile from source against the build stage's own node headers
+    nodedir = "/usr/local" if official else "/usr"
+    steps = ["ARG NODE_EXTRA_CA_CERTS=", *([_official_node(official)] if official else []),
+             f"ENV npm_config_nodedir={nodedir} npm_config_build_from_source=true",
              *(f"RUN {line}" for line in facts.tools), f"WORKDIR {workdir}"]
     if facts.source_first:  # root install scripts or a build step need the sources
         steps += ["COPY . .", *_run_all(facts.install),
@@ -346,21 +376,28 @@ def node_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str])
     lines = [*header(facts, strategy), *_context_note(facts)]
     if strategy == "onbuild":
         lines += [f"FROM {_from(bases, profiles[0])}", *steps, *_node_shape_ship(facts, strategy)]
-        lines += run_config(facts, RUNTIME_PATHS["node"])
+        lines += run_config(facts, node)
         return "\n".join(lines) + "\n"
     lines += [f"FROM {_from(bases, profiles[0])} AS build", *steps]
     if strategy == "multistage":
         lines.append('SHELL ["/bin/bash", "-o", "pipefail", "-c"]')
-        lines.append(_ldd_closure("/usr/bin/node", CC_LIBS))
-        lines.append("RUN if [ -d /usr/share/nodejs ]; then mkdir -p /rootfs/usr/share && "
-                     "cp -a /usr/share/nodejs /rootfs/usr/share/; fi")
+        lines.append(_ldd_closure(node, CC_LIBS))
+        if official:
+            lines.append("RUN mkdir -p /rootfs/usr/local/share/doc/node && "
+                         "cp /usr/local/share/doc/node/LICENSE /rootfs/usr/local/share/doc/node/")
+        else:
+            lines.append("RUN if [ -d /usr/share/nodejs ]; then mkdir -p /rootfs/usr/share && "
+                         "cp -a /usr/share/nodejs /rootfs/usr/share/; fi")
         if facts.packages:
             lines += [*_named_packages(facts), *_library_closure("/rootfs", _from(bases, profiles[1]), "")]
         lines.append(_status_d())
     lines += ["", f"FROM {_from(bases, profiles[1])}"]
     if strategy == "multistage":
         lines.append("COPY --from=build /rootfs/ /")
-    lines += [*_node_shape_ship(facts, strategy), *run_config(facts, RUNTIME_PATHS["node"])]
+    elif official:  # the slim base's own nodejs is not the one asked for
+        lines += [f"COPY --from=build {OFFICIAL_NODE} {OFFICIAL_NODE}",
+                  "COPY --from=build /usr/local/share/doc/node/LICENSE /usr/local/share/doc/node/LICENSE"]
+    lines += [*_node_shape_ship(facts, strategy), *run_config(facts, node)]
     return "\n".join(lines) + "\n"
 
 
@@ -464,13 +501,21 @@ GENERATORS = {"go": go_dockerfile, "node": node_dockerfile, "python": python_doc
 
 def generate(facts: DockerFacts, strategy: str = "multistage", bases: Mapping[str, str] | None = None
              ) -> Generated:
-    """The Dockerfile for `facts` under `strategy`; `bases` maps profile names to image references."""
-    profiles = profiles_for(facts.language, strategy)
+    """The Dockerfile for `facts` under `strategy`; `bases` maps profile names (suite-qualified
+    when not bookworm's: Generated.profiles) to image references."""
+    plain = profiles_for(facts.language, strategy)
     check_facts(facts)
-    check_runtime(facts)
     if facts.packages and (strategy != "multistage" or facts.language == "go"):
         raise UsageError(f"`packages` ({', '.join(facts.packages)}) ship on the engine path with node and "
                          "python apps and --strategy multistage only: build natively (the default) for "
                          "the others")
-    text = GENERATORS[facts.language](facts, strategy, bases or {})
+    runtime = engine_runtime(facts)
+    profiles = suite_profiles(plain, runtime.suite)
+    given = bases or {}
+    # the generators name bases by role (plain profile names): map each to the suite's reference
+    refs = {role: _from(given, name) for role, name in zip(plain, profiles, strict=True)}
+    if facts.language == "node":
+        text = node_dockerfile(facts, strategy, refs, runtime.official)
+    else:
+        text = GENERATORS[facts.language](facts, strategy, refs)
     return Generated(text, profiles)

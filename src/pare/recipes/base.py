@@ -86,6 +86,7 @@ class DockerFacts:
     # sdist's build reads, as pare.native.syslibs finds them from a failed build)
     build_packages: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()  # the user's `packages` (and Aptfile): they ship, with what they link
+    suite: str | None = None  # the Debian suite the user named (--suite): the engine's bases come from it
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,7 @@ class Recipe(ABC):
         return DockerFacts(language, dep_files, entry, command=command, entrypoint=entrypoint, env=launch.env,
                            port=self.port, user=s.user, workdir=self.workdir, labels=s.labels,
                            runtime=self.runtime_override or self.requested_version(), packages=s.packages,
-                           **language_facts)
+                           suite=self.suite_override, **language_facts)
 
     def start_or_none(self, find: Callable[[], StartCommand]) -> StartCommand | None:
         """The detected start command, or None when --entrypoint makes it moot (detection's
