@@ -20,6 +20,7 @@ from typing import IO
 import pytest
 
 from helpers import run_cli
+from pare.engines.storage import remove_storage
 from pare.scan.catalog import catalog_image
 from pare.scan.model import Catalog
 from pare.scan.sbom import cyclonedx, spdx, validate_cyclonedx, validate_spdx
@@ -70,6 +71,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]
         else:
             os.environ["PARE_BUILD_CACHE"] = old
     yield out
+    remove_storage(root)  # whatever an engine left mounted in it goes with it
 
 
 class EngineImages:
@@ -95,8 +97,10 @@ class EngineImages:
 
 
 @pytest.fixture(scope="session")
-def engine_images(tmp_path_factory: pytest.TempPathFactory) -> EngineImages:
-    return EngineImages(tmp_path_factory.mktemp("scan-engine-images"))
+def engine_images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineImages]:
+    root = tmp_path_factory.mktemp("scan-engine-images")
+    yield EngineImages(root)
+    remove_storage(root)  # buildah's overlay storage stays mounted otherwise
 
 
 def catalog(layout: Path) -> Catalog:
