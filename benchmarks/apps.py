@@ -63,6 +63,9 @@ from build import med, timed  # noqa: E402  (the build benchmark's helpers)
 CORPUS = ROOT / "tests" / "corpus"
 BENCH_BASES = ROOT / "benchmarks" / "bases"
 APPS: dict[str, dict[str, Any]] = tomllib.loads((CORPUS / "apps.toml").read_text())["apps"]
+# The proxy's CA bundle for pip and npm in own-Dockerfile builds, beside the image's own bundle (an
+# `apt-get install ca-certificates` rewrites that one: a read-only mount over it made the step fail)
+CA_IN_BUILD = "/run/pare-proxy-ca.crt"
 FLAG_FIELDS = {"--cmd": "cmd", "--port": "port", "--main": "main", "--user": "user", "--workdir": "workdir",
                "--entrypoint": "entrypoint"}
 
@@ -294,9 +297,9 @@ class Bench:
         def build(cache: bool) -> Any:
             with tempfile.TemporaryDirectory(prefix="bench-own-") as tmp:
                 request = BuildRequest(app_dir, f"localhost/bench-own/{row.app}:x", dockerfile=str(path),
-                                       build_args={"NODE_EXTRA_CA_CERTS": str(CA_BUNDLE),
-                                                   "PIP_CERT": str(CA_BUNDLE)},
-                                       volumes=[(str(CA_BUNDLE), str(CA_BUNDLE))], cache=cache)
+                                       build_args={"NODE_EXTRA_CA_CERTS": CA_IN_BUILD,
+                                                   "PIP_CERT": CA_IN_BUILD},
+                                       volumes=[(str(CA_BUNDLE), CA_IN_BUILD)], cache=cache)
                 result = engine.build(request, Path(tmp) / "export")
                 store, name = builder.open_location(self.layout(row.app, "own"))
                 store.write(result.image, name)

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from apps import APPS, BENCH_BASES, CORPUS, OWN, OwnDockerfile  # noqa: E402
+from apps import APPS, BENCH_BASES, CA_IN_BUILD, CORPUS, OWN, OwnDockerfile  # noqa: E402
 from pare.bases.cache import base_key, bases_dir, ensure_base  # noqa: E402
 from pare.bases.profiles import load_profile  # noqa: E402
 from pare.engines.storage import remove_storage  # noqa: E402
@@ -158,8 +158,6 @@ def within(estimate: int | None, measured: int | None) -> bool:
     return abs(estimate - measured) <= 0.01 * max(measured, 1)
 
 
-CA_IN_BUILD = "/run/pare-proxy-ca.crt"  # beside the image's own bundle, which an apt-get install of
-#                                        ca-certificates rewrites (a mount over it made that fail)
 
 
 def build_inputs(spec: OwnDockerfile) -> BuildInputs:
