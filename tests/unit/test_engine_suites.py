@@ -10,6 +10,7 @@ resolution is a recorded pin. tests/integration/test_engine_suite_builds.py chec
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from pare.errors import UsageError
 from pare.native.lock import Artifact
 from pare.recipes import detect
 from pare.recipes.base import DockerFacts
+from pare.recipes.node_project import dependency_node_engines, read_package_json
 from pare.recipes.settings import AppSettings
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -144,6 +146,8 @@ def test_profiles_load_for_another_suite_with_their_own_key_and_name() -> None:
     ("py-heroku-django6-projecttoml", {}, ["slim-python@forky", "distroless-python@forky"]),
     ("go-stdlib-hello", {}, ["slim-go"]),
     ("node-render-fastify", {}, ["fat-node", "distroless-cc"]),
+    # engines.node >=18, but the Next 16 its pnpm lock pins needs >=20.9.0: bookworm's 18 cannot build it
+    ("node-vercel-nextjs", {}, ["fat-node@trixie", "distroless-cc@trixie"]),
 ])
 def test_corpus_apps_get_their_suites_bases(app: str, flags: dict[str, object], bases: list[str]) -> None:
     facts = detect(CORPUS / app, settings=AppSettings(**flags)).docker_facts()  # type: ignore[arg-type]
@@ -184,3 +188,33 @@ def test_the_users_suite_and_runtime_settings_choose_the_bases() -> None:
     assert generate(facts, "multistage").profiles == ("slim-go@trixie",)
     with pytest.raises(UsageError, match=r"asks for \(1\.30\).*--runtime go@1\.N"):
         generate(detect(CORPUS / "go-httpbin", settings=AppSettings(runtime="go@1.30")).docker_facts())
+
+
+def test_dependencies_engines_pick_the_oldest_suite_that_answers_them_too() -> None:
+    """A framework's engines.node (from the lockfile) moves the choice to a newer suite; ranges no
+    suite answers, or that contradict the app's request, leave the request alone (npm only warns)."""
+    def pick_also(wanted: str | None, also: tuple[str, ...]) -> str:
+        return choose("node", wanted, runtimes=RUNTIMES.__getitem__, node_build=official, also=also).suite
+    assert pick_also(">=18", (">=20.9.0",)) == "trixie"
+    assert pick_also(None, (">=20.9.0", ">=0.10.0")) == "trixie"
+    assert pick_also(">=18", (">=22",)) == "forky"
+    assert pick_also(">=18", ("<=16",)) == "bookworm"  # nothing answers it: the request alone
+    assert pick_also(">=18", ("not a range ((",)) == "bookworm"
+    assert pick_also("^20", (">=24",)) == "trixie"  # the app's own request still rules
+    assert choose("go", "1.19", runtimes=RUNTIMES.__getitem__, also=(">=20",)).suite == "bookworm"
+
+
+def test_direct_dependencies_engines_come_from_npm_and_pnpm_lockfiles(tmp_path: Path) -> None:
+    package = {"dependencies": {"next": "latest"}, "devDependencies": {"vite": "^7"}}
+    npm_lock = {"lockfileVersion": 3, "packages": {
+        "": {}, "node_modules/next": {"version": "16.0.10", "engines": {"node": ">=20.9.0"}},
+        "node_modules/vite": {"version": "7.1.0", "engines": {"node": "^20.19.0 || >=22.12.0"}},
+        "node_modules/deep": {"engines": {"node": ">=99"}}}}  # not a direct dependency
+    (tmp_path / "package-lock.json").write_text(json.dumps(npm_lock))
+    assert dependency_node_engines(tmp_path, package, "package-lock.json") == \
+        (">=20.9.0", "^20.19.0 || >=22.12.0")
+    nextjs = CORPUS / "node-vercel-nextjs"
+    assert dependency_node_engines(nextjs, read_package_json(nextjs), "pnpm-lock.yaml")[0] == ">=20.9.0"
+    (tmp_path / "pnpm-lock.yaml").write_text("{{not yaml")
+    assert dependency_node_engines(tmp_path, package, "pnpm-lock.yaml") == ()
+    assert dependency_node_engines(tmp_path, package, "yarn.lock") == ()  # yarn.lock records none

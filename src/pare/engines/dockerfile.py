@@ -81,7 +81,7 @@ def profiles_for(language: str, strategy: str) -> tuple[str, ...]:
 def engine_runtime(facts: DockerFacts) -> EngineRuntime:
     """The suite whose bases build the app (and node's official build, when no suite's nodejs
     answers the request); UsageError when nothing the engine path has answers it."""
-    return choose(facts.language, facts.runtime, facts.suite)
+    return choose(facts.language, facts.runtime, facts.suite, also=facts.runtime_needs)
 
 
 def suite_profiles(profiles: tuple[str, ...], suite: str) -> tuple[str, ...]:

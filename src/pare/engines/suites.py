@@ -18,7 +18,7 @@ from their signed Packages indexes (pare.bases.apt, refreshed daily).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -129,27 +129,32 @@ def official_node(wanted: str) -> NodeBuild:
 
 def choose(language: str, wanted: str | None, suite: str | None = None, *,
            runtimes: Callable[[str], Mapping[str, str]] | None = None,
-           node_build: Callable[[str], NodeBuild] | None = None) -> EngineRuntime:
+           node_build: Callable[[str], NodeBuild] | None = None,
+           also: Sequence[str] = ()) -> EngineRuntime:
     """The suite (and, for node, maybe the official build) an engine build of this app uses:
     the oldest suite (or the one named) whose runtime satisfies the request; no request keeps
-    the suite's default. `runtimes` and `node_build`: the index and registry look-ups
-    (suite_runtimes and official_node unless given)."""
+    the suite's default. `also`: node ranges the app's direct dependencies name (their
+    engines.node): the oldest suite that answers them too is preferred, and when none does the
+    request alone decides, as npm only warns. `runtimes` and `node_build`: the index and registry
+    look-ups (suite_runtimes and official_node unless given)."""
     runtimes = runtimes or suite_runtimes
     node_build = node_build or official_node
     if suite is not None and suite not in SUITES:
         raise UsageError(f"unknown suite {suite!r} (choose from {', '.join(SUITES)})")
     suites = (suite,) if suite else SUITES
     first = suites[0]
+    needs = [r for r in also if language == "node" and nodesemver.valid_range(r, True) is not None]
+    for with_needs in ((True, False) if needs else (False,)):
+        for name in suites:
+            have = runtimes(name).get(language)
+            if have is None or (wanted and not satisfies(language, have, wanted)):
+                continue
+            if with_needs and not all(nodesemver.satisfies(have, r, True) for r in needs):
+                continue
+            return EngineRuntime(name, have)
     if not wanted:
         return EngineRuntime(first, runtimes(first).get(language, ""))
-    offered = []
-    for name in suites:
-        have = runtimes(name).get(language)
-        if have is None:
-            continue
-        if satisfies(language, have, wanted):
-            return EngineRuntime(name, have)
-        offered.append(f"{have} ({name})")
+    offered = [f"{runtimes(n)[language]} ({n})" for n in suites if runtimes(n).get(language) is not None]
     if language == "node":
         build = node_build(wanted)
         return EngineRuntime(first, build.version, build)

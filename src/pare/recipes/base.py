@@ -87,6 +87,8 @@ class DockerFacts:
     build_packages: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()  # the user's `packages` (and Aptfile): they ship, with what they link
     suite: str | None = None  # the Debian suite the user named (--suite): the engine's bases come from it
+    # node: the engines.node ranges of the direct dependencies (a framework's CLI refuses an older node)
+    runtime_needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

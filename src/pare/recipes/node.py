@@ -64,6 +64,7 @@ from pare.recipes.node_project import (
     NODE,
     START_FILES,
     PackageManager,
+    dependency_node_engines,
     has_build_script,
     node_request,
     package_manager,
@@ -692,7 +693,8 @@ class NodeRecipe(Recipe):
         return self.facts("node", deps, " ".join(launch.entrypoint or launch.cmd), launch, tools=tools,
                           install=install, build=tuple(build), source_first=building, shape=shape,
                           server_packages=self.static_server_pins() if static else (),
-                          context_files=context_files)
+                          context_files=context_files,
+                          runtime_needs=dependency_node_engines(self.app_dir, self.package, pm.lockfile))
 
 
 # Next.js takes `output: 'standalone'` as its default from this variable, so a user's next.config

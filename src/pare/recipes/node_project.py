@@ -442,3 +442,57 @@ def package_bins(node_modules: Path) -> dict[str, str]:
                 if not rel.startswith(".."):
                     bins.setdefault(bin_name, rel.replace(os.sep, "/"))
     return bins
+
+
+def dependency_node_engines(app_dir: Path, package: Mapping[str, Any], lockfile: str | None
+                            ) -> tuple[str, ...]:
+    """The `engines.node` ranges of the app's direct dependencies (dev ones included: they run the
+    build) as its lockfile records them (package-lock.json / npm-shrinkwrap.json, pnpm-lock.yaml;
+    yarn.lock records none): a framework's CLI refuses an older node than it names (Next 16 needs
+    20.9 whatever the app's own engines say). Unreadable entries are skipped."""
+    names = sorted({*(package.get("dependencies") or {}), *(package.get("devDependencies") or {})})
+    path = app_dir / lockfile if lockfile else None
+    if path is None or not path.is_file() or not names:
+        return ()
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if lockfile == "pnpm-lock.yaml" else json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    entries = [_npm_lock_entry(data, name) if lockfile != "pnpm-lock.yaml" else _pnpm_lock_entry(data, name)
+               for name in names]
+    found = []
+    for entry in entries:
+        engines = entry.get("engines") if isinstance(entry, dict) else None
+        node = engines.get("node") if isinstance(engines, dict) else None
+        if isinstance(node, str) and node.strip():
+            found.append(node.strip())
+    return tuple(dict.fromkeys(found))
+
+
+def _npm_lock_entry(data: Mapping[str, Any], name: str) -> Any:
+    packages = data.get("packages")
+    return packages.get(f"node_modules/{name}") if isinstance(packages, dict) else None
+
+
+def _pnpm_lock_entry(data: Mapping[str, Any], name: str) -> Any:
+    importer = (data.get("importers") or {}).get(".") if isinstance(data.get("importers"), dict) else data
+    if not isinstance(importer, dict):
+        return None
+    version = None
+    for group in ("dependencies", "devDependencies"):
+        deps = importer.get(group)
+        spec = deps.get(name) if isinstance(deps, dict) else None
+        version = spec.get("version") if isinstance(spec, dict) else spec if isinstance(spec, str) else None
+        if version:
+            break
+    packages = data.get("packages")
+    if not isinstance(version, str) or not isinstance(packages, dict):
+        return None
+    plain = version.split("(", 1)[0]
+    for key in (f"{name}@{plain}", f"/{name}@{plain}", f"{name}@{version}", f"/{name}@{version}"):
+        if key in packages:
+            return packages[key]
+    return None
