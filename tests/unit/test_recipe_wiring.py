@@ -22,6 +22,7 @@ from pare.recipes.go import GoRecipe
 from pare.recipes.node import (
     NodeRecipe,
     explain_build_failure,
+    npm_script_packages,
     pm_commands,
     pm_prune,
     prune_addon_builds,
@@ -148,6 +149,28 @@ def test_dependency_scripts_run_as_before_npm_12_and_pnpm_10_unless_the_project_
     assert install[-1] == pnpm_all[0]
     off = pm_commands(pnpm, production=True, ignore_scripts=True, store=store, script_policy=pnpm_all)[0]
     assert pnpm_all[0] not in off and "--ignore-scripts" in off
+
+
+def test_npm_12_runs_the_scripts_npm_11_required_and_lets_optional_ones_be(tmp_path: Path) -> None:
+    """The rebuild names the packages with install scripts, less optional ones (npm 11's install let
+    those fail: nest-starter's dev-optional nice-napi does not compile) and, in production, dev ones."""
+    lock = tmp_path / "package-lock.json"
+    lock.write_text(json.dumps({"lockfileVersion": 3, "packages": {
+        "": {"hasInstallScript": True},
+        "node_modules/better-sqlite3": {"hasInstallScript": True},
+        "node_modules/@swc/core": {"hasInstallScript": True, "dev": True},
+        "node_modules/nice-napi": {"hasInstallScript": True, "dev": True, "optional": True},
+        "node_modules/a/node_modules/bufferutil": {"hasInstallScript": True, "devOptional": True},
+        "node_modules/express": {}}}))
+    assert npm_script_packages(lock, production=True) == ["better-sqlite3"]
+    assert npm_script_packages(lock, production=False) == ["@swc/core", "better-sqlite3"]
+    assert npm_script_packages(tmp_path / "missing.json", production=True) == []
+    lock.write_text("{not json")
+    assert npm_script_packages(lock, production=True) == []
+    recipe = NodeRecipe(CORPUS / "node-nest-starter")
+    rebuild = next(c for c in recipe.install_commands(True, tmp_path, "12.2.3") if c[0] == "rebuild")
+    assert rebuild[-3:] == ["--dangerously-allow-all-scripts", "@nestjs/core", "@swc/core"]
+    assert "nice-napi" not in rebuild
 
 
 def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) -> None:

@@ -150,6 +150,25 @@ def script_policy(pm: str, version: str | None, package: dict[str, Any], workspa
     return []
 
 
+def npm_script_packages(lockfile: Path | None, *, production: bool) -> list[str]:
+    """The packages whose install scripts npm 11 would have run and required: those the lockfile
+    marks `hasInstallScript`, less the optional ones (npm 11's install let them fail and went on;
+    a rebuild that names them would fail the build) and, for a production install, the dev ones."""
+    try:
+        data = json.loads(lockfile.read_text(encoding="utf-8")) if lockfile is not None else {}
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    packages = data.get("packages") if isinstance(data, dict) else None
+    names: dict[str, None] = {}
+    for key, entry in (packages.items() if isinstance(packages, dict) else ()):
+        if not isinstance(entry, dict) or not entry.get("hasInstallScript") or "node_modules/" not in key:
+            continue
+        if entry.get("optional") or entry.get("devOptional") or (production and entry.get("dev")):
+            continue
+        names[key.rsplit("node_modules/", 1)[1]] = None
+    return sorted(names)
+
+
 def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, store: Path,
                 script_policy: Sequence[str] = ()) -> list[list[str]]:
     """The install command(s), as argument lists for the package manager (`script_policy`: the
@@ -416,6 +435,11 @@ class NodeRecipe(Recipe):
         """pm_commands, then (npm, scripts on) the root's own install scripts, which rebuild skips;
         `tool_version`: the package manager's release (None: the engine base's npm)."""
         policy = script_policy(self.pm.name, tool_version, self.package, self.pnpm_workspace)
+        if self.pm.name == "npm" and policy:  # as npm 11's install ran them: an optional one may fail
+            lockfile = self.pm.lockfile or (GENERATED_LOCKFILE if self.generates_lockfile else None)
+            path = self.app_dir / lockfile if lockfile else None
+            wanted = npm_script_packages(path, production=not building)
+            policy = [*policy, *wanted] if wanted else []
         commands = pm_commands(self.pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
                                store=store, script_policy=policy)
         if self.pm.name == "npm" and not self.settings.ignore_scripts:
