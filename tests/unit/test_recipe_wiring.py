@@ -22,11 +22,9 @@ from pare.recipes.go import GoRecipe
 from pare.recipes.node import (
     NodeRecipe,
     explain_build_failure,
-    npm_script_packages,
     pm_commands,
     pm_prune,
     prune_addon_builds,
-    script_policy,
 )
 from pare.recipes.python import PythonRecipe, needs_pkg_resources
 from pare.recipes.settings import AppSettings, load_settings
@@ -120,57 +118,6 @@ def test_package_manager_commands(tmp_path: Path) -> None:
     berry = NodeRecipe(CORPUS / "node-yarn4-pnp").pm
     assert pm_commands(berry, production=True, ignore_scripts=False, store=store) == \
         [["workspaces", "focus", "--all", "--production"]]
-
-
-def test_dependency_scripts_run_as_before_npm_12_and_pnpm_10_unless_the_project_has_a_policy(
-        tmp_path: Path) -> None:
-    """npm 12 and pnpm 10 skip unapproved install scripts silently (a native addon goes missing): a
-    project that states no policy gets its scripts run as older releases ran them; one that states
-    a policy keeps it."""
-    npm = NodeRecipe(CORPUS / "node-nest-starter").pm
-    store = tmp_path / "store"
-    deps = {"dependencies": {"better-sqlite3": "^11"}}
-    assert script_policy("npm", "12.2.3", deps, {}) == ["--dangerously-allow-all-scripts"]
-    assert script_policy("npm", "11.6.0", {}, {}) == [] and script_policy("npm", None, {}, {}) == []
-    assert script_policy("npm", "12.0.0", {"allowScripts": {"better-sqlite3": True}}, {}) == []
-    rebuild = pm_commands(npm, production=True, ignore_scripts=False, store=store,
-                          script_policy=script_policy("npm", "12.2.3", {}, {}))[1]
-    assert rebuild[0] == "rebuild" and rebuild[-1] == "--dangerously-allow-all-scripts"
-    assert len(pm_commands(npm, production=True, ignore_scripts=True, store=store,
-                           script_policy=["--dangerously-allow-all-scripts"])) == 1  # --ignore-scripts wins
-    pnpm_all = ["--config.dangerously-allow-all-builds=true"]
-    assert script_policy("pnpm", "10.34.9", deps, {}) == pnpm_all
-    assert script_policy("pnpm", "9.15.0", deps, {}) == []
-    nest = NodeRecipe(CORPUS / "node-nest-starter")  # package.json's pnpm.onlyBuiltDependencies
-    assert script_policy("pnpm", "12.26.0", nest.package, nest.pnpm_workspace) == []
-    assert script_policy("pnpm", "12.26.0", deps, {"allowBuilds": {"esbuild": True}}) == []
-    pnpm = NodeRecipe(CORPUS / "node-pnpm-express").pm
-    install = pm_commands(pnpm, production=True, ignore_scripts=False, store=store, script_policy=pnpm_all)[0]
-    assert install[-1] == pnpm_all[0]
-    off = pm_commands(pnpm, production=True, ignore_scripts=True, store=store, script_policy=pnpm_all)[0]
-    assert pnpm_all[0] not in off and "--ignore-scripts" in off
-
-
-def test_npm_12_runs_the_scripts_npm_11_required_and_lets_optional_ones_be(tmp_path: Path) -> None:
-    """The rebuild names the packages with install scripts, less optional ones (npm 11's install let
-    those fail: nest-starter's dev-optional nice-napi does not compile) and, in production, dev ones."""
-    lock = tmp_path / "package-lock.json"
-    lock.write_text(json.dumps({"lockfileVersion": 3, "packages": {
-        "": {"hasInstallScript": True},
-        "node_modules/better-sqlite3": {"hasInstallScript": True},
-        "node_modules/@swc/core": {"hasInstallScript": True, "dev": True},
-        "node_modules/nice-napi": {"hasInstallScript": True, "dev": True, "optional": True},
-        "node_modules/a/node_modules/bufferutil": {"hasInstallScript": True, "devOptional": True},
-        "node_modules/express": {}}}))
-    assert npm_script_packages(lock, production=True) == ["better-sqlite3"]
-    assert npm_script_packages(lock, production=False) == ["@swc/core", "better-sqlite3"]
-    assert npm_script_packages(tmp_path / "missing.json", production=True) == []
-    lock.write_text("{not json")
-    assert npm_script_packages(lock, production=True) == []
-    recipe = NodeRecipe(CORPUS / "node-nest-starter")
-    rebuild = next(c for c in recipe.install_commands(True, tmp_path, "12.2.3") if c[0] == "rebuild")
-    assert rebuild[-3:] == ["--dangerously-allow-all-scripts", "@nestjs/core", "@swc/core"]
-    assert "nice-napi" not in rebuild
 
 
 def test_npm_without_a_lockfile_records_the_one_pare_resolves(tmp_path: Path) -> None:

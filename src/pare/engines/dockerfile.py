@@ -262,7 +262,7 @@ def go_dockerfile(facts: DockerFacts, strategy: str, bases: Mapping[str, str]) -
               "/home/nonroot:/sbin/nologin\\n' > /rootfs/etc/passwd && \\",
               "    printf 'root:x:0:\\nnonroot:x:65532:\\n' > /rootfs/etc/group && \\",
               "    chown 65532:65532 /rootfs/home/nonroot",
-              *_contract_files(facts), _status_d(),
+              *_contract_files(facts), 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]', _status_d(),
               "",
               "FROM scratch",
               "COPY --from=build /rootfs/ /",

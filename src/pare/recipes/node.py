@@ -34,8 +34,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pare.errors import UsageError
 from pare.native.cache import cache_root, cached_dir, content_key
 from pare.native.lock import Artifact, Lock, read_lock
@@ -125,63 +123,18 @@ class Tool:
     version: str | None
 
 
-# Where a project states which dependencies may run build scripts (pnpm 10+: package.json's "pnpm"
-# field or pnpm-workspace.yaml).
-PNPM_POLICY_KEYS = ("onlyBuiltDependencies", "neverBuiltDependencies", "ignoredBuiltDependencies",
-                    "allowBuilds", "permissions", "dangerouslyAllowAllBuilds")
-
-
-def script_policy(pm: str, version: str | None, package: dict[str, Any], workspace: dict[str, Any]
-                  ) -> list[str]:
-    """npm 12 and pnpm 10 skip dependencies' install scripts that the project did not approve
-    (npm: package.json `allowScripts`; pnpm: onlyBuiltDependencies, allowBuilds...), without
-    failing: a native addon (better-sqlite3, bcrypt) is then silently missing from the image. A
-    project that states no policy was written for the releases that ran them (npm 11, pnpm 9 and
-    older: what Heroku's builder and a developer's install ran), so its scripts run as they did
-    there, in the build sandbox; a project that states one gets exactly its own policy."""
-    major = int(version.split(".")[0]) if version and version[:1].isdigit() else 0
-    if pm == "npm" and major >= 12 and "allowScripts" not in package:
-        return ["--dangerously-allow-all-scripts"]
-    field = package.get("pnpm")
-    pnpm_field: dict[str, Any] = field if isinstance(field, dict) else {}
-    stated = any(key in pnpm_field or key in workspace for key in PNPM_POLICY_KEYS)
-    if pm == "pnpm" and major >= 10 and not stated:
-        return ["--config.dangerously-allow-all-builds=true"]
-    return []
-
-
-def npm_script_packages(lockfile: Path | None, *, production: bool) -> list[str]:
-    """The packages whose install scripts npm 11 would have run and required: those the lockfile
-    marks `hasInstallScript`, less the optional ones (npm 11's install let them fail and went on;
-    a rebuild that names them would fail the build) and, for a production install, the dev ones."""
-    try:
-        data = json.loads(lockfile.read_text(encoding="utf-8")) if lockfile is not None else {}
-    except (OSError, UnicodeDecodeError, ValueError):
-        return []
-    packages = data.get("packages") if isinstance(data, dict) else None
-    names: dict[str, None] = {}
-    for key, entry in (packages.items() if isinstance(packages, dict) else ()):
-        if not isinstance(entry, dict) or not entry.get("hasInstallScript") or "node_modules/" not in key:
-            continue
-        if entry.get("optional") or entry.get("devOptional") or (production and entry.get("dev")):
-            continue
-        names[key.rsplit("node_modules/", 1)[1]] = None
-    return sorted(names)
-
-
-def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, store: Path,
-                script_policy: Sequence[str] = ()) -> list[list[str]]:
-    """The install command(s), as argument lists for the package manager (`script_policy`: the
-    flags of the step that runs dependencies' scripts, from script_policy())."""
+def pm_commands(pm: PackageManager, *, production: bool, ignore_scripts: bool, store: Path
+                ) -> list[list[str]]:
+    """The install command(s), as argument lists for the package manager."""
     scripts_off = ["--ignore-scripts"] if ignore_scripts else []
     if pm.name == "npm":  # fetch with scripts off, then run them in a step of their own (offline)
         fetch = ["ci", "--omit=dev" if production else "--include=dev", *NPM_QUIET, "--ignore-scripts"]
-        return [fetch] if ignore_scripts else [fetch, ["rebuild", *NPM_QUIET, *script_policy]]
+        return [fetch] if ignore_scripts else [fetch, ["rebuild", *NPM_QUIET]]
     if pm.name == "pnpm":
         return [["install", "--frozen-lockfile", "--prod" if production else "--prod=false",
                  "--store-dir", str(store), "--package-import-method=copy",
                  "--config.confirmModulesPurge=false", "--reporter=append-only", *scripts_off,
-                 *(["--ignore-pnpmfile"] if ignore_scripts else script_policy)]]
+                 *(["--ignore-pnpmfile"] if ignore_scripts else [])]]
     if pm.berry:
         if production and _berry_major(pm) >= 4:
             return [["workspaces", "focus", "--all", "--production"]]
@@ -404,7 +357,7 @@ class NodeRecipe(Recipe):
             return None
         rels = self.sources if building else self.manifest_files()
         tool = self.tool_version(rt)
-        commands = self.install_commands(building, Path("/store"), self.tool_release(rt))  # store: pare's
+        commands = self.install_commands(building, Path("/store"))  # the store: pare's own
         key = content_key(INSTALL_FORMAT, "build" if building else "deps", pm.name, tool, rt.version,
                           rt.npm_version, rt.arch.name, str(self.settings.ignore_scripts), repr(commands),
                           repr(self.settings.env), *tree_digest_parts(self.app_dir, rels),
@@ -430,39 +383,14 @@ class NodeRecipe(Recipe):
         root = home / "app"
         return Installed(root, self.deps_paths(root), building)
 
-    def install_commands(self, building: bool, store: Path, tool_version: str | None = None
-                         ) -> list[list[str]]:
-        """pm_commands, then (npm, scripts on) the root's own install scripts, which rebuild skips;
-        `tool_version`: the package manager's release (None: the engine base's npm)."""
-        policy = script_policy(self.pm.name, tool_version, self.package, self.pnpm_workspace)
-        if self.pm.name == "npm" and policy:  # as npm 11's install ran them: an optional one may fail
-            lockfile = self.pm.lockfile or (GENERATED_LOCKFILE if self.generates_lockfile else None)
-            path = self.app_dir / lockfile if lockfile else None
-            wanted = npm_script_packages(path, production=not building)
-            policy = [*policy, *wanted] if wanted else []
+    def install_commands(self, building: bool, store: Path) -> list[list[str]]:
+        """pm_commands, then (npm, scripts on) the root's own install scripts, which rebuild skips."""
         commands = pm_commands(self.pm, production=not building, ignore_scripts=self.settings.ignore_scripts,
-                               store=store, script_policy=policy)
+                               store=store)
         if self.pm.name == "npm" and not self.settings.ignore_scripts:
             own = scripts(self.package)
             commands += [["run", name] for name in ROOT_SCRIPTS if own.get(name, "").strip()]
         return commands
-
-    @cached_property
-    def pnpm_workspace(self) -> dict[str, Any]:
-        """pnpm-workspace.yaml's settings ({} when there is none or it is no mapping)."""
-        path = self.app_dir / "pnpm-workspace.yaml"
-        try:
-            found = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-        except (yaml.YAMLError, UnicodeDecodeError, OSError):
-            return {}
-        return found if isinstance(found, dict) else {}
-
-    def tool_release(self, rt: NodeRuntime) -> str | None:
-        """The package manager's version number (npm's or the locked pnpm/yarn), for script_policy."""
-        if self.pm.name == "npm":
-            return rt.npm_version
-        text = self.tool_version(rt)
-        return text.rsplit(" ", 1)[-1] if " " in text else None
 
     def tool_version(self, rt: NodeRuntime) -> str:
         tool = self.tool
@@ -510,7 +438,7 @@ class NodeRecipe(Recipe):
         fetched = (downloads / "npm-cache", store, scratch)  # what a step writes besides the tree
         cross = [f"--cpu={rt.arch.npm}", "--os=linux", "--libc=glibc"] if pm.name == "npm" and \
             rt.arch != host_arch() else []
-        for args in self.install_commands(building, store, self.tool_release(rt)):
+        for args in self.install_commands(building, store):
             try:  # only the fetching steps reach the network: npm's scripts run offline (rebuild, run)
                 rt.run_js(script, [*args, *cross], tree, env=env, what=f"{pm.name} {args[0]}",
                           writable=fetched, network=args[0] not in OFFLINE_COMMANDS)
