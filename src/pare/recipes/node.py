@@ -148,7 +148,8 @@ def pm_prune(pm: PackageManager, store: Path) -> list[str] | None:
     if pm.name == "npm":
         return ["prune", "--omit=dev", *NPM_QUIET]
     if pm.name == "pnpm":
-        return ["prune", "--prod", "--store-dir", str(store), "--config.confirmModulesPurge=false"]
+        # pnpm 10.34 refuses --store-dir on prune (install still takes it): the generic form works for both
+        return ["prune", "--prod", f"--config.store-dir={store}", "--config.confirmModulesPurge=false"]
     if pm.berry:
         return ["workspaces", "focus", "--all", "--production"] if _berry_major(pm) >= 4 else None
     return ["install", "--frozen-lockfile", "--non-interactive", "--no-progress", "--production=true",
