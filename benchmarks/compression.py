@@ -29,8 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from pare import builder  # noqa: E402
+from pare.engines.dockerd import private_dockerd  # noqa: E402
 from pare.engines.storage import remove_storage  # noqa: E402
 from pare.experiment.runner import change_app  # noqa: E402
 from pare.localregistry import LocalRegistry, free_port  # noqa: E402
@@ -81,33 +81,6 @@ def timed_build(app: Path, layout: Path, tag: str, variant: str, state: Path) ->
     builder.build(app, f"oci:{layout}:{tag}", strategy=variant, engine="buildah", native=False,
                   engine_state=state)
     return time.perf_counter() - start, LayoutStore(layout).read(tag)
-
-
-@contextmanager
-def docker_daemon(work: Path) -> Iterator[str]:
-    """A private dockerd (vfs, no bridge, no iptables), stopped by its PID afterwards."""
-    work.mkdir(parents=True, exist_ok=True)
-    sock = work / "docker.sock"
-    with open(work / "dockerd.log", "wb") as log:
-        proc = subprocess.Popen(["dockerd", "--data-root", str(work / "data"),
-                                 "--exec-root", str(work / "exec"), "-H", f"unix://{sock}",
-                                 "--pidfile", str(work / "docker.pid"),
-                                 "--storage-driver", "vfs", "--bridge=none", "--iptables=false",
-                                 "--ip-masq=false"], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while not sock.exists():
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("dockerd did not start: " + (work / "dockerd.log").read_text()[-500:])
-                time.sleep(0.2)
-            yield f"unix://{sock}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def docker_push_size(image: Image, name: str, work: Path, host: str, registry: LocalRegistry) -> int:
@@ -182,7 +155,7 @@ def main() -> None:
         if not args.no_docker:
             registry = LocalRegistry(work / "registry", port=free_port())
             stack.enter_context(registry.running())
-            host = stack.enter_context(docker_daemon(work / "docker"))
+            host = stack.enter_context(private_dockerd(work / "docker"))
         for name in args.apps.split(","):
             for variant in args.variants.split(","):
                 row = measure(ROOT / "examples" / name, variant, work / f"{name}-{variant}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,29 +52,10 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 @pytest.fixture(scope="module")
 def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private dockerd (vfs, no bridge, no iptables: nothing touches the host's network)."""
+    from pare.engines.dockerd import private_dockerd
     need("dockerd")
-    root = tmp_path_factory.mktemp("dockerd")
-    sock = root / "docker.sock"
-    log = open(root / "log", "wb")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(["dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-                             "-H", f"unix://{sock}", "--pidfile", str(root / "docker.pid"),
-                             "--storage-driver", "vfs", "--bridge=none", "--iptables=false",
-                             "--ip-masq=false"], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while not sock.exists():
-            assert proc.poll() is None, (root / "log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "dockerd did not start"
-            time.sleep(0.2)
-        yield f"unix://{sock}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with private_dockerd(tmp_path_factory.mktemp("dockerd"), timeout=30) as host:
+        yield host
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +117,6 @@ def arm64_emulation() -> Iterator[None]:
     """arm64 programs run here under qemu-user-static: binfmt_misc mounted and qemu-aarch64
     registered (with the F flag, so it works inside containers) for the session; whatever this
     fixture mounted or registered it removes afterwards, and nothing else."""
-    import subprocess
     if not QEMU_AARCH64.is_file():
         pytest.fail("qemu-user-static is not installed: run `make setup` (scripts/install-system.sh)")
     mounted = registered = False
