@@ -55,6 +55,21 @@ def test_a_truncated_blob_is_made_again(make_image, tmp_path: Path, no_compress_
     assert gzip_like_docker(image, cache).compressed == 1 and path.stat().st_size == layer.size
 
 
+def test_a_blob_edited_in_place_is_made_again(make_image, tmp_path: Path, no_compress_in: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    """Same size, other bytes: its change time moved, so it is hashed, found wrong and made again."""
+    image = make_image({"etc/a": b"a" * 50_000}, compression="none")
+    cache = BlobCache(tmp_path / "blobs")
+    layer = gzip_like_docker(image, cache).image.layers[0]
+    path, *_ = cache.lookup(layer.diff_id) or (None,)
+    assert path is not None
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 0xFF]))
+    assert cache.lookup(layer.diff_id) is None
+    again = gzip_like_docker(image, cache)
+    assert again.compressed == 1 and path.read_bytes() == good
+    assert len(no_compress_in) == 2
+
+
 def test_seeding_links_the_shared_blobs(make_image, tmp_path: Path, no_compress_in: list[Path]) -> None:  # type: ignore[no-untyped-def]
     base = make_image({"etc/a": b"base " * 20_000}, compression="gzip")  # as bases are stored
     shared, mine = BlobCache(tmp_path / "shared"), BlobCache(tmp_path / "mine")

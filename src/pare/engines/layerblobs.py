@@ -22,7 +22,7 @@ from pare.errors import DigestMismatch
 from pare.oci import gogzip
 from pare.oci import mediatypes as mt
 from pare.oci.descriptor import Descriptor
-from pare.oci.digest import Digest
+from pare.oci.digest import Digest, digest_file
 from pare.oci.image import Image
 from pare.oci.layer import FileLayer, HashingReader, HashingWriter, Layer
 from pare.oci.mutate import with_layers
@@ -54,17 +54,25 @@ class BlobCache:
 
     def lookup(self, diff_id: Digest) -> tuple[Path, Digest, int, int] | None:
         """(blob path, digest, size, tar size) of the blob made from `diff_id`, when it is cached
-        whole (an index entry whose blob is gone or truncated counts as absent)."""
+        whole: a blob that is gone or of another size counts as absent, and one whose change time
+        moved since it was indexed is hashed again (verified, never trusted, as pare.native.cache
+        does), so a blob edited in place never ships under its old digest."""
         try:
             entry = json.loads(self._index(diff_id).read_text())
             digest = Digest.parse(entry["digest"])
             size, tar_size = int(entry["size"]), int(entry["tar_size"])
+            seen = int(entry.get("ctime_ns", -1))
         except (OSError, ValueError, KeyError, TypeError):
             return None
         blob = self._blob(digest)
         try:
-            if blob.stat().st_size != size:
+            stat = blob.stat()
+            if stat.st_size != size:
                 return None
+            if stat.st_ctime_ns != seen:
+                if digest_file(blob) != digest:
+                    return None
+                self._write_index(diff_id, digest, size, tar_size)
         except OSError:
             return None
         return blob, digest, size, tar_size
@@ -91,7 +99,8 @@ class BlobCache:
         index.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".index-", dir=index.parent)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"digest": str(digest), "size": size, "tar_size": tar_size}, fh)
+            json.dump({"digest": str(digest), "size": size, "tar_size": tar_size,
+                       "ctime_ns": self._blob(digest).stat().st_ctime_ns}, fh)
         os.replace(tmp, index)
 
     def compress(self, layer: Layer) -> tuple[Path, Digest, int, int]:
