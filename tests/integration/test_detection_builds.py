@@ -159,24 +159,29 @@ def test_nextjs_ships_only_its_standalone_trace(tmp_path: Path, capsys: Any, pod
 
 def test_a_vite_spa_is_served_by_the_pinned_static_server(tmp_path: Path, capsys: Any,
                                                           podman: Any) -> None:
-    """A Vite app (build script, no server) ships only dist/ and sirv-cli's packages (pinned in
-    pare.lock), run by node; it reads PORT at start and answers unknown paths with index.html."""
+    """A Vite app (build script, no server) ships only dist/ and Debian's lighttpd (pinned in
+    pare.lock), no node; it reads PORT at start and answers unknown paths with index.html."""
     app = tmp_path / "vite-spa"
     shutil.copytree(APPS / "vite-spa", app)
     code, _out, err = run_cli(["build", str(app), "-t", f"oci:{tmp_path}/out:spa", "--level", "1"], capsys)
     assert code == 0, err
     lock = read_lock(app)
-    assert lock is not None and dict(lock.request)["static_server"] == "sirv-cli@3.0.1"
+    assert lock is not None and "lighttpd" in dict(lock.request)["static_server"]
+    assert "lighttpd" in {a.name for a in lock.select(kind="deb", role="runtime")}
     assert {"sirv-cli", "sirv"} <= {a.name for a in lock.select(kind="npm", role="runtime", platform="all")}
     files = layer_files(tmp_path / "out", "spa")
     assert "/app/index.html" in files and any(f.startswith("/app/assets/") for f in files)
     assert not any(f.startswith(("/app/node_modules", "/app/src", "/app/package.json")) for f in files)
-    assert "/usr/lib/pare/static-server/node_modules/sirv-cli/bin.js" in files
+    assert {"/usr/sbin/lighttpd", "/etc/pare/static-server.conf"} <= files.keys()
+    assert not any(f.endswith("/node") or "node_modules" in f for f in files)  # no node, no sirv
     with private_network() as net, podman.running(f"oci:{tmp_path}/out:spa", port=8456, network=net) as url:
         index = httpx.get(url, timeout=10)
         deep = httpx.get(url + "/some/client/route", timeout=10)
+        script = next(f for f in files if f.startswith("/app/assets/") and f.endswith(".js"))
+        asset = httpx.get(url + script.removeprefix("/app"), timeout=10)
     assert index.status_code == 200 and "Hello from a Vite single-page app" in index.text
     assert deep.status_code == 200 and deep.text == index.text
+    assert asset.status_code == 200 and asset.headers["content-type"].startswith("text/javascript")
 
 
 # --- a start command declared for another platform ---------------------------------------------

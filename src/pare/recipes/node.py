@@ -40,7 +40,7 @@ from pare.native.lock import Artifact, Lock, read_lock
 from pare.native.plan import BuildPlan, FileSet, LayerPlan
 from pare.native.platforms import Arch, host_arch
 from pare.native.process import BuildFailed
-from pare.native.rootfs import elf_files, packages_layer, runtime_layer, unloadable_addons
+from pare.native.rootfs import RuntimeSpec, elf_files, packages_layer, runtime_layer, unloadable_addons
 from pare.native.runtimes import node as node_runtime
 from pare.native.runtimes import npm as npm_registry
 from pare.native.runtimes.node import NODE_PATH, PATH_ENV, NodeRuntime
@@ -235,7 +235,7 @@ class NodeRecipe(Recipe):
         if self.generates_lockfile:
             extra.append(("npm_lockfile", self.generated_lockfile_state()))
         if self.static_front_end:
-            extra.append(("static_server", "@".join(node_static.SERVER)))
+            extra.append(("static_server", node_static.SERVER_PINS))
         request = replace(super().request(), extra=tuple(extra))
         if self.node_runtime == node_runtime.DEBIAN:  # the suite is the one whose nodejs fits
             extra.append(("node_runtime", node_runtime.DEBIAN))
@@ -312,15 +312,16 @@ class NodeRecipe(Recipe):
         request = self.request()
         pm = self.pm
         npm_spec = (pm.version or pm.range) if pm.name == "npm" else None
+        server = node_static.NATIVE_SERVER_PACKAGES if self.static_front_end else ()
         artifacts = node_runtime.resolve(request.version, request.suite, arches, npm_spec=npm_spec,
-                                         runtime=self.node_runtime)
+                                         runtime=self.node_runtime, packages=server)
         tool = self.tool
         if tool.package is not None:
             version = tool.version or npm_registry.newest(tool.package, pm.range)
             artifacts.append(npm_registry.artifact(tool.package, version, role="toolchain", platform="all"))
         if self.generates_lockfile:
             self.generate_lockfile(artifacts)
-        if self.static_front_end:
+        if self.static_front_end:  # the engine path's server (the native image's is lighttpd)
             artifacts += node_static.resolve_server()
         return artifacts
 
@@ -541,10 +542,12 @@ class NodeRecipe(Recipe):
         config = self.runtime_config(launch, {NODE: NODE_PATH})
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
-    def base_layers(self, rt: NodeRuntime, launch: Launch) -> list[LayerPlan]:
-        """The runtime layer (with what the run-time contract runs for `launch`), then the app's
-        `packages` (and Aptfile) when it names any."""
-        runtime = runtime_layer(rt.sysroot, self.contract_spec(rt.layer_spec(), launch))
+    def base_layers(self, rt: NodeRuntime, launch: Launch,
+                    spec: RuntimeSpec | None = None) -> list[LayerPlan]:
+        """The runtime layer (node, or `spec` in its place, with what the run-time contract runs
+        for `launch`), then the app's `packages` (and Aptfile) when it names any."""
+        spec = rt.layer_spec() if spec is None else spec
+        runtime = runtime_layer(rt.sysroot, self.contract_spec(spec, launch))
         system = packages_layer(rt.sysroot, self.settings.packages, runtime)
         return [runtime, *([system] if system is not None else [])]
 
@@ -589,19 +592,25 @@ class NodeRecipe(Recipe):
         return BuildPlan(self.app_name, self.name, tuple(layers), config, platform=arch.platform)
 
     def static_plan(self, root: Path, lock: Lock, rt: NodeRuntime, arch: Arch) -> BuildPlan:
-        """The build's output (dist/, build/...) alone in the app layer, served by the pinned static
-        server run by node; no node_modules ship."""
+        """The build's output (dist/, build/...) alone in the app layer, served by Debian's lighttpd
+        from the lock (pare.recipes.node_static): neither node nor node_modules ship."""
         output = node_static.build_output(root)
         if output is None:
             raise UsageError(f"{self.app_dir}: a static front end whose build made no "
                              f"{', '.join(d + '/index.html' for d in node_static.OUTPUT_DIRS)}; give the "
                              "server to run with --cmd (e.g. --cmd \"node server.js\")")
+        if not any(a.name in node_static.NATIVE_SERVER_PACKAGES for a in
+                   lock.select(kind="deb", role="runtime", platform=arch.name)):
+            raise UsageError(f"{self.app_dir}: pare.lock has no {node_static.NATIVE_SERVER_PACKAGES[0]} "
+                             "(the static server): run pare build --update-lock")
         app = FileSet("app")
         add_app_files(app, self.image_dir, root / output, self.shipped_rules().walk(root / output))
-        start = StartCommand(node_static.server_command(self.workdir), (), f"static front end {output}/")
-        launch = self.launch(start, [("PATH", PATH_ENV), ("NODE_ENV", "production")])
-        layers = (*self.base_layers(rt, launch), node_static.server_layer(lock), app.freeze())
-        config = self.runtime_config(launch, {NODE: NODE_PATH})
+        start = StartCommand(node_static.native_server_command(), (), f"static front end {output}/")
+        launch = self.launch(start, ())
+        server = RuntimeSpec(elf=(node_static.LIGHTTPD,))
+        layers = (*self.base_layers(rt, launch, server), node_static.native_server_layer(self.workdir),
+                  app.freeze())
+        config = self.runtime_config(launch, {})
         return BuildPlan(self.app_name, self.name, layers, config, platform=arch.platform)
 
     # --- the Dockerfile ---------------------------------------------------------------------------

@@ -20,9 +20,12 @@ from pare.native.platforms import Arch
 DEFAULT_SUITE = "bookworm"
 # ...and the run-time contract's init and launcher (pare.native.contract: catatonit, execline)
 FOUNDATION = ("base-files", "netbase", "tzdata", "ca-certificates", *contract.PACKAGES)
-# Never in a runtime: package-management and shell plumbing, and tools whose libraries are wanted
-# but not their programs (openssl for libssl3's sake, python3.X's idle and venv helpers).
-RUNTIME_EXCLUDES = (*DEFAULT_EXCLUDED_PACKAGES, "openssl", "media-types", "libc-l10n", "locales")
+# Never in a runtime: package-management and shell plumbing, an init system (a daemon's package
+# asks for one, e.g. lighttpd's "systemd-sysv | lsb-base"; catatonit is the image's init), and
+# tools whose libraries are wanted but not their programs (openssl for libssl3's sake).
+INIT_SYSTEM = ("systemd-sysv", "lsb-base", "sysvinit-utils", "init-system-helpers")
+RUNTIME_EXCLUDES = (*DEFAULT_EXCLUDED_PACKAGES, *INIT_SYSTEM, "openssl", "media-types", "libc-l10n",
+                    "locales")
 
 
 def check_suite(suite: str) -> str:

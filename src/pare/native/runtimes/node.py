@@ -88,12 +88,14 @@ def debian_suite(spec: str | None, suite: str | None) -> str:
 
 
 def resolve(spec: str | None, suite: str, arches: Sequence[Arch], *,
-            npm_spec: str | None = None, runtime: str = OFFICIAL) -> list[Artifact]:
+            npm_spec: str | None = None, runtime: str = OFFICIAL,
+            packages: Sequence[str] = ()) -> list[Artifact]:
     """Every artifact a node app's image and its dependency install need, for `arches`.
     npm_spec: the npm versions the project accepts (engines.npm, a packageManager pin).
-    runtime: official, or debian (`suite` is then the one debian_suite chose)."""
+    runtime: official, or debian (`suite` is then the one debian_suite chose).
+    packages: more Debian packages the image may ship (resolved with the runtime's, one closure)."""
     host = host_arch()
-    roots: tuple[str, ...] = (*FOUNDATION, *NODE_LIBS)
+    roots: tuple[str, ...] = (*FOUNDATION, *NODE_LIBS, *packages)
     if runtime == DEBIAN:  # the official build of the same version runs npm and gives addon headers
         index = suite_index(suite, host)
         version = npm.node_version(upstream_version(index[DEBIAN_PACKAGE].version), node_package(host))
