@@ -220,3 +220,39 @@ def test_no_cache_flags_where_the_run_mounts_a_cache() -> None:
     after, _ = fixed(text)
     assert after == text
     assert not families(text) & {"pip-cache", "apk-cache"}
+
+
+GO_ON_DEBIAN = ("FROM golang:1.23-bookworm AS builder\nWORKDIR /app\nCOPY . .\nRUN {build}\n"
+                "FROM {final}\nRUN set -x && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \\\n"
+                "    ca-certificates && \\\n    rm -rf /var/lib/apt/lists/*\n"
+                "COPY --from=builder /app/server /app/server\nCMD [\"/app/server\"]\n")
+
+
+@pytest.mark.parametrize(("build", "final", "image"), [
+    ("go build -v -o server", "debian:bookworm-slim", "gcr.io/distroless/base-debian12:nonroot"),
+    ("CGO_ENABLED=0 go build -o server", "debian:bookworm-slim", "gcr.io/distroless/static-debian12:nonroot"),
+    ("CGO_ENABLED=0 go build -o server", "debian:trixie", "gcr.io/distroless/static-debian13:nonroot"),
+    ("go build -o server", "ubuntu:24.04", "gcr.io/distroless/base-debian13:nonroot"),
+])
+def test_a_go_binary_on_an_os_image_moves_to_distroless(build: str, final: str, image: str) -> None:
+    """The final stage's FROM becomes the distroless image that runs the binary, the CA install (which
+    distroless holds) goes, distroless's nonroot user runs it; lint prices the move, then is quiet."""
+    text = GO_ON_DEBIAN.format(build=build, final=final)
+    assert "fat-base" in families(text)
+    after, notes = fixed(text)
+    assert f"FROM {image}\n" in after and "apt-get" not in after.split("AS builder", 1)[1]
+    assert after.count('CMD ["/app/server"]') == 1 and "USER" not in after
+    assert "fat-base" not in families(after) and "no-user" not in families(after)
+    assert any("CGO_ENABLED=0" in n for n in notes) is ("CGO_ENABLED=0" not in build)
+
+
+@pytest.mark.parametrize("change", [
+    ("RUN set -x", "RUN apt-get update && apt-get install -y curl ca-certificates && echo"),  # curl is used
+    ('CMD ["/app/server"]', "CMD /app/server"),  # a shell runs it
+    ('CMD ["/app/server"]', 'USER app\nCMD ["/app/server"]'),  # a user distroless has not
+    ("FROM golang:1.23-bookworm AS builder", "FROM node:22 AS builder"),  # not a compiled program
+])
+def test_what_distroless_cannot_run_stays_on_its_os_image(change: tuple[str, str]) -> None:
+    text = GO_ON_DEBIAN.format(build="go build -o server", final="debian:bookworm-slim").replace(*change)
+    after, _ = fixed(text)
+    assert "distroless" not in after

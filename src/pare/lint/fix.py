@@ -8,7 +8,9 @@ Edits work on the instructions' line ranges, so comments and blank lines stay wh
 - a shell-form CMD/ENTRYPOINT with no shell syntax: the JSON form (the app on PID 1);
 - a single stage on a Go toolchain, a full Node.js or a full Python image: split into a build stage
   and a final stage on a small base (distroless static for Go, the -slim tag for Node.js and Python),
-  which keeps ENV, WORKDIR, EXPOSE, USER, CMD and ENTRYPOINT, and runs as a non-root user.
+  which keeps ENV, WORKDIR, EXPOSE, USER, CMD and ENTRYPOINT, and runs as a non-root user;
+- a final stage on debian or ubuntu that only runs a Go or Rust stage's binary: onto the distroless
+  image that runs it (pare.lint.compiled), its CA-certificate install dropped (distroless has them).
 What cannot be carried over safely (a build output path not found, apt packages the app may need at
 run time, a shell CMD on a base without a shell) is left as a `# pare fix:` comment, not guessed.
 """
@@ -23,6 +25,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from pare.lint import pricing
+from pare.lint.compiled import compiled_on_os
 from pare.lint.parser import Dockerfile, DockerfileSyntaxError, Instruction, Stage, parse, split_lines
 from pare.lint.rules import NONROOT_BASES, cache_mounted, install_kind, script_of, within
 from pare.lint.shell import commands
@@ -48,6 +51,7 @@ class Rewrite:
     before: dict[int, list[str]] = field(default_factory=dict)
     after_all: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    final_base: str | None = None  # the final stage's new FROM image, when the rewrite moved it
 
     def set(self, inst: Instruction, text: str) -> None:
         self.replace[inst.line] = text
@@ -364,13 +368,28 @@ def _split(df: Dockerfile, rewrite: Rewrite) -> None:
     rewrite.after_all.extend(final)
 
 
+def _final_to_distroless(df: Dockerfile, rewrite: Rewrite) -> None:
+    """A compiled program's final stage moved off its OS image (pare.lint.compiled)."""
+    shape = compiled_on_os(df)
+    if shape is None:
+        return
+    from_inst = df.final.instructions[0]
+    rewrite.set(from_inst, _text_of(from_inst, rewrite).replace(df.final.base, shape.image, 1))
+    for inst in shape.provided_installs:
+        rewrite.set(inst, "")
+    rewrite.final_base = shape.image
+    if shape.language == "go" and not shape.static:
+        rewrite.notes.append(f"the Go build runs with cgo on, so {shape.image} (with glibc) runs it; build "
+                             "with CGO_ENABLED=0 and gcr.io/distroless/static runs it in about 19 MB less")
+
+
 NONROOT_TAGS = {"": ":nonroot", "latest": ":nonroot", "debug": ":debug-nonroot"}
 
 
 def _add_user(df: Dockerfile, rewrite: Rewrite) -> None:
     """A non-root user in the final stage: the base's own where it has one (node, distroless's
     :nonroot tags), 65532 (distroless's nonroot uid) on scratch, a note elsewhere."""
-    if rewrite.after_all:
+    if rewrite.after_all or rewrite.final_base is not None:  # the new final base's own user
         return
     chain = df.shipped()
     if any(s.of("USER") for s in chain) or NONROOT_BASES.search(chain[0].base):
@@ -411,6 +430,7 @@ def fix(df: Dockerfile) -> tuple[str, list[str]]:
         _chown_into_copy(stage, rewrite)
         _exec_form(stage, rewrite)
     _split(df, rewrite)
+    _final_to_distroless(df, rewrite)
     _add_user(df, rewrite)
     if rewrite.notes:
         rewrite.after_all.extend(["", *(f"# pare fix: {note}" for note in rewrite.notes)])

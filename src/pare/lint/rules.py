@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from pare.lint import pricing
+from pare.lint.compiled import compiled_on_os
 from pare.lint.context import BuildContext
 from pare.lint.parser import Dockerfile, Instruction, Stage
 from pare.lint.shell import Command, commands
@@ -329,6 +330,11 @@ def _fat_base(ctx: Context) -> Iterator[Hit]:
         size, slim = sizes
         yield Hit(final.line, f"{base} is the full image (compilers, headers); its -slim or a distroless "
                   "image runs the same app", size - slim, final.label)
+        return
+    shape = compiled_on_os(ctx.dockerfile)
+    if shape is not None:
+        yield Hit(final.line, f"{base} is a whole OS for a compiled {shape.language} program; "
+                  f"{shape.image} runs it", shape.saving, final.label)
 
 
 INSTALLS: dict[str, tuple[str, ...]] = {
