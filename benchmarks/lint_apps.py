@@ -160,9 +160,21 @@ def within(estimate: int | None, measured: int | None) -> bool:
 
 
 
-def build_inputs(spec: OwnDockerfile) -> BuildInputs:
-    """The bases mapped, and the proxy's CA bundle for pip and npm (PIP_CERT, NODE_EXTRA_CA_CERTS)."""
-    bases = {ref: base_location(profile) for ref, profile in spec.bases.items() if profile != "scratch"}
+# The bases pare fix writes into a rewrite, mapped to pare's stand-ins (gcr.io is not reachable here):
+# distroless/base (glibc, OpenSSL) and distroless/cc (glibc, libgcc, libstdc++) both by distroless-cc.
+FIX_BASES = {"gcr.io/distroless/static-debian12:nonroot": "distroless-static",
+             "gcr.io/distroless/base-debian12:nonroot": "distroless-cc",
+             "gcr.io/distroless/cc-debian12:nonroot": "distroless-cc",
+             "gcr.io/distroless/static-debian13:nonroot": "distroless-static@trixie",
+             "gcr.io/distroless/base-debian13:nonroot": "distroless-cc@trixie",
+             "gcr.io/distroless/cc-debian13:nonroot": "distroless-cc@trixie"}
+
+
+def build_inputs(spec: OwnDockerfile, rewrite: str = "") -> BuildInputs:
+    """The bases mapped (those a rewrite's FROMs name too), and the proxy's CA bundle for pip and npm
+    (PIP_CERT, NODE_EXTRA_CA_CERTS)."""
+    wanted = {**{ref: p for ref, p in FIX_BASES.items() if f"FROM {ref}" in rewrite}, **spec.bases}
+    bases = {ref: base_location(profile) for ref, profile in wanted.items() if profile != "scratch"}
     return BuildInputs(bases, {"PIP_CERT": CA_IN_BUILD, "NODE_EXTRA_CA_CERTS": CA_IN_BUILD},
                        (f"{CA_BUNDLE}:{CA_IN_BUILD}:ro",))
 
@@ -207,7 +219,7 @@ def run_app(name: str, work: Path) -> AppRow:
     row.changed = not only_comments_differ(text, after)
     row.diff_lines = sum(1 for a, b in zip(text.splitlines(), after.splitlines(), strict=False) if a != b) + \
         abs(len(text.splitlines()) - len(after.splitlines()))
-    inputs = build_inputs(spec)
+    inputs = build_inputs(spec, after)
     env = {k: str(v) for k, v in app.get("env", {}).items()}
     start = time.perf_counter()
     (work / name).mkdir()
