@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,11 @@ from pare.bases.apt import (
     resolve,
 )
 from pare.bases.debs import _merged, resolve_in_root
-from pare.bases.mmdebstrap import build_epoch, mmdebstrap_command
+from pare.bases.mmdebstrap import DOCKER_APT_HOOKS, build_epoch, mmdebstrap_command
 from pare.bases.profiles import load_profile, parse_profile, profile_names
 from pare.errors import NotFound, UnsafeTarError, UsageError
+
+ROOT_PROFILES = Path(__file__).resolve().parents[2] / "benchmarks" / "bases"
 
 REQUIRED = {"fat-node", "fat-go", "slim-node", "slim-go", "distroless-cc", "distroless-static"}
 
@@ -106,6 +110,36 @@ def test_mmdebstrap_command_uses_merged_usr_slim_filters_and_the_deb_cache(tmp_p
     assert any(str(tmp_path / "debs") in arg and arg.startswith("--setup-hook") for arg in cmd)
     assert cmd[cmd.index("bookworm") + 1] == "-"
     assert build_epoch(0) == 86400 and build_epoch(1_700_000_000) == 1_700_000_000
+
+
+def test_docker_apt_hooks_leave_apt_set_as_dockers_debian_images(tmp_path: Path) -> None:
+    """The hooks run as mmdebstrap runs them (sh -c HOOK, $1 the new root) on a root with the build's
+    own apt options: recommends come back, lists stay compressed, package caches go."""
+    text = Path(ROOT_PROFILES / "debian-slim.toml").read_bytes()
+    prof = parse_profile("debian-slim", text)
+    assert prof.docker_apt and not load_profile("slim-go").docker_apt
+    cmd = mmdebstrap_command(prof, tmp_path / "debs", tmp_path / "in", tmp_path / "pkgs.txt")
+    hooks = [a.removeprefix("--customize-hook=") for a in cmd if a in DOCKER_APT_HOOKS]
+    assert len(hooks) == len(DOCKER_APT_HOOKS)
+    assert cmd.index(DOCKER_APT_HOOKS[0]) > max(i for i, a in enumerate(cmd) if "dpkg-query" in a)
+    root = tmp_path / "root"
+    conf = root / "etc/apt/apt.conf.d"
+    conf.mkdir(parents=True)
+    (root / "var/cache/apt").mkdir(parents=True)
+    (root / "var/cache/apt/pkgcache.bin").write_bytes(b"x")
+    (conf / "99mmdebstrap").write_text('Acquire::Check-Valid-Until "false";\n'
+                                       'APT::Install-Recommends "false";\n')
+    for hook in hooks:
+        subprocess.run(["sh", "-c", hook, "exec", str(root)], check=True)
+    assert (conf / "99mmdebstrap").read_text() == 'Acquire::Check-Valid-Until "false";\n'
+    assert (conf / "docker-gzip-indexes").read_text() == 'Acquire::GzipIndexes "true";\n'
+    clean = (conf / "docker-clean").read_text()
+    assert 'Dir::Cache::pkgcache "";' in clean and clean.count("/var/cache/apt/*.bin || true") == 2
+    assert not (root / "var/cache/apt/pkgcache.bin").exists()
+    if shutil.which("apt-config"):  # apt itself reads the files back
+        out = subprocess.run(["apt-config", "-c", str(conf / "docker-clean"), "dump", "Dir::Cache::pkgcache"],
+                             capture_output=True, text=True, check=True).stdout
+        assert 'Dir::Cache::pkgcache "";' in out
 
 
 def test_parse_depends() -> None:

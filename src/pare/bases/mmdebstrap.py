@@ -70,6 +70,25 @@ def build_epoch(epoch: int) -> int:
     return epoch if epoch >= 86400 else 86400
 
 
+# apt as Docker's official Debian images set it (debuerreotype's minimizing config): index files kept
+# compressed, no translations, no binary package caches, downloaded .debs removed after each run,
+# and recommends installed (the build's own "no recommends" option is taken back). Written by the
+# last customize hooks, after the .debs were saved: during the bootstrap the clean-up would delete them.
+DOCKER_APT_CLEAN = ("rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb "
+                    "/var/cache/apt/*.bin || true")
+DOCKER_APT_HOOKS = [
+    "--customize-hook=sed -i '/APT::Install-Recommends/d' \"$1/etc/apt/apt.conf.d/99mmdebstrap\"",
+    f"--customize-hook=printf '%s\\n' 'DPkg::Post-Invoke {{ \"{DOCKER_APT_CLEAN}\"; }};' "
+    f"'APT::Update::Post-Invoke {{ \"{DOCKER_APT_CLEAN}\"; }};' 'Dir::Cache::pkgcache \"\";' "
+    "'Dir::Cache::srcpkgcache \"\";' > \"$1/etc/apt/apt.conf.d/docker-clean\"",
+    "--customize-hook=echo 'Acquire::GzipIndexes \"true\";' > \"$1/etc/apt/apt.conf.d/docker-gzip-indexes\"",
+    "--customize-hook=echo 'Acquire::Languages \"none\";' > \"$1/etc/apt/apt.conf.d/docker-no-languages\"",
+    "--customize-hook=echo 'Apt::AutoRemove::SuggestsImportant \"false\";' > "
+    "\"$1/etc/apt/apt.conf.d/docker-autoremove-suggests\"",
+    "--customize-hook=rm -f \"$1\"/var/cache/apt/*.bin",
+]
+
+
 def mmdebstrap_command(profile: Profile, deb_cache: Path, incoming: Path, packages_out: Path) -> list[str]:
     """The mmdebstrap argv for a profile: tar on stdout, merged /usr, shared .deb cache."""
     cache, inbox, listing = (shlex.quote(str(p)) for p in (deb_cache, incoming, packages_out))
@@ -87,6 +106,8 @@ def mmdebstrap_command(profile: Profile, deb_cache: Path, incoming: Path, packag
         f"2>/dev/null || find {archives} -maxdepth 1 -name '*.deb' -exec cp -t {inbox}/ {{}} +",
         f"--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}} ${{Version}}\\n' > {listing}",
     ]
+    if profile.docker_apt:
+        cmd += DOCKER_APT_HOOKS
     cmd += [f"--dpkgopt=path-exclude={glob}" for glob in profile.path_excludes]
     cmd += [f"--dpkgopt=path-include={glob}" for glob in profile.path_keeps]
     if profile.packages:

@@ -35,7 +35,7 @@ SLIM_KEEPS = ("/usr/share/doc/*/copyright", "/usr/share/locale/locale.alias")
 
 _KNOWN = {"description", "builder", "suite", "architecture", "variant", "packages", "slim", "excludes",
           "keeps", "mirrors", "components", "exclude_packages", "resolve", "env", "user", "workdir",
-          "entrypoint", "cmd", "labels", "users"}
+          "entrypoint", "cmd", "labels", "users", "docker_apt"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class Profile:
     cmd: tuple[str, ...] = ()
     labels: dict[str, str] = field(default_factory=dict)
     users: bool = True  # "debs": write /etc/passwd and /etc/group with root and nonroot (65532)
+    # "mmdebstrap": apt configured as Docker's Debian images configure it (pare.bases.mmdebstrap), so
+    # a stand-in's `apt-get` layers weigh what they would on the image it stands in for
+    docker_apt: bool = False
 
     @property
     def path_excludes(self) -> tuple[str, ...]:
@@ -196,5 +199,5 @@ def parse_profile(name: str, raw: bytes) -> Profile:
         components=strings("components", ("main",)), exclude_packages=strings("exclude_packages"),
         resolve=flag("resolve", True), env=table("env"), user=text("user"), workdir=text("workdir"),
         entrypoint=strings("entrypoint"), cmd=strings("cmd"), labels=table("labels"),
-        users=flag("users", builder == "debs"),
+        users=flag("users", builder == "debs"), docker_apt=flag("docker_apt", False),
     )
