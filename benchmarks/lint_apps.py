@@ -71,8 +71,10 @@ SPECS: dict[str, OwnDockerfile] = {**OWN, "go-heroku-gin-vendored": HEROKU}
 # about caches, which do not depend on the app's files).
 LINT_CORPUS = ROOT / "tests" / "data" / "dockerfiles" / "corpus"
 CORPUS_BUILDS: dict[str, OwnDockerfile] = {
-    "k8s-https-nginx": OwnDockerfile({"nginx": str(BENCH_BASES / "nginx-debian.toml")},
-                                     notes="nginx -> nginx-debian (slim Debian bookworm + nginx-light)"),
+    "k8s-https-nginx": OwnDockerfile(
+        {"nginx": str(BENCH_BASES / "nginx-trixie.toml")},
+        notes="nginx (latest: trixie-based) -> nginx-trixie (slim Debian trixie + nginx-light, Docker's apt "
+              "settings)"),
     "k8s-cluster-dnss-frontend": OwnDockerfile(
         {"python:2.7-slim": "slim-python"},
         {"python:2.7-slim": ("ARG PIP_CERT=", "ARG PIP_BREAK_SYSTEM_PACKAGES=1")},
@@ -80,8 +82,8 @@ CORPUS_BUILDS: dict[str, OwnDockerfile] = {
 }
 # Why a finding's default estimate cannot be the exact figure without a build, per family.
 NOT_EXACT = {
-    "apt-lists": "the lists' size is the archive's on the day apt-get update runs, and the sources the base "
-                 "configures (bookworm main+updates+security here)",
+    "apt-lists": "per suite, measured on 2026-12-07 (pare.lint.pricing.APT_LISTS_BY_SUITE): the archive's "
+                 "index grows with each update, so the figure drifts from the day apt-get update runs",
     "pip-cache": "the wheels downloaded: the dependency set resolved at build time",
     "apk-cache": "the index of the day's Alpine mirror",
     "yum-cache": "the repositories' metadata on the day",

@@ -223,7 +223,8 @@ def test_no_cache_flags_where_the_run_mounts_a_cache() -> None:
 
 
 GO_ON_DEBIAN = ("FROM golang:1.23-bookworm AS builder\nWORKDIR /app\nCOPY . .\nRUN {build}\n"
-                "FROM {final}\nRUN set -x && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \\\n"
+                "FROM {final}\n"
+                "RUN set -x && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \\\n"
                 "    ca-certificates && \\\n    rm -rf /var/lib/apt/lists/*\n"
                 "COPY --from=builder /app/server /app/server\nCMD [\"/app/server\"]\n")
 

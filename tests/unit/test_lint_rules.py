@@ -179,3 +179,21 @@ def test_a_tree_a_run_wrote_keeps_the_typical_price(tmp_path: Path) -> None:
             "USER node\nCMD [\"node\", \"a\"]\n")
     found = {f.rule.family: f.bytes for f in lint(parse(text), None, TODAY, tmp_path).findings}
     assert found["chown-after-copy"] is not None and found["chown-after-copy"] > 10
+
+
+@pytest.mark.parametrize(("reference", "suite"), [
+    ("debian:bookworm-slim", "bookworm"), ("python:3.12-slim-bookworm", "bookworm"),
+    ("debian:12", "bookworm"),
+    ("golang:1.26-trixie", "trixie"), ("nginx", "trixie"), ("node:22", "trixie"), ("debian:13.2", "trixie"),
+    ("ubuntu:24.04", None), ("registry.example.com/team/base:1", None),
+])
+def test_apt_lists_are_priced_for_the_suite_the_base_is_built_on(reference: str, suite: str | None) -> None:
+    """The tag's suite, else today's stable for Docker's (Debian-based) official images; the generic
+    figure where the distribution is unknown."""
+    from pare.lint import pricing
+    expected = pricing.APT_LISTS_BY_SUITE[suite] if suite else pricing.APT_LISTS
+    assert pricing.apt_lists(reference) == expected
+    finding = next(f for f in lint(parse(f"FROM {reference}\nRUN apt-get update && apt-get install -y "
+                                         "--no-install-recommends curl\n"), None, TODAY).findings
+                   if f.rule.family == "apt-lists")
+    assert finding.bytes == expected

@@ -13,8 +13,14 @@ import re
 MB = 1_000_000
 
 # Package caches left in a layer.
-APT_LISTS = 19 * MB  # /var/lib/apt/lists after `apt-get update` on bookworm (main, updates, security):
-#                      `du -sh /var/lib/apt/lists` on this project's Debian 12 machines says 19M.
+APT_LISTS = 20 * MB  # /var/lib/apt/lists after `apt-get update` on a Debian image (suite unknown)
+# ...per suite, as Docker's Debian images keep them (main, -updates, -security; Acquire::GzipIndexes,
+# so apt stores each Packages file lz4-compressed, and no translations). Measured 2026-12-07: the
+# sum of the files `apt-get -o Acquire::GzipIndexes=true -o Acquire::Languages=none update` leaves
+# in its lists directory (bookworm main is frozen between point releases; security grows slowly).
+APT_LISTS_BY_SUITE = {"bookworm": 19_878_839, "trixie": 21_678_349}
+STABLE_SUITE = "trixie"  # what an official image's untagged or version-only tag is built on today
+DEBIAN_RELEASES = {"12": "bookworm", "13": "trixie"}
 APT_RECOMMENDS = 60 * MB  # recommends of a typical `apt-get install` of a handful of tools (e.g. curl
 #                      git build-essential pulls ~60 MB of extra packages: apt-get -s, bookworm).
 APK_CACHE = 3 * MB  # /var/cache/apk: the APKINDEX files of main + community (alpine 3.19)
@@ -61,6 +67,21 @@ def repository(reference: str) -> tuple[str, str]:
     if parts[:1] == ["library"]:
         parts = parts[1:]
     return "/".join(parts), tag
+
+
+def apt_lists(reference: str) -> int:
+    """What `apt-get update` leaves in a layer on the image `reference`: by the Debian suite its tag
+    names (`bookworm`, `-trixie`, `debian:12`), else the current stable suite, for Debian and the
+    official images built on it; the generic figure for others (ubuntu, a private base)."""
+    repo, tag = repository(reference)
+    for word in re.split(r"[-_.]", tag):
+        if word in APT_LISTS_BY_SUITE:
+            return APT_LISTS_BY_SUITE[word]
+    if repo == "debian" and tag.split(".")[0] in DEBIAN_RELEASES:
+        return APT_LISTS_BY_SUITE[DEBIAN_RELEASES[tag.split(".")[0]]]
+    if "/" not in repo and repo not in ("ubuntu", "centos", "fedora", "alpine", "amazonlinux"):
+        return APT_LISTS_BY_SUITE[STABLE_SUITE]  # Docker's official images are Debian-based
+    return APT_LISTS
 
 
 def toolchain(reference: str) -> tuple[int, int] | None:

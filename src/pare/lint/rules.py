@@ -136,7 +136,8 @@ def _apt_lists(ctx: Context) -> Iterator[Hit]:
             cleaned = any(c.name == "rm" and any("/var/lib/apt/lists" in w for w in c.argv) for c in cmds)
             if not cleaned:
                 yield Hit(inst.line, "apt lists stay in the layer: end the RUN with "
-                          "`rm -rf /var/lib/apt/lists/*`", pricing.APT_LISTS, stage.label)
+                          "`rm -rf /var/lib/apt/lists/*`",
+                          pricing.apt_lists(_external_base(ctx.dockerfile, stage)), stage.label)
 
 
 def _pip_cache(ctx: Context) -> Iterator[Hit]:
