@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -30,11 +31,13 @@ from pare.lint.engine import Result, by_bytes
 from pare.lint.parser import Dockerfile, Instruction
 
 FS_KEYWORDS = ("RUN", "COPY", "ADD")
+# Where each cache lands, as paths in the image (no leading /). pip's is under the home of whoever
+# ran it: /root, a user's, or / itself when the build step ran with HOME=/.
 CACHE_PATHS = {
-    "apt-lists": ("var/lib/apt/lists/",),
-    "pip-cache": ("root/.cache/pip/",),
-    "apk-cache": ("var/cache/apk/",),
-    "yum-cache": ("var/cache/yum/", "var/cache/dnf/"),
+    "apt-lists": re.compile(r"var/lib/apt/lists/"),
+    "pip-cache": re.compile(r"(.*/)?\.cache/pip/"),
+    "apk-cache": re.compile(r"var/cache/apk/"),
+    "yum-cache": re.compile(r"var/cache/(yum|dnf)/"),
 }
 HIDDEN_BY = ("removed-later", "chown-after-copy")
 
@@ -71,8 +74,8 @@ def reprice(result: Result, df: Dockerfile, analysis: Analysis) -> Result:
     layers = instruction_layers(df, analysis)
     cache_bytes: dict[tuple[int, str], int] = {}
     for path, node in analysis.tree.walk():
-        for family, prefixes in CACHE_PATHS.items():
-            if node.inode is not None and path.startswith(prefixes):
+        for family, pattern in CACHE_PATHS.items():
+            if node.inode is not None and pattern.match(path):
                 key = (node.layer, family)
                 cache_bytes[key] = cache_bytes.get(key, 0) + node.size
     priced = []
@@ -109,13 +112,28 @@ class BuildInputs:
 
 def _nameable(location: str, link: Path) -> str:
     """An oci: location buildah can pull: it names the image after the layout's path, and a path
-    that is no valid reference (a `.cache` directory, capitals) fails, so such a layout is pulled
-    through a symlink under the build's own temp directory."""
+    that is no valid reference (a `.cache` directory, capitals, `-_` or a trailing `_` as in a
+    random temp name) fails, so the layout is pulled through a symlink at `link`, a path made of
+    lower-case letters, digits and single dashes only (NAMEABLE_DIR)."""
     if not location.startswith("oci:"):
         return location
     path, sep, tag = location[4:].partition(":")
     link.symlink_to(Path(path).resolve())
     return f"oci:{link}{sep}{tag}"
+
+
+@contextlib.contextmanager
+def nameable_dir() -> Iterator[Path]:
+    """A private directory whose path is a valid image reference's (see _nameable), removed after."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if not re.fullmatch(r"(/[a-z0-9]+(-[a-z0-9]+)*)+", str(base)):
+        base = Path("/tmp")
+    path = base / f"pare-lint-{secrets.token_hex(8)}"
+    path.mkdir(mode=0o700)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -133,13 +151,13 @@ def buildah_store(inputs: BuildInputs | None = None) -> Iterator[Store]:
     inputs = inputs or BuildInputs()
     if shutil.which("buildah") is None:
         raise ToolMissing("buildah is not installed (pare lint --measure builds with it)")
-    with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="pare-lint-build-") as tmp, nameable_dir() as links:
         root = Path(tmp)
         buildah = ("buildah", "--storage-driver", storage_driver(root), "--root", str(root / "root"),
                    "--runroot", str(root / "run"))
         try:
             for n, (ref, location) in enumerate(inputs.bases.items()):
-                pullable = _nameable(location, root / f"base{n}")
+                pullable = _nameable(location, links / f"base{n}")
                 image_id = _run([*buildah, "pull", "--quiet", pullable], f"buildah pull {location}").strip()
                 _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
             yield Store(buildah, inputs)
