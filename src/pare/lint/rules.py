@@ -494,7 +494,8 @@ def _removed_later(ctx: Context) -> Iterator[Hit]:
                                     if path == full or path.startswith(full + "/")), None)
                     if earlier is not None:
                         exact = _removed_bytes(ctx, added, copied, full)
-                        cost = exact if exact is not None else pricing.APT_LISTS \
+                        cost = exact if exact is not None else \
+                            pricing.apt_lists(_external_base(ctx.dockerfile, stage)) \
                             if "/var/lib/apt/lists" in full else \
                             pricing.DOWNLOAD if DOWNLOAD_EXT.search(full) else None
                         yield Hit(inst.line, f"rm {target} in a later layer: the bytes added at line "
