@@ -90,7 +90,7 @@ OWN: dict[str, OwnDockerfile] = {
          "python:3.12-slim-bookworm": "slim-python"},
         {"ghcr.io/astral-sh/uv:python3.12-bookworm-slim": (
             "ARG PIP_CERT=", "RUN python3 -m pip install --no-cache-dir --break-system-packages uv",
-            "ENV UV_SYSTEM_CERTS=1")},
+            f"ENV SSL_CERT_FILE={CA_IN_BUILD}")},
         edits=(("target=uv.lock", "target=/app/uv.lock"),
                ("target=pyproject.toml", "target=/app/pyproject.toml")),
         dockerfile="multistage.Dockerfile", port=8000,
