@@ -84,6 +84,9 @@ class Package:
     size: int = 0
     mirror: str = ""
     source: str = ""  # source package name (the binary's own name when the index omits it)
+    recommends: tuple[tuple[str, ...], ...] = ()
+    installed_size: int = 0  # bytes unpacked (the index's Installed-Size, in KiB, times 1024)
+    priority: str = ""  # "required": in every Debian system, minbase and Docker's images included
 
     @property
     def url(self) -> str:
@@ -281,8 +284,8 @@ def _paragraph(raw: bytes) -> dict[str, str]:
 # --- index and resolution ----------------------------------------------------------------------
 _DEP_RE = re.compile(r"^\s*([a-z0-9][a-z0-9+.-]*)(?::[a-z0-9]+)?")
 _FIELDS = ("Package", "Version", "Architecture", "Depends", "Pre-Depends", "Provides", "Filename", "SHA256",
-           "Size", "Source")
-_CONTINUED = ("Depends", "Pre-Depends", "Provides")
+           "Size", "Source", "Recommends", "Installed-Size", "Priority")
+_CONTINUED = ("Depends", "Pre-Depends", "Provides", "Recommends")
 
 
 def parse_depends(text: str) -> tuple[tuple[str, ...], ...]:
@@ -339,15 +342,19 @@ def _add(index: dict[str, Package], fields: dict[str, str], mirror: str) -> None
     depends = parse_depends(", ".join(filter(None, (fields.get("Pre-Depends"), fields.get("Depends")))))
     provides = tuple(alt[0] for alt in parse_depends(fields.get("Provides", "")))
     size = fields.get("Size", "0")
+    installed = fields.get("Installed-Size", "0")
     source = (fields.get("Source", "").split() or [name])[0]
     index[name] = Package(name, version, depends, provides, fields.get("Filename", ""),
                           fields.get("Architecture", ""), fields.get("SHA256", ""),
-                          int(size) if size.isdigit() else 0, mirror, source)
+                          int(size) if size.isdigit() else 0, mirror, source,
+                          parse_depends(fields.get("Recommends", "")),
+                          int(installed) * 1024 if installed.isdigit() else 0, fields.get("Priority", ""))
 
 
 def resolve(index: dict[str, Package], roots: Sequence[str], excluded: Sequence[str],
-            follow: bool = True) -> list[Package]:
-    """The packages to unpack: roots plus (if `follow`) their dependency closure, minus `excluded`."""
+            follow: bool = True, recommends: bool = False) -> list[Package]:
+    """The packages to unpack: roots plus (if `follow`) their dependency closure, minus `excluded`;
+    with `recommends`, what each package recommends too (as apt-get install does by default)."""
     providers: dict[str, list[str]] = {}
     for pkg in index.values():
         for virtual in pkg.provides:
@@ -374,7 +381,7 @@ def resolve(index: dict[str, Package], roots: Sequence[str], excluded: Sequence[
         chosen[target] = pkg
         if not follow:
             continue
-        for alts in pkg.depends:
+        for alts in (*pkg.depends, *(pkg.recommends if recommends else ())):
             if any(a in skip or a in chosen or real(a) in chosen for a in alts):
                 continue
             pick = next((a for a in alts if real(a) is not None), None)
