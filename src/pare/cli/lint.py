@@ -98,12 +98,16 @@ def build_options(what: str, context_help: str | None = None) -> Callable[[Calla
               help="Config file (default: .pare-lint.toml or pyproject's [tool.pare.lint], nearest first).")
 @click.option("--measure", is_flag=True,
               help="Build with buildah and price findings from the image's layers (exact bytes).")
+@click.option("--index", "use_index", is_flag=True,
+              help="Price apt installs from the Debian suite's signed package index (fetched once a day; "
+                   "--measure does too).")
 @build_options("--measure", "The build context: findings about files COPY brings in are then priced from "
                             "their sizes. --measure builds with it (default there: the Dockerfile's "
                             "directory).")
 def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: str | None,
-         ignore: tuple[str, ...], config_path: Path | None, measure: bool, context: Path | None,
-         bases: tuple[str, ...], build_args: tuple[str, ...], volumes: tuple[str, ...]) -> None:
+         ignore: tuple[str, ...], config_path: Path | None, measure: bool, use_index: bool,
+         context: Path | None, bases: tuple[str, ...], build_args: tuple[str, ...],
+         volumes: tuple[str, ...]) -> None:
     """Review DOCKERFILES (`-` for stdin) for bytes that need not ship and for what hadolint checks.
 
     Each finding has an id (docs/lint/ID.md), a severity and an estimate of the bytes it costs;
@@ -128,7 +132,7 @@ def lint(dockerfiles: tuple[str, ...], as_json: bool, as_sarif: bool, fail_on: s
         threshold = threshold or config.fail_on
         df = parse(text, name)
         build_context = context or (Path(name).resolve().parent if measure and path != "-" else None)
-        result = run(df, config, context=build_context)
+        result = run(df, config, context=build_context, use_index=use_index or measure)
         if measure:
             from pare.lint.measure import build_and_analyze, reprice
 

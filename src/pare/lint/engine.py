@@ -88,14 +88,15 @@ def pragmas(df: Dockerfile) -> tuple[set[str], dict[int, set[str]]]:
 
 
 def lint(df: Dockerfile, config: Config | None = None, today: dt.date | None = None,
-         context: Path | None = None) -> Result:
+         context: Path | None = None, use_index: bool = False) -> Result:
     """Every finding, sorted by bytes (largest first; unpriced last), then by line. context: the build
-    context, where at hand: findings about files COPY brings in are then priced from their sizes."""
+    context, where at hand: findings about files COPY brings in are then priced from their sizes.
+    use_index: apt installs priced from the Debian suite's package index (pare.lint.index)."""
     from pare.lint.context import BuildContext
 
     config = config or Config()
     build_context = BuildContext(context) if context is not None and context.is_dir() else None
-    ctx = Context(df, today or dt.date.today(), config.trusted_registries, build_context)
+    ctx = Context(df, today or dt.date.today(), config.trusted_registries, build_context, use_index)
     everywhere, per_line = pragmas(df)
     found: list[Finding] = []
     for rule in RULES:

@@ -69,19 +69,30 @@ def repository(reference: str) -> tuple[str, str]:
     return "/".join(parts), tag
 
 
-def apt_lists(reference: str) -> int:
-    """What `apt-get update` leaves in a layer on the image `reference`: by the Debian suite its tag
-    names (`bookworm`, `-trixie`, `debian:12`), else the current stable suite, for Debian and the
-    official images built on it; the generic figure for others (ubuntu, a private base)."""
+NOT_DEBIAN = ("ubuntu", "centos", "fedora", "alpine", "amazonlinux", "rockylinux", "almalinux", "busybox")
+
+
+def debian_suite(reference: str) -> str | None:
+    """The Debian suite the image `reference` is built on: the one its tag names (`bookworm`,
+    `-trixie`, `debian:12`), else today's stable for Debian and the official images built on it
+    (Docker's official images are Debian-based unless their tag says otherwise); None for another
+    distribution or a private base."""
     repo, tag = repository(reference)
     for word in re.split(r"[-_.]", tag):
         if word in APT_LISTS_BY_SUITE:
-            return APT_LISTS_BY_SUITE[word]
+            return word
     if repo == "debian" and tag.split(".")[0] in DEBIAN_RELEASES:
-        return APT_LISTS_BY_SUITE[DEBIAN_RELEASES[tag.split(".")[0]]]
-    if "/" not in repo and repo not in ("ubuntu", "centos", "fedora", "alpine", "amazonlinux"):
-        return APT_LISTS_BY_SUITE[STABLE_SUITE]  # Docker's official images are Debian-based
-    return APT_LISTS
+        return DEBIAN_RELEASES[tag.split(".")[0]]
+    if "/" not in repo and repo not in NOT_DEBIAN and "alpine" not in tag:
+        return STABLE_SUITE
+    return None
+
+
+def apt_lists(reference: str) -> int:
+    """What `apt-get update` leaves in a layer on the image `reference` (its suite's lists, or the
+    generic figure where the distribution is not known)."""
+    suite = debian_suite(reference)
+    return APT_LISTS_BY_SUITE[suite] if suite else APT_LISTS
 
 
 def toolchain(reference: str) -> tuple[int, int] | None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pare.lint import pricing
+from pare.lint import index, pricing
 from pare.lint.compiled import compiled_on_os
 from pare.lint.context import BuildContext
 from pare.lint.parser import Dockerfile, Instruction, Stage
@@ -37,6 +37,7 @@ class Context:
     today: dt.date
     trusted_registries: tuple[str, ...] = ()
     build_context: BuildContext | None = None  # file sizes, where the build context is at hand
+    use_index: bool = False  # price apt installs from the suite's package index (pare.lint.index)
 
 
 @dataclass(frozen=True)
@@ -122,8 +123,16 @@ def _apt_recommends(ctx: Context) -> Iterator[Hit]:
                         and not any("Install-Recommends=false" in w or "Install-Recommends=0" in w
                                     for w in cmd.argv):
                     yield Hit(inst.line, "apt-get install without --no-install-recommends pulls in "
-                              "recommended packages", pricing.APT_RECOMMENDS, stage.label)
+                              "recommended packages", _recommends_price(ctx, stage, cmd), stage.label)
                     break
+
+
+def _recommends_price(ctx: Context, stage: Stage, cmd: Command) -> int:
+    """From the suite's index when asked for and at hand (pare.lint.index), else the typical figure."""
+    suite = pricing.debian_suite(_external_base(ctx.dockerfile, stage)) if ctx.use_index else None
+    packages = index.suite_packages(suite) if suite else None
+    exact = index.recommends_bytes(packages, index.install_operands(cmd.argv)) if packages else None
+    return pricing.APT_RECOMMENDS if exact is None else exact
 
 
 def _apt_lists(ctx: Context) -> Iterator[Hit]:
