@@ -345,29 +345,40 @@ class Bench:
                 run_engine([*pg, "rm", "-f", "-t", "0", name], env=penv, what="podman rm")
 
     def starts(self, row: Row) -> None:
+        """Start-to-200 of the native and the own image, in adjacent pairs (native, own, native,
+        own...) so that a change in the machine's load touches both alike."""
         app = APPS[row.app]
         variants = [("native", app.get("port", 8080))]
         if row.own:
             variants.append(("own", OWN[row.app].port))
         penv = self.podman.env()
-        for variant, port in variants:
-            location = self.layout(row.app, variant)
+        pg = self.podman.global_args()
+        refs = {}
+        for variant, _port in variants:
             ref = f"localhost/bench/{row.app}-{variant}:latest"
-            pg = self.podman.global_args()
+            location = self.layout(row.app, variant)
             done = run_engine([*pg, "pull", "-q", location], env=penv, what="podman pull")
             run_engine([*pg, "tag", done.stdout.strip().splitlines()[-1], ref], env=penv, what="podman tag")
-            for profile_name in ("laptop", "micro"):
-                profile = self.profiles[profile_name]
-                try:
-                    row.start[f"{variant}/{profile_name}"] = [
-                        self.start_to_200(ref, port, app["get"], dict(app.get("env", {})), profile)
-                        for _ in range(self.runs)]
-                except Exception as exc:  # reported in the table; the other figures still count
-                    row.start_error[f"{variant}/{profile_name}"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            refs[variant] = ref
+        for profile_name in ("laptop", "micro"):
+            profile = self.profiles[profile_name]
+            for _ in range(self.runs):
+                for variant, port in variants:
+                    key = f"{variant}/{profile_name}"
+                    if key in row.start_error:
+                        continue
+                    try:
+                        seconds = self.start_to_200(refs[variant], port, app["get"], dict(app.get("env", {})),
+                                                    profile)
+                    except Exception as exc:  # reported in the table; the other figures still count
+                        row.start_error[key] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                        row.start.pop(key, None)
+                        continue
+                    row.start.setdefault(key, []).append(seconds)
 
 
 def fmt_s(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    return "-" if value is None else f"{value:.2f}"
 
 
 def mb(n: int) -> str:
