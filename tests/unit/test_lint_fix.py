@@ -247,6 +247,15 @@ def test_a_go_binary_on_an_os_image_moves_to_distroless(build: str, final: str, 
     assert any("CGO_ENABLED=0" in n for n in notes) is ("CGO_ENABLED=0" not in build)
 
 
+def test_an_os_image_named_through_an_arg_is_left_with_a_note() -> None:
+    text = "ARG BASE=debian:bookworm-slim\n" + GO_ON_DEBIAN.format(build="go build -o server",
+                                                                  final="${BASE}")
+    after, notes = fixed(text)
+    code = [line for line in after.splitlines() if not line.startswith("#")]
+    assert "FROM ${BASE}" in code and not any("distroless" in line for line in code)
+    assert "apt-get install" in after and any("comes from an ARG" in n for n in notes)
+
+
 @pytest.mark.parametrize("change", [
     ("RUN set -x", "RUN apt-get update && apt-get install -y curl ca-certificates && echo"),  # curl is used
     ('CMD ["/app/server"]', "CMD /app/server"),  # a shell runs it

@@ -374,7 +374,12 @@ def _final_to_distroless(df: Dockerfile, rewrite: Rewrite) -> None:
     if shape is None:
         return
     from_inst = df.final.instructions[0]
-    rewrite.set(from_inst, _text_of(from_inst, rewrite).replace(df.final.base, shape.image, 1))
+    text = _text_of(from_inst, rewrite)
+    if df.final.base not in text:  # FROM names it through an ARG: the line to edit is not this one
+        rewrite.notes.append(f"line {from_inst.line}: {shape.image} runs this stage's program; "
+                             f"{df.final.base} comes from an ARG, so change it there")
+        return
+    rewrite.set(from_inst, text.replace(df.final.base, shape.image, 1))
     for inst in shape.provided_installs:
         rewrite.set(inst, "")
     rewrite.final_base = shape.image
