@@ -163,3 +163,25 @@ def test_pips_resolution_is_recorded_per_platform(tmp_path: Path) -> None:
     assert set(files) == {"linux/amd64", "linux/arm64"}
     assert "x86_64" in files["linux/amd64"][0] and "aarch64" in files["linux/arm64"][0]
     assert files["linux/amd64"][1] != files["linux/arm64"][1]
+
+
+def test_an_sdist_whose_metadata_needs_dev_packages_resolves_from_a_cold_pip_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """psycopg2's setup.py runs pg_config before pip learns its metadata: with no wheel of it in
+    pip's cache, the resolution itself needs libpq-dev (and the interpreter's headers). They are
+    added as a build adds them, and pare.lock has them before the first build."""
+    import pare.recipes.python as python_recipe
+    from pare.builder import ensure_lock
+    from pare.native.platforms import host_arch
+    from pare.recipes import detect
+    monkeypatch.setattr(python_recipe, "cache_root", lambda: tmp_path / "cold")  # pip's cache only
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "app.py").write_text(APP)
+    (app / "requirements.txt").write_text("psycopg2==2.9.10\n")
+    lock, status = ensure_lock(detect(app, None), [host_arch()])
+    assert status == "written"
+    locked = [(a.name, a.version) for a in lock.select(kind="pypi", role="dependency")]
+    assert locked == [("psycopg2", "2.9.10")]
+    toolchain = {a.name for a in lock.select(kind="deb", role="toolchain")}
+    assert {"libpq-dev", "libpython3.11-dev"} <= toolchain

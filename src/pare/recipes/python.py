@@ -31,6 +31,7 @@ from pare.native.rootfs import elf_files, packages_layer, runtime_layer
 from pare.native.runtimes import pypi
 from pare.native.runtimes import python as python_runtime
 from pare.native.runtimes.python import PATH_ENV, PythonRuntime
+from pare.native.runtimes.system import plan_until_complete
 from pare.recipes import pip_lock
 from pare.recipes.base import (
     DockerFacts,
@@ -138,8 +139,12 @@ class PythonRecipe(Recipe):
         """pip's resolution of the requirements (and of the server pare adds) for each platform, as
         pare.lock artifacts: the file pip chose for every distribution with its sha256. pip runs
         once per platform in the build sandbox, with network (it reads the index; an sdist's
-        metadata is built)."""
+        metadata is built). Building that metadata may need -dev packages (psycopg2's setup.py
+        runs pg_config): they are added as a build does (plan_until_complete), and returned with
+        the files, so the lock has them before the first build."""
         resolved: list[Artifact] = []
+        have = set(runtime)
+        added: dict[Artifact, None] = {}  # the -dev packages the resolutions needed, in order, once
         with tempfile.TemporaryDirectory(prefix="pare-pip-resolve-") as scratch:
             found = self.requirements(Path(scratch) / "requirements")
             assert found is not None  # locks_resolution: there are requirements
@@ -153,14 +158,18 @@ class PythonRecipe(Recipe):
                 both.write_text(f"-r {wanted}\n{self.added_server}\n")
                 wanted = both
             for arch in arches:
-                rt = PythonRuntime(Lock.new({}, runtime), arch)
-                report = rt.pip_report(wanted, pip_cache=cache_root() / "pip-cache", cwd=source)
+                def report_of(lock: Lock, arch: Arch = arch, wanted: Path = wanted) -> str:
+                    return PythonRuntime(lock, arch).pip_report(wanted, pip_cache=cache_root() / "pip-cache",
+                                                                cwd=source)
+                start = Lock.new({}, (*runtime, *added))
+                report, grown = plan_until_complete(report_of, start, lambda _lock: None)
+                added.update(dict.fromkeys(a for a in grown.artifacts if a not in have))
                 files = pip_lock.parse_report(report)
                 resolved += [f.artifact(arch.name) for f in files]
                 log.warning("pare: %s: %s has no hashes: resolved it with pip for %s and locked %d files "
                             "with their sha256 in pare.lock; builds install those with --require-hashes",
                             self.app_name, self.deps.source, arch.name, len(files))
-        return resolved
+        return [*added, *resolved]
 
     def server_wheel(self, lock: Lock) -> Path | None:
         """The locked wheel of the server pare adds, downloaded and checked (None: none added)."""
