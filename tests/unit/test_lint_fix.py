@@ -234,6 +234,8 @@ GO_ON_DEBIAN = ("FROM golang:1.23-bookworm AS builder\nWORKDIR /app\nCOPY . .\nR
     ("CGO_ENABLED=0 go build -o server", "debian:bookworm-slim", "gcr.io/distroless/static-debian12:nonroot"),
     ("CGO_ENABLED=0 go build -o server", "debian:trixie", "gcr.io/distroless/static-debian13:nonroot"),
     ("go build -o server", "ubuntu:24.04", "gcr.io/distroless/base-debian13:nonroot"),
+    ("go build -o server", "debian:stable-slim", "gcr.io/distroless/base-debian13:nonroot"),  # today's stable
+    ("go build -o server", "debian:12", "gcr.io/distroless/base-debian12:nonroot"),
 ])
 def test_a_go_binary_on_an_os_image_moves_to_distroless(build: str, final: str, image: str) -> None:
     """The final stage's FROM becomes the distroless image that runs the binary, the CA install (which

@@ -185,7 +185,7 @@ def test_a_tree_a_run_wrote_keeps_the_typical_price(tmp_path: Path) -> None:
     ("debian:bookworm-slim", "bookworm"), ("python:3.12-slim-bookworm", "bookworm"),
     ("debian:12", "bookworm"),
     ("golang:1.26-trixie", "trixie"), ("nginx", "trixie"), ("node:22", "trixie"), ("debian:13.2", "trixie"),
-    ("ubuntu:24.04", None), ("registry.example.com/team/base:1", None),
+    ("ubuntu:24.04", None), ("registry.example.com/team/base:1", None), ("python:3.9-slim-buster", None),
 ])
 def test_apt_lists_are_priced_for_the_suite_the_base_is_built_on(reference: str, suite: str | None) -> None:
     """The tag's suite, else today's stable for Docker's (Debian-based) official images; the generic

@@ -132,8 +132,11 @@ def _cgo_off(df: Dockerfile, stage: Stage) -> bool:
 
 
 def _release(repo: str, tag: str) -> str:
-    """debian13 for trixie (and Ubuntu 24.04 on, whose glibc is newer than bookworm's), else debian12."""
+    """debian13 for trixie (the suite pricing.debian_suite reads from the tag: `latest`, `stable`
+    and a bare version are today's stable) and for Ubuntu 24.04 on, whose glibc is newer than
+    bookworm's; else debian12."""
     if repo == "debian":
-        return "debian13" if re.match(r"(trixie|13)\b", tag) else "debian12"
+        suite = pricing.debian_suite(f"debian:{tag}" if tag else "debian")
+        return "debian13" if suite == "trixie" else "debian12"
     match = re.match(r"(\d+)\.", tag)
     return "debian13" if match and int(match.group(1)) >= 24 else "debian12"

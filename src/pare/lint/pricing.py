@@ -21,6 +21,7 @@ APT_LISTS = 20 * MB  # /var/lib/apt/lists after `apt-get update` on a Debian ima
 APT_LISTS_BY_SUITE = {"bookworm": 19_878_839, "trixie": 21_678_349}
 STABLE_SUITE = "trixie"  # what an official image's untagged or version-only tag is built on today
 DEBIAN_RELEASES = {"12": "bookworm", "13": "trixie"}
+OLDER_SUITES = ("jessie", "stretch", "buster", "bullseye")  # named in tags, not priced per suite
 APT_RECOMMENDS = 60 * MB  # recommends of a typical `apt-get install` of a handful of tools (e.g. curl
 #                      git build-essential pulls ~60 MB of extra packages: apt-get -s, bookworm).
 APK_CACHE = 3 * MB  # /var/cache/apk: the APKINDEX files of main + community (alpine 3.19)
@@ -79,7 +80,7 @@ def debian_suite(reference: str) -> str | None:
     distribution or a private base."""
     repo, tag = repository(reference)
     for word in re.split(r"[-_.]", tag):
-        if word in APT_LISTS_BY_SUITE:
+        if word in APT_LISTS_BY_SUITE or word in OLDER_SUITES:
             return word
     if repo == "debian" and tag.split(".")[0] in DEBIAN_RELEASES:
         return DEBIAN_RELEASES[tag.split(".")[0]]
@@ -92,7 +93,7 @@ def apt_lists(reference: str) -> int:
     """What `apt-get update` leaves in a layer on the image `reference` (its suite's lists, or the
     generic figure where the distribution is not known)."""
     suite = debian_suite(reference)
-    return APT_LISTS_BY_SUITE[suite] if suite else APT_LISTS
+    return APT_LISTS_BY_SUITE.get(suite or "", APT_LISTS)
 
 
 def toolchain(reference: str) -> tuple[int, int] | None:
