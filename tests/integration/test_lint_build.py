@@ -118,6 +118,24 @@ def test_fix_verify_builds_runs_and_compares(tmp_path: Path) -> None:
     assert (tmp_path / "Dockerfile").read_text() == SITE_DOCKERFILE  # --verify alone writes nothing
 
 
+def test_verify_runs_images_built_where_the_path_is_no_valid_reference(tmp_path: Path) -> None:
+    """podman names an OCI layout's image after its path; a work directory such as a random temp
+    name ending in `_` (pare-fix-verify-kpo89w0_) is no valid reference, and the run must not care."""
+    from pare.lint.fix import fix
+    from pare.lint.parser import parse
+    from pare.lint.verify import verify
+    need("podman")
+    busybox_context(tmp_path)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("hello\n")
+    (tmp_path / "Dockerfile").write_text(SITE_DOCKERFILE)
+    after, _ = fix(parse(SITE_DOCKERFILE))
+    work = tmp_path / "Work_-dir_"
+    work.mkdir()
+    old, new = verify(tmp_path / "Dockerfile", after, tmp_path, 8080, "/index.html", work=work)
+    assert (old.status, old.body) == (new.status, new.body) == (200, b"hello\n")
+
+
 @pytest.mark.timeout(1800)  # a Go toolchain base and a go build, twice in one store: minutes on 2 cores
 def test_fix_verify_on_a_corpus_app(tmp_path: Path) -> None:
     """go-cloud-run-hello's own Dockerfile (tests/corpus), FROMs mapped to pare's bases as

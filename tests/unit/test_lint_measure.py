@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pare.lint.measure import CACHE_PATHS, _nameable, nameable_dir
+from pare.lint.measure import CACHE_PATHS, nameable, nameable_dir
 
 # a reference's path components (distribution/reference): lower-case alphanumerics, single separators
 COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
@@ -21,12 +21,12 @@ def test_layouts_are_pulled_through_a_path_every_reference_parser_accepts(tmp_pa
     layout.mkdir(parents=True)
     for _ in range(20):  # random names: every one must be valid
         with nameable_dir() as links:
-            pulled = _nameable(f"oci:{layout}:base-x", links / "base0")
+            pulled = nameable(f"oci:{layout}:base-x", links / "base0")
             path, _, tag = pulled.removeprefix("oci:").partition(":")
             assert tag == "base-x" and Path(path).resolve() == layout.resolve()
             assert all(COMPONENT.fullmatch(part) for part in path.strip("/").split("/")), path
         assert not links.exists()
-    assert _nameable("docker-archive:/x.tar", tmp_path / "unused") == "docker-archive:/x.tar"
+    assert nameable("docker-archive:/x.tar", tmp_path / "unused") == "docker-archive:/x.tar"
 
 
 @pytest.mark.parametrize(("path", "family"), [

@@ -110,7 +110,7 @@ class BuildInputs:
     volumes: tuple[str, ...] = ()
 
 
-def _nameable(location: str, link: Path) -> str:
+def nameable(location: str, link: Path) -> str:
     """An oci: location buildah can pull: it names the image after the layout's path, and a path
     that is no valid reference (a `.cache` directory, capitals, `-_` or a trailing `_` as in a
     random temp name) fails, so the layout is pulled through a symlink at `link`, a path made of
@@ -124,7 +124,7 @@ def _nameable(location: str, link: Path) -> str:
 
 @contextlib.contextmanager
 def nameable_dir() -> Iterator[Path]:
-    """A private directory whose path is a valid image reference's (see _nameable), removed after."""
+    """A private directory whose path is a valid image reference's (see nameable), removed after."""
     base = Path(tempfile.gettempdir()).resolve()
     if not re.fullmatch(r"(/[a-z0-9]+(-[a-z0-9]+)*)+", str(base)):
         base = Path("/tmp")
@@ -157,7 +157,7 @@ def buildah_store(inputs: BuildInputs | None = None) -> Iterator[Store]:
                    "--runroot", str(root / "run"))
         try:
             for n, (ref, location) in enumerate(inputs.bases.items()):
-                pullable = _nameable(location, links / f"base{n}")
+                pullable = nameable(location, links / f"base{n}")
                 image_id = _run([*buildah, "pull", "--quiet", pullable], f"buildah pull {location}").strip()
                 _run([*buildah, "tag", image_id.splitlines()[-1], ref], f"buildah tag {ref}")
             yield Store(buildah, inputs)

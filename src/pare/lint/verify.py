@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from pare.errors import PareError
-from pare.lint.measure import BuildInputs, build_in, buildah_store
+from pare.lint.measure import BuildInputs, build_in, buildah_store, nameable, nameable_dir
 
 
 class VerifyFailed(PareError):
@@ -40,8 +40,9 @@ def answer(location: str, port: int, path: str, state: Path, env: Mapping[str, s
     store, name = open_location(location)
     image = store.read(name)
     engine = PodmanEngine(state)
-    with private_network() as net, engine.running(location, port=port, env=env, network=net,
-                                                     ready_path=path) as url:
+    with nameable_dir() as links, private_network() as net, \
+            engine.running(nameable(location, links / "image"), port=port, env=env, network=net,
+                           ready_path=path) as url:  # podman names the image after the layout's path
         got = httpx.get(url + path, timeout=10.0)
         return Answer(got.status_code, got.content, image.compressed_size,
                       sum(layer.size for layer in image.layers), location)
