@@ -25,7 +25,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from pare.lint import pricing
-from pare.lint.compiled import compiled_on_os
+from pare.lint.compiled import DISTROLESS, compiled_on_os
+from pare.lint.index import install_operands
 from pare.lint.parser import Dockerfile, DockerfileSyntaxError, Instruction, Stage, parse, split_lines
 from pare.lint.rules import NONROOT_BASES, cache_mounted, install_kind, script_of, within
 from pare.lint.shell import commands
@@ -287,12 +288,8 @@ def _copies_tree(inst: Instruction) -> bool:
 
 
 def _apt_packages(stage: Stage) -> list[str]:
-    found: list[str] = []
-    for inst in stage.of("RUN"):
-        for cmd in commands(script_of(inst)):
-            if cmd.name in ("apt-get", "apt") and "install" in cmd.argv:
-                found += [w for w in cmd.operands() if w != "install"]
-    return found
+    return [name for inst in stage.of("RUN") for cmd in commands(script_of(inst))
+            if cmd.name in ("apt-get", "apt") for name in install_operands(cmd.argv)]
 
 
 def _split(df: Dockerfile, rewrite: Rewrite) -> None:
@@ -384,8 +381,10 @@ def _final_to_distroless(df: Dockerfile, rewrite: Rewrite) -> None:
         rewrite.set(inst, "")
     rewrite.final_base = shape.image
     if shape.language == "go" and not shape.static:
+        saving = (DISTROLESS["base"] - DISTROLESS["static"]) // 1_000_000
         rewrite.notes.append(f"the Go build runs with cgo on, so {shape.image} (with glibc) runs it; build "
-                             "with CGO_ENABLED=0 and gcr.io/distroless/static runs it in about 19 MB less")
+                             f"with CGO_ENABLED=0 and gcr.io/distroless/static runs it in about {saving} MB "
+                             "less")
 
 
 NONROOT_TAGS = {"": ":nonroot", "latest": ":nonroot", "debug": ":debug-nonroot"}
